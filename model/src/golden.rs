@@ -1,0 +1,168 @@
+//! The golden model: one record at a time through hash, banks, estimator and
+//! flow table, exactly as the hardware does it.
+
+use crate::bank::Banks;
+use crate::config::{Config, TS_MASK};
+use crate::counters::{Counter, Counters};
+use crate::estimator::{epoch_offset, newest, sample};
+use crate::hash::Hashes;
+use crate::key::Record;
+use crate::parse::{parse_window, DropReason, DROP_REASONS};
+use crate::table::{Event, FlowTable, TableOutcome};
+
+/// Everything one record produced: what the RTL tests compare per record.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Outcome {
+    /// Timestamp after the monotonic clamp.
+    pub ts: u64,
+    pub dir: u8,
+    pub slot: u32,
+    pub fingerprint: u32,
+    pub iat: Option<u32>,
+    /// `None` also when the record does not ask for RTT.
+    pub rtt: Option<u32>,
+    pub table: TableOutcome,
+}
+
+/// A BloomTime instance.
+#[derive(Clone, Debug)]
+pub struct BloomTime {
+    cfg: Config,
+    banks: Banks,
+    table: FlowTable,
+    counters: Counters,
+    aliased: u64,
+    last_ts: u64,
+    events: Vec<Event>,
+}
+
+impl BloomTime {
+    pub fn new(cfg: &Config) -> BloomTime {
+        cfg.validate().expect("invalid configuration");
+        BloomTime {
+            cfg: *cfg,
+            banks: Banks::new(cfg),
+            table: FlowTable::new(cfg),
+            counters: Counters::default(),
+            aliased: 0,
+            last_ts: 0,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+    /// Merges of different keys with equal fingerprints (the model alone sees these).
+    pub fn aliased(&self) -> u64 {
+        self.aliased
+    }
+    pub fn table(&self) -> &FlowTable {
+        &self.table
+    }
+    pub fn banks(&self) -> &Banks {
+        &self.banks
+    }
+
+    /// A frame from a capture: parse (counting drops), then process.
+    pub fn frame(&mut self, ts: u64, window: &[u8], caplen: usize) -> Result<Outcome, DropReason> {
+        self.counters.inc(Counter::Frames);
+        match parse_window(window, caplen) {
+            Ok(p) => Ok(self.process(&Record {
+                ts,
+                key: p.key,
+                flags: p.flags,
+            })),
+            Err(r) => {
+                self.counters.0[Counter::DropTruncated as usize + r as usize] += 1;
+                debug_assert_eq!(DROP_REASONS[r as usize], r);
+                Err(r)
+            }
+        }
+    }
+
+    /// One record through the pipeline.
+    #[inline]
+    pub fn process(&mut self, rec: &Record) -> Outcome {
+        let cfg = self.cfg;
+        let mut ts = rec.ts & TS_MASK;
+        if ts < self.last_ts {
+            ts = self.last_ts;
+            self.counters.inc(Counter::TimeRegressions);
+        }
+        self.last_ts = ts;
+        self.counters.inc(Counter::Records);
+        let (epoch, off) = epoch_offset(&cfg, ts);
+        let h = Hashes::compute(rec);
+        let d = h.dir as usize;
+        let (mut and_d, mut and_r) = (u64::MAX, u64::MAX);
+        for i in 0..cfg.banks {
+            let line = self.banks.line_mut(i, h.line(&cfg, i));
+            line.age(epoch, cfg.buckets);
+            and_d &= line.ring[d];
+            and_r &= line.ring[1 - d];
+            line.ring[d] |= 1;
+        }
+        let iat = newest(and_d).map(|a| sample(a, off, cfg.sample_frac_bits));
+        self.counters.inc(if iat.is_some() {
+            Counter::IatSamples
+        } else {
+            Counter::IatMisses
+        });
+        let rtt = if rec.wants_rtt() {
+            self.counters.inc(Counter::RttLookups);
+            let r = newest(and_r).map(|a| sample(a, off, cfg.sample_frac_bits));
+            self.counters.inc(if r.is_some() {
+                Counter::RttSamples
+            } else {
+                Counter::RttMisses
+            });
+            r
+        } else {
+            None
+        };
+        let (slot, fingerprint) = (h.slot(&cfg), h.fingerprint(&cfg));
+        let t = self
+            .table
+            .update(slot, fingerprint, &rec.key, iat, rtt, &mut self.events);
+        if t.opened {
+            self.counters.inc(Counter::Opens);
+        }
+        match t.evicted {
+            Some(crate::table::EvictReason::Collision) => {
+                self.counters.inc(Counter::EvictCollision)
+            }
+            Some(crate::table::EvictReason::Overflow) => self.counters.inc(Counter::EvictOverflow),
+            _ => {}
+        }
+        self.aliased += t.aliased as u64;
+        Outcome {
+            ts,
+            dir: h.dir,
+            slot,
+            fingerprint,
+            iat,
+            rtt,
+            table: t,
+        }
+    }
+
+    /// Export every slot and empty the table.
+    pub fn flush(&mut self) {
+        let n = self.table.flush(&mut self.events);
+        self.counters.0[Counter::EvictFlush as usize] += n;
+    }
+
+    /// Take the exported events so far.
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Events exported and not yet drained.
+    pub fn pending_events(&self) -> &[Event] {
+        &self.events
+    }
+}

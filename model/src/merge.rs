@@ -1,0 +1,336 @@
+//! Host-side merge of exported events into exact per-flow sums
+//! (docs/DESIGN.md §6, "Host merge").
+
+use crate::config::Config;
+use crate::hash::Hashes;
+use crate::key::FlowKey;
+use crate::table::{Acc, Event, SlotStats};
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+
+/// Accumulator merged over any number of slot records.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct MergedAcc {
+    pub n: u64,
+    pub sum: u128,
+    pub sumsq: u128,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl MergedAcc {
+    pub fn add_acc(&mut self, a: &Acc) {
+        if a.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            self.min = a.min as u64;
+            self.max = a.max as u64;
+        } else {
+            self.min = self.min.min(a.min as u64);
+            self.max = self.max.max(a.max as u64);
+        }
+        self.n += a.n as u64;
+        self.sum += a.sum as u128;
+        self.sumsq += a.sumsq as u128;
+    }
+
+    pub fn merge(&mut self, o: &MergedAcc) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *o;
+            return;
+        }
+        self.n += o.n;
+        self.sum += o.sum;
+        self.sumsq += o.sumsq;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+}
+
+/// A flow's statistics merged from all its slot records.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct MergedStats {
+    pub packets: u64,
+    pub iat: MergedAcc,
+    pub rtt: MergedAcc,
+}
+
+impl MergedStats {
+    pub fn add_slot(&mut self, s: &SlotStats) {
+        self.packets += s.packets as u64;
+        self.iat.add_acc(&s.iat);
+        self.rtt.add_acc(&s.rtt);
+    }
+    pub fn merge(&mut self, o: &MergedStats) {
+        self.packets += o.packets;
+        self.iat.merge(&o.iat);
+        self.rtt.merge(&o.rtt);
+    }
+}
+
+/// The event stream is inconsistent: never silently absorbed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MergeError {
+    /// An `Open` names a slot its key does not hash to.
+    WrongSlot {
+        slot: u32,
+        key: FlowKey,
+        expected: u32,
+    },
+    /// An `Evict` (or a slot read) for a slot nobody opened.
+    NoOwner { slot: u32 },
+    /// A slot index outside the table.
+    BadSlot { slot: u32 },
+}
+
+impl fmt::Display for MergeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MergeError::WrongSlot {
+                slot,
+                key,
+                expected,
+            } => write!(
+                f,
+                "device opened slot {slot} for {key}, which hashes to slot {expected}"
+            ),
+            MergeError::NoOwner { slot } => {
+                write!(
+                    f,
+                    "device exported slot {slot}, which no open event announced"
+                )
+            }
+            MergeError::BadSlot { slot } => {
+                write!(f, "device named slot {slot}, outside the table")
+            }
+        }
+    }
+}
+impl std::error::Error for MergeError {}
+
+/// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
+#[derive(Clone, Debug)]
+pub struct FlowMerger {
+    cfg: Config,
+    owners: HashMap<u32, VecDeque<FlowKey>>,
+    flows: HashMap<FlowKey, MergedStats>,
+}
+
+impl FlowMerger {
+    pub fn new(cfg: &Config) -> FlowMerger {
+        FlowMerger {
+            cfg: *cfg,
+            owners: HashMap::new(),
+            flows: HashMap::new(),
+        }
+    }
+
+    pub fn push(&mut self, ev: &Event) -> Result<(), MergeError> {
+        match *ev {
+            Event::Open { slot, key } => {
+                self.check_slot(slot)?;
+                let expected = Hashes::of_key(&key, 0).slot(&self.cfg);
+                if expected != slot {
+                    return Err(MergeError::WrongSlot {
+                        slot,
+                        key,
+                        expected,
+                    });
+                }
+                self.owners.entry(slot).or_default().push_back(key);
+            }
+            Event::Evict {
+                slot,
+                reason,
+                stats,
+            } => {
+                self.check_slot(slot)?;
+                let q = self
+                    .owners
+                    .get_mut(&slot)
+                    .ok_or(MergeError::NoOwner { slot })?;
+                let key = *q.front().ok_or(MergeError::NoOwner { slot })?;
+                if reason.ends_ownership() {
+                    q.pop_front();
+                }
+                self.flows.entry(key).or_default().add_slot(&stats);
+            }
+        }
+        Ok(())
+    }
+
+    /// Credit a live slot's statistics (read without evicting) to its owner.
+    pub fn credit_live_slot(&mut self, slot: u32, stats: &SlotStats) -> Result<(), MergeError> {
+        self.check_slot(slot)?;
+        let key = *self
+            .owners
+            .get(&slot)
+            .and_then(|q| q.front())
+            .ok_or(MergeError::NoOwner { slot })?;
+        self.flows.entry(key).or_default().add_slot(stats);
+        Ok(())
+    }
+
+    fn check_slot(&self, slot: u32) -> Result<(), MergeError> {
+        if slot >= self.cfg.slots() {
+            Err(MergeError::BadSlot { slot })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Slots whose latest key has not been flushed yet.
+    pub fn open_slots(&self) -> usize {
+        self.owners.values().filter(|q| !q.is_empty()).count()
+    }
+
+    /// The merged flows, sorted by key.
+    pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
+        let mut v: Vec<_> = self.flows.iter().map(|(k, s)| (*k, *s)).collect();
+        v.sort_by_key(|a| a.0);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ALCHITRY_CU;
+    use crate::table::EvictReason;
+    use proptest::prelude::*;
+
+    fn acc(cfg: &Config, xs: &[u32]) -> Acc {
+        let mut a = Acc::empty(cfg);
+        for &x in xs {
+            a.add(x);
+        }
+        a
+    }
+
+    proptest! {
+        /// Merging is associative and commutative: any split of a sample
+        /// sequence into slot records merges to the sums of the whole.
+        #[test]
+        fn merge_of_any_split_equals_the_whole(
+            xs in proptest::collection::vec(0u32..200, 0..60),
+            cuts in proptest::collection::vec(0usize..60, 0..5),
+        ) {
+            let cfg = ALCHITRY_CU;
+            let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(xs.len())).collect();
+            bounds.push(0);
+            bounds.push(xs.len());
+            bounds.sort();
+            let mut parts = Vec::new();
+            for w in bounds.windows(2) {
+                let chunk = &xs[w[0]..w[1]];
+                parts.push(SlotStats { packets: chunk.len() as u32, iat: acc(&cfg, chunk), rtt: Acc::empty(&cfg) });
+            }
+            let mut fwd = MergedStats::default();
+            for p in &parts { fwd.add_slot(p); }
+            let mut rev = MergedStats::default();
+            for p in parts.iter().rev() {
+                let mut one = MergedStats::default();
+                one.add_slot(p);
+                rev.merge(&one);
+            }
+            let mut whole = MergedStats::default();
+            whole.add_slot(&SlotStats { packets: xs.len() as u32, iat: acc(&cfg, &xs), rtt: Acc::empty(&cfg) });
+            prop_assert_eq!(fwd, whole);
+            prop_assert_eq!(rev, whole);
+        }
+    }
+
+    #[test]
+    fn evicts_are_credited_to_the_announced_key_in_any_interleaving() {
+        let cfg = ALCHITRY_CU;
+        // Find three keys of one slot.
+        let mut keys = Vec::new();
+        let mut p = 0u16;
+        let target =
+            Hashes::of_key(&FlowKey::v4(17, [9, 9, 9, 9], 0, [8, 8, 8, 8], 53), 0).slot(&cfg);
+        while keys.len() < 3 {
+            let k = FlowKey::v4(17, [9, 9, 9, 9], p, [8, 8, 8, 8], 53);
+            if Hashes::of_key(&k, 0).slot(&cfg) == target {
+                keys.push(k);
+            }
+            p += 1;
+        }
+        let st = |n| SlotStats::first(&cfg, Some(n), None);
+        let open = |k| Event::Open {
+            slot: target,
+            key: k,
+        };
+        let ev = |r, n| Event::Evict {
+            slot: target,
+            reason: r,
+            stats: st(n),
+        };
+        // Model order and a hardware order where opens ran ahead of evicts.
+        let model = [
+            open(keys[0]),
+            ev(EvictReason::Overflow, 1),
+            open(keys[1]),
+            ev(EvictReason::Collision, 2),
+            open(keys[2]),
+            ev(EvictReason::Collision, 3),
+            ev(EvictReason::Flush, 4),
+        ];
+        let hw = [
+            open(keys[0]),
+            open(keys[1]),
+            open(keys[2]),
+            ev(EvictReason::Overflow, 1),
+            ev(EvictReason::Collision, 2),
+            ev(EvictReason::Collision, 3),
+            ev(EvictReason::Flush, 4),
+        ];
+        let mut results = Vec::new();
+        for seq in [&model[..], &hw[..]] {
+            let mut m = FlowMerger::new(&cfg);
+            for e in seq {
+                m.push(e).unwrap();
+            }
+            assert_eq!(m.open_slots(), 0);
+            results.push(m.flows());
+        }
+        assert_eq!(results[0], results[1]);
+        let r = &results[0];
+        let of = |k: FlowKey| r.iter().find(|(kk, _)| *kk == k).unwrap().1;
+        assert_eq!(of(keys[0]).iat.sum, 1 + 2);
+        assert_eq!(of(keys[1]).iat.sum, 3);
+        assert_eq!(of(keys[2]).iat.sum, 4);
+    }
+
+    #[test]
+    fn inconsistent_streams_are_errors() {
+        let cfg = ALCHITRY_CU;
+        let mut m = FlowMerger::new(&cfg);
+        let st = SlotStats::first(&cfg, None, None);
+        assert_eq!(
+            m.push(&Event::Evict {
+                slot: 5,
+                reason: EvictReason::Flush,
+                stats: st
+            }),
+            Err(MergeError::NoOwner { slot: 5 })
+        );
+        let k = FlowKey::v4(6, [1, 2, 3, 4], 5, [6, 7, 8, 9], 10);
+        let right = Hashes::of_key(&k, 0).slot(&cfg);
+        let wrong = (right + 1) % cfg.slots();
+        assert!(matches!(
+            m.push(&Event::Open {
+                slot: wrong,
+                key: k
+            }),
+            Err(MergeError::WrongSlot { .. })
+        ));
+        assert!(matches!(
+            m.push(&Event::Open { slot: 9999, key: k }),
+            Err(MergeError::BadSlot { .. })
+        ));
+    }
+}
