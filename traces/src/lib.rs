@@ -1,0 +1,1 @@
+//! Packet captures: reading pcap/pcapng and generating synthetic traces.
