@@ -1,0 +1,10 @@
+//! # bloomtime-hw
+//!
+//! BloomTime in RustHDL 0.46, built for the model's `alchitry-cu` preset.
+//! One pipeline stage per file; every block has a test that compares it with
+//! the golden model bit for bit.
+
+pub mod bram;
+pub mod consts;
+pub mod h3;
+pub mod util;
