@@ -1,0 +1,385 @@
+//! Flags of the `bloomtime` command and `run`.
+
+use crate::analyze::{self, Analyzer};
+use crate::compare::{self, CompareReport};
+use crate::error::Error;
+use bloomtime_model::config::{preset, Config, PRESETS};
+use bloomtime_model::report::{self, Format};
+use bloomtime_traces::gen::{self, GenOptions, Mix};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bloomtime",
+    version,
+    about = "Per-flow inter-arrival time and RTT estimation with Bloom-filter time buckets"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Per-flow IAT and RTT of captures: the golden model's estimate, or exact.
+    Analyze(AnalyzeArgs),
+    /// Estimate against exact on the same packets: coverage, errors, state.
+    Compare(CompareArgs),
+    /// Generate a synthetic trace (pcap, ns timestamps) with its ground truth.
+    Gen(GenArgs),
+    /// The configuration presets: parameters and memory.
+    Presets(PresetsArgs),
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Capture files (pcap or pcapng, Ethernet), merged by timestamp.
+    #[arg(required = true, value_name = "TRACE")]
+    pub traces: Vec<PathBuf>,
+    /// Exact per-flow statistics instead of the estimate.
+    #[arg(long)]
+    pub exact: bool,
+    /// Configuration preset (see `bloomtime presets`).
+    #[arg(long, default_value = "alchitry-cu", value_name = "NAME")]
+    pub preset: String,
+    /// Output format: table, csv or json.
+    #[arg(long, default_value = "table", value_parser = parse_format)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Capture files, merged by timestamp.
+    #[arg(required = true, value_name = "TRACE")]
+    pub traces: Vec<PathBuf>,
+    /// Configuration preset of the estimate.
+    #[arg(long, default_value = "alchitry-cu", value_name = "NAME")]
+    pub preset: String,
+    /// Write figures (error CDF, IAT histogram; SVG) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CompareFormat,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// Output capture (classic pcap, nanosecond timestamps).
+    #[arg(value_name = "OUT.pcap")]
+    pub out: PathBuf,
+    /// Write the ground truth (JSON) here.
+    #[arg(long, value_name = "OUT.json")]
+    pub truth: Option<PathBuf>,
+    /// Start from the committed demo trace's options (other flags override).
+    #[arg(long)]
+    pub demo: bool,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Conversations.
+    #[arg(long)]
+    pub flows: Option<u32>,
+    /// Packets to generate (generation stops there or at the duration).
+    #[arg(long)]
+    pub packets: Option<u64>,
+    /// Trace length in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Flow kinds and weights, e.g. `poisson=2,ping=1,tcp=1` (kinds:
+    /// constant, poisson, bursty, heavy, ping, tcp).
+    #[arg(long, value_parser = |s: &str| s.parse::<Mix>())]
+    pub mix: Option<Mix>,
+    /// Smallest conversation RTT in microseconds.
+    #[arg(long, value_name = "US")]
+    pub rtt_min_us: Option<f64>,
+    /// Largest conversation RTT in microseconds.
+    #[arg(long, value_name = "US")]
+    pub rtt_max_us: Option<f64>,
+    /// Fraction of conversations with one 802.1Q tag.
+    #[arg(long)]
+    pub vlan: Option<f64>,
+    /// Fraction of conversations with two tags (QinQ).
+    #[arg(long)]
+    pub qinq: Option<f64>,
+    /// Fraction of IPv6 conversations.
+    #[arg(long)]
+    pub ipv6: Option<f64>,
+    /// Captured bytes per frame.
+    #[arg(long)]
+    pub snaplen: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct PresetsArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CompareFormat,
+}
+
+fn get_preset(name: &str) -> Result<Config, Error> {
+    preset(name).map_err(|e| Error::Usage(e.0))
+}
+
+/// Where a report goes: a file or standard output.
+fn with_output(
+    output: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
+    match output {
+        Some(p) => {
+            let file = File::create(p).map_err(|e| Error::io(p, e))?;
+            let mut w = BufWriter::new(file);
+            f(&mut w).map_err(|e| Error::io(p, e))?;
+            w.flush().map_err(|e| Error::io(p, e))
+        }
+        None => {
+            let out = io::stdout();
+            let mut w = BufWriter::new(out.lock());
+            f(&mut w).map_err(|e| Error::io("<stdout>", e))?;
+            w.flush().map_err(|e| Error::io("<stdout>", e))
+        }
+    }
+}
+
+fn trace_names(paths: &[PathBuf]) -> Vec<String> {
+    paths.iter().map(|p| p.display().to_string()).collect()
+}
+
+#[derive(Serialize)]
+struct AnalyzeMeta<'a> {
+    tool: &'static str,
+    version: &'static str,
+    preset: &'a str,
+    config: Config,
+    mode: &'static str,
+    traces: Vec<String>,
+    packets: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merge: Option<analyze::MergeSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aliased: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exact_state_bytes: Option<u64>,
+}
+
+/// `bloomtime analyze`.
+pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
+    let cfg = get_preset(&a.preset)?;
+    let mut an = Analyzer::new(&cfg, !a.exact, a.exact);
+    an.feed_traces(&a.traces)?;
+    let packets = an.packets();
+    let (est, exact) = an.finish()?;
+    let mut meta = AnalyzeMeta {
+        tool: "bloomtime analyze",
+        version: env!("CARGO_PKG_VERSION"),
+        preset: &a.preset,
+        config: cfg,
+        mode: if a.exact { "exact" } else { "estimate" },
+        traces: trace_names(&a.traces),
+        packets,
+        merge: None,
+        aliased: None,
+        exact_state_bytes: None,
+    };
+    let (rows, counters, note) = if let Some(e) = &est {
+        meta.merge = Some(e.merge);
+        meta.aliased = Some(e.aliased);
+        let note = format!(
+            "merge: consistent ({} events: {} opens, {} evicts; {} slots open after flush); aliased merges: {}",
+            e.merge.events, e.merge.opens, e.merge.evicts, e.merge.open_slots_after_flush, e.aliased
+        );
+        (e.rows(), e.counters, note)
+    } else {
+        let x = exact.as_ref().expect("exact result");
+        meta.exact_state_bytes = Some(x.state_bytes);
+        let note = format!(
+            "exact tracker: {} flows, {} bytes of state",
+            x.flows.len(),
+            x.state_bytes
+        );
+        (x.rows(), x.counters, note)
+    };
+    with_output(a.output.as_deref(), |mut w: &mut dyn Write| {
+        match a.format {
+            Format::Csv => report::write_csv(&mut w, &rows),
+            Format::Json => report::write_json(&mut w, &meta, &counters, &rows),
+            Format::Table => {
+                writeln!(
+                    w,
+                    "{} of {} packets, preset {} ({})",
+                    meta.mode, packets, a.preset, cfg
+                )?;
+                report::write_table(&mut w, &rows, &counters)?;
+                writeln!(w, "{note}")
+            }
+        }
+    })
+}
+
+/// `bloomtime compare`.
+pub fn compare(a: &CompareArgs) -> Result<(), Error> {
+    let cfg = get_preset(&a.preset)?;
+    let (est, exact, packets) = analyze::both(&cfg, &a.traces)?;
+    let c = compare::compare(&est, &exact);
+    let report = CompareReport {
+        tool: "bloomtime compare",
+        version: env!("CARGO_PKG_VERSION"),
+        preset: &a.preset,
+        config: cfg,
+        traces: trace_names(&a.traces),
+        packets,
+        counters: est.counters,
+        comparison: &c,
+    };
+    let plots = match &a.plot {
+        Some(dir) => crate::plot::write_all(&c, dir)?,
+        None => Vec::new(),
+    };
+    with_output(a.output.as_deref(), |mut w: &mut dyn Write| {
+        match a.format {
+            CompareFormat::Json => {
+                serde_json::to_writer_pretty(&mut *w, &report)?;
+                writeln!(w)
+            }
+            CompareFormat::Table => {
+                compare::write_table(&mut w, &report)?;
+                for p in &plots {
+                    writeln!(w, "wrote {}", p.display())?;
+                }
+                Ok(())
+            }
+        }
+    })
+}
+
+/// `bloomtime gen`.
+pub fn gen(a: &GenArgs) -> Result<(), Error> {
+    let mut o = if a.demo {
+        GenOptions::demo()
+    } else {
+        GenOptions::default()
+    };
+    macro_rules! set {
+        ($($f:ident => $g:ident),*) => { $( if let Some(v) = a.$f.clone() { o.$g = v; } )* };
+    }
+    set!(seed => seed, flows => flows, packets => packets, duration => duration_s, mix => mix,
+         rtt_min_us => rtt_min_us, rtt_max_us => rtt_max_us, vlan => vlan_fraction,
+         qinq => qinq_fraction, ipv6 => ipv6_fraction, snaplen => snaplen);
+    o.validate().map_err(Error::Usage)?;
+    let t = gen::generate_file(&o, &a.out, None).map_err(|e| Error::io(&a.out, e))?;
+    if let Some(p) = &a.truth {
+        t.write(p).map_err(|e| Error::io(p, e))?;
+    }
+    eprintln!(
+        "wrote {}: {} packets, {} flows, {:.3} s",
+        a.out.display(),
+        t.packets,
+        t.flows.len(),
+        (t.last_ns - t.first_ns) as f64 / 1e9
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct PresetInfo {
+    name: &'static str,
+    summary: &'static str,
+    config: Config,
+    bank_bytes: u64,
+    table_bytes: u64,
+    state_bytes: u64,
+    bucket_ns: u64,
+    window_ns: u64,
+    sample_unit_ns: u64,
+}
+
+/// `bloomtime presets`.
+pub fn presets(a: &PresetsArgs) -> Result<(), Error> {
+    let info: Vec<PresetInfo> = PRESETS
+        .iter()
+        .map(|p| PresetInfo {
+            name: p.name,
+            summary: p.summary,
+            config: p.config,
+            bank_bytes: p.config.bank_bytes(),
+            table_bytes: p.config.table_bytes(),
+            state_bytes: p.config.state_bytes(),
+            bucket_ns: p.config.bucket_ns(),
+            window_ns: p.config.window_ns(),
+            sample_unit_ns: p.config.sample_unit_ns(),
+        })
+        .collect();
+    with_output(None, |w| match a.format {
+        CompareFormat::Json => {
+            serde_json::to_writer_pretty(&mut *w, &info)?;
+            writeln!(w)
+        }
+        CompareFormat::Table => {
+            for p in &info {
+                let c = &p.config;
+                writeln!(w, "{}: {}", p.name, p.summary)?;
+                writeln!(w, "  {c}")?;
+                writeln!(
+                    w,
+                    "  memory: banks {} B + table {} B = {} B ({:.1} KiB)",
+                    p.bank_bytes,
+                    p.table_bytes,
+                    p.state_bytes,
+                    p.state_bytes as f64 / 1024.0
+                )?;
+                writeln!(
+                    w,
+                    "  bucket {:.3} ms x {} = window {:.1} ms; sample unit {:.3} us",
+                    p.bucket_ns as f64 / 1e6,
+                    c.buckets,
+                    p.window_ns as f64 / 1e6,
+                    p.sample_unit_ns as f64 / 1e3
+                )?;
+                writeln!(
+                    w,
+                    "  parameters: time_unit_log2_ns {} bucket_log2 {} buckets {} banks {} lines_log2 {} \
+                     epoch_tag_bits {} slots_log2 {} fingerprint_bits {} sample_frac_bits {} packet_bits {}",
+                    c.time_unit_log2_ns,
+                    c.bucket_log2,
+                    c.buckets,
+                    c.banks,
+                    c.lines_log2,
+                    c.epoch_tag_bits,
+                    c.slots_log2,
+                    c.fingerprint_bits,
+                    c.sample_frac_bits,
+                    c.packet_bits
+                )?;
+            }
+            Ok(())
+        }
+    })
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    match &cli.command {
+        Command::Analyze(a) => analyze(a),
+        Command::Compare(a) => compare(a),
+        Command::Gen(a) => gen(a),
+        Command::Presets(a) => presets(a),
+    }
+}

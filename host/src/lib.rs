@@ -1,0 +1,21 @@
+//! # bloomtime-host
+//!
+//! The library behind the `bloomtime` command. `main.rs` only parses flags
+//! and maps errors to exit codes; everything else lives here so evaluation
+//! code can reuse it:
+//!
+//! * [`analyze`] — one pass over captures through the golden model (with the
+//!   host merge) and/or the exact tracker;
+//! * [`compare`] — estimate against exact on the same packets, error
+//!   statistics;
+//! * [`plot`] — SVG figures of a comparison;
+//! * [`cli`] — the flags and `run`.
+
+pub mod analyze;
+pub mod cli;
+pub mod compare;
+pub mod error;
+pub mod plot;
+
+pub use cli::{run, Cli};
+pub use error::Error;

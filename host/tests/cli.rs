@@ -1,0 +1,453 @@
+//! The `bloomtime` binary end to end: exact output equals the generator's
+//! truth byte for byte, every shared capture analyzes in every mode and
+//! format, and bad input gives one line on stderr and a non-zero exit.
+
+use bloomtime_model::report::write_csv;
+use bloomtime_model::stats::exact_row;
+use bloomtime_traces::truth::Truth;
+use bloomtime_traces::writer::{PcapNgWriter, PcapWriter};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bloomtime"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run bloomtime")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(
+        o.status.success(),
+        "bloomtime {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bloomtime-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../traces/data")
+        .join(name)
+}
+
+fn truth_csv(t: &Truth) -> String {
+    let rows: Vec<_> = t
+        .merged()
+        .unwrap()
+        .iter()
+        .map(|(k, s)| exact_row(k, s))
+        .collect();
+    let mut out = Vec::new();
+    write_csv(&mut out, &rows).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn exact_csv_equals_the_generator_truth() {
+    let d = tmpdir("truth");
+    let (pcap, json) = (d.join("g.pcap"), d.join("g.json"));
+    let (p, j) = (pcap.to_str().unwrap(), json.to_str().unwrap());
+    run(&[
+        "gen",
+        p,
+        "--truth",
+        j,
+        "--seed",
+        "7",
+        "--flows",
+        "70",
+        "--packets",
+        "5000",
+        "--duration",
+        "3",
+    ]);
+    let t = Truth::read(&json).unwrap();
+    assert_eq!(t.packets, 5000);
+    let csv = ok(&["analyze", "--exact", "--format", "csv", p]);
+    assert_eq!(csv, truth_csv(&t));
+    // The committed demo too.
+    let demo = data("demo.pcap");
+    let t = Truth::read(data("demo.truth.json")).unwrap();
+    let csv = ok(&[
+        "analyze",
+        "--exact",
+        "--format",
+        "csv",
+        demo.to_str().unwrap(),
+    ]);
+    assert_eq!(csv, truth_csv(&t));
+}
+
+#[test]
+fn gen_demo_reproduces_the_committed_demo() {
+    let d = tmpdir("demo");
+    let p = d.join("demo.pcap");
+    let j = d.join("demo.truth.json");
+    ok(&[
+        "gen",
+        "--demo",
+        p.to_str().unwrap(),
+        "--truth",
+        j.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read(&p).unwrap() == std::fs::read(data("demo.pcap")).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&j).unwrap(),
+        std::fs::read_to_string(data("demo.truth.json")).unwrap()
+    );
+}
+
+#[test]
+fn estimate_counts_every_packet_of_every_flow() {
+    // Without aliasing the merged estimate has exactly the exact packet counts.
+    let demo = data("demo.pcap");
+    let t = Truth::read(data("demo.truth.json")).unwrap();
+    let out = ok(&["analyze", "--format", "json", demo.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["meta"]["tool"], "bloomtime analyze");
+    assert_eq!(v["meta"]["preset"], "alchitry-cu");
+    assert_eq!(v["meta"]["mode"], "estimate");
+    assert_eq!(v["meta"]["config"]["buckets"], 16);
+    assert_eq!(v["meta"]["merge"]["open_slots_after_flush"], 0);
+    assert_eq!(v["meta"]["aliased"], 0);
+    assert!(v["meta"]["traces"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("demo.pcap"));
+    let flows = v["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), t.flows.len());
+    let est: Vec<u64> = flows
+        .iter()
+        .map(|f| f["packets"].as_u64().unwrap())
+        .collect();
+    let exact: Vec<u64> = t.merged().unwrap().iter().map(|f| f.1.packets).collect();
+    assert_eq!(est, exact);
+    assert_eq!(v["counters"]["frames"], 4000);
+}
+
+#[test]
+fn table_output_has_counters_and_merge_consistency() {
+    let demo = data("demo.pcap");
+    let out = ok(&["analyze", demo.to_str().unwrap()]);
+    assert!(out.contains("counters: frames 4000"), "{out}");
+    assert!(out.contains("merge: consistent"), "{out}");
+    let out = ok(&[
+        "analyze",
+        "--exact",
+        "--preset",
+        "paper",
+        demo.to_str().unwrap(),
+    ]);
+    assert!(out.contains("exact tracker:"), "{out}");
+}
+
+#[test]
+fn output_flag_writes_a_file() {
+    let d = tmpdir("output");
+    let o = d.join("r.csv");
+    let demo = data("demo.pcap");
+    let stdout = ok(&[
+        "analyze",
+        "--format",
+        "csv",
+        "-o",
+        o.to_str().unwrap(),
+        demo.to_str().unwrap(),
+    ]);
+    assert!(stdout.is_empty());
+    let csv = std::fs::read_to_string(&o).unwrap();
+    assert!(csv.starts_with("proto,src,sport,dst,dport,packets,"));
+}
+
+#[test]
+fn compare_reports_and_plots() {
+    let d = tmpdir("plots");
+    let demo = data("demo.pcap");
+    let out = ok(&[
+        "compare",
+        demo.to_str().unwrap(),
+        "--plot",
+        d.to_str().unwrap(),
+    ]);
+    assert!(out.contains("flows compared"), "{out}");
+    for f in ["error_cdf.svg", "iat_hist.svg"] {
+        let svg = std::fs::read_to_string(d.join(f)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<polyline"), "{f}");
+    }
+    let out = ok(&[
+        "compare",
+        "--format",
+        "json",
+        "--preset",
+        "large",
+        demo.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = &v["comparison"];
+    assert_eq!(v["preset"], "large");
+    assert!(c["flows_compared"].as_u64().unwrap() > 50);
+    assert!(c["coverage"].as_f64().unwrap() > 0.5);
+    assert!(c["iat_mean"]["median"].as_f64().is_some());
+    assert!(c["rtt_mean"]["flows"].as_u64().unwrap() > 5);
+    assert_eq!(c["state_bytes"], 79_560_704);
+    assert!(c["exact_state_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn presets_lists_memory() {
+    let out = ok(&["presets"]);
+    for n in [
+        "alchitry-cu",
+        "paper",
+        "large",
+        "12064 B",
+        "window 134.2 ms",
+    ] {
+        assert!(out.contains(n), "{n} missing from\n{out}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&ok(&["presets", "--format", "json"])).unwrap();
+    assert_eq!(v[0]["state_bytes"], 12064);
+}
+
+// Real captures from ../shared/traces: required when CI=true.
+
+fn shared_traces() -> Option<Vec<PathBuf>> {
+    let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces");
+    let listed = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            assert!(
+                !ci,
+                "CI=true and the shared traces dir {} is missing: {e}",
+                dir.display()
+            );
+            eprintln!("skip: no shared traces at {}", dir.display());
+            return None;
+        }
+    };
+    let mut v: Vec<PathBuf> = listed
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            )
+        })
+        .collect();
+    v.sort();
+    // The README names the captures the project relies on.
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
+    for line in readme
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| file"))
+    {
+        let cell = line
+            .trim_start_matches("| ")
+            .split(" |")
+            .next()
+            .unwrap_or("");
+        for name in cell.split(", ").map(str::trim) {
+            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                let present = dir.join(name).is_file();
+                if ci {
+                    assert!(
+                        present,
+                        "CI=true and {} is missing",
+                        dir.join(name).display()
+                    );
+                } else if !present {
+                    eprintln!("skip: {name} listed in the README is missing");
+                }
+            }
+        }
+    }
+    if v.is_empty() {
+        assert!(!ci, "CI=true and {} has no captures", dir.display());
+        eprintln!("skip: no captures in {}", dir.display());
+        return None;
+    }
+    Some(v)
+}
+
+#[test]
+fn every_shared_trace_analyzes_in_every_mode_and_format() {
+    let Some(traces) = shared_traces() else {
+        return;
+    };
+    for t in &traces {
+        let p = t.to_str().unwrap();
+        for mode in [&[][..], &["--exact"][..]] {
+            for fmt in ["table", "csv", "json"] {
+                let mut args = vec!["analyze", p, "--format", fmt];
+                args.extend_from_slice(mode);
+                let out = ok(&args);
+                match fmt {
+                    "csv" => assert!(out.lines().count() > 1, "{p}: no flows"),
+                    "json" => {
+                        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                        assert!(!v["flows"].as_array().unwrap().is_empty(), "{p}");
+                        assert!(v["counters"]["records"].as_u64().unwrap() > 0, "{p}");
+                    }
+                    _ => assert!(out.contains("counters: frames"), "{p}"),
+                }
+            }
+        }
+    }
+    // All of them at once, merged by timestamp, estimate and exact agree on packets.
+    let mut args = vec!["compare", "--format", "json"];
+    args.extend(traces.iter().map(|t| t.to_str().unwrap()));
+    let v: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    assert!(v["comparison"]["flows_compared"].as_u64().unwrap() > 100);
+}
+
+// Bad input: one line on stderr naming the file and the problem, exit != 0.
+
+fn fails(args: &[&str], expect: &[&str]) {
+    let o = run(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for e in expect {
+        assert!(err.contains(e), "{args:?}: {err:?} lacks {e:?}");
+    }
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn small_pcap() -> Vec<u8> {
+    let mut w = PcapWriter::new(Vec::new(), 65535).unwrap();
+    let mut f = vec![0u8; 60];
+    f[12] = 0x08;
+    w.write(1_000, &f).unwrap();
+    w.write(2_000, &f).unwrap();
+    w.into_inner()
+}
+
+#[test]
+fn bad_input_is_one_line_and_nonzero() {
+    let d = tmpdir("bad");
+    let good = small_pcap();
+    let missing = d.join("missing.pcap");
+    fails(
+        &["analyze", missing.to_str().unwrap()],
+        &["missing.pcap", "no such file"],
+    );
+    let text = write(&d, "notes.pcap", b"these are notes, not packets\n");
+    fails(
+        &["analyze", &text],
+        &["notes.pcap", "not a pcap or pcapng capture"],
+    );
+    let empty = write(&d, "empty.pcap", b"");
+    fails(
+        &["analyze", "--exact", &empty],
+        &["empty.pcap", "empty file"],
+    );
+    let trunc = write(&d, "trunc.pcap", &good[..good.len() - 5]);
+    fails(&["analyze", &trunc], &["trunc.pcap", "truncated record"]);
+    fails(&["compare", &trunc], &["trunc.pcap", "truncated record"]);
+    let mut absurd = good.clone();
+    absurd[24 + 8..24 + 12].copy_from_slice(&1_000_000u32.to_le_bytes());
+    let absurd = write(&d, "absurd.pcap", &absurd);
+    fails(
+        &["analyze", &absurd],
+        &["absurd.pcap", "absurd captured length 1000000"],
+    );
+    let mut sll = good.clone();
+    sll[20..24].copy_from_slice(&113u32.to_le_bytes());
+    let sll = write(&d, "sll.pcap", &sll);
+    fails(
+        &["analyze", &sll],
+        &[
+            "sll.pcap",
+            "link type 113 (Linux cooked SLL) is not supported: BloomTime needs Ethernet frames",
+        ],
+    );
+    let mut ng = PcapNgWriter::new(false);
+    ng.interface(276, 0, None);
+    ng.epb(0, 1, &[0u8; 60], 60);
+    let sll2 = write(&d, "sll2.pcapng", &ng.bytes);
+    fails(
+        &["analyze", &sll2],
+        &["sll2.pcapng", "link type 276 (Linux cooked SLL2)"],
+    );
+    // A good file first, a bad one second: still an error.
+    let ok_file = write(&d, "good.pcap", &good);
+    fails(&["analyze", &ok_file, &trunc], &["trunc.pcap"]);
+    fails(&["analyze", d.to_str().unwrap()], &["is a directory"]);
+    // Flags.
+    fails(
+        &["analyze", "--preset", "huge", &ok_file],
+        &["unknown preset 'huge'", "alchitry-cu"],
+    );
+    fails(
+        &["compare", "--preset", "huge", &ok_file],
+        &["unknown preset 'huge'"],
+    );
+    fails(&["analyze", "--format", "xml", &ok_file], &["xml"]);
+    fails(&["compare", "--format", "csv", &ok_file], &["csv"]);
+    fails(&["analyze"], &["TRACE"]);
+    fails(&["frobnicate"], &["frobnicate"]);
+    let out = d.join("g.pcap");
+    let out = out.to_str().unwrap();
+    fails(&["gen", out, "--flows", "many"], &["--flows", "many"]);
+    fails(&["gen", out, "--flows", "0"], &["flows"]);
+    fails(&["gen", out, "--duration=-2"], &["duration"]);
+    fails(&["gen", out, "--duration", "0"], &["duration"]);
+    fails(&["gen", out, "--ipv6", "1.5"], &["ipv6 fraction"]);
+    fails(
+        &["gen", out, "--mix", "ping=1,warp=2"],
+        &["unknown flow kind 'warp'"],
+    );
+    fails(
+        &["gen", "/nonexistent-dir/x.pcap"],
+        &["/nonexistent-dir/x.pcap"],
+    );
+    fails(
+        &["analyze", "-o", "/nonexistent-dir/r.csv", &ok_file],
+        &["/nonexistent-dir/r.csv"],
+    );
+}
+
+#[test]
+fn several_files_merge_by_timestamp() {
+    // The demo split into two files by packet parity analyzes like the demo.
+    let d = tmpdir("split");
+    let pk = bloomtime_traces::pcap::read_file(data("demo.pcap")).unwrap();
+    let mut a = PcapWriter::new(Vec::new(), 65535).unwrap();
+    let mut b = PcapWriter::new(Vec::new(), 65535).unwrap();
+    for (i, p) in pk.iter().enumerate() {
+        // Keep captured bytes exactly: write the captured data as the frame.
+        let w = if i % 2 == 0 { &mut a } else { &mut b };
+        w.write(p.ns, &p.data).unwrap();
+    }
+    let pa = write(&d, "a.pcap", &a.into_inner());
+    let pb = write(&d, "b.pcap", &b.into_inner());
+    let demo = data("demo.pcap");
+    let whole = ok(&["analyze", "--format", "csv", demo.to_str().unwrap()]);
+    let split = ok(&["analyze", "--format", "csv", &pb, &pa]);
+    assert_eq!(whole, split);
+    let whole = ok(&[
+        "analyze",
+        "--exact",
+        "--format",
+        "csv",
+        demo.to_str().unwrap(),
+    ]);
+    let split = ok(&["analyze", "--exact", "--format", "csv", &pa, &pb]);
+    assert_eq!(whole, split);
+}
