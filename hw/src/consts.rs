@@ -53,4 +53,4 @@ pub const HASH_BITS: usize = 32;
 const _: () = assert!(K == 2, "the RTL instantiates two banks");
 const _: () = assert!(B == 16 && (1 << (AGE_BITS - 1)) >= B);
 const _: () = assert!(K * LINE_ADDR <= HASH_BITS && SLOT_ADDR + FP_BITS <= HASH_BITS);
-const _: () = assert!(X_BITS == 8 && F_BITS == 4);
+const _: () = assert!(X_BITS == 8 && F_BITS == 4 && E == 8 && LINE_BITS == 40);

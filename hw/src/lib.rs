@@ -5,6 +5,8 @@
 //! the golden model bit for bit.
 
 pub mod bram;
+pub mod bucket_bank;
 pub mod consts;
 pub mod h3;
+pub mod hash_unit;
 pub mod util;

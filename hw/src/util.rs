@@ -13,7 +13,10 @@ pub trait Clocked: Block {
 macro_rules! impl_clocked {
     ($t:ty) => {
         impl $crate::util::Clocked for $t {
-            fn clock_signal(&mut self) -> &mut rust_hdl::prelude::Signal<rust_hdl::prelude::In, rust_hdl::prelude::Clock> {
+            fn clock_signal(
+                &mut self,
+            ) -> &mut rust_hdl::prelude::Signal<rust_hdl::prelude::In, rust_hdl::prelude::Clock>
+            {
                 &mut self.clock
             }
         }
@@ -25,10 +28,12 @@ pub fn settle<B: Block>(uut: &mut B) {
     assert!(simulate(uut, 200), "logic did not settle");
 }
 
-/// One full clock cycle: rising edge, then falling edge. Inputs set before the
-/// call are sampled at the rising edge; outputs read after it are the new
-/// register values with combinational logic settled.
+/// One full clock cycle: settle the inputs set since the last call, rising
+/// edge, falling edge. Inputs set before the call are sampled at the rising
+/// edge; outputs read after it are the new register values with
+/// combinational logic settled.
 pub fn tick<B: Clocked>(uut: &mut B) {
+    settle(uut);
     uut.clock_signal().next = Clock { clk: true };
     settle(uut);
     uut.clock_signal().next = Clock { clk: false };
@@ -98,6 +103,7 @@ impl<B: Clocked> Stepper<B> {
 
     /// One clock cycle (10 ns in the VCD).
     pub fn tick(&mut self) {
+        settle(&mut self.uut);
         self.uut.clock_signal().next = Clock { clk: true };
         settle(&mut self.uut);
         self.trace(self.cycle * 10_000);

@@ -1,0 +1,266 @@
+//! Hash unit (docs/DESIGN.md §3), pipeline stages 1 and 2.
+//!
+//! Stage 1 folds the addresses and computes the H3 matrices (`Fa` of both
+//! folded addresses, `Fp` of both ports, `P` of protocol and family) and the
+//! endpoint comparison that gives the direction. Stage 2 combines them with
+//! adders into the bank lines, the flow-table slot and the fingerprint.
+//! Maintenance operations (sweep, clear, flush, peek) pass their index through
+//! as line and slot.
+
+use crate::consts::*;
+use crate::h3::H3;
+use bloomtime_model::hash::{FA_ROWS, FP_ROWS, PR_ROWS};
+use rust_hdl::prelude::*;
+
+/// Pipeline operation carried with every record.
+pub mod op {
+    pub const NONE: u64 = 0;
+    pub const PACKET: u64 = 1;
+    pub const SWEEP: u64 = 2;
+    pub const CLEAR: u64 = 3;
+    pub const FLUSH: u64 = 4;
+    pub const PEEK: u64 = 5;
+    /// Sweeper: empty both rings of a line and tag it with the op's epoch
+    /// (equal to ageing it by at least `B` epochs).
+    pub const STALE: u64 = 6;
+}
+// `#[hdl_gen]` takes literals only: 9 is LINE_ADDR and 8 SLOT_ADDR below.
+const _: () = assert!(LINE_ADDR == 9 && SLOT_ADDR == 8);
+const _: () = assert!(
+    op::PACKET == 1
+        && op::SWEEP == 2
+        && op::CLEAR == 3
+        && op::FLUSH == 4
+        && op::PEEK == 5
+        && op::STALE == 6
+);
+/// Bits of an operation code.
+pub const OP_BITS: usize = 3;
+/// Bits of a maintenance index (line or slot).
+pub const IDX_BITS: usize = if LINE_ADDR > SLOT_ADDR {
+    LINE_ADDR
+} else {
+    SLOT_ADDR
+};
+
+#[derive(LogicBlock)]
+pub struct HashUnit {
+    pub clock: Signal<In, Clock>,
+    /// Move every stage one step.
+    pub advance: Signal<In, Bit>,
+    pub in_op: Signal<In, Bits<OP_BITS>>,
+    pub in_idx: Signal<In, Bits<IDX_BITS>>,
+    pub in_ts: Signal<In, Bits<TS_BITS>>,
+    pub in_flags: Signal<In, Bits<FLAGS>>,
+    pub in_key: Signal<In, Bits<KEY_BITS>>,
+    /// Stage-2 outputs.
+    pub op: Signal<Out, Bits<OP_BITS>>,
+    pub ts: Signal<Out, Bits<TS_BITS>>,
+    pub flags: Signal<Out, Bits<FLAGS>>,
+    pub key: Signal<Out, Bits<KEY_BITS>>,
+    pub dir: Signal<Out, Bit>,
+    pub line0: Signal<Out, Bits<LINE_ADDR>>,
+    pub line1: Signal<Out, Bits<LINE_ADDR>>,
+    pub slot: Signal<Out, Bits<SLOT_ADDR>>,
+    pub fp: Signal<Out, Bits<FP_BITS>>,
+    // Stage 1 registers.
+    op1: DFF<Bits<OP_BITS>>,
+    idx1: DFF<Bits<IDX_BITS>>,
+    ts1: DFF<Bits<TS_BITS>>,
+    flags1: DFF<Bits<FLAGS>>,
+    key1: DFF<Bits<KEY_BITS>>,
+    as1: DFF<Bits<HASH_BITS>>,
+    ad1: DFF<Bits<HASH_BITS>>,
+    fps1: DFF<Bits<HASH_BITS>>,
+    fpd1: DFF<Bits<HASH_BITS>>,
+    p1: DFF<Bits<HASH_BITS>>,
+    gt1: DFF<Bit>,
+    // Stage 2 registers.
+    op2: DFF<Bits<OP_BITS>>,
+    ts2: DFF<Bits<TS_BITS>>,
+    flags2: DFF<Bits<FLAGS>>,
+    key2: DFF<Bits<KEY_BITS>>,
+    dir2: DFF<Bit>,
+    line0_2: DFF<Bits<LINE_ADDR>>,
+    line1_2: DFF<Bits<LINE_ADDR>>,
+    slot2: DFF<Bits<SLOT_ADDR>>,
+    fp2: DFF<Bits<FP_BITS>>,
+    // Matrices.
+    fa_s: H3<32, HASH_BITS>,
+    fa_d: H3<32, HASH_BITS>,
+    fp_s: H3<16, HASH_BITS>,
+    fp_d: H3<16, HASH_BITS>,
+    pr: H3<9, HASH_BITS>,
+    // Stage 1 combinational.
+    src: Signal<Local, Bits<128>>,
+    dst: Signal<Local, Bits<128>>,
+    fold_s: Signal<Local, Bits<32>>,
+    fold_d: Signal<Local, Bits<32>>,
+    ep_s: Signal<Local, Bits<48>>,
+    ep_d: Signal<Local, Bits<48>>,
+    // Stage 2 combinational.
+    echo: Signal<Local, Bit>,
+    es: Signal<Local, Bits<HASH_BITS>>,
+    ed: Signal<Local, Bits<HASH_BITS>>,
+    gd: Signal<Local, Bits<HASH_BITS>>,
+    conv: Signal<Local, Bits<HASH_BITS>>,
+    flow: Signal<Local, Bits<HASH_BITS>>,
+    maint: Signal<Local, Bit>,
+    idx_line: Signal<Local, Bits<LINE_ADDR>>,
+    idx_slot: Signal<Local, Bits<SLOT_ADDR>>,
+}
+
+impl Default for HashUnit {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            advance: Default::default(),
+            in_op: Default::default(),
+            in_idx: Default::default(),
+            in_ts: Default::default(),
+            in_flags: Default::default(),
+            in_key: Default::default(),
+            op: Default::default(),
+            ts: Default::default(),
+            flags: Default::default(),
+            key: Default::default(),
+            dir: Default::default(),
+            line0: Default::default(),
+            line1: Default::default(),
+            slot: Default::default(),
+            fp: Default::default(),
+            op1: Default::default(),
+            idx1: Default::default(),
+            ts1: Default::default(),
+            flags1: Default::default(),
+            key1: Default::default(),
+            as1: Default::default(),
+            ad1: Default::default(),
+            fps1: Default::default(),
+            fpd1: Default::default(),
+            p1: Default::default(),
+            gt1: Default::default(),
+            op2: Default::default(),
+            ts2: Default::default(),
+            flags2: Default::default(),
+            key2: Default::default(),
+            dir2: Default::default(),
+            line0_2: Default::default(),
+            line1_2: Default::default(),
+            slot2: Default::default(),
+            fp2: Default::default(),
+            fa_s: H3::new(&FA_ROWS),
+            fa_d: H3::new(&FA_ROWS),
+            fp_s: H3::new(&FP_ROWS),
+            fp_d: H3::new(&FP_ROWS),
+            pr: H3::new(&PR_ROWS),
+            src: Default::default(),
+            dst: Default::default(),
+            fold_s: Default::default(),
+            fold_d: Default::default(),
+            ep_s: Default::default(),
+            ep_d: Default::default(),
+            echo: Default::default(),
+            es: Default::default(),
+            ed: Default::default(),
+            gd: Default::default(),
+            conv: Default::default(),
+            flow: Default::default(),
+            maint: Default::default(),
+            idx_line: Default::default(),
+            idx_slot: Default::default(),
+        }
+    }
+}
+
+impl Logic for HashUnit {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, op1, idx1, ts1, flags1, key1, as1, ad1, fps1, fpd1, p1, gt1, op2, ts2,
+            flags2, key2, dir2, line0_2, line1_2, slot2, fp2
+        );
+        // Stage 1: fold, matrices, endpoint comparison.
+        self.src.next = self.in_key.val().get_bits::<128>(41);
+        self.dst.next = self.in_key.val().get_bits::<128>(169);
+        self.fold_s.next = self.src.val().get_bits::<32>(96)
+            ^ (self.src.val().get_bits::<32>(64) << 8)
+            ^ (self.src.val().get_bits::<32>(64) >> 24)
+            ^ (self.src.val().get_bits::<32>(32) << 16)
+            ^ (self.src.val().get_bits::<32>(32) >> 16)
+            ^ (self.src.val().get_bits::<32>(0) << 24)
+            ^ (self.src.val().get_bits::<32>(0) >> 8);
+        self.fold_d.next = self.dst.val().get_bits::<32>(96)
+            ^ (self.dst.val().get_bits::<32>(64) << 8)
+            ^ (self.dst.val().get_bits::<32>(64) >> 24)
+            ^ (self.dst.val().get_bits::<32>(32) << 16)
+            ^ (self.dst.val().get_bits::<32>(32) >> 16)
+            ^ (self.dst.val().get_bits::<32>(0) << 24)
+            ^ (self.dst.val().get_bits::<32>(0) >> 8);
+        self.fa_s.x.next = self.fold_s.val();
+        self.fa_d.x.next = self.fold_d.val();
+        self.fp_s.x.next = self.in_key.val().get_bits::<16>(9);
+        self.fp_d.x.next = self.in_key.val().get_bits::<16>(25);
+        self.pr.x.next = self.in_key.val().get_bits::<9>(0);
+        self.ep_s.next = (bit_cast::<48, 32>(self.fold_s.val()) << 16)
+            | bit_cast::<48, 16>(self.in_key.val().get_bits::<16>(9));
+        self.ep_d.next = (bit_cast::<48, 32>(self.fold_d.val()) << 16)
+            | bit_cast::<48, 16>(self.in_key.val().get_bits::<16>(25));
+        if self.advance.val() {
+            self.op1.d.next = self.in_op.val();
+            self.idx1.d.next = self.in_idx.val();
+            self.ts1.d.next = self.in_ts.val();
+            self.flags1.d.next = self.in_flags.val();
+            self.key1.d.next = self.in_key.val();
+            self.as1.d.next = self.fa_s.h.val();
+            self.ad1.d.next = self.fa_d.h.val();
+            self.fps1.d.next = self.fp_s.h.val();
+            self.fpd1.d.next = self.fp_d.h.val();
+            self.p1.d.next = self.pr.h.val();
+            self.gt1.d.next = self.ep_s.val() > self.ep_d.val();
+        }
+        // Stage 2: combine.
+        self.echo.next = self.flags1.q.val().get_bit(0) | self.flags1.q.val().get_bit(1);
+        self.es.next = self.as1.q.val() ^ self.fps1.q.val();
+        self.ed.next = self.ad1.q.val() ^ self.fpd1.q.val();
+        if self.echo.val() {
+            self.ed.next = self.ad1.q.val() ^ self.fps1.q.val();
+        }
+        self.gd.next = self.ad1.q.val() ^ self.fpd1.q.val();
+        self.conv.next = (self.es.val() + self.ed.val()) ^ self.p1.q.val();
+        self.flow.next = (self.es.val() + (self.gd.val() << 1)) ^ self.p1.q.val();
+        self.maint.next = (self.op1.q.val() != 0) & (self.op1.q.val() != 1);
+        self.idx_line.next = self.idx1.q.val().get_bits::<LINE_ADDR>(0);
+        self.idx_slot.next = self.idx1.q.val().get_bits::<SLOT_ADDR>(0);
+        if self.advance.val() {
+            self.op2.d.next = self.op1.q.val();
+            self.ts2.d.next = self.ts1.q.val();
+            self.flags2.d.next = self.flags1.q.val();
+            self.key2.d.next = self.key1.q.val();
+            self.dir2.d.next = self.gt1.q.val();
+            if self.echo.val() {
+                self.dir2.d.next = self.flags1.q.val().get_bit(1);
+            }
+            self.line0_2.d.next = self.conv.val().get_bits::<LINE_ADDR>(0);
+            self.line1_2.d.next = self.conv.val().get_bits::<LINE_ADDR>(9);
+            self.slot2.d.next = self.flow.val().get_bits::<SLOT_ADDR>(0);
+            self.fp2.d.next = self.flow.val().get_bits::<FP_BITS>(8);
+            if self.maint.val() {
+                self.line0_2.d.next = self.idx_line.val();
+                self.line1_2.d.next = self.idx_line.val();
+                self.slot2.d.next = self.idx_slot.val();
+            }
+        }
+        self.op.next = self.op2.q.val();
+        self.ts.next = self.ts2.q.val();
+        self.flags.next = self.flags2.q.val();
+        self.key.next = self.key2.q.val();
+        self.dir.next = self.dir2.q.val();
+        self.line0.next = self.line0_2.q.val();
+        self.line1.next = self.line1_2.q.val();
+        self.slot.next = self.slot2.q.val();
+        self.fp.next = self.fp2.q.val();
+    }
+}
+
+crate::impl_clocked!(HashUnit);

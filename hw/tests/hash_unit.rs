@@ -1,0 +1,55 @@
+//! The hash unit against the model's `Hashes`, record by record.
+
+mod common;
+use bloomtime_hw::consts::*;
+use bloomtime_hw::hash_unit::{op, HashUnit};
+use bloomtime_hw::util::{bits_from_words, Stepper};
+use bloomtime_model::hash::Hashes;
+use common::*;
+
+#[test]
+fn hash_unit_matches_the_model() {
+    let s = seed("hash_unit_matches_the_model", 1);
+    let mut r = Rng::new(s);
+    let recs = random_records(&mut r, 3000, 1 << 20, 1 << 16);
+    let mut st = Stepper::new(HashUnit::default(), None);
+    st.uut.advance.next = true;
+    let mut pending = std::collections::VecDeque::new();
+    for (i, rec) in recs
+        .iter()
+        .enumerate()
+        .chain(std::iter::repeat((usize::MAX, &recs[0])).take(2))
+    {
+        if i != usize::MAX {
+            st.uut.in_op.next = op::PACKET.into();
+            st.uut.in_key.next = bits_from_words(&rec.key.pack());
+            st.uut.in_flags.next = (rec.flags as u64).into();
+            st.uut.in_ts.next = rec.ts.into();
+            pending.push_back(*rec);
+        } else {
+            st.uut.in_op.next = op::NONE.into();
+        }
+        st.tick();
+        if st.uut.op.val() == op::PACKET {
+            let rec = pending.pop_front().unwrap();
+            let h = Hashes::compute(&rec);
+            let cfg = CFG;
+            let got = (
+                st.uut.line0.val().index() as u32,
+                st.uut.line1.val().index() as u32,
+                st.uut.slot.val().index() as u32,
+                st.uut.fp.val().index() as u32,
+                st.uut.dir.val() as u8,
+            );
+            let want = (
+                h.line(&cfg, 0),
+                h.line(&cfg, 1),
+                h.slot(&cfg),
+                h.fingerprint(&cfg),
+                h.dir,
+            );
+            assert_eq!(got, want, "record {rec:?}");
+        }
+    }
+    assert!(pending.is_empty());
+}
