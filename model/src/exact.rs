@@ -3,7 +3,7 @@
 
 use crate::key::{FlowKey, FLAG_ECHO_REPLY, FLAG_TCP_SYNACK};
 use crate::merge::{MergedAcc, MergedStats};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Clone, Copy, Default, Debug)]
 struct Entry {

@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::hash::Hashes;
 use crate::key::FlowKey;
 use crate::table::{Acc, Event, SlotStats};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::VecDeque;
 use std::fmt;
 
 /// Accumulator merged over any number of slot records.
@@ -124,8 +125,8 @@ impl FlowMerger {
     pub fn new(cfg: &Config) -> FlowMerger {
         FlowMerger {
             cfg: *cfg,
-            owners: HashMap::new(),
-            flows: HashMap::new(),
+            owners: HashMap::default(),
+            flows: HashMap::default(),
         }
     }
 
