@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::path::Path;
 
 /// Events are moved from the model to the merger in batches of this size.
-const DRAIN_BATCH: usize = 4096;
+const DRAIN_BATCH: usize = 256;
 
 /// What the estimate mode produced.
 #[derive(Clone, Debug)]

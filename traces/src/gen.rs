@@ -283,7 +283,9 @@ struct Conv {
 
 struct Gen {
     rng: ChaCha8Rng,
-    heap: BinaryHeap<Reverse<(u64, u64, u32, u8)>>,
+    /// `(time, order << 27 | conversation << 3 | event)`: 16-byte entries,
+    /// ties broken by insertion order.
+    heap: BinaryHeap<Reverse<(u64, u64)>>,
     order: u64,
 }
 
@@ -314,7 +316,11 @@ impl Gen {
     }
     #[inline]
     fn schedule(&mut self, ns: u64, conv: u32, ev: u8) {
-        self.heap.push(Reverse((ns, self.order, conv, ev)));
+        debug_assert!(conv < 1 << 24 && ev < 8);
+        self.heap.push(Reverse((
+            ns,
+            self.order << 27 | (conv as u64) << 3 | ev as u64,
+        )));
         self.order += 1;
     }
     /// A gap in ns of at least 1.
@@ -524,7 +530,8 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<Truth> {
     let mut emitted = 0u64;
     let mut first_ns = None;
     let mut last_ns = 0u64;
-    while let Some(Reverse((ns, _, ci, ev))) = g.heap.pop() {
+    while let Some(Reverse((ns, tag))) = g.heap.pop() {
+        let (ci, ev) = (((tag >> 3) & ((1 << 24) - 1)) as u32, (tag & 7) as u8);
         if emitted >= opts.packets {
             break;
         }

@@ -1,0 +1,218 @@
+//! Throughput of the golden model against the exact tracker, and of
+//! `bloomtime analyze` end to end.
+//!
+//! `cargo run --release -p bloomtime-host --bin bloomtime-bench [-- --packets N --reps N]`
+//!
+//! Generates a synthetic trace into `build/bench/` if absent (never
+//! committed), parses it once into records in memory, then measures on one
+//! core, each as the median of `reps` runs over the same records:
+//! `BloomTime::process` (with event draining) for the alchitry-cu, paper and
+//! large presets; `ExactTracker::record`; and `analyze` (estimate mode, table
+//! to /dev/null) on the pcap. Writes `build/bench/model.json`.
+
+use bloomtime_host::cli::AnalyzeArgs;
+use bloomtime_model::config::{preset, HEADER_WINDOW};
+use bloomtime_model::exact::ExactTracker;
+use bloomtime_model::key::Record;
+use bloomtime_model::parse::parse_window;
+use bloomtime_model::report::Format;
+use bloomtime_model::BloomTime;
+use bloomtime_traces::gen::{generate_file, GenOptions};
+use bloomtime_traces::{replay_ts, Packet, TraceReader};
+use serde_json::json;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} takes a number, got {v}"))
+        })
+        .unwrap_or(default)
+}
+
+fn main() {
+    let packets = arg("--packets", 10_000_000);
+    let reps = arg("--reps", 5).max(1) as usize;
+    // `--only model-alchitry-cu|model|exact|analyze` runs one part (profiling).
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
+    let want = |part: &str| only.as_deref().is_none_or(|o| part.starts_with(o));
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("build/bench");
+    std::fs::create_dir_all(&dir).expect("create build/bench");
+    let opts = GenOptions {
+        seed: 42,
+        flows: 50_000,
+        packets,
+        duration_s: 60.0,
+        ..GenOptions::default()
+    };
+    let pcap = dir.join(format!("bench-{packets}.pcap"));
+    let mut gen_s = None;
+    if !pcap.exists() {
+        let t0 = Instant::now();
+        let tmp = dir.join(format!("bench-{packets}.pcap.partial"));
+        let t = generate_file(&opts, &tmp, None).expect("generate the bench trace");
+        std::fs::rename(&tmp, &pcap).expect("rename the bench trace");
+        let s = t0.elapsed().as_secs_f64();
+        eprintln!(
+            "generated {} ({} packets, {} flows) in {:.2} s: {:.1} M packets/s",
+            pcap.display(),
+            t.packets,
+            t.flows.len(),
+            s,
+            t.packets as f64 / s / 1e6
+        );
+        gen_s = Some(s);
+    }
+
+    // Parse once into records.
+    let t0 = Instant::now();
+    let cfg = preset("alchitry-cu").unwrap();
+    let mut rd = TraceReader::open(&pcap).expect("open the bench trace");
+    let mut p = Packet::default();
+    let mut recs: Vec<Record> = Vec::with_capacity(packets as usize);
+    let mut ns: Vec<u64> = Vec::with_capacity(packets as usize);
+    let mut first = None;
+    while rd.next_into(&mut p).expect("read the bench trace") {
+        let f = *first.get_or_insert(p.ns);
+        let n = p.data.len().min(HEADER_WINDOW);
+        if let Ok(parsed) = parse_window(&p.data[..n], p.data.len()) {
+            recs.push(Record {
+                ts: replay_ts(&cfg, p.ns, f),
+                key: parsed.key,
+                flags: parsed.flags,
+            });
+            ns.push(p.ns - f);
+        }
+    }
+    eprintln!(
+        "parsed {} records in {:.2} s",
+        recs.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let n = recs.len() as f64;
+
+    // Golden model.
+    let mut model = serde_json::Map::new();
+    let mut model_rps = Vec::new();
+    for name in ["alchitry-cu", "paper", "large"] {
+        if !want(&format!("model-{name}")) {
+            continue;
+        }
+        let c = preset(name).unwrap();
+        assert_eq!(c.time_unit_log2_ns, cfg.time_unit_log2_ns);
+        let mut runs = Vec::new();
+        for _ in 0..reps {
+            let mut bt = BloomTime::new(&c);
+            let t = Instant::now();
+            for (i, r) in recs.iter().enumerate() {
+                black_box(bt.process(r));
+                if i & 255 == 255 {
+                    black_box(bt.drain_events());
+                }
+            }
+            bt.flush();
+            black_box(bt.drain_events());
+            runs.push(n / t.elapsed().as_secs_f64());
+        }
+        let m = median(runs.clone());
+        eprintln!("model {name:<12} {:>8.2} M records/s", m / 1e6);
+        model.insert(
+            name.into(),
+            json!({"median_records_per_s": m, "runs": runs}),
+        );
+        model_rps.push((name, m));
+    }
+
+    // Exact tracker.
+    let mut runs = Vec::new();
+    for _ in 0..if want("exact") { reps } else { 0 } {
+        let mut t = ExactTracker::new();
+        let t0 = Instant::now();
+        for (r, &x) in recs.iter().zip(&ns) {
+            t.record(x, &r.key, r.flags);
+        }
+        runs.push(n / t0.elapsed().as_secs_f64());
+        black_box(t.len());
+    }
+    let exact = if runs.is_empty() {
+        f64::NAN
+    } else {
+        median(runs.clone())
+    };
+    eprintln!("exact              {:>8.2} M records/s", exact / 1e6);
+    let exact_json = json!({"median_records_per_s": exact, "runs": runs});
+
+    // analyze end to end.
+    drop(recs);
+    drop(ns);
+    let mut runs = Vec::new();
+    for _ in 0..if want("analyze") { reps } else { 0 } {
+        let a = AnalyzeArgs {
+            traces: vec![pcap.clone()],
+            exact: false,
+            preset: "alchitry-cu".into(),
+            format: Format::Table,
+            output: Some(PathBuf::from("/dev/null")),
+        };
+        let t0 = Instant::now();
+        bloomtime_host::cli::analyze(&a).expect("analyze the bench trace");
+        runs.push(n / t0.elapsed().as_secs_f64());
+    }
+    let analyze = if runs.is_empty() {
+        f64::NAN
+    } else {
+        median(runs.clone())
+    };
+    eprintln!("analyze            {:>8.2} M packets/s", analyze / 1e6);
+
+    let ratios: serde_json::Map<String, serde_json::Value> = model_rps
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v / exact)))
+        .collect();
+    for (k, v) in &model_rps {
+        eprintln!("model/exact {k:<12} {:.2}", v / exact);
+    }
+    let out = json!({
+        "trace": pcap.display().to_string(),
+        "records": recs_len(n),
+        "generator": opts,
+        "generated_in_s": gen_s,
+        "reps": reps,
+        "model": model,
+        "exact": exact_json,
+        "model_over_exact": ratios,
+        "analyze_estimate_table": {"median_packets_per_s": analyze, "runs": runs},
+    });
+    if only.is_some() {
+        return;
+    }
+    let path = dir.join("model.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap() + "\n")
+        .expect("write model.json");
+    eprintln!("wrote {}", path.display());
+}
+
+fn recs_len(n: f64) -> u64 {
+    n as u64
+}
