@@ -158,7 +158,9 @@ impl BloomTime {
 
     /// Take the exported events so far.
     pub fn drain_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        // Keep the capacity: the next batch fills without regrowing.
+        let cap = self.events.capacity();
+        std::mem::replace(&mut self.events, Vec::with_capacity(cap))
     }
 
     /// Events exported and not yet drained.

@@ -60,6 +60,7 @@ pub fn column(rows: &[u64], j: u32) -> u64 {
 }
 
 /// The 128-bit address folded to 32 bits.
+#[inline]
 pub fn fold(addr: &[u8; 16]) -> u32 {
     let w = |i: usize| {
         u32::from_be_bytes([
@@ -126,10 +127,12 @@ pub struct Hashes {
 }
 
 impl Hashes {
+    #[inline]
     pub fn compute(rec: &Record) -> Hashes {
         Self::of_key(&rec.key, rec.flags)
     }
 
+    #[inline]
     pub fn of_key(key: &FlowKey, flags: u8) -> Hashes {
         let echo = flags & (crate::key::FLAG_ECHO_REQUEST | crate::key::FLAG_ECHO_REPLY) != 0;
         let (fs, fd) = (fold(&key.src), fold(&key.dst));

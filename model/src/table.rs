@@ -17,6 +17,7 @@ pub struct Acc {
 }
 
 impl Acc {
+    #[inline]
     pub fn empty(cfg: &Config) -> Acc {
         Acc {
             n: 0,
@@ -77,6 +78,7 @@ pub struct SlotStats {
 
 impl SlotStats {
     /// Statistics of a slot that starts with one record.
+    #[inline]
     pub fn first(cfg: &Config, iat: Option<u32>, rtt: Option<u32>) -> SlotStats {
         let mut s = SlotStats {
             packets: 1,
