@@ -107,6 +107,26 @@ fn log_hist(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<u32> {
     h
 }
 
+/// Label 1, 2 and 5 times a power of ten; nothing elsewhere (log axes put
+/// ticks at every integer multiple).
+fn log_label(v: &f64) -> String {
+    if *v <= 0.0 {
+        return String::new();
+    }
+    let e = v.log10().floor();
+    let m = v / 10f64.powf(e);
+    if [1.0, 2.0, 5.0].iter().any(|k| (m - k).abs() < 1e-6 * k) {
+        let x = (m.round()) * 10f64.powf(e);
+        if x >= 1.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x}")
+        }
+    } else {
+        String::new()
+    }
+}
+
 /// Write the IAT-mean histogram; returns the file written.
 pub fn iat_histogram(c: &Comparison, dir: &Path) -> Result<PathBuf, Error> {
     let path = dir.join("iat_hist.svg");
@@ -157,6 +177,7 @@ pub fn iat_histogram(c: &Comparison, dir: &Path) -> Result<PathBuf, Error> {
             .map_err(|e| perr(&path, e))?;
         chart
             .configure_mesh()
+            .x_label_formatter(&log_label)
             .x_desc("IAT mean (us)")
             .y_desc("flows")
             .draw()
