@@ -56,7 +56,10 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
     let want = |part: &str| only.as_deref().is_none_or(|o| part.starts_with(o));
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ is inside the workspace")
+        .to_path_buf();
     let dir = root.join("build/bench");
     std::fs::create_dir_all(&dir).expect("create build/bench");
     let opts = GenOptions {
@@ -195,7 +198,7 @@ fn main() {
     }
     let out = json!({
         "trace": pcap.display().to_string(),
-        "records": recs_len(n),
+        "records": n as u64,
         "generator": opts,
         "generated_in_s": gen_s,
         "reps": reps,
@@ -211,8 +214,4 @@ fn main() {
     std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap() + "\n")
         .expect("write model.json");
     eprintln!("wrote {}", path.display());
-}
-
-fn recs_len(n: f64) -> u64 {
-    n as u64
 }
