@@ -7,6 +7,13 @@
 pub mod bram;
 pub mod bucket_bank;
 pub mod consts;
+pub mod core;
+pub mod counter_bank;
+pub mod estimator;
+pub mod flow_table;
+
 pub mod h3;
 pub mod hash_unit;
+pub mod prio;
+pub mod tag_check;
 pub mod util;

@@ -1,6 +1,8 @@
 //! Shared helpers for the hardware tests.
 #![allow(dead_code)]
 
+pub mod core_harness;
+
 use bloomtime_model::key::{
     FlowKey, Record, FLAG_ECHO_REPLY, FLAG_ECHO_REQUEST, FLAG_TCP_SYN, FLAG_TCP_SYNACK,
 };

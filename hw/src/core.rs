@@ -1,0 +1,807 @@
+//! `bloomtime_core`: the whole BloomTime pipeline at one record per clock.
+//!
+//! ```text
+//!  records ─┐
+//!           ├─ S0 input: clamp time ──┐
+//!  (frames ─┘   via the frame parser) │   sweeper / clear / flush / peek ops
+//!                                     ▼          │
+//!  S1,S2 hash unit ──► S3,S4 bucket banks ×2 ──► S5 estimator ──► S6,S7 flow-table stats ──► evictions
+//!                  └─► S3,S4 tag check ──► opens (key announcements)                     └─► peeks
+//! ```
+//!
+//! One operation enters stage 1 per clock: the pending record when its epoch
+//! is within the sweeper's limit, else a control operation, else a sweep of
+//! the next line. A full event or peek output stalls every stage (`advance`).
+//! Operation codes are `hash_unit::op` (literals here for `#[hdl_gen]`).
+
+use crate::bucket_bank::BucketBank;
+use crate::consts::*;
+use crate::counter_bank::{CounterBank, CNT_INDEX_BITS};
+use crate::estimator::Estimator;
+use crate::flow_table::{FlowTable, REASON_BITS};
+use crate::hash_unit::{HashUnit, IDX_BITS, OP_BITS};
+use crate::tag_check::TagCheck;
+use bloomtime_model::counters::{Counter, N_COUNTERS};
+use rust_hdl::prelude::*;
+
+/// Control commands.
+pub mod cmd {
+    pub const CLEAR: u64 = 1;
+    pub const FLUSH: u64 = 2;
+    pub const PEEK: u64 = 3;
+}
+pub const CMD_BITS: usize = 2;
+
+/// Epochs a sweep pass keeps every tag unambiguous: `2^E - B - 1`.
+pub const SWEEP_HORIZON: u64 = (1 << E) - B as u64 - 1;
+const _: () = assert!(SWEEP_HORIZON == 239 && EPOCH_BITS == 27 && S_SHIFT == 13);
+const _: () = assert!(IDX_BITS == 9 && LINE_ADDR == 9 && (1 << SLOT_ADDR) == 256);
+// Counter strobe positions, as literals below.
+const _: () = assert!(
+    Counter::Frames as usize == 0
+        && Counter::Records as usize == 8
+        && Counter::TimeRegressions as usize == 9
+        && Counter::IatSamples as usize == 10
+        && Counter::IatMisses as usize == 11
+        && Counter::RttLookups as usize == 12
+        && Counter::RttSamples as usize == 13
+        && Counter::RttMisses as usize == 14
+        && Counter::Opens as usize == 15
+        && Counter::EvictCollision as usize == 16
+        && Counter::EvictOverflow as usize == 17
+        && Counter::EvictFlush as usize == 18
+);
+
+/// Control state.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum CtlState {
+    Idle,
+    Drain,
+    Issue,
+    Tail,
+}
+
+#[derive(LogicBlock)]
+pub struct BloomtimeCore {
+    pub clock: Signal<In, Clock>,
+    /// Record stream in.
+    pub s_rec_valid: Signal<In, Bit>,
+    pub s_rec_ready: Signal<Out, Bit>,
+    pub s_rec_ts: Signal<In, Bits<TS_BITS>>,
+    pub s_rec_flags: Signal<In, Bits<FLAGS>>,
+    pub s_rec_key: Signal<In, Bits<KEY_BITS>>,
+    /// Frame accounting from an upstream parser: one pulse per frame, and
+    /// whether it was dropped and why (added to the counters).
+    pub frame_done: Signal<In, Bit>,
+    pub frame_drop: Signal<In, Bit>,
+    pub frame_drop_reason: Signal<In, Bits<3>>,
+    /// Control: clear everything, flush the table, or peek one slot.
+    pub ctl_valid: Signal<In, Bit>,
+    pub ctl_ready: Signal<Out, Bit>,
+    pub ctl_cmd: Signal<In, Bits<CMD_BITS>>,
+    pub ctl_slot: Signal<In, Bits<SLOT_ADDR>>,
+    /// A control command is running (its exports may still be pending).
+    pub busy: Signal<Out, Bit>,
+    /// Key announcements: a key took a slot.
+    pub m_open_valid: Signal<Out, Bit>,
+    pub m_open_ready: Signal<In, Bit>,
+    pub m_open_slot: Signal<Out, Bits<SLOT_ADDR>>,
+    pub m_open_key: Signal<Out, Bits<KEY_BITS>>,
+    /// Exported statistics.
+    pub m_evict_valid: Signal<Out, Bit>,
+    pub m_evict_ready: Signal<In, Bit>,
+    pub m_evict_slot: Signal<Out, Bits<SLOT_ADDR>>,
+    pub m_evict_reason: Signal<Out, Bits<REASON_BITS>>,
+    pub m_evict_stats: Signal<Out, Bits<STATS_BITS>>,
+    /// Peek results.
+    pub m_peek_valid: Signal<Out, Bit>,
+    pub m_peek_ready: Signal<In, Bit>,
+    pub m_peek_slot: Signal<Out, Bits<SLOT_ADDR>>,
+    pub m_peek_tag: Signal<Out, Bits<TAG_BITS>>,
+    pub m_peek_stats: Signal<Out, Bits<STATS_BITS>>,
+    /// Per-record outcome (for tests and debugging; no back-pressure).
+    pub o_valid: Signal<Out, Bit>,
+    pub o_ts: Signal<Out, Bits<TS_BITS>>,
+    pub o_dir: Signal<Out, Bit>,
+    pub o_slot: Signal<Out, Bits<SLOT_ADDR>>,
+    pub o_fp: Signal<Out, Bits<FP_BITS>>,
+    pub o_iat_valid: Signal<Out, Bit>,
+    pub o_iat: Signal<Out, Bits<X_BITS>>,
+    pub o_rtt_valid: Signal<Out, Bit>,
+    pub o_rtt: Signal<Out, Bits<X_BITS>>,
+    /// Counter readout (value one clock after the index).
+    pub cnt_index: Signal<In, Bits<CNT_INDEX_BITS>>,
+    pub cnt_value: Signal<Out, Bits<32>>,
+    /// The pipeline holds no record (only sweeps, or nothing).
+    pub idle: Signal<Out, Bit>,
+
+    hash: HashUnit,
+    bank0: BucketBank,
+    bank1: BucketBank,
+    tags: TagCheck,
+    est: Estimator,
+    table: FlowTable,
+    counters: CounterBank,
+
+    // Input stage.
+    s0_valid: DFF<Bit>,
+    s0_ts: DFF<Bits<TS_BITS>>,
+    s0_flags: DFF<Bits<FLAGS>>,
+    s0_key: DFF<Bits<KEY_BITS>>,
+    newest_ts: DFF<Bits<TS_BITS>>,
+    admitted_ts: DFF<Bits<TS_BITS>>,
+    // Sweeper.
+    cursor: DFF<Bits<LINE_ADDR>>,
+    pass_start: DFF<Bits<EPOCH_BITS>>,
+    pass_stale: DFF<Bit>,
+    pass_ts: DFF<Bits<TS_BITS>>,
+    /// Start epoch of the last completed pass: records up to 239 epochs later are safe.
+    base: DFF<Bits<EPOCH_BITS>>,
+    // Control.
+    state: DFF<CtlState>,
+    ctl_cmd_r: DFF<Bits<CMD_BITS>>,
+    ctl_idx: DFF<Bits<IDX_BITS>>,
+    ctl_last: DFF<Bits<IDX_BITS>>,
+    tail: DFF<Bits<4>>,
+    // Stage registers the blocks do not carry.
+    op3: DFF<Bits<OP_BITS>>,
+    op4: DFF<Bits<OP_BITS>>,
+    op5: DFF<Bits<OP_BITS>>,
+    op6: DFF<Bits<OP_BITS>>,
+    op7: DFF<Bits<OP_BITS>>,
+    ts3: DFF<Bits<TS_BITS>>,
+    ts4: DFF<Bits<TS_BITS>>,
+    ts5: DFF<Bits<TS_BITS>>,
+    ts6: DFF<Bits<TS_BITS>>,
+    ts7: DFF<Bits<TS_BITS>>,
+    flags3: DFF<Bits<FLAGS>>,
+    flags4: DFF<Bits<FLAGS>>,
+    flags5: DFF<Bits<FLAGS>>,
+    flags6: DFF<Bits<FLAGS>>,
+    dir3: DFF<Bit>,
+    dir4: DFF<Bit>,
+    dir5: DFF<Bit>,
+    dir6: DFF<Bit>,
+    dir7: DFF<Bit>,
+    slot3: DFF<Bits<SLOT_ADDR>>,
+    slot4: DFF<Bits<SLOT_ADDR>>,
+    slot5: DFF<Bits<SLOT_ADDR>>,
+    slot6: DFF<Bits<SLOT_ADDR>>,
+    slot7: DFF<Bits<SLOT_ADDR>>,
+    fp3: DFF<Bits<FP_BITS>>,
+    fp4: DFF<Bits<FP_BITS>>,
+    fp5: DFF<Bits<FP_BITS>>,
+    fp6: DFF<Bits<FP_BITS>>,
+    fp7: DFF<Bits<FP_BITS>>,
+    key3: DFF<Bits<KEY_BITS>>,
+    key4: DFF<Bits<KEY_BITS>>,
+    iat_valid7: DFF<Bit>,
+    iat7: DFF<Bits<X_BITS>>,
+    rtt_valid7: DFF<Bit>,
+    rtt7: DFF<Bits<X_BITS>>,
+    // Outputs.
+    open_valid: DFF<Bit>,
+    open_slot: DFF<Bits<SLOT_ADDR>>,
+    open_key: DFF<Bits<KEY_BITS>>,
+    out_valid: DFF<Bit>,
+    out_ts: DFF<Bits<TS_BITS>>,
+    out_dir: DFF<Bit>,
+    out_slot: DFF<Bits<SLOT_ADDR>>,
+    out_fp: DFF<Bits<FP_BITS>>,
+    out_iat_valid: DFF<Bit>,
+    out_iat: DFF<Bits<X_BITS>>,
+    out_rtt_valid: DFF<Bit>,
+    out_rtt: DFF<Bits<X_BITS>>,
+
+    // Combinational.
+    advance: Signal<Local, Bit>,
+    blocked: Signal<Local, Bit>,
+    accept: Signal<Local, Bit>,
+    ts_eff: Signal<Local, Bits<TS_BITS>>,
+    s0_epoch: Signal<Local, Bits<EPOCH_BITS>>,
+    adm_epoch: Signal<Local, Bits<EPOCH_BITS>>,
+    s0_ok: Signal<Local, Bit>,
+    s0_take: Signal<Local, Bit>,
+    issuing: Signal<Local, Bit>,
+    sweeping: Signal<Local, Bit>,
+    stale_next: Signal<Local, Bit>,
+    stale_op: Signal<Local, Bit>,
+    packets_in_flight: Signal<Local, Bit>,
+    c_frames: Signal<Local, Bits<N_COUNTERS>>,
+    c_regress: Signal<Local, Bit>,
+    c_records: Signal<Local, Bit>,
+    c_opens: Signal<Local, Bit>,
+    c_iat: Signal<Local, Bit>,
+    c_iat_miss: Signal<Local, Bit>,
+    c_rtt_lookup: Signal<Local, Bit>,
+    c_rtt: Signal<Local, Bit>,
+    c_rtt_miss: Signal<Local, Bit>,
+    c_ev_coll: Signal<Local, Bit>,
+    c_ev_over: Signal<Local, Bit>,
+    c_ev_flush: Signal<Local, Bit>,
+    wants_rtt6: Signal<Local, Bit>,
+    packet6: Signal<Local, Bit>,
+}
+
+impl Default for BloomtimeCore {
+    fn default() -> Self {
+        Self {
+            clock: Default::default(),
+            s_rec_valid: Default::default(),
+            s_rec_ready: Default::default(),
+            s_rec_ts: Default::default(),
+            s_rec_flags: Default::default(),
+            s_rec_key: Default::default(),
+            frame_done: Default::default(),
+            frame_drop: Default::default(),
+            frame_drop_reason: Default::default(),
+            ctl_valid: Default::default(),
+            ctl_ready: Default::default(),
+            ctl_cmd: Default::default(),
+            ctl_slot: Default::default(),
+            busy: Default::default(),
+            m_open_valid: Default::default(),
+            m_open_ready: Default::default(),
+            m_open_slot: Default::default(),
+            m_open_key: Default::default(),
+            m_evict_valid: Default::default(),
+            m_evict_ready: Default::default(),
+            m_evict_slot: Default::default(),
+            m_evict_reason: Default::default(),
+            m_evict_stats: Default::default(),
+            m_peek_valid: Default::default(),
+            m_peek_ready: Default::default(),
+            m_peek_slot: Default::default(),
+            m_peek_tag: Default::default(),
+            m_peek_stats: Default::default(),
+            o_valid: Default::default(),
+            o_ts: Default::default(),
+            o_dir: Default::default(),
+            o_slot: Default::default(),
+            o_fp: Default::default(),
+            o_iat_valid: Default::default(),
+            o_iat: Default::default(),
+            o_rtt_valid: Default::default(),
+            o_rtt: Default::default(),
+            cnt_index: Default::default(),
+            cnt_value: Default::default(),
+            idle: Default::default(),
+            hash: Default::default(),
+            bank0: Default::default(),
+            bank1: Default::default(),
+            tags: Default::default(),
+            est: Default::default(),
+            table: Default::default(),
+            counters: Default::default(),
+            s0_valid: Default::default(),
+            s0_ts: Default::default(),
+            s0_flags: Default::default(),
+            s0_key: Default::default(),
+            newest_ts: Default::default(),
+            admitted_ts: Default::default(),
+            cursor: Default::default(),
+            pass_start: Default::default(),
+            pass_stale: Default::default(),
+            pass_ts: Default::default(),
+            base: Default::default(),
+            state: Default::default(),
+            ctl_cmd_r: Default::default(),
+            ctl_idx: Default::default(),
+            ctl_last: Default::default(),
+            tail: Default::default(),
+            op3: Default::default(),
+            op4: Default::default(),
+            op5: Default::default(),
+            op6: Default::default(),
+            op7: Default::default(),
+            ts3: Default::default(),
+            ts4: Default::default(),
+            ts5: Default::default(),
+            ts6: Default::default(),
+            ts7: Default::default(),
+            flags3: Default::default(),
+            flags4: Default::default(),
+            flags5: Default::default(),
+            flags6: Default::default(),
+            dir3: Default::default(),
+            dir4: Default::default(),
+            dir5: Default::default(),
+            dir6: Default::default(),
+            dir7: Default::default(),
+            slot3: Default::default(),
+            slot4: Default::default(),
+            slot5: Default::default(),
+            slot6: Default::default(),
+            slot7: Default::default(),
+            fp3: Default::default(),
+            fp4: Default::default(),
+            fp5: Default::default(),
+            fp6: Default::default(),
+            fp7: Default::default(),
+            key3: Default::default(),
+            key4: Default::default(),
+            iat_valid7: Default::default(),
+            iat7: Default::default(),
+            rtt_valid7: Default::default(),
+            rtt7: Default::default(),
+            open_valid: Default::default(),
+            open_slot: Default::default(),
+            open_key: Default::default(),
+            out_valid: Default::default(),
+            out_ts: Default::default(),
+            out_dir: Default::default(),
+            out_slot: Default::default(),
+            out_fp: Default::default(),
+            out_iat_valid: Default::default(),
+            out_iat: Default::default(),
+            out_rtt_valid: Default::default(),
+            out_rtt: Default::default(),
+            advance: Default::default(),
+            blocked: Default::default(),
+            accept: Default::default(),
+            ts_eff: Default::default(),
+            s0_epoch: Default::default(),
+            adm_epoch: Default::default(),
+            s0_ok: Default::default(),
+            s0_take: Default::default(),
+            issuing: Default::default(),
+            sweeping: Default::default(),
+            stale_next: Default::default(),
+            stale_op: Default::default(),
+            packets_in_flight: Default::default(),
+            c_frames: Default::default(),
+            c_regress: Default::default(),
+            c_records: Default::default(),
+            c_opens: Default::default(),
+            c_iat: Default::default(),
+            c_iat_miss: Default::default(),
+            c_rtt_lookup: Default::default(),
+            c_rtt: Default::default(),
+            c_rtt_miss: Default::default(),
+            c_ev_coll: Default::default(),
+            c_ev_over: Default::default(),
+            c_ev_flush: Default::default(),
+            wants_rtt6: Default::default(),
+            packet6: Default::default(),
+        }
+    }
+}
+
+impl Logic for BloomtimeCore {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            s0_valid,
+            s0_ts,
+            s0_flags,
+            s0_key,
+            newest_ts,
+            admitted_ts,
+            cursor,
+            pass_start,
+            pass_stale,
+            pass_ts,
+            base,
+            state,
+            ctl_cmd_r,
+            ctl_idx,
+            ctl_last,
+            tail,
+            op3,
+            op4,
+            op5,
+            op6,
+            op7,
+            ts3,
+            ts4,
+            ts5,
+            ts6,
+            ts7,
+            flags3,
+            flags4,
+            flags5,
+            flags6,
+            dir3,
+            dir4,
+            dir5,
+            dir6,
+            dir7,
+            slot3,
+            slot4,
+            slot5,
+            slot6,
+            slot7,
+            fp3,
+            fp4,
+            fp5,
+            fp6,
+            fp7,
+            key3,
+            key4,
+            iat_valid7,
+            iat7,
+            rtt_valid7,
+            rtt7,
+            open_valid,
+            open_slot,
+            open_key,
+            out_valid,
+            out_ts,
+            out_dir,
+            out_slot,
+            out_fp,
+            out_iat_valid,
+            out_iat,
+            out_rtt_valid,
+            out_rtt
+        );
+        self.hash.clock.next = self.clock.val();
+        self.bank0.clock.next = self.clock.val();
+        self.bank1.clock.next = self.clock.val();
+        self.tags.clock.next = self.clock.val();
+        self.est.clock.next = self.clock.val();
+        self.table.clock.next = self.clock.val();
+        self.counters.clock.next = self.clock.val();
+
+        // Every stage moves unless an output holds an unconsumed item.
+        self.advance.next = !(self.open_valid.q.val() & !self.m_open_ready.val())
+            & !(self.table.evict_valid.val() & !self.m_evict_ready.val())
+            & !(self.table.peek_valid.val() & !self.m_peek_ready.val());
+        self.c_regress.next = false;
+        self.c_records.next = false;
+        self.c_opens.next = false;
+        self.c_iat.next = false;
+        self.c_iat_miss.next = false;
+        self.c_rtt_lookup.next = false;
+        self.c_rtt.next = false;
+        self.c_rtt_miss.next = false;
+        self.c_ev_coll.next = false;
+        self.c_ev_over.next = false;
+        self.c_ev_flush.next = false;
+        self.c_frames.next = bits::<N_COUNTERS>(0);
+
+        // ---- Stage 0: input register with the monotonic clamp.
+        self.s0_epoch.next = self.s0_ts.q.val().get_bits::<EPOCH_BITS>(13);
+        self.adm_epoch.next = self.admitted_ts.q.val().get_bits::<EPOCH_BITS>(13);
+        self.s0_ok.next = (self.s0_epoch.val() - self.base.q.val()) <= 239;
+        self.blocked.next = self.state.q.val() != CtlState::Idle;
+        self.issuing.next = self.state.q.val() == CtlState::Issue;
+        self.s0_take.next =
+            self.advance.val() & self.s0_valid.q.val() & self.s0_ok.val() & !self.issuing.val();
+        self.accept.next = !self.blocked.val() & (!self.s0_valid.q.val() | self.s0_take.val());
+        self.s_rec_ready.next = self.accept.val();
+        self.ts_eff.next = self.s_rec_ts.val();
+        if self.s_rec_ts.val() < self.newest_ts.q.val() {
+            self.ts_eff.next = self.newest_ts.q.val();
+        }
+        if self.s0_take.val() {
+            self.s0_valid.d.next = false;
+        }
+        if self.accept.val() & self.s_rec_valid.val() {
+            self.s0_valid.d.next = true;
+            self.s0_ts.d.next = self.ts_eff.val();
+            self.s0_flags.d.next = self.s_rec_flags.val();
+            self.s0_key.d.next = self.s_rec_key.val();
+            self.newest_ts.d.next = self.ts_eff.val();
+            if self.s_rec_ts.val() < self.newest_ts.q.val() {
+                self.c_regress.next = true;
+            }
+        }
+
+        // ---- Into stage 1: control op, else the record, else a sweep.
+        self.stale_next.next = self.s0_valid.q.val()
+            & !self.s0_ok.val()
+            & ((self.s0_epoch.val() - self.adm_epoch.val()) >= 16);
+        self.stale_op.next = self.pass_stale.q.val();
+        if self.cursor.q.val() == 0 {
+            self.stale_op.next = self.stale_next.val();
+        }
+        self.sweeping.next = self.advance.val() & !self.issuing.val() & !self.s0_take.val();
+        self.hash.advance.next = self.advance.val();
+        self.hash.in_op.next = bits::<OP_BITS>(2);
+        self.hash.in_idx.next = bit_cast::<IDX_BITS, LINE_ADDR>(self.cursor.q.val());
+        self.hash.in_ts.next = self.admitted_ts.q.val();
+        self.hash.in_flags.next = self.s0_flags.q.val();
+        self.hash.in_key.next = self.s0_key.q.val();
+        if self.stale_op.val() {
+            self.hash.in_op.next = bits::<OP_BITS>(6);
+            self.hash.in_ts.next = self.pass_ts.q.val();
+            if self.cursor.q.val() == 0 {
+                self.hash.in_ts.next = self.s0_ts.q.val();
+            }
+        }
+        if self.s0_valid.q.val() & self.s0_ok.val() {
+            self.hash.in_op.next = bits::<OP_BITS>(1);
+            self.hash.in_ts.next = self.s0_ts.q.val();
+        }
+        if self.s0_take.val() {
+            self.admitted_ts.d.next = self.s0_ts.q.val();
+            self.c_records.next = true;
+        }
+        if self.issuing.val() {
+            self.hash.in_idx.next = self.ctl_idx.q.val();
+            self.hash.in_ts.next = bits::<TS_BITS>(0);
+            self.hash.in_op.next = bits::<OP_BITS>(3);
+            if self.ctl_cmd_r.q.val() == 2 {
+                self.hash.in_op.next = bits::<OP_BITS>(4);
+            }
+            if self.ctl_cmd_r.q.val() == 3 {
+                self.hash.in_op.next = bits::<OP_BITS>(5);
+            }
+        }
+        if self.sweeping.val() {
+            self.cursor.d.next = self.cursor.q.val() + 1;
+            if self.cursor.q.val() == 0 {
+                self.pass_stale.d.next = self.stale_next.val();
+                self.pass_ts.d.next = self.s0_ts.q.val();
+                self.pass_start.d.next = self.adm_epoch.val();
+                if self.stale_next.val() {
+                    self.pass_start.d.next = self.s0_epoch.val();
+                }
+            }
+            if self.cursor.q.val() == 511 {
+                self.base.d.next = self.pass_start.q.val();
+            }
+        }
+
+        // ---- Control: clear, flush, peek.
+        self.ctl_ready.next = self.state.q.val() == CtlState::Idle;
+        self.busy.next = self.state.q.val() != CtlState::Idle;
+        self.packets_in_flight.next = (self.hash.op.val() == 1)
+            | (self.op3.q.val() == 1)
+            | (self.op4.q.val() == 1)
+            | (self.op5.q.val() == 1)
+            | (self.op6.q.val() == 1)
+            | (self.op7.q.val() == 1);
+        self.idle.next = !self.s0_valid.q.val() & !self.packets_in_flight.val();
+        self.counters.clear.next = false;
+        match self.state.q.val() {
+            CtlState::Idle => {
+                if self.ctl_valid.val() {
+                    self.ctl_cmd_r.d.next = self.ctl_cmd.val();
+                    self.ctl_idx.d.next = bits::<IDX_BITS>(0);
+                    self.ctl_last.d.next = bits::<IDX_BITS>(511);
+                    if self.ctl_cmd.val() == 2 {
+                        self.ctl_last.d.next = bits::<IDX_BITS>(255);
+                    }
+                    if self.ctl_cmd.val() == 3 {
+                        self.ctl_idx.d.next = bit_cast::<IDX_BITS, SLOT_ADDR>(self.ctl_slot.val());
+                        self.ctl_last.d.next = bit_cast::<IDX_BITS, SLOT_ADDR>(self.ctl_slot.val());
+                    }
+                    self.state.d.next = CtlState::Drain;
+                }
+            }
+            CtlState::Drain => {
+                // Every accepted record goes first.
+                if !self.s0_valid.q.val() & !self.packets_in_flight.val() {
+                    self.state.d.next = CtlState::Issue;
+                    if self.ctl_cmd_r.q.val() == 1 {
+                        self.counters.clear.next = true;
+                        self.newest_ts.d.next = bits::<TS_BITS>(0);
+                        self.admitted_ts.d.next = bits::<TS_BITS>(0);
+                        self.base.d.next = bits::<EPOCH_BITS>(0);
+                        self.cursor.d.next = bits::<LINE_ADDR>(0);
+                        self.pass_stale.d.next = false;
+                    }
+                }
+            }
+            CtlState::Issue => {
+                if self.advance.val() {
+                    self.ctl_idx.d.next = self.ctl_idx.q.val() + 1;
+                    if self.ctl_idx.q.val() == self.ctl_last.q.val() {
+                        self.state.d.next = CtlState::Tail;
+                        self.tail.d.next = bits::<4>(0);
+                    }
+                }
+            }
+            CtlState::Tail => {
+                if self.advance.val() {
+                    self.tail.d.next = self.tail.q.val() + 1;
+                    if self.tail.q.val() == 8 {
+                        self.state.d.next = CtlState::Idle;
+                    }
+                }
+            }
+            _ => {
+                self.state.d.next = CtlState::Idle;
+            }
+        }
+
+        // ---- Stages 3..7: what the blocks do not carry.
+        if self.advance.val() {
+            self.op3.d.next = self.hash.op.val();
+            self.op4.d.next = self.op3.q.val();
+            self.op5.d.next = self.op4.q.val();
+            self.op6.d.next = self.op5.q.val();
+            self.op7.d.next = self.op6.q.val();
+            self.ts3.d.next = self.hash.ts.val();
+            self.ts4.d.next = self.ts3.q.val();
+            self.ts5.d.next = self.ts4.q.val();
+            self.ts6.d.next = self.ts5.q.val();
+            self.ts7.d.next = self.ts6.q.val();
+            self.flags3.d.next = self.hash.flags.val();
+            self.flags4.d.next = self.flags3.q.val();
+            self.flags5.d.next = self.flags4.q.val();
+            self.flags6.d.next = self.flags5.q.val();
+            self.dir3.d.next = self.hash.dir.val();
+            self.dir4.d.next = self.dir3.q.val();
+            self.dir5.d.next = self.dir4.q.val();
+            self.dir6.d.next = self.dir5.q.val();
+            self.dir7.d.next = self.dir6.q.val();
+            self.slot3.d.next = self.hash.slot.val();
+            self.slot4.d.next = self.slot3.q.val();
+            self.slot5.d.next = self.slot4.q.val();
+            self.slot6.d.next = self.slot5.q.val();
+            self.slot7.d.next = self.slot6.q.val();
+            self.fp3.d.next = self.hash.fp.val();
+            self.fp4.d.next = self.fp3.q.val();
+            self.fp5.d.next = self.fp4.q.val();
+            self.fp6.d.next = self.fp5.q.val();
+            self.fp7.d.next = self.fp6.q.val();
+            self.key3.d.next = self.hash.key.val();
+            self.key4.d.next = self.key3.q.val();
+            self.iat_valid7.d.next = self.est.iat_valid.val();
+            self.iat7.d.next = self.est.iat.val();
+            self.rtt_valid7.d.next = self.est.rtt_valid.val();
+            self.rtt7.d.next = self.est.rtt.val();
+        }
+
+        // Banks and tag check read at the end of stage 2.
+        self.bank0.advance.next = self.advance.val();
+        self.bank0.s2_op.next = self.hash.op.val();
+        self.bank0.s2_addr.next = self.hash.line0.val();
+        self.bank0.s2_epoch.next = self.hash.ts.val().get_bits::<EPOCH_BITS>(13);
+        self.bank0.s2_dir.next = self.hash.dir.val();
+        self.bank1.advance.next = self.advance.val();
+        self.bank1.s2_op.next = self.hash.op.val();
+        self.bank1.s2_addr.next = self.hash.line1.val();
+        self.bank1.s2_epoch.next = self.hash.ts.val().get_bits::<EPOCH_BITS>(13);
+        self.bank1.s2_dir.next = self.hash.dir.val();
+        self.tags.advance.next = self.advance.val();
+        self.tags.s2_op.next = self.hash.op.val();
+        self.tags.s2_slot.next = self.hash.slot.val();
+        self.tags.s2_fp.next = self.hash.fp.val();
+
+        // Key announcements leave at the end of stage 4.
+        if self.m_open_ready.val() {
+            self.open_valid.d.next = false;
+        }
+        if self.advance.val() {
+            self.open_valid.d.next = self.tags.opening.val();
+            self.open_slot.d.next = self.slot4.q.val();
+            self.open_key.d.next = self.key4.q.val();
+            if self.tags.opening.val() {
+                self.c_opens.next = true;
+            }
+        }
+        self.m_open_valid.next = self.open_valid.q.val();
+        self.m_open_slot.next = self.open_slot.q.val();
+        self.m_open_key.next = self.open_key.q.val();
+
+        // Stage 5: estimator.
+        self.est.advance.next = self.advance.val();
+        self.est.s5_packet.next = self.op5.q.val() == 1;
+        self.est.s5_wants_rtt.next =
+            self.flags5.q.val().get_bit(1) | self.flags5.q.val().get_bit(3);
+        self.est.s5_dir.next = self.dir5.q.val();
+        self.est.s5_offset.next = self.ts5.q.val().get_bits::<F_BITS>(9);
+        self.est.a_ring0.next = self.bank0.ring0.val();
+        self.est.a_ring1.next = self.bank0.ring1.val();
+        self.est.b_ring0.next = self.bank1.ring0.val();
+        self.est.b_ring1.next = self.bank1.ring1.val();
+
+        // Stage 6 counters: samples and misses.
+        self.packet6.next = self.op6.q.val() == 1;
+        self.wants_rtt6.next = self.flags6.q.val().get_bit(1) | self.flags6.q.val().get_bit(3);
+        if self.advance.val() & self.packet6.val() {
+            if self.est.iat_valid.val() {
+                self.c_iat.next = true;
+            } else {
+                self.c_iat_miss.next = true;
+            }
+            if self.wants_rtt6.val() {
+                self.c_rtt_lookup.next = true;
+                if self.est.rtt_valid.val() {
+                    self.c_rtt.next = true;
+                } else {
+                    self.c_rtt_miss.next = true;
+                }
+            }
+        }
+
+        // Stages 5..7: flow-table statistics.
+        self.table.advance.next = self.advance.val();
+        self.table.s5_op.next = self.op5.q.val();
+        self.table.s5_slot.next = self.slot5.q.val();
+        self.table.s5_opened.next = self.tags.opened.val();
+        self.table.s5_collided.next = self.tags.collided.val();
+        self.table.s5_flush_evict.next = self.tags.flush_evict.val();
+        self.table.s5_tag.next = self.tags.tag.val();
+        self.table.s6_iat_valid.next = self.est.iat_valid.val();
+        self.table.s6_iat.next = self.est.iat.val();
+        self.table.s6_rtt_valid.next = self.est.rtt_valid.val();
+        self.table.s6_rtt.next = self.est.rtt.val();
+        self.table.evict_ready.next = self.m_evict_ready.val();
+        self.table.peek_ready.next = self.m_peek_ready.val();
+        self.m_evict_valid.next = self.table.evict_valid.val();
+        self.m_evict_slot.next = self.table.evict_slot.val();
+        self.m_evict_reason.next = self.table.evict_reason.val();
+        self.m_evict_stats.next = self.table.evict_stats.val();
+        self.m_peek_valid.next = self.table.peek_valid.val();
+        self.m_peek_slot.next = self.table.peek_slot.val();
+        self.m_peek_tag.next = self.table.peek_tag.val();
+        self.m_peek_stats.next = self.table.peek_stats.val();
+        if self.advance.val() & self.table.evicting.val() {
+            if self.table.evicting_reason.val() == 0 {
+                self.c_ev_coll.next = true;
+            }
+            if self.table.evicting_reason.val() == 1 {
+                self.c_ev_over.next = true;
+            }
+            if self.table.evicting_reason.val() == 2 {
+                self.c_ev_flush.next = true;
+            }
+        }
+
+        // Outcome of each record as it leaves stage 7.
+        if self.advance.val() {
+            self.out_valid.d.next = self.op7.q.val() == 1;
+            self.out_ts.d.next = self.ts7.q.val();
+            self.out_dir.d.next = self.dir7.q.val();
+            self.out_slot.d.next = self.slot7.q.val();
+            self.out_fp.d.next = self.fp7.q.val();
+            self.out_iat_valid.d.next = self.iat_valid7.q.val();
+            self.out_iat.d.next = self.iat7.q.val();
+            self.out_rtt_valid.d.next = self.rtt_valid7.q.val();
+            self.out_rtt.d.next = self.rtt7.q.val();
+        } else {
+            self.out_valid.d.next = false;
+        }
+        self.o_valid.next = self.out_valid.q.val();
+        self.o_ts.next = self.out_ts.q.val();
+        self.o_dir.next = self.out_dir.q.val();
+        self.o_slot.next = self.out_slot.q.val();
+        self.o_fp.next = self.out_fp.q.val();
+        self.o_iat_valid.next = self.out_iat_valid.q.val();
+        self.o_iat.next = self.out_iat.q.val();
+        self.o_rtt_valid.next = self.out_rtt_valid.q.val();
+        self.o_rtt.next = self.out_rtt.q.val();
+
+        // Frames and drops, from the parser.
+        if self.frame_done.val() {
+            self.c_frames.next = bits::<N_COUNTERS>(1);
+            if self.frame_drop.val() {
+                self.c_frames.next =
+                    bits::<N_COUNTERS>(1) | (bits::<N_COUNTERS>(2) << self.frame_drop_reason.val());
+            }
+        }
+        self.counters.inc.next = self.c_frames.val()
+            | (bit_cast::<N_COUNTERS, 1>(self.c_records.val().into()) << 8)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_regress.val().into()) << 9)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_iat.val().into()) << 10)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_iat_miss.val().into()) << 11)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_rtt_lookup.val().into()) << 12)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_rtt.val().into()) << 13)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_rtt_miss.val().into()) << 14)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_opens.val().into()) << 15)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_ev_coll.val().into()) << 16)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_ev_over.val().into()) << 17)
+            | (bit_cast::<N_COUNTERS, 1>(self.c_ev_flush.val().into()) << 18);
+        self.counters.rd_index.next = self.cnt_index.val();
+        self.cnt_value.next = self.counters.rd_value.val();
+    }
+}
+crate::impl_clocked!(BloomtimeCore);
+
+impl BloomtimeCore {
+    /// Counter values (for tests).
+    pub fn counter_values(&self) -> Vec<u64> {
+        self.counters.values()
+    }
+    /// A slot's tag and statistics as stored (for tests).
+    pub fn stored_slot(&self, slot: usize) -> (u64, Bits<STATS_BITS>) {
+        (self.tags.stored_tag(slot), self.table.stored_stats(slot))
+    }
+}
