@@ -11,7 +11,7 @@ pub mod core;
 pub mod counter_bank;
 pub mod estimator;
 pub mod flow_table;
-
+pub mod frame_parser;
 pub mod h3;
 pub mod hash_unit;
 pub mod prio;

@@ -1,0 +1,932 @@
+//! Frame parser (docs/DESIGN.md §2): the model's `parse_window` on a byte
+//! stream, one byte per clock.
+//!
+//! # How it works
+//!
+//! The model walks the header window with a running offset and a sequence of
+//! `need(n)` calls. The hardware keeps the same walk, but never holds an
+//! absolute offset. It tracks three distances instead:
+//!
+//! * `rem`: bytes from the current byte up to the pending need `n`
+//!   (`n - pos`). Every header field is found by a compare of `rem` with a
+//!   constant in the current state (one-hot `st`), and `rem == 1` is the byte
+//!   that satisfies the need: the walk makes its next decision there.
+//! * `slack = caplen - n` and `wslack = 128 - n`: how far the next need may
+//!   reach. A new need `n' = n + delta` is `truncated` when `delta > slack`,
+//!   else `header_window` when `delta > wslack`; both are decided at once,
+//!   exactly where the model calls `need(n')`. An accepted need therefore
+//!   always lies inside the capture and the window, so `rem` fits 7 bits and
+//!   the parser never has to look at the position of a byte: every byte it
+//!   reads is below `min(caplen, 128)`, and bytes after the decision are
+//!   ignored. A stream that ends while a need is pending can only be
+//!   `header_window` (`n <= caplen` was checked, `n > bytes.len()`).
+//!
+//! `delta` (the distance to the next need: skipped IPv4 options or IPv6
+//! extension-header bytes plus the next header's needed length; at most
+//! 255·8 + 14 = 2054) is computed from fields registered earlier in the
+//! header, so the decision at `rem == 1` only compares registers (plus the
+//! EtherType's low byte on the wire). `slack` is 12 bits, with caplen
+//! saturated to 4095: while the walk goes on every need is at most 128, so a
+//! saturated slack stays above 4095 - 128 > 2054 and never truncates a frame
+//! the model keeps; below 4095 it is exact.
+//!
+//! States (one-hot `st`; all clear = no header in progress: idle, or the
+//! frame is decided and its remaining bytes are skipped):
+//! `ETH` (needs 14), `VLAN` (4), `IP4` (20), `IP6` (40), `EXT` (8),
+//! `TCP` (14), `UDP` (4: UDP, UDP-Lite, SCTP, DCCP), `ICMP` (4) and `ECHO`
+//! (2 more for an echo identifier). `rem` may start above the header's need
+//! length: the bytes before the header (IPv4 options, the rest of an IPv6
+//! extension header) are skipped by counting down.
+//!
+//! The key register is the output register: header bytes are written straight
+//! into their lane of the packed key (`bloomtime_model::key::key_layout`).
+//! While a record waits for `m_ready` the parser does not accept bytes
+//! (`s_ready = !m_valid`), so a record costs one idle cycle on the input when
+//! `m_ready` is high; a dropped frame costs none.
+//!
+//! The result is emitted one cycle after the frame's last byte: `frame_done`
+//! always, with `m_valid` (a record) or `drop_valid` / `drop_reason`.
+
+use crate::consts::{FLAGS, KEY_BITS, TS_BITS};
+use bloomtime_model::key::{
+    key_layout, FLAG_ECHO_REPLY, FLAG_ECHO_REQUEST, FLAG_TCP_SYN, FLAG_TCP_SYNACK,
+};
+use bloomtime_model::parse::DropReason;
+use rust_hdl::core::bitvec::BitVec;
+use rust_hdl::prelude::*;
+
+/// The packed flow key as byte lanes, in `key_layout` order (LSB first):
+/// `proto`, `v6`, `sport`, `dport`, `src`, `dst`. Addresses are big-endian
+/// numbers, so their last byte (`s15`, `d15`) is the least significant lane.
+#[derive(Default, PartialEq, LogicStruct, Copy, Clone, Debug)]
+pub struct KeyLanes {
+    pub proto: Bits<8>,
+    pub v6: Bit,
+    pub sp_lo: Bits<8>,
+    pub sp_hi: Bits<8>,
+    pub dp_lo: Bits<8>,
+    pub dp_hi: Bits<8>,
+    pub s15: Bits<8>,
+    pub s14: Bits<8>,
+    pub s13: Bits<8>,
+    pub s12: Bits<8>,
+    pub s11: Bits<8>,
+    pub s10: Bits<8>,
+    pub s9: Bits<8>,
+    pub s8: Bits<8>,
+    pub s7: Bits<8>,
+    pub s6: Bits<8>,
+    pub s5: Bits<8>,
+    pub s4: Bits<8>,
+    pub s3: Bits<8>,
+    pub s2: Bits<8>,
+    pub s1: Bits<8>,
+    pub s0: Bits<8>,
+    pub d15: Bits<8>,
+    pub d14: Bits<8>,
+    pub d13: Bits<8>,
+    pub d12: Bits<8>,
+    pub d11: Bits<8>,
+    pub d10: Bits<8>,
+    pub d9: Bits<8>,
+    pub d8: Bits<8>,
+    pub d7: Bits<8>,
+    pub d6: Bits<8>,
+    pub d5: Bits<8>,
+    pub d4: Bits<8>,
+    pub d3: Bits<8>,
+    pub d2: Bits<8>,
+    pub d1: Bits<8>,
+    pub d0: Bits<8>,
+}
+
+const _: () = assert!(KEY_BITS == 297 && key_layout::BITS == 297);
+const _: () = assert!(key_layout::PROTO == 0 && key_layout::V6 == 8 && key_layout::SPORT == 9);
+const _: () = assert!(key_layout::DPORT == 25 && key_layout::SRC == 41 && key_layout::DST == 169);
+
+/// The key lanes as one `Bits<KEY_BITS>`. In HDL `to_bits` is the identity
+/// (the lanes are laid out as the packed key); in simulation this is a
+/// straight copy of the lanes, much cheaper than the derived shift-and-or
+/// conversion, which would run on every settle iteration.
+pub trait PackLanes {
+    fn to_bits(self) -> Bits<KEY_BITS>;
+}
+
+impl PackLanes for KeyLanes {
+    fn to_bits(self) -> Bits<KEY_BITS> {
+        let mut a = [false; KEY_BITS];
+        let mut at = 0;
+        let mut put = |v: u64, n: usize| {
+            for (i, b) in a[at..at + n].iter_mut().enumerate() {
+                *b = (v >> i) & 1 == 1;
+            }
+            at += n;
+        };
+        put(self.proto.to_u64(), 8);
+        put(self.v6 as u64, 1);
+        for x in [
+            self.sp_lo, self.sp_hi, self.dp_lo, self.dp_hi, self.s15, self.s14, self.s13, self.s12,
+            self.s11, self.s10, self.s9, self.s8, self.s7, self.s6, self.s5, self.s4, self.s3,
+            self.s2, self.s1, self.s0, self.d15, self.d14, self.d13, self.d12, self.d11, self.d10,
+            self.d9, self.d8, self.d7, self.d6, self.d5, self.d4, self.d3, self.d2, self.d1,
+            self.d0,
+        ] {
+            put(x.to_u64(), 8);
+        }
+        debug_assert_eq!(at, KEY_BITS);
+        Bits::Long(BitVec::from(a))
+    }
+}
+
+#[derive(LogicBlock)]
+pub struct FrameParser {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset: abandons the frame in progress and clears the
+    /// outputs (`m_valid`, `frame_done`, `drop_valid`). No byte is accepted
+    /// while it is high.
+    pub reset: Signal<In, Bit>,
+    /// A frame byte is offered. A frame's stream is its first
+    /// `min(caplen, 128)` captured bytes (at least one: a frame captured with
+    /// no bytes is sent as one dummy byte); bytes at positions `>= caplen` or
+    /// `>= 128` are accepted and ignored.
+    pub s_valid: Signal<In, Bit>,
+    /// The parser takes the offered byte at this clock edge.
+    /// Low while a record waits for `m_ready`, and during `reset`.
+    pub s_ready: Signal<Out, Bit>,
+    /// The byte.
+    pub s_data: Signal<In, Bits<8>>,
+    /// This is the frame's last byte.
+    pub s_last: Signal<In, Bit>,
+    /// Frame timestamp in time units; sampled with the frame's first byte.
+    pub s_ts: Signal<In, Bits<TS_BITS>>,
+    /// The frame's captured length; sampled with the frame's first byte.
+    pub s_caplen: Signal<In, Bits<16>>,
+    /// A record is offered (held until `m_ready`).
+    pub m_valid: Signal<Out, Bit>,
+    /// The consumer takes the record at this clock edge.
+    pub m_ready: Signal<In, Bit>,
+    /// Record timestamp (the frame's `s_ts`).
+    pub m_ts: Signal<Out, Bits<TS_BITS>>,
+    /// Record flags (`FLAG_*` of the model).
+    pub m_flags: Signal<Out, Bits<FLAGS>>,
+    /// Record key, packed as `FlowKey::pack`.
+    pub m_key: Signal<Out, Bits<KEY_BITS>>,
+    /// One-cycle pulse per frame, one cycle after its last byte was accepted.
+    pub frame_done: Signal<Out, Bit>,
+    /// With `frame_done`: the frame was dropped (no record).
+    pub drop_valid: Signal<Out, Bit>,
+    /// With `drop_valid`: the `DropReason` discriminant.
+    pub drop_reason: Signal<Out, Bits<3>>,
+
+    // ---- registers ----
+    /// Inside a frame (its first byte was accepted, its last one not yet).
+    busy: DFF<Bit>,
+    /// One-hot header state: 0 ETH, 1 VLAN, 2 IP4, 3 IP6, 4 EXT, 5 TCP,
+    /// 6 UDP, 7 ICMP, 8 ECHO; zero when no header is being parsed.
+    st: DFF<Bits<9>>,
+    /// Bytes up to the pending need, counting the current byte.
+    rem: DFF<Bits<7>>,
+    /// `caplen - need` (caplen saturated to 4095).
+    slack: DFF<Bits<12>>,
+    /// `128 - need`.
+    wslack: DFF<Bits<7>>,
+    /// Distance from the pending need to the next one, if the walk goes on.
+    delta: DFF<Bits<12>>,
+    /// EtherType high byte: 0x81 or 0x91 (a tag if the low byte is 0x00).
+    et_v00: DFF<Bit>,
+    /// EtherType high byte: 0x88 (a tag if the low byte is 0xA8).
+    et_va8: DFF<Bit>,
+    /// EtherType high byte: 0x08 (IPv4 if the low byte is 0x00).
+    et_4: DFF<Bit>,
+    /// EtherType high byte: 0x86 (IPv6 if the low byte is 0xDD).
+    et_6: DFF<Bit>,
+    /// The tag being parsed is the second one.
+    vl2: DFF<Bit>,
+    /// Next protocol / next header: an IPv6 extension header.
+    nx_ext: DFF<Bit>,
+    /// Next header is a fragment header (44).
+    nx_frag: DFF<Bit>,
+    /// Next header is AH (51).
+    nx_ah: DFF<Bit>,
+    /// Next protocol is TCP.
+    nx_tcp: DFF<Bit>,
+    /// Next protocol is UDP, UDP-Lite, SCTP or DCCP.
+    nx_udp: DFF<Bit>,
+    /// Next protocol is ICMP or ICMPv6.
+    nx_icmp: DFF<Bit>,
+    /// ... and it is ICMPv6 (echo types 128/129 instead of 8/0).
+    nx_icmp6: DFF<Bit>,
+    /// The extension header being parsed is a fragment header.
+    cur_frag: DFF<Bit>,
+    /// The extension header being parsed is AH.
+    cur_ah: DFF<Bit>,
+    /// Extension headers walked so far, minus one.
+    xcnt: DFF<Bits<2>>,
+    /// IPv4 IHL.
+    ihl: DFF<Bits<4>>,
+    /// IPv4 total length high byte is zero.
+    tl_hi0: DFF<Bit>,
+    /// The IP header is bad (version, IHL, total length).
+    bad: DFF<Bit>,
+    /// Non-zero fragment offset (IPv4 header or IPv6 fragment header).
+    frag: DFF<Bit>,
+    /// The ICMP type is an echo request or reply.
+    echo: DFF<Bit>,
+    /// The frame is decided (a record or a drop) before its end.
+    res_done: DFF<Bit>,
+    /// ... as a record.
+    res_rec: DFF<Bit>,
+    /// ... or a drop for this reason.
+    res_reason: DFF<Bits<3>>,
+    /// Record timestamp.
+    ts: DFF<Bits<TS_BITS>>,
+    /// Record flags.
+    flags: DFF<Bits<FLAGS>>,
+    /// Record key lanes.
+    key: DFF<KeyLanes>,
+    /// `m_valid`.
+    ov: DFF<Bit>,
+    /// `frame_done`.
+    fd: DFF<Bit>,
+    /// `drop_valid`.
+    dv: DFF<Bit>,
+    /// `drop_reason`.
+    dr: DFF<Bits<3>>,
+
+    // ---- combinational ----
+    rdy: Signal<Local, Bit>,
+    fire: Signal<Local, Bit>,
+    first: Signal<Local, Bit>,
+    r1: Signal<Local, Bit>,
+    in_eth: Signal<Local, Bit>,
+    in_vlan: Signal<Local, Bit>,
+    in_ip4: Signal<Local, Bit>,
+    in_ip6: Signal<Local, Bit>,
+    in_ext: Signal<Local, Bit>,
+    in_tcp: Signal<Local, Bit>,
+    in_udp: Signal<Local, Bit>,
+    in_icmp: Signal<Local, Bit>,
+    in_echo: Signal<Local, Bit>,
+    /// Byte-class decode of `s_data` as a next protocol / next header.
+    b_ext: Signal<Local, Bit>,
+    b_tcp: Signal<Local, Bit>,
+    b_udp: Signal<Local, Bit>,
+    b_icmp: Signal<Local, Bit>,
+    /// Needed bytes of the header after this one (8 for an extension
+    /// header, 14 for TCP, else 4).
+    l4k: Signal<Local, Bits<12>>,
+    /// `delta` is loaded with `da + db`.
+    dload: Signal<Local, Bit>,
+    da: Signal<Local, Bits<12>>,
+    db: Signal<Local, Bits<12>>,
+    /// The address lanes shift (src, dst) and what enters src.
+    sh_src: Signal<Local, Bit>,
+    sh_dst: Signal<Local, Bit>,
+    src_in: Signal<Local, Bits<8>>,
+    /// The next need is beyond the capture / the window.
+    over_cap: Signal<Local, Bit>,
+    over_win: Signal<Local, Bit>,
+    /// At `rem == 1`: the walk continues to `nst`.
+    go: Signal<Local, Bit>,
+    nst: Signal<Local, Bits<9>>,
+    /// Decided by this byte, as a record or a drop for `dn_reason`.
+    dn: Signal<Local, Bit>,
+    dn_rec: Signal<Local, Bit>,
+    dn_reason: Signal<Local, Bits<3>>,
+
+    // ---- constants ----
+    r_truncated: Constant<Bits<3>>,
+    r_non_ip: Constant<Bits<3>>,
+    r_vlan_depth: Constant<Bits<3>>,
+    r_bad_ip: Constant<Bits<3>>,
+    r_fragment: Constant<Bits<3>>,
+    r_ext_chain: Constant<Bits<3>>,
+    r_header_window: Constant<Bits<3>>,
+    f_echo_request: Constant<Bits<FLAGS>>,
+    f_echo_reply: Constant<Bits<FLAGS>>,
+    f_tcp_syn: Constant<Bits<FLAGS>>,
+    f_tcp_synack: Constant<Bits<FLAGS>>,
+    s_eth: Constant<Bits<9>>,
+    s_vlan: Constant<Bits<9>>,
+    s_ip4: Constant<Bits<9>>,
+    s_ip6: Constant<Bits<9>>,
+    s_ext: Constant<Bits<9>>,
+    s_tcp: Constant<Bits<9>>,
+    s_udp: Constant<Bits<9>>,
+    s_icmp: Constant<Bits<9>>,
+    s_echo: Constant<Bits<9>>,
+}
+
+impl Default for FrameParser {
+    fn default() -> Self {
+        let reason = |r: DropReason| Constant::new((r as u64).into());
+        let flag = |f: u8| Constant::new((f as u64).into());
+        let state = |i: usize| Constant::new((1u64 << i).into());
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            s_valid: Default::default(),
+            s_ready: Default::default(),
+            s_data: Default::default(),
+            s_last: Default::default(),
+            s_ts: Default::default(),
+            s_caplen: Default::default(),
+            m_valid: Default::default(),
+            m_ready: Default::default(),
+            m_ts: Default::default(),
+            m_flags: Default::default(),
+            m_key: Default::default(),
+            frame_done: Default::default(),
+            drop_valid: Default::default(),
+            drop_reason: Default::default(),
+            busy: Default::default(),
+            st: Default::default(),
+            rem: Default::default(),
+            slack: Default::default(),
+            wslack: Default::default(),
+            delta: Default::default(),
+            et_v00: Default::default(),
+            et_va8: Default::default(),
+            et_4: Default::default(),
+            et_6: Default::default(),
+            vl2: Default::default(),
+            nx_ext: Default::default(),
+            nx_frag: Default::default(),
+            nx_ah: Default::default(),
+            nx_tcp: Default::default(),
+            nx_udp: Default::default(),
+            nx_icmp: Default::default(),
+            nx_icmp6: Default::default(),
+            cur_frag: Default::default(),
+            cur_ah: Default::default(),
+            xcnt: Default::default(),
+            ihl: Default::default(),
+            tl_hi0: Default::default(),
+            bad: Default::default(),
+            frag: Default::default(),
+            echo: Default::default(),
+            res_done: Default::default(),
+            res_rec: Default::default(),
+            res_reason: Default::default(),
+            ts: Default::default(),
+            flags: Default::default(),
+            key: Default::default(),
+            ov: Default::default(),
+            fd: Default::default(),
+            dv: Default::default(),
+            dr: Default::default(),
+            rdy: Default::default(),
+            fire: Default::default(),
+            first: Default::default(),
+            r1: Default::default(),
+            in_eth: Default::default(),
+            in_vlan: Default::default(),
+            in_ip4: Default::default(),
+            in_ip6: Default::default(),
+            in_ext: Default::default(),
+            in_tcp: Default::default(),
+            in_udp: Default::default(),
+            in_icmp: Default::default(),
+            in_echo: Default::default(),
+            b_ext: Default::default(),
+            b_tcp: Default::default(),
+            b_udp: Default::default(),
+            b_icmp: Default::default(),
+            l4k: Default::default(),
+            dload: Default::default(),
+            da: Default::default(),
+            db: Default::default(),
+            sh_src: Default::default(),
+            sh_dst: Default::default(),
+            src_in: Default::default(),
+            over_cap: Default::default(),
+            over_win: Default::default(),
+            go: Default::default(),
+            nst: Default::default(),
+            dn: Default::default(),
+            dn_rec: Default::default(),
+            dn_reason: Default::default(),
+            r_truncated: reason(DropReason::Truncated),
+            r_non_ip: reason(DropReason::NonIp),
+            r_vlan_depth: reason(DropReason::VlanDepth),
+            r_bad_ip: reason(DropReason::BadIp),
+            r_fragment: reason(DropReason::Fragment),
+            r_ext_chain: reason(DropReason::ExtChain),
+            r_header_window: reason(DropReason::HeaderWindow),
+            f_echo_request: flag(FLAG_ECHO_REQUEST),
+            f_echo_reply: flag(FLAG_ECHO_REPLY),
+            f_tcp_syn: flag(FLAG_TCP_SYN),
+            f_tcp_synack: flag(FLAG_TCP_SYNACK),
+            s_eth: state(0),
+            s_vlan: state(1),
+            s_ip4: state(2),
+            s_ip6: state(3),
+            s_ext: state(4),
+            s_tcp: state(5),
+            s_udp: state(6),
+            s_icmp: state(7),
+            s_echo: state(8),
+        }
+    }
+}
+
+impl Logic for FrameParser {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, busy, st, rem, slack, wslack, delta, et_v00, et_va8, et_4, et_6, vl2,
+            nx_ext, nx_frag, nx_ah, nx_tcp, nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl,
+            tl_hi0, bad, frag, echo, res_done, res_rec, res_reason, ts, flags, key, ov, fd, dv, dr
+        );
+
+        // ---- handshake and decode ----
+        self.rdy.next = !self.ov.q.val() && !self.reset.val();
+        self.fire.next = self.s_valid.val() && self.rdy.val();
+        self.first.next = self.fire.val() && !self.busy.q.val();
+        self.r1.next = self.rem.q.val() == 1;
+        self.in_eth.next = self.fire.val() && self.st.q.val().get_bit(0);
+        self.in_vlan.next = self.fire.val() && self.st.q.val().get_bit(1);
+        self.in_ip4.next = self.fire.val() && self.st.q.val().get_bit(2);
+        self.in_ip6.next = self.fire.val() && self.st.q.val().get_bit(3);
+        self.in_ext.next = self.fire.val() && self.st.q.val().get_bit(4);
+        self.in_tcp.next = self.fire.val() && self.st.q.val().get_bit(5);
+        self.in_udp.next = self.fire.val() && self.st.q.val().get_bit(6);
+        self.in_icmp.next = self.fire.val() && self.st.q.val().get_bit(7);
+        self.in_echo.next = self.fire.val() && self.st.q.val().get_bit(8);
+
+        // The byte as a next protocol / next header (model::parse::IPV6_EXT
+        // and the L4 protocol lists).
+        self.b_ext.next = self.s_data.val() == 0
+            || self.s_data.val() == 43
+            || self.s_data.val() == 44
+            || self.s_data.val() == 51
+            || self.s_data.val() == 60
+            || self.s_data.val() == 135
+            || self.s_data.val() == 139
+            || self.s_data.val() == 140;
+        self.b_tcp.next = self.s_data.val() == 6;
+        self.b_udp.next = self.s_data.val() == 17
+            || self.s_data.val() == 136
+            || self.s_data.val() == 132
+            || self.s_data.val() == 33;
+        self.b_icmp.next = self.s_data.val() == 1 || self.s_data.val() == 58;
+
+        // ---- delta: the distance from the pending need to the next one ----
+        // delta = da + db, loaded where the fields it depends on are known
+        // (at least one byte before the decision at rem 1).
+        // Needed bytes of the next header (a walked extension header, TCP,
+        // or 4 for the rest; unused for protocols without ports).
+        self.l4k.next = 4.into();
+        if self.nx_tcp.q.val() {
+            self.l4k.next = 14.into();
+        }
+        if self.nx_ext.q.val() {
+            self.l4k.next = 8.into();
+        }
+        self.dload.next = false;
+        self.da.next = 0.into();
+        self.db.next = 0.into();
+        if self.first.val() {
+            // Ethernet header; slack is set up from it at the next byte.
+            self.dload.next = true;
+            self.db.next = 14.into();
+        }
+        if (self.in_eth.val() || self.in_vlan.val()) && self.rem.q.val() == 2 {
+            // EtherType high byte: a tag (4), IPv4 (20), IPv6 (40); any other
+            // value is dropped as non-IP at the low byte.
+            self.dload.next = true;
+            self.db.next = 40.into();
+            if self.s_data.val() == 0x08 {
+                self.db.next = 20.into();
+            }
+            if self.s_data.val() == 0x81 || self.s_data.val() == 0x88 || self.s_data.val() == 0x91 {
+                self.db.next = 4.into();
+            }
+        }
+        if self.in_ip4.val() && self.rem.q.val() == 10 {
+            // Options (IHL*4 - 20), then the L4 need (14 or 4).
+            self.dload.next = true;
+            self.da.next = bit_cast::<12, 4>(self.ihl.q.val()) << 2;
+            self.db.next = 0xff0.into(); // -16
+            if self.nx_tcp.q.val() {
+                self.db.next = 0xffa.into(); // -6
+            }
+        }
+        if self.in_ip6.val() && self.rem.q.val() == 33 {
+            self.dload.next = true;
+            self.db.next = self.l4k.val();
+        }
+        if self.in_ext.val() && self.rem.q.val() == 7 {
+            // The length byte: the header is 8 bytes (fragment),
+            // (len + 2) * 4 (AH) or (len + 1) * 8 long.
+            self.dload.next = true;
+            self.db.next = self.l4k.val();
+            if !self.cur_frag.q.val() {
+                self.da.next = bit_cast::<12, 8>(self.s_data.val()) << 3;
+            }
+            if self.cur_ah.q.val() {
+                self.da.next = bit_cast::<12, 8>(self.s_data.val()) << 2;
+            }
+        }
+        if self.in_icmp.val() && self.rem.q.val() == 4 {
+            // An echo needs the identifier: 2 more bytes.
+            self.dload.next = true;
+            self.db.next = 2.into();
+        }
+        if self.dload.val() {
+            self.delta.d.next = self.da.val() + self.db.val();
+        }
+
+        // ---- header fields ----
+        // Ethernet / VLAN tag: EtherType high byte at rem 2 (the low byte at
+        // rem 1 is decoded in the decision below).
+        if (self.in_eth.val() || self.in_vlan.val()) && self.rem.q.val() == 2 {
+            self.et_v00.d.next = self.s_data.val() == 0x81 || self.s_data.val() == 0x91;
+            self.et_va8.d.next = self.s_data.val() == 0x88;
+            self.et_4.d.next = self.s_data.val() == 0x08;
+            self.et_6.d.next = self.s_data.val() == 0x86;
+        }
+
+        // IPv4 header (rem 20..1).
+        if self.in_ip4.val() && self.rem.q.val() == 20 {
+            self.ihl.d.next = self.s_data.val().get_bits::<4>(0);
+            self.bad.d.next =
+                self.s_data.val().get_bits::<4>(4) != 4 || self.s_data.val().get_bits::<4>(0) < 5;
+            // ::ffff:a.b.c.d once the four address bytes are shifted in
+            // (below); no ports yet.
+            self.key.d.next.v6 = false;
+            self.key.d.next.sp_lo = 0.into();
+            self.key.d.next.sp_hi = 0.into();
+            self.key.d.next.dp_lo = 0.into();
+            self.key.d.next.dp_hi = 0.into();
+            self.key.d.next.s0 = 0.into();
+            self.key.d.next.s1 = 0.into();
+            self.key.d.next.s2 = 0.into();
+            self.key.d.next.s3 = 0.into();
+            self.key.d.next.s4 = 0.into();
+            self.key.d.next.s5 = 0.into();
+            self.key.d.next.s6 = 0.into();
+            self.key.d.next.s7 = 0.into();
+            self.key.d.next.s8 = 0.into();
+            self.key.d.next.s9 = 0.into();
+            self.key.d.next.s10 = 0.into();
+            self.key.d.next.s11 = 0.into();
+            self.key.d.next.s12 = 0.into();
+            self.key.d.next.s13 = 0.into();
+            self.key.d.next.s14 = 0xff.into();
+            self.key.d.next.s15 = 0xff.into();
+            self.key.d.next.d0 = 0.into();
+            self.key.d.next.d1 = 0.into();
+            self.key.d.next.d2 = 0.into();
+            self.key.d.next.d3 = 0.into();
+            self.key.d.next.d4 = 0.into();
+            self.key.d.next.d5 = 0.into();
+            self.key.d.next.d6 = 0.into();
+            self.key.d.next.d7 = 0.into();
+            self.key.d.next.d8 = 0.into();
+            self.key.d.next.d9 = 0.into();
+            self.key.d.next.d10 = 0.into();
+            self.key.d.next.d11 = 0.into();
+            self.key.d.next.d12 = 0.into();
+            self.key.d.next.d13 = 0.into();
+            self.key.d.next.d14 = 0xff.into();
+            self.key.d.next.d15 = 0xff.into();
+        }
+        if self.in_ip4.val() && self.rem.q.val() == 18 {
+            self.tl_hi0.d.next = self.s_data.val() == 0;
+        }
+        // (Shifts are only written inside the branches that use them:
+        // rust-hdl simulates `<<` on short vectors with big integers.)
+        if self.in_ip4.val()
+            && self.rem.q.val() == 17
+            && self.tl_hi0.q.val()
+            && self.s_data.val() < (bit_cast::<8, 4>(self.ihl.q.val()) << 2)
+        {
+            self.bad.d.next = true;
+        }
+        if self.in_ip4.val() && self.rem.q.val() == 14 {
+            self.frag.d.next = self.s_data.val().get_bits::<5>(0).any();
+        }
+        if self.in_ip4.val() && self.rem.q.val() == 13 && self.s_data.val().any() {
+            self.frag.d.next = true;
+        }
+
+        // IPv6 header (rem 40..1).
+        if self.in_ip6.val() && self.rem.q.val() == 40 {
+            self.bad.d.next = self.s_data.val().get_bits::<4>(4) != 6;
+            self.key.d.next.v6 = true;
+            self.key.d.next.sp_lo = 0.into();
+            self.key.d.next.sp_hi = 0.into();
+            self.key.d.next.dp_lo = 0.into();
+            self.key.d.next.dp_hi = 0.into();
+        }
+
+        // Addresses: the bytes shift into the lanes from d15 towards s0. An
+        // IPv6 header shifts all 32 bytes through dst into src (rem 32..1);
+        // IPv4 shifts its source into src (rem 8..5) and its destination into
+        // dst (rem 4..1) on top of the ::ffff preset.
+        self.sh_src.next = (self.in_ip6.val() && self.rem.q.val() <= 32)
+            || (self.in_ip4.val() && self.rem.q.val() <= 8 && self.rem.q.val() >= 5);
+        self.sh_dst.next = (self.in_ip6.val() && self.rem.q.val() <= 32)
+            || (self.in_ip4.val() && self.rem.q.val() <= 4);
+        self.src_in.next = self.s_data.val();
+        if self.in_ip6.val() {
+            self.src_in.next = self.key.q.val().d0;
+        }
+        if self.sh_src.val() {
+            self.key.d.next.s0 = self.key.q.val().s1;
+            self.key.d.next.s1 = self.key.q.val().s2;
+            self.key.d.next.s2 = self.key.q.val().s3;
+            self.key.d.next.s3 = self.key.q.val().s4;
+            self.key.d.next.s4 = self.key.q.val().s5;
+            self.key.d.next.s5 = self.key.q.val().s6;
+            self.key.d.next.s6 = self.key.q.val().s7;
+            self.key.d.next.s7 = self.key.q.val().s8;
+            self.key.d.next.s8 = self.key.q.val().s9;
+            self.key.d.next.s9 = self.key.q.val().s10;
+            self.key.d.next.s10 = self.key.q.val().s11;
+            self.key.d.next.s11 = self.key.q.val().s12;
+            self.key.d.next.s12 = self.key.q.val().s13;
+            self.key.d.next.s13 = self.key.q.val().s14;
+            self.key.d.next.s14 = self.key.q.val().s15;
+            self.key.d.next.s15 = self.src_in.val();
+        }
+        if self.sh_dst.val() {
+            self.key.d.next.d0 = self.key.q.val().d1;
+            self.key.d.next.d1 = self.key.q.val().d2;
+            self.key.d.next.d2 = self.key.q.val().d3;
+            self.key.d.next.d3 = self.key.q.val().d4;
+            self.key.d.next.d4 = self.key.q.val().d5;
+            self.key.d.next.d5 = self.key.q.val().d6;
+            self.key.d.next.d6 = self.key.q.val().d7;
+            self.key.d.next.d7 = self.key.q.val().d8;
+            self.key.d.next.d8 = self.key.q.val().d9;
+            self.key.d.next.d9 = self.key.q.val().d10;
+            self.key.d.next.d10 = self.key.q.val().d11;
+            self.key.d.next.d11 = self.key.q.val().d12;
+            self.key.d.next.d12 = self.key.q.val().d13;
+            self.key.d.next.d13 = self.key.q.val().d14;
+            self.key.d.next.d14 = self.key.q.val().d15;
+            self.key.d.next.d15 = self.s_data.val();
+        }
+
+        // The protocol / next-header byte: IPv4 at rem 11, IPv6 at rem 34,
+        // an extension header at rem 8 (its first byte; rem counts down
+        // through skipped bytes first). IPv4 walks no extension headers.
+        if (self.in_ip4.val() && self.rem.q.val() == 11)
+            || (self.in_ip6.val() && self.rem.q.val() == 34)
+            || (self.in_ext.val() && self.rem.q.val() == 8)
+        {
+            self.key.d.next.proto = self.s_data.val();
+            self.nx_ext.d.next = self.b_ext.val() && !self.in_ip4.val();
+            self.nx_frag.d.next = self.s_data.val() == 44;
+            self.nx_ah.d.next = self.s_data.val() == 51;
+            self.nx_tcp.d.next = self.b_tcp.val();
+            self.nx_udp.d.next = self.b_udp.val();
+            self.nx_icmp.d.next = self.b_icmp.val();
+            self.nx_icmp6.d.next = self.s_data.val() == 58;
+        }
+
+        // IPv6 extension header (first 8 bytes: rem 8..1): fragment offset.
+        if self.in_ext.val() && self.rem.q.val() == 6 {
+            self.frag.d.next = self.s_data.val().any();
+        }
+        if self.in_ext.val() && self.rem.q.val() == 5 && self.s_data.val().get_bits::<5>(3).any() {
+            self.frag.d.next = true;
+        }
+
+        // Ports: TCP at rem 14..11 and UDP-like at rem 4..1; ICMP type
+        // (sport) at rem 4 and code (dport) at rem 3 unless echo; the echo
+        // identifier (sport) at rem 2..1.
+        if (self.in_tcp.val() && self.rem.q.val() == 14)
+            || (self.in_udp.val() && self.rem.q.val() == 4)
+            || (self.in_echo.val() && self.rem.q.val() == 2)
+        {
+            self.key.d.next.sp_hi = self.s_data.val();
+        }
+        if (self.in_tcp.val() && self.rem.q.val() == 13)
+            || (self.in_udp.val() && self.rem.q.val() == 3)
+            || (self.in_icmp.val() && self.rem.q.val() == 4)
+            || (self.in_echo.val() && self.rem.q.val() == 1)
+        {
+            self.key.d.next.sp_lo = self.s_data.val();
+        }
+        if (self.in_tcp.val() && self.rem.q.val() == 12)
+            || (self.in_udp.val() && self.rem.q.val() == 2)
+        {
+            self.key.d.next.dp_hi = self.s_data.val();
+        }
+        if (self.in_tcp.val() && self.rem.q.val() == 11)
+            || (self.in_udp.val() && self.rem.q.val() == 1)
+            || (self.in_icmp.val() && self.rem.q.val() == 3 && !self.echo.q.val())
+        {
+            self.key.d.next.dp_lo = self.s_data.val();
+        }
+        // TCP flags at rem 1.
+        if self.in_tcp.val() && self.rem.q.val() == 1 && self.s_data.val().get_bit(1) {
+            if self.s_data.val().get_bit(4) {
+                self.flags.d.next = self.f_tcp_synack.val();
+            } else {
+                self.flags.d.next = self.f_tcp_syn.val();
+            }
+        }
+        // ICMP echo request / reply.
+        if self.in_icmp.val() && self.rem.q.val() == 4 {
+            self.echo.d.next = false;
+            if (self.nx_icmp6.q.val() && self.s_data.val() == 128)
+                || (!self.nx_icmp6.q.val() && self.s_data.val() == 8)
+            {
+                self.echo.d.next = true;
+                self.flags.d.next = self.f_echo_request.val();
+            }
+            if (self.nx_icmp6.q.val() && self.s_data.val() == 129)
+                || (!self.nx_icmp6.q.val() && self.s_data.val() == 0)
+            {
+                self.echo.d.next = true;
+                self.flags.d.next = self.f_echo_reply.val();
+            }
+        }
+
+        // ---- decisions at rem == 1 ----
+        self.go.next = false;
+        self.nst.next = 0.into();
+        self.dn.next = false;
+        self.dn_rec.next = false;
+        self.dn_reason.next = self.r_header_window.val();
+        if self.first.val() && self.s_caplen.val() < 14 {
+            self.dn.next = true;
+            self.dn_reason.next = self.r_truncated.val();
+        }
+        if self.r1.val() {
+            if self.in_eth.val() || self.in_vlan.val() {
+                if (self.et_v00.q.val() && self.s_data.val() == 0x00)
+                    || (self.et_va8.q.val() && self.s_data.val() == 0xa8)
+                {
+                    if self.in_vlan.val() && self.vl2.q.val() {
+                        self.dn.next = true;
+                        self.dn_reason.next = self.r_vlan_depth.val();
+                    } else {
+                        self.go.next = true;
+                        self.nst.next = self.s_vlan.val();
+                    }
+                } else if self.et_4.q.val() && self.s_data.val() == 0x00 {
+                    self.go.next = true;
+                    self.nst.next = self.s_ip4.val();
+                } else if self.et_6.q.val() && self.s_data.val() == 0xdd {
+                    self.go.next = true;
+                    self.nst.next = self.s_ip6.val();
+                } else {
+                    self.dn.next = true;
+                    self.dn_reason.next = self.r_non_ip.val();
+                }
+            }
+            if self.in_ip4.val() || self.in_ip6.val() || self.in_ext.val() {
+                if (self.in_ip4.val() || self.in_ip6.val()) && self.bad.q.val() {
+                    self.dn.next = true;
+                    self.dn_reason.next = self.r_bad_ip.val();
+                } else if (self.in_ip4.val() || (self.in_ext.val() && self.cur_frag.q.val()))
+                    && self.frag.q.val()
+                {
+                    self.dn.next = true;
+                    self.dn_reason.next = self.r_fragment.val();
+                } else if self.nx_ext.q.val() {
+                    if self.in_ext.val() && self.xcnt.q.val() == 3 {
+                        self.dn.next = true;
+                        self.dn_reason.next = self.r_ext_chain.val();
+                    } else {
+                        self.go.next = true;
+                        self.nst.next = self.s_ext.val();
+                    }
+                } else if self.nx_tcp.q.val() {
+                    self.go.next = true;
+                    self.nst.next = self.s_tcp.val();
+                } else if self.nx_udp.q.val() {
+                    self.go.next = true;
+                    self.nst.next = self.s_udp.val();
+                } else if self.nx_icmp.q.val() {
+                    self.go.next = true;
+                    self.nst.next = self.s_icmp.val();
+                } else {
+                    self.dn.next = true;
+                    self.dn_rec.next = true;
+                }
+            }
+            if self.in_tcp.val() || self.in_udp.val() || self.in_echo.val() {
+                self.dn.next = true;
+                self.dn_rec.next = true;
+            }
+            if self.in_icmp.val() {
+                if self.echo.q.val() {
+                    self.go.next = true;
+                    self.nst.next = self.s_echo.val();
+                } else {
+                    self.dn.next = true;
+                    self.dn_rec.next = true;
+                }
+            }
+        }
+        // need(n + delta): beyond the capture, else beyond the window.
+        self.over_cap.next = self.delta.q.val() > self.slack.q.val();
+        self.over_win.next = self.delta.q.val().get_bits::<5>(7).any()
+            || self.delta.q.val().get_bits::<7>(0) > self.wslack.q.val();
+        if self.go.val() {
+            if self.over_cap.val() {
+                self.go.next = false;
+                self.dn.next = true;
+                self.dn_reason.next = self.r_truncated.val();
+            } else if self.over_win.val() {
+                self.go.next = false;
+                self.dn.next = true;
+                self.dn_reason.next = self.r_header_window.val();
+            }
+        }
+
+        // ---- walk state ----
+        if self.fire.val() {
+            self.rem.d.next = self.rem.q.val() - 1;
+        }
+        if self.go.val() || (self.in_eth.val() && self.rem.q.val() == 13) {
+            self.slack.d.next = self.slack.q.val() - self.delta.q.val();
+        }
+        if self.go.val() {
+            self.st.d.next = self.nst.val();
+            self.rem.d.next = self.delta.q.val().get_bits::<7>(0);
+            self.wslack.d.next = self.wslack.q.val() - self.delta.q.val().get_bits::<7>(0);
+            self.cur_frag.d.next = self.nx_frag.q.val();
+            self.cur_ah.d.next = self.nx_ah.q.val();
+        }
+        if self.go.val() && (self.in_eth.val() || self.in_vlan.val()) {
+            self.vl2.d.next = self.in_vlan.val();
+        }
+        if self.go.val() && self.in_ip6.val() {
+            self.xcnt.d.next = 0.into();
+        }
+        if self.go.val() && self.in_ext.val() {
+            self.xcnt.d.next = self.xcnt.q.val() + 1;
+        }
+        if self.first.val() {
+            self.busy.d.next = true;
+            self.ts.d.next = self.s_ts.val();
+            self.flags.d.next = 0.into();
+            self.st.d.next = self.s_eth.val();
+            self.rem.d.next = 13.into();
+            self.wslack.d.next = 114.into();
+            // caplen, saturated to 12 bits (see the module comment); the
+            // Ethernet header's 14 bytes are subtracted at the next byte.
+            self.slack.d.next = self.s_caplen.val().get_bits::<12>(0);
+            if self.s_caplen.val().get_bits::<4>(12).any() {
+                self.slack.d.next = 0xfff.into();
+            }
+        }
+        if self.dn.val() {
+            self.st.d.next = 0.into();
+            self.res_done.d.next = true;
+            self.res_rec.d.next = self.dn_rec.val();
+            self.res_reason.d.next = self.dn_reason.val();
+        }
+
+        // ---- end of frame ----
+        self.fd.d.next = false;
+        self.dv.d.next = false;
+        if self.ov.q.val() && self.m_ready.val() {
+            self.ov.d.next = false;
+        }
+        if self.fire.val() && self.s_last.val() {
+            self.busy.d.next = false;
+            self.st.d.next = 0.into();
+            self.res_done.d.next = false;
+            self.fd.d.next = true;
+            if self.res_done.q.val() {
+                self.ov.d.next = self.res_rec.q.val();
+                self.dv.d.next = !self.res_rec.q.val();
+                self.dr.d.next = self.res_reason.q.val();
+            } else {
+                // Decided by this byte, or still needing bytes: header_window.
+                self.ov.d.next = self.dn.val() && self.dn_rec.val();
+                self.dv.d.next = !(self.dn.val() && self.dn_rec.val());
+                self.dr.d.next = self.dn_reason.val();
+            }
+        }
+        if self.reset.val() {
+            self.busy.d.next = false;
+            self.st.d.next = 0.into();
+            self.res_done.d.next = false;
+            self.ov.d.next = false;
+            self.fd.d.next = false;
+            self.dv.d.next = false;
+        }
+
+        // ---- outputs ----
+        self.s_ready.next = self.rdy.val();
+        self.m_valid.next = self.ov.q.val();
+        self.m_ts.next = self.ts.q.val();
+        self.m_flags.next = self.flags.q.val();
+        self.m_key.next = self.key.q.val().to_bits();
+        self.frame_done.next = self.fd.q.val();
+        self.drop_valid.next = self.dv.q.val();
+        self.drop_reason.next = self.dr.q.val();
+    }
+}
+
+crate::impl_clocked!(FrameParser);
