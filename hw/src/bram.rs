@@ -1,7 +1,14 @@
 //! Simple dual-port block RAM: registered read every clock, write with
-//! enable, read-before-write on the same address. The Verilog is the pattern
-//! yosys maps to SB_RAM40_4K; the simulation model is a `Vec`, so stepping a
-//! design with several RAMs stays fast.
+//! enable. The Verilog is the pattern yosys maps to SB_RAM40_4K; the
+//! simulation model is a `Vec`, so stepping a design with several RAMs stays
+//! fast.
+//!
+//! A read and a write of the same address at the same edge return the old
+//! word in simulation and Verilator, and an undefined word on the iCE40. The
+//! memory is marked `no_rw_check` so yosys does not spend registers and
+//! multiplexers emulating the old-word behaviour: every user of this block
+//! forwards the word written at the read's edge (its `w2` register) instead
+//! of using what the RAM returned, so the collision value is never used.
 
 use rust_hdl::prelude::*;
 
@@ -55,6 +62,7 @@ impl<D: Synth, const N: usize> Logic for Bram<D, N> {
     fn hdl(&self) -> Verilog {
         Verilog::Custom(format!(
             "\
+(* no_rw_check *)
 reg [{dw}:0] mem [0:{depth}];
 integer i;
 initial begin

@@ -8,14 +8,15 @@
 //! record's direction ring and writes the line back. The one-cycle loop is
 //! "last written line → mux → shift by a registered amount → mark → register".
 //!
-//! Lines are `tag | ring0 << E | ring1 << (E + B)`, as `bank::Line::pack`.
+//! Lines are `types::LineBits`: tag, ring 0, ring 1, as `bank::Line::pack`.
 //! `#[hdl_gen]` takes literals only: 16 is `B` (asserted in `consts`), and
-//! operations are the `hash_unit::op` codes 1 packet, 2 sweep, 3 clear, 6 stale;
-//! 8 and 24 are the ring offsets `E` and `E + B`.
+//! operations are the `hash_unit::op` codes 1 packet, 2 sweep, 3 clear, 6 stale.
 
 use crate::bram::Bram;
 use crate::consts::*;
 use crate::hash_unit::OP_BITS;
+use crate::leaf::AgeRing;
+use crate::types::LineBits;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock, Default)]
@@ -30,7 +31,7 @@ pub struct BucketBank {
     /// Stage-5 outputs: both rings of the line, aged, before marking.
     pub ring0: Signal<Out, Bits<B>>,
     pub ring1: Signal<Out, Bits<B>>,
-    ram: Bram<Bits<LINE_BITS>, LINE_ADDR>,
+    ram: Bram<LineBits, LINE_ADDR>,
     // Stage 3.
     op3: DFF<Bits<OP_BITS>>,
     addr3: DFF<Bits<LINE_ADDR>>,
@@ -41,7 +42,7 @@ pub struct BucketBank {
     addr4: DFF<Bits<LINE_ADDR>>,
     epoch4: DFF<Bits<EPOCH_BITS>>,
     dir4: DFF<Bit>,
-    raw4: DFF<Bits<LINE_BITS>>,
+    raw4: DFF<LineBits>,
     h1: DFF<Bit>,
     h2: DFF<Bit>,
     d1: DFF<Bits<AGE_BITS>>,
@@ -49,10 +50,10 @@ pub struct BucketBank {
     // The two lines written last (by the records one and two ahead).
     w1_valid: DFF<Bit>,
     w1_addr: DFF<Bits<LINE_ADDR>>,
-    w1_line: DFF<Bits<LINE_BITS>>,
+    w1_line: DFF<LineBits>,
     w1_epoch: DFF<Bits<EPOCH_BITS>>,
     w2_valid: DFF<Bit>,
-    w2_line: DFF<Bits<LINE_BITS>>,
+    w2_line: DFF<LineBits>,
     // Stage 5.
     ring0_5: DFF<Bits<B>>,
     ring1_5: DFF<Bits<B>>,
@@ -61,13 +62,13 @@ pub struct BucketBank {
     e32: Signal<Local, Bits<EPOCH_BITS>>,
     // Stage 4 combinational.
     draw: Signal<Local, Bits<E>>,
-    sel: Signal<Local, Bits<LINE_BITS>>,
+    sel: Signal<Local, LineBits>,
     dsel: Signal<Local, Bits<AGE_BITS>>,
-    aged0: Signal<Local, Bits<B>>,
-    aged1: Signal<Local, Bits<B>>,
+    age0: AgeRing,
+    age1: AgeRing,
     mark0: Signal<Local, Bits<B>>,
     mark1: Signal<Local, Bits<B>>,
-    newline: Signal<Local, Bits<LINE_BITS>>,
+    newline: Signal<Local, LineBits>,
     writes: Signal<Local, Bit>,
 }
 
@@ -113,7 +114,7 @@ impl Logic for BucketBank {
         }
 
         // Stage 4: freshest copy, age, mark, write back.
-        self.draw.next = self.epoch4.q.val().get_bits::<E>(0) - self.raw4.q.val().get_bits::<E>(0);
+        self.draw.next = bit_cast::<E, EPOCH_BITS>(self.epoch4.q.val()) - self.raw4.q.val().tag;
         self.sel.next = self.raw4.q.val();
         self.dsel.next = bit_cast::<AGE_BITS, E>(self.draw.val());
         if self.draw.val() >= 16 {
@@ -127,12 +128,10 @@ impl Logic for BucketBank {
             self.sel.next = self.w1_line.q.val();
             self.dsel.next = self.d1.q.val();
         }
-        self.aged0.next = self.sel.val().get_bits::<B>(8) << self.dsel.val();
-        self.aged1.next = self.sel.val().get_bits::<B>(24) << self.dsel.val();
-        if self.dsel.val().get_bit(4) {
-            self.aged0.next = bits::<B>(0);
-            self.aged1.next = bits::<B>(0);
-        }
+        self.age0.ring.next = self.sel.val().ring0;
+        self.age0.d.next = self.dsel.val();
+        self.age1.ring.next = self.sel.val().ring1;
+        self.age1.d.next = self.dsel.val();
         self.mark0.next = bits::<B>(0);
         self.mark1.next = bits::<B>(0);
         if self.op4.q.val() == 1 {
@@ -142,11 +141,12 @@ impl Logic for BucketBank {
                 self.mark0.next = bits::<B>(1);
             }
         }
-        self.newline.next = bit_cast::<LINE_BITS, E>(self.epoch4.q.val().get_bits::<E>(0))
-            | (bit_cast::<LINE_BITS, B>(self.aged0.val() | self.mark0.val()) << 8)
-            | (bit_cast::<LINE_BITS, B>(self.aged1.val() | self.mark1.val()) << 24);
+        self.newline.next.tag = bit_cast::<E, EPOCH_BITS>(self.epoch4.q.val());
+        self.newline.next.ring0 = self.age0.y.val() | self.mark0.val();
+        self.newline.next.ring1 = self.age1.y.val() | self.mark1.val();
         if (self.op4.q.val() == 3) | (self.op4.q.val() == 6) {
-            self.newline.next = bit_cast::<LINE_BITS, E>(self.epoch4.q.val().get_bits::<E>(0));
+            self.newline.next.ring0 = bits::<B>(0);
+            self.newline.next.ring1 = bits::<B>(0);
         }
         self.writes.next = (self.op4.q.val() == 1)
             | (self.op4.q.val() == 2)
@@ -162,8 +162,8 @@ impl Logic for BucketBank {
             self.w1_epoch.d.next = self.epoch4.q.val();
             self.w2_valid.d.next = self.w1_valid.q.val();
             self.w2_line.d.next = self.w1_line.q.val();
-            self.ring0_5.d.next = self.aged0.val();
-            self.ring1_5.d.next = self.aged1.val();
+            self.ring0_5.d.next = self.age0.y.val();
+            self.ring1_5.d.next = self.age1.y.val();
         }
         self.ring0.next = self.ring0_5.q.val();
         self.ring1.next = self.ring1_5.q.val();

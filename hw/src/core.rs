@@ -11,7 +11,7 @@
 //!
 //! One operation enters stage 1 per clock: the pending record when its epoch
 //! is within the sweeper's limit, else a control operation, else a sweep of
-//! the next line. A full event or peek output stalls every stage (`advance`).
+//! the next line. A full event output stalls every stage (`advance`).
 //! Operation codes are `hash_unit::op` (literals here for `#[hdl_gen]`).
 
 use crate::bucket_bank::BucketBank;
@@ -21,6 +21,7 @@ use crate::estimator::Estimator;
 use crate::flow_table::{FlowTable, REASON_BITS};
 use crate::hash_unit::{HashUnit, IDX_BITS, OP_BITS};
 use crate::tag_check::TagCheck;
+use crate::types::{KeyBits, StatsBits, Ts};
 use bloomtime_model::counters::{Counter, N_COUNTERS};
 use rust_hdl::prelude::*;
 
@@ -67,9 +68,9 @@ pub struct BloomtimeCore {
     /// Record stream in.
     pub s_rec_valid: Signal<In, Bit>,
     pub s_rec_ready: Signal<Out, Bit>,
-    pub s_rec_ts: Signal<In, Bits<TS_BITS>>,
+    pub s_rec_ts: Signal<In, Ts>,
     pub s_rec_flags: Signal<In, Bits<FLAGS>>,
-    pub s_rec_key: Signal<In, Bits<KEY_BITS>>,
+    pub s_rec_key: Signal<In, KeyBits>,
     /// Frame accounting from an upstream parser: one pulse per frame, and
     /// whether it was dropped and why (added to the counters).
     pub frame_done: Signal<In, Bit>,
@@ -86,22 +87,17 @@ pub struct BloomtimeCore {
     pub m_open_valid: Signal<Out, Bit>,
     pub m_open_ready: Signal<In, Bit>,
     pub m_open_slot: Signal<Out, Bits<SLOT_ADDR>>,
-    pub m_open_key: Signal<Out, Bits<KEY_BITS>>,
-    /// Exported statistics.
+    pub m_open_key: Signal<Out, KeyBits>,
+    /// Exported statistics, and peek results (reason 3, with the slot's tag).
     pub m_evict_valid: Signal<Out, Bit>,
     pub m_evict_ready: Signal<In, Bit>,
     pub m_evict_slot: Signal<Out, Bits<SLOT_ADDR>>,
     pub m_evict_reason: Signal<Out, Bits<REASON_BITS>>,
-    pub m_evict_stats: Signal<Out, Bits<STATS_BITS>>,
-    /// Peek results.
-    pub m_peek_valid: Signal<Out, Bit>,
-    pub m_peek_ready: Signal<In, Bit>,
-    pub m_peek_slot: Signal<Out, Bits<SLOT_ADDR>>,
-    pub m_peek_tag: Signal<Out, Bits<TAG_BITS>>,
-    pub m_peek_stats: Signal<Out, Bits<STATS_BITS>>,
+    pub m_evict_stats: Signal<Out, StatsBits>,
+    pub m_evict_tag: Signal<Out, Bits<TAG_BITS>>,
     /// Per-record outcome (for tests and debugging; no back-pressure).
     pub o_valid: Signal<Out, Bit>,
-    pub o_ts: Signal<Out, Bits<TS_BITS>>,
+    pub o_ts: Signal<Out, Ts>,
     pub o_dir: Signal<Out, Bit>,
     pub o_slot: Signal<Out, Bits<SLOT_ADDR>>,
     pub o_fp: Signal<Out, Bits<FP_BITS>>,
@@ -125,16 +121,16 @@ pub struct BloomtimeCore {
 
     // Input stage.
     s0_valid: DFF<Bit>,
-    s0_ts: DFF<Bits<TS_BITS>>,
+    s0_ts: DFF<Ts>,
     s0_flags: DFF<Bits<FLAGS>>,
-    s0_key: DFF<Bits<KEY_BITS>>,
-    newest_ts: DFF<Bits<TS_BITS>>,
-    admitted_ts: DFF<Bits<TS_BITS>>,
+    s0_key: DFF<KeyBits>,
+    newest_ts: DFF<Ts>,
+    admitted_ts: DFF<Ts>,
     // Sweeper.
     cursor: DFF<Bits<LINE_ADDR>>,
     pass_start: DFF<Bits<EPOCH_BITS>>,
     pass_stale: DFF<Bit>,
-    pass_ts: DFF<Bits<TS_BITS>>,
+    pass_ts: DFF<Ts>,
     /// Start epoch of the last completed pass: records up to 239 epochs later are safe.
     base: DFF<Bits<EPOCH_BITS>>,
     // Control.
@@ -149,11 +145,11 @@ pub struct BloomtimeCore {
     op5: DFF<Bits<OP_BITS>>,
     op6: DFF<Bits<OP_BITS>>,
     op7: DFF<Bits<OP_BITS>>,
-    ts3: DFF<Bits<TS_BITS>>,
-    ts4: DFF<Bits<TS_BITS>>,
-    ts5: DFF<Bits<TS_BITS>>,
-    ts6: DFF<Bits<TS_BITS>>,
-    ts7: DFF<Bits<TS_BITS>>,
+    ts3: DFF<Ts>,
+    ts4: DFF<Ts>,
+    ts5: DFF<Ts>,
+    ts6: DFF<Ts>,
+    ts7: DFF<Ts>,
     flags3: DFF<Bits<FLAGS>>,
     flags4: DFF<Bits<FLAGS>>,
     flags5: DFF<Bits<FLAGS>>,
@@ -173,8 +169,8 @@ pub struct BloomtimeCore {
     fp5: DFF<Bits<FP_BITS>>,
     fp6: DFF<Bits<FP_BITS>>,
     fp7: DFF<Bits<FP_BITS>>,
-    key3: DFF<Bits<KEY_BITS>>,
-    key4: DFF<Bits<KEY_BITS>>,
+    key3: DFF<KeyBits>,
+    key4: DFF<KeyBits>,
     iat_valid7: DFF<Bit>,
     iat7: DFF<Bits<X_BITS>>,
     rtt_valid7: DFF<Bit>,
@@ -182,9 +178,9 @@ pub struct BloomtimeCore {
     // Outputs.
     open_valid: DFF<Bit>,
     open_slot: DFF<Bits<SLOT_ADDR>>,
-    open_key: DFF<Bits<KEY_BITS>>,
+    open_key: DFF<KeyBits>,
     out_valid: DFF<Bit>,
-    out_ts: DFF<Bits<TS_BITS>>,
+    out_ts: DFF<Ts>,
     out_dir: DFF<Bit>,
     out_slot: DFF<Bits<SLOT_ADDR>>,
     out_fp: DFF<Bits<FP_BITS>>,
@@ -197,17 +193,19 @@ pub struct BloomtimeCore {
     advance: Signal<Local, Bit>,
     blocked: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
-    ts_eff: Signal<Local, Bits<TS_BITS>>,
+    ts_eff: Signal<Local, Ts>,
     s0_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     adm_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     s0_ok: Signal<Local, Bit>,
     s0_take: Signal<Local, Bit>,
+    ts_lt: Signal<Local, Bit>,
     issuing: Signal<Local, Bit>,
     sweeping: Signal<Local, Bit>,
     stale_next: Signal<Local, Bit>,
     stale_op: Signal<Local, Bit>,
     packets_in_flight: Signal<Local, Bit>,
-    c_frames: Signal<Local, Bits<N_COUNTERS>>,
+    c_frame: Signal<Local, Bit>,
+    c_drop: Signal<Local, Bit>,
     c_regress: Signal<Local, Bit>,
     c_records: Signal<Local, Bit>,
     c_opens: Signal<Local, Bit>,
@@ -249,11 +247,7 @@ impl Default for BloomtimeCore {
             m_evict_slot: Default::default(),
             m_evict_reason: Default::default(),
             m_evict_stats: Default::default(),
-            m_peek_valid: Default::default(),
-            m_peek_ready: Default::default(),
-            m_peek_slot: Default::default(),
-            m_peek_tag: Default::default(),
-            m_peek_stats: Default::default(),
+            m_evict_tag: Default::default(),
             o_valid: Default::default(),
             o_ts: Default::default(),
             o_dir: Default::default(),
@@ -344,12 +338,14 @@ impl Default for BloomtimeCore {
             adm_epoch: Default::default(),
             s0_ok: Default::default(),
             s0_take: Default::default(),
+            ts_lt: Default::default(),
             issuing: Default::default(),
             sweeping: Default::default(),
             stale_next: Default::default(),
             stale_op: Default::default(),
             packets_in_flight: Default::default(),
-            c_frames: Default::default(),
+            c_frame: Default::default(),
+            c_drop: Default::default(),
             c_regress: Default::default(),
             c_records: Default::default(),
             c_opens: Default::default(),
@@ -447,8 +443,7 @@ impl Logic for BloomtimeCore {
 
         // Every stage moves unless an output holds an unconsumed item.
         self.advance.next = !(self.open_valid.q.val() & !self.m_open_ready.val())
-            & !(self.table.evict_valid.val() & !self.m_evict_ready.val())
-            & !(self.table.peek_valid.val() & !self.m_peek_ready.val());
+            & !(self.table.evict_valid.val() & !self.m_evict_ready.val());
         self.c_regress.next = false;
         self.c_records.next = false;
         self.c_opens.next = false;
@@ -460,11 +455,10 @@ impl Logic for BloomtimeCore {
         self.c_ev_coll.next = false;
         self.c_ev_over.next = false;
         self.c_ev_flush.next = false;
-        self.c_frames.next = bits::<N_COUNTERS>(0);
 
         // ---- Stage 0: input register with the monotonic clamp.
-        self.s0_epoch.next = self.s0_ts.q.val().get_bits::<EPOCH_BITS>(13);
-        self.adm_epoch.next = self.admitted_ts.q.val().get_bits::<EPOCH_BITS>(13);
+        self.s0_epoch.next = self.s0_ts.q.val().epoch;
+        self.adm_epoch.next = self.admitted_ts.q.val().epoch;
         self.s0_ok.next = (self.s0_epoch.val() - self.base.q.val()) <= 239;
         self.blocked.next = self.state.q.val() != CtlState::Idle;
         self.issuing.next = self.state.q.val() == CtlState::Issue;
@@ -472,8 +466,13 @@ impl Logic for BloomtimeCore {
             self.advance.val() & self.s0_valid.q.val() & self.s0_ok.val() & !self.issuing.val();
         self.accept.next = !self.blocked.val() & (!self.s0_valid.q.val() | self.s0_take.val());
         self.s_rec_ready.next = self.accept.val();
+        self.ts_lt.next = (self.s_rec_ts.val().epoch < self.newest_ts.q.val().epoch)
+            | ((self.s_rec_ts.val().epoch == self.newest_ts.q.val().epoch)
+                & ((self.s_rec_ts.val().off < self.newest_ts.q.val().off)
+                    | ((self.s_rec_ts.val().off == self.newest_ts.q.val().off)
+                        & (self.s_rec_ts.val().sub < self.newest_ts.q.val().sub))));
         self.ts_eff.next = self.s_rec_ts.val();
-        if self.s_rec_ts.val() < self.newest_ts.q.val() {
+        if self.ts_lt.val() {
             self.ts_eff.next = self.newest_ts.q.val();
         }
         if self.s0_take.val() {
@@ -485,7 +484,7 @@ impl Logic for BloomtimeCore {
             self.s0_flags.d.next = self.s_rec_flags.val();
             self.s0_key.d.next = self.s_rec_key.val();
             self.newest_ts.d.next = self.ts_eff.val();
-            if self.s_rec_ts.val() < self.newest_ts.q.val() {
+            if self.ts_lt.val() {
                 self.c_regress.next = true;
             }
         }
@@ -501,7 +500,7 @@ impl Logic for BloomtimeCore {
         self.sweeping.next = self.advance.val() & !self.issuing.val() & !self.s0_take.val();
         self.hash.advance.next = self.advance.val();
         self.hash.in_op.next = bits::<OP_BITS>(2);
-        self.hash.in_idx.next = bit_cast::<IDX_BITS, LINE_ADDR>(self.cursor.q.val());
+        self.hash.in_idx.next = self.cursor.q.val();
         self.hash.in_ts.next = self.admitted_ts.q.val();
         self.hash.in_flags.next = self.s0_flags.q.val();
         self.hash.in_key.next = self.s0_key.q.val();
@@ -522,7 +521,9 @@ impl Logic for BloomtimeCore {
         }
         if self.issuing.val() {
             self.hash.in_idx.next = self.ctl_idx.q.val();
-            self.hash.in_ts.next = bits::<TS_BITS>(0);
+            self.hash.in_ts.next.sub = bits::<{ S_SHIFT - F_BITS }>(0);
+            self.hash.in_ts.next.off = bits::<F_BITS>(0);
+            self.hash.in_ts.next.epoch = bits::<EPOCH_BITS>(0);
             self.hash.in_op.next = bits::<OP_BITS>(3);
             if self.ctl_cmd_r.q.val() == 2 {
                 self.hash.in_op.next = bits::<OP_BITS>(4);
@@ -579,8 +580,12 @@ impl Logic for BloomtimeCore {
                     self.state.d.next = CtlState::Issue;
                     if self.ctl_cmd_r.q.val() == 1 {
                         self.counters.clear.next = true;
-                        self.newest_ts.d.next = bits::<TS_BITS>(0);
-                        self.admitted_ts.d.next = bits::<TS_BITS>(0);
+                        self.newest_ts.d.next.sub = bits::<{ S_SHIFT - F_BITS }>(0);
+                        self.newest_ts.d.next.off = bits::<F_BITS>(0);
+                        self.newest_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
+                        self.admitted_ts.d.next.sub = bits::<{ S_SHIFT - F_BITS }>(0);
+                        self.admitted_ts.d.next.off = bits::<F_BITS>(0);
+                        self.admitted_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
                         self.base.d.next = bits::<EPOCH_BITS>(0);
                         self.cursor.d.next = bits::<LINE_ADDR>(0);
                         self.pass_stale.d.next = false;
@@ -652,12 +657,12 @@ impl Logic for BloomtimeCore {
         self.bank0.advance.next = self.advance.val();
         self.bank0.s2_op.next = self.hash.op.val();
         self.bank0.s2_addr.next = self.hash.line0.val();
-        self.bank0.s2_epoch.next = self.hash.ts.val().get_bits::<EPOCH_BITS>(13);
+        self.bank0.s2_epoch.next = self.hash.epoch.val();
         self.bank0.s2_dir.next = self.hash.dir.val();
         self.bank1.advance.next = self.advance.val();
         self.bank1.s2_op.next = self.hash.op.val();
         self.bank1.s2_addr.next = self.hash.line1.val();
-        self.bank1.s2_epoch.next = self.hash.ts.val().get_bits::<EPOCH_BITS>(13);
+        self.bank1.s2_epoch.next = self.hash.epoch.val();
         self.bank1.s2_dir.next = self.hash.dir.val();
         self.tags.advance.next = self.advance.val();
         self.tags.s2_op.next = self.hash.op.val();
@@ -686,7 +691,7 @@ impl Logic for BloomtimeCore {
         self.est.s5_wants_rtt.next =
             self.flags5.q.val().get_bit(1) | self.flags5.q.val().get_bit(3);
         self.est.s5_dir.next = self.dir5.q.val();
-        self.est.s5_offset.next = self.ts5.q.val().get_bits::<F_BITS>(9);
+        self.est.s5_offset.next = self.ts5.q.val().off;
         self.est.a_ring0.next = self.bank0.ring0.val();
         self.est.a_ring1.next = self.bank0.ring1.val();
         self.est.b_ring0.next = self.bank1.ring0.val();
@@ -724,15 +729,11 @@ impl Logic for BloomtimeCore {
         self.table.s6_rtt_valid.next = self.est.rtt_valid.val();
         self.table.s6_rtt.next = self.est.rtt.val();
         self.table.evict_ready.next = self.m_evict_ready.val();
-        self.table.peek_ready.next = self.m_peek_ready.val();
         self.m_evict_valid.next = self.table.evict_valid.val();
         self.m_evict_slot.next = self.table.evict_slot.val();
         self.m_evict_reason.next = self.table.evict_reason.val();
         self.m_evict_stats.next = self.table.evict_stats.val();
-        self.m_peek_valid.next = self.table.peek_valid.val();
-        self.m_peek_slot.next = self.table.peek_slot.val();
-        self.m_peek_tag.next = self.table.peek_tag.val();
-        self.m_peek_stats.next = self.table.peek_stats.val();
+        self.m_evict_tag.next = self.table.evict_tag.val();
         if self.advance.val() & self.table.evicting.val() {
             if self.table.evicting_reason.val() == 0 {
                 self.c_ev_coll.next = true;
@@ -770,25 +771,28 @@ impl Logic for BloomtimeCore {
         self.o_rtt.next = self.out_rtt.q.val();
 
         // Frames and drops, from the parser.
-        if self.frame_done.val() {
-            self.c_frames.next = bits::<N_COUNTERS>(1);
-            if self.frame_drop.val() {
-                self.c_frames.next =
-                    bits::<N_COUNTERS>(1) | (bits::<N_COUNTERS>(2) << self.frame_drop_reason.val());
-            }
-        }
-        self.counters.inc.next = self.c_frames.val()
-            | (bit_cast::<N_COUNTERS, 1>(self.c_records.val().into()) << 8)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_regress.val().into()) << 9)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_iat.val().into()) << 10)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_iat_miss.val().into()) << 11)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_rtt_lookup.val().into()) << 12)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_rtt.val().into()) << 13)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_rtt_miss.val().into()) << 14)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_opens.val().into()) << 15)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_ev_coll.val().into()) << 16)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_ev_over.val().into()) << 17)
-            | (bit_cast::<N_COUNTERS, 1>(self.c_ev_flush.val().into()) << 18);
+        self.c_frame.next = self.frame_done.val();
+        self.c_drop.next = self.frame_done.val() & self.frame_drop.val();
+        self.counters.inc.next = bits::<N_COUNTERS>(0)
+            .replace_bit(0, self.c_frame.val())
+            .replace_bit(1, self.c_drop.val() & (self.frame_drop_reason.val() == 0))
+            .replace_bit(2, self.c_drop.val() & (self.frame_drop_reason.val() == 1))
+            .replace_bit(3, self.c_drop.val() & (self.frame_drop_reason.val() == 2))
+            .replace_bit(4, self.c_drop.val() & (self.frame_drop_reason.val() == 3))
+            .replace_bit(5, self.c_drop.val() & (self.frame_drop_reason.val() == 4))
+            .replace_bit(6, self.c_drop.val() & (self.frame_drop_reason.val() == 5))
+            .replace_bit(7, self.c_drop.val() & (self.frame_drop_reason.val() == 6))
+            .replace_bit(8, self.c_records.val())
+            .replace_bit(9, self.c_regress.val())
+            .replace_bit(10, self.c_iat.val())
+            .replace_bit(11, self.c_iat_miss.val())
+            .replace_bit(12, self.c_rtt_lookup.val())
+            .replace_bit(13, self.c_rtt.val())
+            .replace_bit(14, self.c_rtt_miss.val())
+            .replace_bit(15, self.c_opens.val())
+            .replace_bit(16, self.c_ev_coll.val())
+            .replace_bit(17, self.c_ev_over.val())
+            .replace_bit(18, self.c_ev_flush.val());
         self.counters.rd_index.next = self.cnt_index.val();
         self.cnt_value.next = self.counters.rd_value.val();
     }
@@ -801,7 +805,7 @@ impl BloomtimeCore {
         self.counters.values()
     }
     /// A slot's tag and statistics as stored (for tests).
-    pub fn stored_slot(&self, slot: usize) -> (u64, Bits<STATS_BITS>) {
+    pub fn stored_slot(&self, slot: usize) -> (u64, StatsBits) {
         (self.tags.stored_tag(slot), self.table.stored_stats(slot))
     }
 }

@@ -6,6 +6,7 @@
 //! sub-bucket offset: `a = 0 → o >> 1`, else `a·16 + o − 8` (f = 4).
 
 use crate::consts::*;
+use crate::leaf::SampleCalc;
 use crate::prio::LowestSet;
 use rust_hdl::prelude::*;
 
@@ -33,8 +34,8 @@ pub struct Estimator {
     and_rev: Signal<Local, Bits<B>>,
     own: LowestSet<B, 4>,
     rev: LowestSet<B, 4>,
-    x_own: Signal<Local, Bits<X_BITS>>,
-    x_rev: Signal<Local, Bits<X_BITS>>,
+    x_own: SampleCalc,
+    x_rev: SampleCalc,
     iat_valid6: DFF<Bit>,
     iat6: DFF<Bits<X_BITS>>,
     rtt_valid6: DFF<Bit>,
@@ -53,24 +54,16 @@ impl Logic for Estimator {
         }
         self.own.x.next = self.and_own.val();
         self.rev.x.next = self.and_rev.val();
-        self.x_own.next = (bit_cast::<X_BITS, 4>(self.own.index.val()) << 4)
-            + bit_cast::<X_BITS, F_BITS>(self.s5_offset.val())
-            - 8;
-        if self.own.index.val() == 0 {
-            self.x_own.next = bit_cast::<X_BITS, F_BITS>(self.s5_offset.val() >> 1);
-        }
-        self.x_rev.next = (bit_cast::<X_BITS, 4>(self.rev.index.val()) << 4)
-            + bit_cast::<X_BITS, F_BITS>(self.s5_offset.val())
-            - 8;
-        if self.rev.index.val() == 0 {
-            self.x_rev.next = bit_cast::<X_BITS, F_BITS>(self.s5_offset.val() >> 1);
-        }
+        self.x_own.age.next = self.own.index.val();
+        self.x_own.off.next = self.s5_offset.val();
+        self.x_rev.age.next = self.rev.index.val();
+        self.x_rev.off.next = self.s5_offset.val();
         if self.advance.val() {
             self.iat_valid6.d.next = self.s5_packet.val() & self.own.found.val();
-            self.iat6.d.next = self.x_own.val();
+            self.iat6.d.next = self.x_own.x.val();
             self.rtt_valid6.d.next =
                 self.s5_packet.val() & self.s5_wants_rtt.val() & self.rev.found.val();
-            self.rtt6.d.next = self.x_rev.val();
+            self.rtt6.d.next = self.x_rev.x.val();
         }
         self.iat_valid.next = self.iat_valid6.q.val();
         self.iat.next = self.iat6.q.val();

@@ -5,14 +5,11 @@
 //! freshest copy of the slot (forwarding the two records ahead), and either
 //! accumulates the samples, or — when the tag check opened the slot, or the
 //! packet counter is full — exports the old statistics and restarts the slot
-//! with this record. Flushes export valid slots; peeks return them; clears
-//! empty them. Exports leave through a valid/ready register; the core stalls
-//! the pipeline while it is full.
+//! with this record. Flushes export valid slots; clears empty them; peeks
+//! return a slot through the same valid/ready register as exports, with
+//! reason 3 ([`REASON_PEEK`]). The core stalls the pipeline while it is full.
 //!
-//! Stats word (as `SlotStats::pack`): packets [0,16); IAT n [16,32), Σx
-//! [32,56), Σx² [56,88), min [88,96), max [96,104); RTT n [104,120), Σx
-//! [120,144), Σx² [144,176), min [176,184), max [184,192). Literals below are
-//! these offsets; the asserts tie them to the configuration.
+//! The stats word is `types::StatsBits` (the layout of `SlotStats::pack`).
 //!
 //! Note for every `#[hdl_gen]` block here: never read a signal after assigning
 //! it in the same `update` — the simulator sees the old value, Verilog the new.
@@ -20,6 +17,7 @@
 use crate::bram::Bram;
 use crate::consts::*;
 use crate::hash_unit::OP_BITS;
+use crate::types::StatsBits;
 use rust_hdl::prelude::*;
 
 const _: () =
@@ -27,6 +25,8 @@ const _: () =
 
 /// Eviction reasons (as `table::EvictReason`).
 pub const REASON_BITS: usize = 2;
+/// Reason code of a peek result on the export port (not an eviction).
+pub const REASON_PEEK: u64 = 3;
 
 #[derive(LogicBlock, Default)]
 pub struct FlowTable {
@@ -49,17 +49,13 @@ pub struct FlowTable {
     pub evict_ready: Signal<In, Bit>,
     pub evict_slot: Signal<Out, Bits<SLOT_ADDR>>,
     pub evict_reason: Signal<Out, Bits<REASON_BITS>>,
-    pub evict_stats: Signal<Out, Bits<STATS_BITS>>,
-    /// Peek results.
-    pub peek_valid: Signal<Out, Bit>,
-    pub peek_ready: Signal<In, Bit>,
-    pub peek_slot: Signal<Out, Bits<SLOT_ADDR>>,
-    pub peek_tag: Signal<Out, Bits<TAG_BITS>>,
-    pub peek_stats: Signal<Out, Bits<STATS_BITS>>,
+    pub evict_stats: Signal<Out, StatsBits>,
+    /// The slot's tag (valid bit and fingerprint); meaningful for peeks.
+    pub evict_tag: Signal<Out, Bits<TAG_BITS>>,
     /// Stage 7, combinational: this record exports statistics (for counters).
     pub evicting: Signal<Out, Bit>,
     pub evicting_reason: Signal<Out, Bits<REASON_BITS>>,
-    ram: Bram<Bits<STATS_BITS>, SLOT_ADDR>,
+    ram: Bram<StatsBits, SLOT_ADDR>,
     // Stage 6.
     op6: DFF<Bits<OP_BITS>>,
     slot6: DFF<Bits<SLOT_ADDR>>,
@@ -74,13 +70,11 @@ pub struct FlowTable {
     collided7: DFF<Bit>,
     flush7: DFF<Bit>,
     tag7: DFF<Bits<TAG_BITS>>,
-    raw7: DFF<Bits<STATS_BITS>>,
+    raw7: DFF<StatsBits>,
     raw7_full: DFF<Bit>,
     iv7: DFF<Bit>,
     ix7: DFF<Bits<X_BITS>>,
     isq7: DFF<Bits<16>>,
-    isq: Signal<Local, Bits<32>>,
-    rsq: Signal<Local, Bits<32>>,
     rv7: DFF<Bit>,
     rx7: DFF<Bits<X_BITS>>,
     rsq7: DFF<Bits<16>>,
@@ -88,43 +82,29 @@ pub struct FlowTable {
     h2: DFF<Bit>,
     w1_valid: DFF<Bit>,
     w1_slot: DFF<Bits<SLOT_ADDR>>,
-    w1_stats: DFF<Bits<STATS_BITS>>,
+    w1_stats: DFF<StatsBits>,
     w1_full: DFF<Bit>,
     w2_valid: DFF<Bit>,
-    w2_stats: DFF<Bits<STATS_BITS>>,
+    w2_stats: DFF<StatsBits>,
     w2_full: DFF<Bit>,
     // Outputs.
     ev_valid: DFF<Bit>,
     ev_slot: DFF<Bits<SLOT_ADDR>>,
     ev_reason: DFF<Bits<REASON_BITS>>,
-    ev_stats: DFF<Bits<STATS_BITS>>,
-    pk_valid: DFF<Bit>,
-    pk_slot: DFF<Bits<SLOT_ADDR>>,
-    pk_tag: DFF<Bits<TAG_BITS>>,
-    pk_stats: DFF<Bits<STATS_BITS>>,
-    // Stage 7 combinational.
-    sel: Signal<Local, Bits<STATS_BITS>>,
+    ev_stats: DFF<StatsBits>,
+    ev_tag: DFF<Bits<TAG_BITS>>,
+    // Combinational.
+    ix16: Signal<Local, Bits<16>>,
+    rx16: Signal<Local, Bits<16>>,
+    isq: Signal<Local, Bits<32>>,
+    rsq: Signal<Local, Bits<32>>,
+    sel: Signal<Local, StatsBits>,
     sel_full: Signal<Local, Bit>,
     packet: Signal<Local, Bit>,
     restart: Signal<Local, Bit>,
-    ix16: Signal<Local, Bits<16>>,
-    rx16: Signal<Local, Bits<16>>,
-    ia_n: Signal<Local, Bits<16>>,
-    ia_sum: Signal<Local, Bits<24>>,
-    ia_sq: Signal<Local, Bits<32>>,
-    ia_min: Signal<Local, Bits<8>>,
-    ia_max: Signal<Local, Bits<8>>,
-    ra_n: Signal<Local, Bits<16>>,
-    ra_sum: Signal<Local, Bits<24>>,
-    ra_sq: Signal<Local, Bits<32>>,
-    ra_min: Signal<Local, Bits<8>>,
-    ra_max: Signal<Local, Bits<8>>,
-    packets: Signal<Local, Bits<16>>,
-    accumulated: Signal<Local, Bits<STATS_BITS>>,
-    first_iat: Signal<Local, Bits<STATS_BITS>>,
-    first_rtt: Signal<Local, Bits<STATS_BITS>>,
-    first: Signal<Local, Bits<STATS_BITS>>,
-    newstats: Signal<Local, Bits<STATS_BITS>>,
+    accumulated: Signal<Local, StatsBits>,
+    first: Signal<Local, StatsBits>,
+    newstats: Signal<Local, StatsBits>,
     new_full: Signal<Local, Bit>,
     writes: Signal<Local, Bit>,
 }
@@ -136,7 +116,7 @@ impl Logic for FlowTable {
             self, clock, op6, slot6, opened6, collided6, flush6, tag6, op7, slot7, opened7,
             collided7, flush7, tag7, raw7, raw7_full, iv7, ix7, isq7, rv7, rx7, rsq7, h1, h2,
             w1_valid, w1_slot, w1_stats, w1_full, w2_valid, w2_stats, w2_full, ev_valid, ev_slot,
-            ev_reason, ev_stats, pk_valid, pk_slot, pk_tag, pk_stats
+            ev_reason, ev_stats, ev_tag
         );
         self.ram.clock.next = self.clock.val();
         self.ram.read_address.next = self.slot6.q.val();
@@ -162,13 +142,13 @@ impl Logic for FlowTable {
             self.flush7.d.next = self.flush6.q.val();
             self.tag7.d.next = self.tag6.q.val();
             self.raw7.d.next = self.ram.read_data.val();
-            self.raw7_full.d.next = self.ram.read_data.val().get_bits::<16>(0) == 0xffff;
+            self.raw7_full.d.next = self.ram.read_data.val().packets.all();
             self.iv7.d.next = self.s6_iat_valid.val();
             self.ix7.d.next = self.s6_iat.val();
-            self.isq7.d.next = self.isq.val().get_bits::<16>(0);
+            self.isq7.d.next = bit_cast::<16, 32>(self.isq.val());
             self.rv7.d.next = self.s6_rtt_valid.val();
             self.rx7.d.next = self.s6_rtt.val();
-            self.rsq7.d.next = self.rsq.val().get_bits::<16>(0);
+            self.rsq7.d.next = bit_cast::<16, 32>(self.rsq.val());
             self.h1.d.next = self.slot6.q.val() == self.slot7.q.val();
             self.h2.d.next = self.slot6.q.val() == self.w1_slot.q.val();
         }
@@ -187,82 +167,79 @@ impl Logic for FlowTable {
         self.packet.next = self.op7.q.val() == 1;
         self.restart.next = self.opened7.q.val() | self.sel_full.val();
         // Accumulate.
-        self.packets.next = self.sel.val().get_bits::<16>(0) + 1;
-        self.ia_n.next = self.sel.val().get_bits::<16>(16);
-        self.ia_sum.next = self.sel.val().get_bits::<24>(32);
-        self.ia_sq.next = self.sel.val().get_bits::<32>(56);
-        self.ia_min.next = self.sel.val().get_bits::<8>(88);
-        self.ia_max.next = self.sel.val().get_bits::<8>(96);
+        self.accumulated.next = self.sel.val();
+        self.accumulated.next.packets = self.sel.val().packets + 1;
         if self.iv7.q.val() {
-            self.ia_n.next = self.sel.val().get_bits::<16>(16) + 1;
-            self.ia_sum.next =
-                self.sel.val().get_bits::<24>(32) + bit_cast::<24, X_BITS>(self.ix7.q.val());
-            self.ia_sq.next =
-                self.sel.val().get_bits::<32>(56) + bit_cast::<32, 16>(self.isq7.q.val());
-            if self.ix7.q.val() < self.sel.val().get_bits::<8>(88) {
-                self.ia_min.next = self.ix7.q.val();
+            self.accumulated.next.iat_n = self.sel.val().iat_n + 1;
+            self.accumulated.next.iat_sum =
+                self.sel.val().iat_sum + bit_cast::<SUM_BITS, X_BITS>(self.ix7.q.val());
+            self.accumulated.next.iat_sq =
+                self.sel.val().iat_sq + bit_cast::<SUMSQ_BITS, 16>(self.isq7.q.val());
+            if self.ix7.q.val() < self.sel.val().iat_min {
+                self.accumulated.next.iat_min = self.ix7.q.val();
             }
-            if self.ix7.q.val() > self.sel.val().get_bits::<8>(96) {
-                self.ia_max.next = self.ix7.q.val();
+            if self.ix7.q.val() > self.sel.val().iat_max {
+                self.accumulated.next.iat_max = self.ix7.q.val();
             }
         }
-        self.ra_n.next = self.sel.val().get_bits::<16>(104);
-        self.ra_sum.next = self.sel.val().get_bits::<24>(120);
-        self.ra_sq.next = self.sel.val().get_bits::<32>(144);
-        self.ra_min.next = self.sel.val().get_bits::<8>(176);
-        self.ra_max.next = self.sel.val().get_bits::<8>(184);
         if self.rv7.q.val() {
-            self.ra_n.next = self.sel.val().get_bits::<16>(104) + 1;
-            self.ra_sum.next =
-                self.sel.val().get_bits::<24>(120) + bit_cast::<24, X_BITS>(self.rx7.q.val());
-            self.ra_sq.next =
-                self.sel.val().get_bits::<32>(144) + bit_cast::<32, 16>(self.rsq7.q.val());
-            if self.rx7.q.val() < self.sel.val().get_bits::<8>(176) {
-                self.ra_min.next = self.rx7.q.val();
+            self.accumulated.next.rtt_n = self.sel.val().rtt_n + 1;
+            self.accumulated.next.rtt_sum =
+                self.sel.val().rtt_sum + bit_cast::<SUM_BITS, X_BITS>(self.rx7.q.val());
+            self.accumulated.next.rtt_sq =
+                self.sel.val().rtt_sq + bit_cast::<SUMSQ_BITS, 16>(self.rsq7.q.val());
+            if self.rx7.q.val() < self.sel.val().rtt_min {
+                self.accumulated.next.rtt_min = self.rx7.q.val();
             }
-            if self.rx7.q.val() > self.sel.val().get_bits::<8>(184) {
-                self.ra_max.next = self.rx7.q.val();
+            if self.rx7.q.val() > self.sel.val().rtt_max {
+                self.accumulated.next.rtt_max = self.rx7.q.val();
             }
         }
-        self.accumulated.next = bit_cast::<STATS_BITS, 16>(self.packets.val())
-            | (bit_cast::<STATS_BITS, 16>(self.ia_n.val()) << 16)
-            | (bit_cast::<STATS_BITS, 24>(self.ia_sum.val()) << 32)
-            | (bit_cast::<STATS_BITS, 32>(self.ia_sq.val()) << 56)
-            | (bit_cast::<STATS_BITS, 8>(self.ia_min.val()) << 88)
-            | (bit_cast::<STATS_BITS, 8>(self.ia_max.val()) << 96)
-            | (bit_cast::<STATS_BITS, 16>(self.ra_n.val()) << 104)
-            | (bit_cast::<STATS_BITS, 24>(self.ra_sum.val()) << 120)
-            | (bit_cast::<STATS_BITS, 32>(self.ra_sq.val()) << 144)
-            | (bit_cast::<STATS_BITS, 8>(self.ra_min.val()) << 176)
-            | (bit_cast::<STATS_BITS, 8>(self.ra_max.val()) << 184);
         // A slot that starts with this record; empty minimums are all ones.
-        self.first_iat.next = bits::<STATS_BITS>(0xff) << 88;
+        self.first.next.packets = bits::<P_BITS>(1);
+        self.first.next.iat_n = bits::<P_BITS>(0);
+        self.first.next.iat_sum = bits::<SUM_BITS>(0);
+        self.first.next.iat_sq = bits::<SUMSQ_BITS>(0);
+        self.first.next.iat_min = bits::<X_BITS>(255);
+        self.first.next.iat_max = bits::<X_BITS>(0);
+        self.first.next.rtt_n = bits::<P_BITS>(0);
+        self.first.next.rtt_sum = bits::<SUM_BITS>(0);
+        self.first.next.rtt_sq = bits::<SUMSQ_BITS>(0);
+        self.first.next.rtt_min = bits::<X_BITS>(255);
+        self.first.next.rtt_max = bits::<X_BITS>(0);
         if self.iv7.q.val() {
-            self.first_iat.next = (bits::<STATS_BITS>(1) << 16)
-                | (bit_cast::<STATS_BITS, X_BITS>(self.ix7.q.val()) << 32)
-                | (bit_cast::<STATS_BITS, 16>(self.isq7.q.val()) << 56)
-                | (bit_cast::<STATS_BITS, X_BITS>(self.ix7.q.val()) << 88)
-                | (bit_cast::<STATS_BITS, X_BITS>(self.ix7.q.val()) << 96);
+            self.first.next.iat_n = bits::<P_BITS>(1);
+            self.first.next.iat_sum = bit_cast::<SUM_BITS, X_BITS>(self.ix7.q.val());
+            self.first.next.iat_sq = bit_cast::<SUMSQ_BITS, 16>(self.isq7.q.val());
+            self.first.next.iat_min = self.ix7.q.val();
+            self.first.next.iat_max = self.ix7.q.val();
         }
-        self.first_rtt.next = bits::<STATS_BITS>(0xff) << 176;
         if self.rv7.q.val() {
-            self.first_rtt.next = (bits::<STATS_BITS>(1) << 104)
-                | (bit_cast::<STATS_BITS, X_BITS>(self.rx7.q.val()) << 120)
-                | (bit_cast::<STATS_BITS, 16>(self.rsq7.q.val()) << 144)
-                | (bit_cast::<STATS_BITS, X_BITS>(self.rx7.q.val()) << 176)
-                | (bit_cast::<STATS_BITS, X_BITS>(self.rx7.q.val()) << 184);
+            self.first.next.rtt_n = bits::<P_BITS>(1);
+            self.first.next.rtt_sum = bit_cast::<SUM_BITS, X_BITS>(self.rx7.q.val());
+            self.first.next.rtt_sq = bit_cast::<SUMSQ_BITS, 16>(self.rsq7.q.val());
+            self.first.next.rtt_min = self.rx7.q.val();
+            self.first.next.rtt_max = self.rx7.q.val();
         }
-        self.first.next = bits::<STATS_BITS>(1) | self.first_iat.val() | self.first_rtt.val();
         self.newstats.next = self.accumulated.val();
-        self.new_full.next = self.sel.val().get_bits::<16>(0) == 0xfffe;
+        self.new_full.next = self.sel.val().packets == 0xfffe;
         if self.restart.val() {
             self.newstats.next = self.first.val();
             self.new_full.next = false;
         }
         // Clear: empty statistics.
         if self.op7.q.val() == 3 {
-            self.newstats.next =
-                (bits::<STATS_BITS>(0xff) << 88) | (bits::<STATS_BITS>(0xff) << 176);
+            self.newstats.next.packets = bits::<P_BITS>(0);
+            self.newstats.next.iat_n = bits::<P_BITS>(0);
+            self.newstats.next.iat_sum = bits::<SUM_BITS>(0);
+            self.newstats.next.iat_sq = bits::<SUMSQ_BITS>(0);
+            self.newstats.next.iat_min = bits::<X_BITS>(255);
+            self.newstats.next.iat_max = bits::<X_BITS>(0);
+            self.newstats.next.rtt_n = bits::<P_BITS>(0);
+            self.newstats.next.rtt_sum = bits::<SUM_BITS>(0);
+            self.newstats.next.rtt_sq = bits::<SUMSQ_BITS>(0);
+            self.newstats.next.rtt_min = bits::<X_BITS>(255);
+            self.newstats.next.rtt_max = bits::<X_BITS>(0);
             self.new_full.next = false;
         }
         self.writes.next = self.packet.val() | (self.op7.q.val() == 3);
@@ -283,9 +260,6 @@ impl Logic for FlowTable {
         if self.evict_ready.val() {
             self.ev_valid.d.next = false;
         }
-        if self.peek_ready.val() {
-            self.pk_valid.d.next = false;
-        }
         if self.advance.val() {
             self.w1_valid.d.next = self.writes.val();
             self.w1_slot.d.next = self.slot7.q.val();
@@ -301,27 +275,25 @@ impl Logic for FlowTable {
                 self.ev_stats.d.next = self.sel.val();
             }
             if self.op7.q.val() == 5 {
-                self.pk_valid.d.next = true;
-                self.pk_slot.d.next = self.slot7.q.val();
-                self.pk_tag.d.next = self.tag7.q.val();
-                self.pk_stats.d.next = self.sel.val();
+                self.ev_valid.d.next = true;
+                self.ev_slot.d.next = self.slot7.q.val();
+                self.ev_reason.d.next = bits::<REASON_BITS>(3);
+                self.ev_stats.d.next = self.sel.val();
+                self.ev_tag.d.next = self.tag7.q.val();
             }
         }
         self.evict_valid.next = self.ev_valid.q.val();
         self.evict_slot.next = self.ev_slot.q.val();
         self.evict_reason.next = self.ev_reason.q.val();
         self.evict_stats.next = self.ev_stats.q.val();
-        self.peek_valid.next = self.pk_valid.q.val();
-        self.peek_slot.next = self.pk_slot.q.val();
-        self.peek_tag.next = self.pk_tag.q.val();
-        self.peek_stats.next = self.pk_stats.q.val();
+        self.evict_tag.next = self.ev_tag.q.val();
     }
 }
 crate::impl_clocked!(FlowTable);
 
 impl FlowTable {
     /// A stats word as stored (for tests).
-    pub fn stored_stats(&self, slot: usize) -> Bits<STATS_BITS> {
+    pub fn stored_stats(&self, slot: usize) -> StatsBits {
         self.ram.peek(slot)
     }
 }

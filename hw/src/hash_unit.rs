@@ -9,6 +9,8 @@
 
 use crate::consts::*;
 use crate::h3::H3;
+use crate::leaf::{Fold, HashCombine};
+use crate::types::{KeyBits, Ts};
 use bloomtime_model::hash::{FA_ROWS, FP_ROWS, PR_ROWS};
 use rust_hdl::prelude::*;
 
@@ -25,7 +27,7 @@ pub mod op {
     pub const STALE: u64 = 6;
 }
 // `#[hdl_gen]` takes literals only: 9 is LINE_ADDR and 8 SLOT_ADDR below.
-const _: () = assert!(LINE_ADDR == 9 && SLOT_ADDR == 8);
+const _: () = assert!(LINE_ADDR == 9 && SLOT_ADDR == 8 && S_SHIFT == 13);
 const _: () = assert!(
     op::PACKET == 1
         && op::SWEEP == 2
@@ -50,14 +52,16 @@ pub struct HashUnit {
     pub advance: Signal<In, Bit>,
     pub in_op: Signal<In, Bits<OP_BITS>>,
     pub in_idx: Signal<In, Bits<IDX_BITS>>,
-    pub in_ts: Signal<In, Bits<TS_BITS>>,
+    pub in_ts: Signal<In, Ts>,
     pub in_flags: Signal<In, Bits<FLAGS>>,
-    pub in_key: Signal<In, Bits<KEY_BITS>>,
+    pub in_key: Signal<In, KeyBits>,
     /// Stage-2 outputs.
     pub op: Signal<Out, Bits<OP_BITS>>,
-    pub ts: Signal<Out, Bits<TS_BITS>>,
+    pub ts: Signal<Out, Ts>,
+    /// The timestamp's epoch (`ts >> s`).
+    pub epoch: Signal<Out, Bits<EPOCH_BITS>>,
     pub flags: Signal<Out, Bits<FLAGS>>,
-    pub key: Signal<Out, Bits<KEY_BITS>>,
+    pub key: Signal<Out, KeyBits>,
     pub dir: Signal<Out, Bit>,
     pub line0: Signal<Out, Bits<LINE_ADDR>>,
     pub line1: Signal<Out, Bits<LINE_ADDR>>,
@@ -66,9 +70,9 @@ pub struct HashUnit {
     // Stage 1 registers.
     op1: DFF<Bits<OP_BITS>>,
     idx1: DFF<Bits<IDX_BITS>>,
-    ts1: DFF<Bits<TS_BITS>>,
+    ts1: DFF<Ts>,
     flags1: DFF<Bits<FLAGS>>,
-    key1: DFF<Bits<KEY_BITS>>,
+    key1: DFF<KeyBits>,
     as1: DFF<Bits<HASH_BITS>>,
     ad1: DFF<Bits<HASH_BITS>>,
     fps1: DFF<Bits<HASH_BITS>>,
@@ -77,9 +81,9 @@ pub struct HashUnit {
     gt1: DFF<Bit>,
     // Stage 2 registers.
     op2: DFF<Bits<OP_BITS>>,
-    ts2: DFF<Bits<TS_BITS>>,
+    ts2: DFF<Ts>,
     flags2: DFF<Bits<FLAGS>>,
-    key2: DFF<Bits<KEY_BITS>>,
+    key2: DFF<KeyBits>,
     dir2: DFF<Bit>,
     line0_2: DFF<Bits<LINE_ADDR>>,
     line1_2: DFF<Bits<LINE_ADDR>>,
@@ -92,19 +96,11 @@ pub struct HashUnit {
     fp_d: H3<16, HASH_BITS>,
     pr: H3<9, HASH_BITS>,
     // Stage 1 combinational.
-    src: Signal<Local, Bits<128>>,
-    dst: Signal<Local, Bits<128>>,
-    fold_s: Signal<Local, Bits<32>>,
-    fold_d: Signal<Local, Bits<32>>,
-    ep_s: Signal<Local, Bits<48>>,
-    ep_d: Signal<Local, Bits<48>>,
+    fold_s: Fold,
+    fold_d: Fold,
     // Stage 2 combinational.
+    combine: HashCombine,
     echo: Signal<Local, Bit>,
-    es: Signal<Local, Bits<HASH_BITS>>,
-    ed: Signal<Local, Bits<HASH_BITS>>,
-    gd: Signal<Local, Bits<HASH_BITS>>,
-    conv: Signal<Local, Bits<HASH_BITS>>,
-    flow: Signal<Local, Bits<HASH_BITS>>,
     maint: Signal<Local, Bit>,
     idx_line: Signal<Local, Bits<LINE_ADDR>>,
     idx_slot: Signal<Local, Bits<SLOT_ADDR>>,
@@ -122,6 +118,7 @@ impl Default for HashUnit {
             in_key: Default::default(),
             op: Default::default(),
             ts: Default::default(),
+            epoch: Default::default(),
             flags: Default::default(),
             key: Default::default(),
             dir: Default::default(),
@@ -154,18 +151,10 @@ impl Default for HashUnit {
             fp_s: H3::new(&FP_ROWS),
             fp_d: H3::new(&FP_ROWS),
             pr: H3::new(&PR_ROWS),
-            src: Default::default(),
-            dst: Default::default(),
+            echo: Default::default(),
             fold_s: Default::default(),
             fold_d: Default::default(),
-            ep_s: Default::default(),
-            ep_d: Default::default(),
-            echo: Default::default(),
-            es: Default::default(),
-            ed: Default::default(),
-            gd: Default::default(),
-            conv: Default::default(),
-            flow: Default::default(),
+            combine: Default::default(),
             maint: Default::default(),
             idx_line: Default::default(),
             idx_slot: Default::default(),
@@ -181,31 +170,20 @@ impl Logic for HashUnit {
             flags2, key2, dir2, line0_2, line1_2, slot2, fp2
         );
         // Stage 1: fold, matrices, endpoint comparison.
-        self.src.next = self.in_key.val().get_bits::<128>(41);
-        self.dst.next = self.in_key.val().get_bits::<128>(169);
-        self.fold_s.next = self.src.val().get_bits::<32>(96)
-            ^ (self.src.val().get_bits::<32>(64) << 8)
-            ^ (self.src.val().get_bits::<32>(64) >> 24)
-            ^ (self.src.val().get_bits::<32>(32) << 16)
-            ^ (self.src.val().get_bits::<32>(32) >> 16)
-            ^ (self.src.val().get_bits::<32>(0) << 24)
-            ^ (self.src.val().get_bits::<32>(0) >> 8);
-        self.fold_d.next = self.dst.val().get_bits::<32>(96)
-            ^ (self.dst.val().get_bits::<32>(64) << 8)
-            ^ (self.dst.val().get_bits::<32>(64) >> 24)
-            ^ (self.dst.val().get_bits::<32>(32) << 16)
-            ^ (self.dst.val().get_bits::<32>(32) >> 16)
-            ^ (self.dst.val().get_bits::<32>(0) << 24)
-            ^ (self.dst.val().get_bits::<32>(0) >> 8);
-        self.fa_s.x.next = self.fold_s.val();
-        self.fa_d.x.next = self.fold_d.val();
-        self.fp_s.x.next = self.in_key.val().get_bits::<16>(9);
-        self.fp_d.x.next = self.in_key.val().get_bits::<16>(25);
-        self.pr.x.next = self.in_key.val().get_bits::<9>(0);
-        self.ep_s.next = (bit_cast::<48, 32>(self.fold_s.val()) << 16)
-            | bit_cast::<48, 16>(self.in_key.val().get_bits::<16>(9));
-        self.ep_d.next = (bit_cast::<48, 32>(self.fold_d.val()) << 16)
-            | bit_cast::<48, 16>(self.in_key.val().get_bits::<16>(25));
+        self.fold_s.a0.next = self.in_key.val().src0;
+        self.fold_s.a1.next = self.in_key.val().src1;
+        self.fold_s.a2.next = self.in_key.val().src2;
+        self.fold_s.a3.next = self.in_key.val().src3;
+        self.fold_d.a0.next = self.in_key.val().dst0;
+        self.fold_d.a1.next = self.in_key.val().dst1;
+        self.fold_d.a2.next = self.in_key.val().dst2;
+        self.fold_d.a3.next = self.in_key.val().dst3;
+        self.fa_s.x.next = self.fold_s.y.val();
+        self.fa_d.x.next = self.fold_d.y.val();
+        self.fp_s.x.next = self.in_key.val().sport;
+        self.fp_d.x.next = self.in_key.val().dport;
+        self.pr.x.next =
+            bit_cast::<9, 8>(self.in_key.val().proto).replace_bit(8, self.in_key.val().v6);
         if self.advance.val() {
             self.op1.d.next = self.in_op.val();
             self.idx1.d.next = self.in_idx.val();
@@ -217,21 +195,22 @@ impl Logic for HashUnit {
             self.fps1.d.next = self.fp_s.h.val();
             self.fpd1.d.next = self.fp_d.h.val();
             self.p1.d.next = self.pr.h.val();
-            self.gt1.d.next = self.ep_s.val() > self.ep_d.val();
+            // (fold(src), sport) > (fold(dst), dport) as 48-bit numbers.
+            self.gt1.d.next = (self.fold_s.y.val() > self.fold_d.y.val())
+                | ((self.fold_s.y.val() == self.fold_d.y.val())
+                    & (self.in_key.val().sport > self.in_key.val().dport));
         }
         // Stage 2: combine.
         self.echo.next = self.flags1.q.val().get_bit(0) | self.flags1.q.val().get_bit(1);
-        self.es.next = self.as1.q.val() ^ self.fps1.q.val();
-        self.ed.next = self.ad1.q.val() ^ self.fpd1.q.val();
-        if self.echo.val() {
-            self.ed.next = self.ad1.q.val() ^ self.fps1.q.val();
-        }
-        self.gd.next = self.ad1.q.val() ^ self.fpd1.q.val();
-        self.conv.next = (self.es.val() + self.ed.val()) ^ self.p1.q.val();
-        self.flow.next = (self.es.val() + (self.gd.val() << 1)) ^ self.p1.q.val();
+        self.combine.fa_s.next = self.as1.q.val();
+        self.combine.fa_d.next = self.ad1.q.val();
+        self.combine.fp_s.next = self.fps1.q.val();
+        self.combine.fp_d.next = self.fpd1.q.val();
+        self.combine.p.next = self.p1.q.val();
+        self.combine.echo.next = self.echo.val();
         self.maint.next = (self.op1.q.val() != 0) & (self.op1.q.val() != 1);
-        self.idx_line.next = self.idx1.q.val().get_bits::<LINE_ADDR>(0);
-        self.idx_slot.next = self.idx1.q.val().get_bits::<SLOT_ADDR>(0);
+        self.idx_line.next = bit_cast::<LINE_ADDR, IDX_BITS>(self.idx1.q.val());
+        self.idx_slot.next = bit_cast::<SLOT_ADDR, IDX_BITS>(self.idx1.q.val());
         if self.advance.val() {
             self.op2.d.next = self.op1.q.val();
             self.ts2.d.next = self.ts1.q.val();
@@ -241,10 +220,10 @@ impl Logic for HashUnit {
             if self.echo.val() {
                 self.dir2.d.next = self.flags1.q.val().get_bit(1);
             }
-            self.line0_2.d.next = self.conv.val().get_bits::<LINE_ADDR>(0);
-            self.line1_2.d.next = self.conv.val().get_bits::<LINE_ADDR>(9);
-            self.slot2.d.next = self.flow.val().get_bits::<SLOT_ADDR>(0);
-            self.fp2.d.next = self.flow.val().get_bits::<FP_BITS>(8);
+            self.line0_2.d.next = self.combine.line0.val();
+            self.line1_2.d.next = self.combine.line1.val();
+            self.slot2.d.next = self.combine.slot.val();
+            self.fp2.d.next = self.combine.fp.val();
             if self.maint.val() {
                 self.line0_2.d.next = self.idx_line.val();
                 self.line1_2.d.next = self.idx_line.val();
@@ -253,6 +232,7 @@ impl Logic for HashUnit {
         }
         self.op.next = self.op2.q.val();
         self.ts.next = self.ts2.q.val();
+        self.epoch.next = self.ts2.q.val().epoch;
         self.flags.next = self.flags2.q.val();
         self.key.next = self.key2.q.val();
         self.dir.next = self.dir2.q.val();

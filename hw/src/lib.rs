@@ -14,6 +14,8 @@ pub mod flow_table;
 pub mod frame_parser;
 pub mod h3;
 pub mod hash_unit;
+pub mod leaf;
 pub mod prio;
 pub mod tag_check;
+pub mod types;
 pub mod util;

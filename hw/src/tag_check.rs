@@ -89,7 +89,7 @@ impl Logic for TagCheck {
             self.sel.next = self.w1_tag.q.val();
         }
         self.hit.next = self.sel.val().get_bit(24)
-            & (self.sel.val().get_bits::<FP_BITS>(0) == self.fp4.q.val());
+            & (bit_cast::<FP_BITS, TAG_BITS>(self.sel.val()) == self.fp4.q.val());
         self.opening.next = (self.op4.q.val() == 1) & !self.hit.val();
         self.wr.next = false;
         self.wtag.next = bits::<TAG_BITS>(0);

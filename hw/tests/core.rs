@@ -141,3 +141,32 @@ fn one_record_per_clock() {
 
 /// Cycles from a record's acceptance to its outcome leaving the core.
 const LATENCY: u64 = 10;
+
+#[test]
+fn peeks_return_the_model_slots() {
+    let s = seed("peeks_return_the_model_slots", 16);
+    let mut r = Rng::new(s);
+    let recs = random_records(&mut r, 1500, 256, 64);
+    let mut h = Harness::new(s, 0.2, 0.0, None);
+    let mut m = bloomtime_model::golden::BloomTime::new(&CFG);
+    for rec in &recs {
+        h.push(rec);
+        m.process(rec);
+    }
+    h.drain();
+    let evicts_before = h.evicts.len();
+    for slot in (0..256u32).step_by(7) {
+        h.control(bloomtime_hw::core::cmd::PEEK, slot);
+    }
+    assert_eq!(h.peeks.len(), 256usize.div_ceil(7));
+    for (slot, tag, stats) in &h.peeks {
+        let ms = &m.table().slots[*slot as usize];
+        assert_eq!(tag >> 24 == 1, ms.valid, "slot {slot}");
+        if ms.valid {
+            assert_eq!((tag & 0xff_ffff) as u32, ms.fingerprint, "slot {slot}");
+            assert_eq!(*stats, ms.stats, "slot {slot}");
+        }
+    }
+    // Peeks export nothing.
+    assert_eq!(h.evicts.len(), evicts_before);
+}

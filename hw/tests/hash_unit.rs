@@ -3,7 +3,8 @@
 mod common;
 use bloomtime_hw::consts::*;
 use bloomtime_hw::hash_unit::{op, HashUnit};
-use bloomtime_hw::util::{bits_from_words, Stepper};
+use bloomtime_hw::types::{KeyBits, Ts};
+use bloomtime_hw::util::Stepper;
 use bloomtime_model::hash::Hashes;
 use common::*;
 
@@ -22,9 +23,9 @@ fn hash_unit_matches_the_model() {
     {
         if i != usize::MAX {
             st.uut.in_op.next = op::PACKET.into();
-            st.uut.in_key.next = bits_from_words(&rec.key.pack());
+            st.uut.in_key.next = KeyBits::from_key(&rec.key);
             st.uut.in_flags.next = (rec.flags as u64).into();
-            st.uut.in_ts.next = rec.ts.into();
+            st.uut.in_ts.next = Ts::from_u64(rec.ts);
             pending.push_back(*rec);
         } else {
             st.uut.in_op.next = op::NONE.into();
@@ -49,6 +50,8 @@ fn hash_unit_matches_the_model() {
                 h.dir,
             );
             assert_eq!(got, want, "record {rec:?}");
+            assert_eq!(st.uut.epoch.val().to_u64(), rec.ts >> 13);
+            assert_eq!(st.uut.key.val().to_key(), rec.key);
         }
     }
     assert!(pending.is_empty());

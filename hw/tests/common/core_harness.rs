@@ -4,9 +4,10 @@
 use super::Rng;
 use bloomtime_hw::consts::*;
 use bloomtime_hw::core::{cmd, BloomtimeCore};
-use bloomtime_hw::util::{bits_from_words, vcd_path, words_from_bits, Stepper};
+use bloomtime_hw::types::{KeyBits, Ts};
+use bloomtime_hw::util::{vcd_path, Stepper};
 use bloomtime_model::golden::BloomTime;
-use bloomtime_model::key::{FlowKey, Record};
+use bloomtime_model::key::Record;
 use bloomtime_model::merge::FlowMerger;
 use bloomtime_model::table::{Event, EvictReason, SlotStats};
 
@@ -59,13 +60,12 @@ impl Harness {
 
     /// Drive this cycle's output readies and settle.
     fn prepare(&mut self) -> (bool, bool, bool) {
-        let (ro, re, rp) = (self.ready(), self.ready(), self.ready());
+        let (ro, re) = (self.ready(), self.ready());
         let u = &mut self.st.uut;
         u.m_open_ready.next = ro;
         u.m_evict_ready.next = re;
-        u.m_peek_ready.next = rp;
         self.st.settle();
-        (ro, re, rp)
+        (ro, re, false)
     }
 
     /// One clock: drive the output readies, collect transfers, tick.
@@ -75,29 +75,28 @@ impl Harness {
     }
 
     /// Collect the transfers of this cycle and tick.
-    fn finish(&mut self, (ro, re, rp): (bool, bool, bool)) {
+    fn finish(&mut self, (ro, re, _): (bool, bool, bool)) {
         let u = &self.st.uut;
         if u.m_open_valid.val() && ro {
-            let key = FlowKey::unpack(&words_from_bits(u.m_open_key.val()));
+            let key = u.m_open_key.val().to_key();
             self.opens.push(Event::Open {
                 slot: u.m_open_slot.val().index() as u32,
                 key,
             });
         }
         if u.m_evict_valid.val() && re {
-            self.evicts.push(Event::Evict {
-                slot: u.m_evict_slot.val().index() as u32,
-                reason: EvictReason::from_index(u.m_evict_reason.val().index() as u8)
-                    .expect("reason"),
-                stats: SlotStats::unpack(&CFG, &words_from_bits(u.m_evict_stats.val())),
-            });
-        }
-        if u.m_peek_valid.val() && rp {
-            self.peeks.push((
-                u.m_peek_slot.val().index() as u32,
-                u.m_peek_tag.val().to_u64(),
-                SlotStats::unpack(&CFG, &words_from_bits(u.m_peek_stats.val())),
-            ));
+            let slot = u.m_evict_slot.val().index() as u32;
+            let reason = u.m_evict_reason.val().index() as u8;
+            let stats = u.m_evict_stats.val().to_stats();
+            if reason as u64 == bloomtime_hw::flow_table::REASON_PEEK {
+                self.peeks.push((slot, u.m_evict_tag.val().to_u64(), stats));
+            } else {
+                self.evicts.push(Event::Evict {
+                    slot,
+                    reason: EvictReason::from_index(reason).expect("reason"),
+                    stats,
+                });
+            }
         }
         if u.o_valid.val() {
             self.outcomes.push(HwOutcome {
@@ -120,9 +119,9 @@ impl Harness {
         }
         let u = &mut self.st.uut;
         u.s_rec_valid.next = true;
-        u.s_rec_ts.next = rec.ts.into();
+        u.s_rec_ts.next = Ts::from_u64(rec.ts);
         u.s_rec_flags.next = (rec.flags as u64).into();
-        u.s_rec_key.next = bits_from_words(&rec.key.pack());
+        u.s_rec_key.next = KeyBits::from_key(&rec.key);
         loop {
             let r = self.prepare();
             let accepted = self.st.uut.s_rec_ready.val();
@@ -142,11 +141,8 @@ impl Harness {
         while quiet < 12 {
             self.cycle();
             let u = &self.st.uut;
-            let busy = !u.idle.val()
-                || u.busy.val()
-                || u.m_open_valid.val()
-                || u.m_evict_valid.val()
-                || u.m_peek_valid.val();
+            let busy =
+                !u.idle.val() || u.busy.val() || u.m_open_valid.val() || u.m_evict_valid.val();
             quiet = if busy { 0 } else { quiet + 1 };
         }
     }
@@ -246,13 +242,11 @@ pub fn compare(
         let (tag, stats) = h.st.uut.stored_slot(i);
         let valid = tag >> 24 == 1;
         if valid != s.valid
-            || (valid
-                && ((tag & 0xff_ffff) as u32 != s.fingerprint
-                    || SlotStats::unpack(&cfg, &words_from_bits(stats)) != s.stats))
+            || (valid && ((tag & 0xff_ffff) as u32 != s.fingerprint || stats.to_stats() != s.stats))
         {
             return Err(format!(
                 "slot {i}: core tag {tag:x} stats {:?}\n  model {s:?}",
-                SlotStats::unpack(&cfg, &words_from_bits(stats))
+                stats.to_stats()
             ));
         }
     }

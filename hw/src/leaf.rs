@@ -1,0 +1,216 @@
+//! Small combinational leaf blocks written twice: a Rust `update` for the
+//! simulator and the equivalent Verilog. They exist because rust-hdl's
+//! simulator implements every shift and bit slice through bignums, which made
+//! stepping the core ten times slower; these blocks hold all the per-clock
+//! bit plumbing of the pipeline. The Verilator co-simulation checks the two
+//! views against each other on every trace (`sim/`), and each block has a
+//! unit test against the model's definition below.
+
+use crate::consts::*;
+use rust_hdl::prelude::*;
+
+/// The address fold of `hash::fold`: `w0 ^ rotl(w1,8) ^ rotl(w2,16) ^
+/// rotl(w3,24)` where `w0` is the most significant word (`a3` here).
+#[derive(LogicBlock, Default)]
+pub struct Fold {
+    /// Address words, least significant first.
+    pub a0: Signal<In, Bits<32>>,
+    pub a1: Signal<In, Bits<32>>,
+    pub a2: Signal<In, Bits<32>>,
+    pub a3: Signal<In, Bits<32>>,
+    pub y: Signal<Out, Bits<32>>,
+}
+
+impl Logic for Fold {
+    fn update(&mut self) {
+        let w = |s: &Signal<In, Bits<32>>| s.val().to_u64() as u32;
+        let y = w(&self.a3)
+            ^ w(&self.a2).rotate_left(8)
+            ^ w(&self.a1).rotate_left(16)
+            ^ w(&self.a0).rotate_left(24);
+        self.y.next = (y as u64).into();
+    }
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "always @(*) y = a3 ^ {a2[23:0], a2[31:24]} ^ {a1[15:0], a1[31:16]} ^ {a0[7:0], a0[31:8]};\n".into(),
+        )
+    }
+}
+
+/// Stage 2 of the hash unit (docs/DESIGN.md §3): endpoint hashes, the
+/// symmetric conversation hash and the flow hash, sliced into bank lines,
+/// slot and fingerprint.
+#[derive(LogicBlock, Default)]
+pub struct HashCombine {
+    /// `Fa(fold(src))`, `Fa(fold(dst))`, `Fp(sport)`, `Fp(dport)`, `P`.
+    pub fa_s: Signal<In, Bits<32>>,
+    pub fa_d: Signal<In, Bits<32>>,
+    pub fp_s: Signal<In, Bits<32>>,
+    pub fp_d: Signal<In, Bits<32>>,
+    pub p: Signal<In, Bits<32>>,
+    /// Echo: the conversation uses the identifier as both ports.
+    pub echo: Signal<In, Bit>,
+    pub line0: Signal<Out, Bits<LINE_ADDR>>,
+    pub line1: Signal<Out, Bits<LINE_ADDR>>,
+    pub slot: Signal<Out, Bits<SLOT_ADDR>>,
+    pub fp: Signal<Out, Bits<FP_BITS>>,
+}
+
+const _: () = assert!(LINE_ADDR == 9 && SLOT_ADDR == 8 && FP_BITS == 24 && K == 2);
+
+/// The Rust view of [`HashCombine`]: (line0, line1, slot, fingerprint).
+pub fn hash_combine(
+    fa_s: u32,
+    fa_d: u32,
+    fp_s: u32,
+    fp_d: u32,
+    p: u32,
+    echo: bool,
+) -> (u32, u32, u32, u32) {
+    let es = fa_s ^ fp_s;
+    let ed = fa_d ^ if echo { fp_s } else { fp_d };
+    let gd = fa_d ^ fp_d;
+    let conv = es.wrapping_add(ed) ^ p;
+    let flow = es.wrapping_add(gd.wrapping_mul(2)) ^ p;
+    (conv & 0x1ff, (conv >> 9) & 0x1ff, flow & 0xff, flow >> 8)
+}
+
+impl Logic for HashCombine {
+    fn update(&mut self) {
+        let v = |s: &Signal<In, Bits<32>>| s.val().to_u64() as u32;
+        let (l0, l1, s, f) = hash_combine(
+            v(&self.fa_s),
+            v(&self.fa_d),
+            v(&self.fp_s),
+            v(&self.fp_d),
+            v(&self.p),
+            self.echo.val(),
+        );
+        self.line0.next = (l0 as u64).into();
+        self.line1.next = (l1 as u64).into();
+        self.slot.next = (s as u64).into();
+        self.fp.next = (f as u64).into();
+    }
+    fn connect(&mut self) {
+        self.line0.connect();
+        self.line1.connect();
+        self.slot.connect();
+        self.fp.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "\
+wire [31:0] es = fa_s ^ fp_s;
+wire [31:0] ed = fa_d ^ (echo ? fp_s : fp_d);
+wire [31:0] gd = fa_d ^ fp_d;
+wire [31:0] conv = (es + ed) ^ p;
+wire [31:0] flow = (es + {gd[30:0], 1'b0}) ^ p;
+always @(*) begin
+    line0 = conv[8:0];
+    line1 = conv[17:9];
+    slot = flow[7:0];
+    fp = flow[31:8];
+end
+"
+            .into(),
+        )
+    }
+}
+
+/// Ages a ring: shifts it towards older buckets by `d` epochs, or empties it
+/// when `d` is 16 or more (`d` saturates at 16, bit 4).
+#[derive(LogicBlock, Default)]
+pub struct AgeRing {
+    pub ring: Signal<In, Bits<B>>,
+    pub d: Signal<In, Bits<AGE_BITS>>,
+    pub y: Signal<Out, Bits<B>>,
+}
+
+const _: () = assert!(B == 16 && AGE_BITS == 5);
+
+impl Logic for AgeRing {
+    fn update(&mut self) {
+        let d = self.d.val().to_u64();
+        let r = self.ring.val().to_u64();
+        self.y.next = if d >= 16 { 0u64 } else { (r << d) & 0xffff }.into();
+    }
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom("always @(*) y = d[4] ? 16'd0 : (ring << d[3:0]);\n".into())
+    }
+}
+
+/// A sample from a bucket age and the sub-bucket offset
+/// (`estimator::sample` with f = 4): `a = 0 → o >> 1`, else `a·16 + o − 8`.
+#[derive(LogicBlock, Default)]
+pub struct SampleCalc {
+    pub age: Signal<In, Bits<4>>,
+    pub off: Signal<In, Bits<F_BITS>>,
+    pub x: Signal<Out, Bits<X_BITS>>,
+}
+
+const _: () = assert!(F_BITS == 4 && X_BITS == 8);
+
+impl Logic for SampleCalc {
+    fn update(&mut self) {
+        let a = self.age.val().to_u64() as u32;
+        let o = self.off.val().to_u64() as u32;
+        self.x.next = (bloomtime_model::estimator::sample(a, o, 4) as u64).into();
+    }
+    fn connect(&mut self) {
+        self.x.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "always @(*) x = (age == 4'd0) ? {5'd0, off[3:1]} : ({age, off} - 8'd8);\n".into(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bloomtime_model::hash::fold;
+
+    #[test]
+    fn fold_block_equals_the_model() {
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        for _ in 0..1000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let addr: [u8; 16] = std::array::from_fn(|i| (x.rotate_left(i as u32 * 5) >> 3) as u8);
+            let v = u128::from_be_bytes(addr);
+            let mut b = Fold::default();
+            b.a0.next = ((v & 0xffff_ffff) as u64).into();
+            b.a1.next = (((v >> 32) & 0xffff_ffff) as u64).into();
+            b.a2.next = (((v >> 64) & 0xffff_ffff) as u64).into();
+            b.a3.next = ((v >> 96) as u64).into();
+            b.connect_all();
+            crate::util::settle(&mut b);
+            assert_eq!(b.y.val().to_u64() as u32, fold(&addr));
+        }
+    }
+
+    #[test]
+    fn sample_block_covers_every_input() {
+        for a in 0..16u64 {
+            for o in 0..16u64 {
+                let mut b = SampleCalc::default();
+                b.age.next = a.into();
+                b.off.next = o.into();
+                b.connect_all();
+                crate::util::settle(&mut b);
+                assert_eq!(
+                    b.x.val().to_u64() as u32,
+                    bloomtime_model::estimator::sample(a as u32, o as u32, 4)
+                );
+            }
+        }
+    }
+}

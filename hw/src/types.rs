@@ -1,0 +1,211 @@
+//! Wide values as LogicStructs of fields no wider than 32 bits.
+//!
+//! In Verilog a struct is one flat vector (fields LSB first, in declaration
+//! order), so the layouts below are exactly the model's packed layouts. In
+//! rust-hdl's simulator a `Bits<N>` wider than 32 bits is an array of bools
+//! and its arithmetic goes through bignums; fields of at most 32 bits are
+//! machine words, which makes the stepped simulation about five times faster.
+
+use crate::consts::*;
+use bloomtime_model::key::{key_layout, FlowKey};
+use bloomtime_model::table::{Acc, SlotStats};
+use rust_hdl::prelude::*;
+
+/// A flow key, laid out as `key_layout` (src0/dst0 are the least significant
+/// 32 bits of the addresses as 128-bit big-endian numbers).
+#[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
+pub struct KeyBits {
+    pub proto: Bits<8>,
+    pub v6: Bit,
+    pub sport: Bits<16>,
+    pub dport: Bits<16>,
+    pub src0: Bits<32>,
+    pub src1: Bits<32>,
+    pub src2: Bits<32>,
+    pub src3: Bits<32>,
+    pub dst0: Bits<32>,
+    pub dst1: Bits<32>,
+    pub dst2: Bits<32>,
+    pub dst3: Bits<32>,
+}
+
+const _: () = assert!(key_layout::BITS == 297 && key_layout::SRC == 41 && key_layout::DST == 169);
+
+fn words(a: &[u8; 16]) -> [u64; 4] {
+    let v = u128::from_be_bytes(*a);
+    [0, 1, 2, 3].map(|i| ((v >> (32 * i)) & 0xffff_ffff) as u64)
+}
+
+impl KeyBits {
+    pub fn from_key(k: &FlowKey) -> KeyBits {
+        let s = words(&k.src);
+        let d = words(&k.dst);
+        KeyBits {
+            proto: (k.proto as u64).into(),
+            v6: k.v6,
+            sport: (k.sport as u64).into(),
+            dport: (k.dport as u64).into(),
+            src0: s[0].into(),
+            src1: s[1].into(),
+            src2: s[2].into(),
+            src3: s[3].into(),
+            dst0: d[0].into(),
+            dst1: d[1].into(),
+            dst2: d[2].into(),
+            dst3: d[3].into(),
+        }
+    }
+
+    pub fn to_key(&self) -> FlowKey {
+        let join = |w: [Bits<32>; 4]| -> [u8; 16] {
+            let mut v = 0u128;
+            for (i, x) in w.iter().enumerate() {
+                v |= (x.to_u64() as u128) << (32 * i);
+            }
+            v.to_be_bytes()
+        };
+        FlowKey {
+            proto: self.proto.to_u64() as u8,
+            v6: self.v6,
+            sport: self.sport.to_u64() as u16,
+            dport: self.dport.to_u64() as u16,
+            src: join([self.src0, self.src1, self.src2, self.src3]),
+            dst: join([self.dst0, self.dst1, self.dst2, self.dst3]),
+        }
+    }
+}
+
+/// A 40-bit timestamp in time units, split where the pipeline uses it: the
+/// sub-offset bits, the sample offset `o` and the epoch (`ts >> s`).
+#[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
+pub struct Ts {
+    pub sub: Bits<{ S_SHIFT - F_BITS }>,
+    pub off: Bits<F_BITS>,
+    pub epoch: Bits<EPOCH_BITS>,
+}
+
+const _: () = assert!(TS_BITS == 40 && S_SHIFT - F_BITS + F_BITS + EPOCH_BITS == TS_BITS);
+
+impl Ts {
+    pub fn from_u64(t: u64) -> Ts {
+        let sub = S_SHIFT - F_BITS;
+        Ts {
+            sub: (t & ((1 << sub) - 1)).into(),
+            off: ((t >> sub) & ((1 << F_BITS) - 1)).into(),
+            epoch: ((t >> S_SHIFT) & ((1 << EPOCH_BITS) - 1)).into(),
+        }
+    }
+    pub fn to_u64(&self) -> u64 {
+        self.sub.to_u64() | self.off.to_u64() << (S_SHIFT - F_BITS) | self.epoch.to_u64() << S_SHIFT
+    }
+}
+
+/// A bank line: tag, ring 0, ring 1 (as `bank::Line::pack`).
+#[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
+pub struct LineBits {
+    pub tag: Bits<E>,
+    pub ring0: Bits<B>,
+    pub ring1: Bits<B>,
+}
+
+impl LineBits {
+    pub fn to_u64(&self) -> u64 {
+        self.tag.to_u64() | self.ring0.to_u64() << E | self.ring1.to_u64() << (E + B)
+    }
+}
+
+/// A slot's statistics, laid out as `SlotStats::pack`.
+#[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
+pub struct StatsBits {
+    pub packets: Bits<P_BITS>,
+    pub iat_n: Bits<P_BITS>,
+    pub iat_sum: Bits<SUM_BITS>,
+    pub iat_sq: Bits<SUMSQ_BITS>,
+    pub iat_min: Bits<X_BITS>,
+    pub iat_max: Bits<X_BITS>,
+    pub rtt_n: Bits<P_BITS>,
+    pub rtt_sum: Bits<SUM_BITS>,
+    pub rtt_sq: Bits<SUMSQ_BITS>,
+    pub rtt_min: Bits<X_BITS>,
+    pub rtt_max: Bits<X_BITS>,
+}
+
+const _: () = assert!(
+    SUMSQ_BITS <= 32 && STATS_BITS == 2 * (P_BITS + SUM_BITS + SUMSQ_BITS + 2 * X_BITS) + P_BITS
+);
+
+impl StatsBits {
+    pub fn to_stats(&self) -> SlotStats {
+        let acc = |n: Bits<P_BITS>,
+                   s: Bits<SUM_BITS>,
+                   q: Bits<SUMSQ_BITS>,
+                   lo: Bits<X_BITS>,
+                   hi: Bits<X_BITS>| Acc {
+            n: n.to_u64() as u32,
+            sum: s.to_u64(),
+            sumsq: q.to_u64(),
+            min: lo.to_u64() as u32,
+            max: hi.to_u64() as u32,
+        };
+        SlotStats {
+            packets: self.packets.to_u64() as u32,
+            iat: acc(
+                self.iat_n,
+                self.iat_sum,
+                self.iat_sq,
+                self.iat_min,
+                self.iat_max,
+            ),
+            rtt: acc(
+                self.rtt_n,
+                self.rtt_sum,
+                self.rtt_sq,
+                self.rtt_min,
+                self.rtt_max,
+            ),
+        }
+    }
+
+    pub fn from_stats(s: &SlotStats) -> StatsBits {
+        StatsBits {
+            packets: (s.packets as u64).into(),
+            iat_n: (s.iat.n as u64).into(),
+            iat_sum: s.iat.sum.into(),
+            iat_sq: s.iat.sumsq.into(),
+            iat_min: (s.iat.min as u64).into(),
+            iat_max: (s.iat.max as u64).into(),
+            rtt_n: (s.rtt.n as u64).into(),
+            rtt_sum: s.rtt.sum.into(),
+            rtt_sq: s.rtt.sumsq.into(),
+            rtt_min: (s.rtt.min as u64).into(),
+            rtt_max: (s.rtt.max as u64).into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::words_from_bits;
+
+    #[test]
+    fn layouts_equal_the_model_packing() {
+        let k = FlowKey::v6(17, [7; 16], 1234, [0xab; 16], 4321);
+        let kb = KeyBits::from_key(&k);
+        assert_eq!(kb.to_key(), k);
+        let flat: Bits<{ KeyBits::BITS }> = kb.into();
+        assert_eq!(words_from_bits(flat), k.pack().to_vec());
+        let cfg = CFG;
+        let mut s = SlotStats::first(&cfg, Some(200), Some(3));
+        s.add(Some(7), None);
+        let sb = StatsBits::from_stats(&s);
+        assert_eq!(sb.to_stats(), s);
+        let flat: Bits<{ StatsBits::BITS }> = sb.into();
+        assert_eq!(words_from_bits(flat), s.pack(&cfg));
+        let t = 0xab_cdef_1234u64;
+        let tb = Ts::from_u64(t);
+        assert_eq!(tb.to_u64(), t);
+        let flat: Bits<{ Ts::BITS }> = tb.into();
+        assert_eq!(words_from_bits(flat), vec![t]);
+    }
+}
