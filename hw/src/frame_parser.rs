@@ -193,14 +193,11 @@ pub struct FrameParser {
     wslack: DFF<Bits<7>>,
     /// Distance from the pending need to the next one, if the walk goes on.
     delta: DFF<Bits<12>>,
-    /// EtherType high byte: 0x81 or 0x91 (a tag if the low byte is 0x00).
-    et_v00: DFF<Bit>,
-    /// EtherType high byte: 0x88 (a tag if the low byte is 0xA8).
-    et_va8: DFF<Bit>,
-    /// EtherType high byte: 0x08 (IPv4 if the low byte is 0x00).
-    et_4: DFF<Bit>,
-    /// EtherType high byte: 0x86 (IPv6 if the low byte is 0xDD).
-    et_6: DFF<Bit>,
+    /// The EtherType's low byte must be 0x00 (high byte 0x81, 0x91: a tag;
+    /// 0x08: IPv4), 0xA8 (0x88: a tag) or 0xDD (0x86: IPv6); else non-IP.
+    lo_00: DFF<Bit>,
+    lo_a8: DFF<Bit>,
+    lo_dd: DFF<Bit>,
     /// The tag being parsed is the second one.
     vl2: DFF<Bit>,
     /// Next protocol / next header: an IPv6 extension header.
@@ -245,6 +242,15 @@ pub struct FrameParser {
     flags: DFF<Bits<FLAGS>>,
     /// Record key lanes.
     key: DFF<KeyLanes>,
+    /// The need after the pending one is beyond the capture / the window.
+    ovc: DFF<Bit>,
+    ovw: DFF<Bit>,
+    /// Prepared decision of an IP, extension or ICMP header: stop (as a
+    /// record, or a drop for `p_reason`), or go on to `p_nst`.
+    p_dn: DFF<Bit>,
+    p_rec: DFF<Bit>,
+    p_reason: DFF<Bits<3>>,
+    p_nst: DFF<Bits<9>>,
     /// `m_valid`.
     ov: DFF<Bit>,
     /// `frame_done`.
@@ -268,6 +274,25 @@ pub struct FrameParser {
     in_udp: Signal<Local, Bit>,
     in_icmp: Signal<Local, Bit>,
     in_echo: Signal<Local, Bit>,
+    /// The header being parsed (no handshake).
+    at_l2: Signal<Local, Bit>,
+    at_ip4: Signal<Local, Bit>,
+    at_ip6: Signal<Local, Bit>,
+    at_ext: Signal<Local, Bit>,
+    at_icmp: Signal<Local, Bit>,
+    /// Ranges of `rem`.
+    rem_le32: Signal<Local, Bit>,
+    rem_le4: Signal<Local, Bit>,
+    rem_5to8: Signal<Local, Bit>,
+    /// `slack` below 4, 20, 40.
+    lt4: Signal<Local, Bit>,
+    lt20: Signal<Local, Bit>,
+    lt40: Signal<Local, Bit>,
+    /// The EtherType's low byte is the one its high byte asks for.
+    lo_ok: Signal<Local, Bit>,
+    /// Byte-class decode of `s_data` as an EtherType high byte.
+    b_tag: Signal<Local, Bit>,
+    b_ip4: Signal<Local, Bit>,
     /// Byte-class decode of `s_data` as a next protocol / next header.
     b_ext: Signal<Local, Bit>,
     b_tcp: Signal<Local, Bit>,
@@ -284,9 +309,6 @@ pub struct FrameParser {
     sh_src: Signal<Local, Bit>,
     sh_dst: Signal<Local, Bit>,
     src_in: Signal<Local, Bits<8>>,
-    /// The next need is beyond the capture / the window.
-    over_cap: Signal<Local, Bit>,
-    over_win: Signal<Local, Bit>,
     /// At `rem == 1`: the walk continues to `nst`.
     go: Signal<Local, Bit>,
     nst: Signal<Local, Bits<9>>,
@@ -346,10 +368,9 @@ impl Default for FrameParser {
             slack: Default::default(),
             wslack: Default::default(),
             delta: Default::default(),
-            et_v00: Default::default(),
-            et_va8: Default::default(),
-            et_4: Default::default(),
-            et_6: Default::default(),
+            lo_00: Default::default(),
+            lo_a8: Default::default(),
+            lo_dd: Default::default(),
             vl2: Default::default(),
             nx_ext: Default::default(),
             nx_frag: Default::default(),
@@ -389,6 +410,20 @@ impl Default for FrameParser {
             in_udp: Default::default(),
             in_icmp: Default::default(),
             in_echo: Default::default(),
+            at_l2: Default::default(),
+            at_ip4: Default::default(),
+            at_ip6: Default::default(),
+            at_ext: Default::default(),
+            at_icmp: Default::default(),
+            rem_le32: Default::default(),
+            rem_le4: Default::default(),
+            rem_5to8: Default::default(),
+            lt4: Default::default(),
+            lt20: Default::default(),
+            lt40: Default::default(),
+            lo_ok: Default::default(),
+            b_tag: Default::default(),
+            b_ip4: Default::default(),
             b_ext: Default::default(),
             b_tcp: Default::default(),
             b_udp: Default::default(),
@@ -400,8 +435,12 @@ impl Default for FrameParser {
             sh_src: Default::default(),
             sh_dst: Default::default(),
             src_in: Default::default(),
-            over_cap: Default::default(),
-            over_win: Default::default(),
+            ovc: Default::default(),
+            ovw: Default::default(),
+            p_dn: Default::default(),
+            p_rec: Default::default(),
+            p_reason: Default::default(),
+            p_nst: Default::default(),
             go: Default::default(),
             nst: Default::default(),
             dn: Default::default(),
@@ -435,16 +474,25 @@ impl Logic for FrameParser {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, busy, st, rem, slack, wslack, delta, et_v00, et_va8, et_4, et_6, vl2,
-            nx_ext, nx_frag, nx_ah, nx_tcp, nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl,
-            tl_hi0, bad, frag, echo, res_done, res_rec, res_reason, ts, flags, key, ov, fd, dv, dr
+            self, clock, busy, st, rem, slack, wslack, delta, lo_00, lo_a8, lo_dd, vl2, nx_ext,
+            nx_frag, nx_ah, nx_tcp, nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl, tl_hi0,
+            bad, frag, echo, res_done, res_rec, res_reason, ts, flags, key, ovc, ovw, p_dn, p_rec,
+            p_reason, p_nst, ov, fd, dv, dr
         );
 
         // ---- handshake and decode ----
+        // `at_*`: the header being parsed (registers only); `in_*`: and a
+        // byte is taken. Register data paths select on `at_*`, enables use
+        // `in_*`, so the handshake stays off the data paths.
         self.rdy.next = !self.ov.q.val() && !self.reset.val();
         self.fire.next = self.s_valid.val() && self.rdy.val();
         self.first.next = self.fire.val() && !self.busy.q.val();
         self.r1.next = self.rem.q.val() == 1;
+        self.at_l2.next = self.st.q.val().get_bit(0) || self.st.q.val().get_bit(1);
+        self.at_ip4.next = self.st.q.val().get_bit(2);
+        self.at_ip6.next = self.st.q.val().get_bit(3);
+        self.at_ext.next = self.st.q.val().get_bit(4);
+        self.at_icmp.next = self.st.q.val().get_bit(7);
         self.in_eth.next = self.fire.val() && self.st.q.val().get_bit(0);
         self.in_vlan.next = self.fire.val() && self.st.q.val().get_bit(1);
         self.in_ip4.next = self.fire.val() && self.st.q.val().get_bit(2);
@@ -454,6 +502,18 @@ impl Logic for FrameParser {
         self.in_udp.next = self.fire.val() && self.st.q.val().get_bit(6);
         self.in_icmp.next = self.fire.val() && self.st.q.val().get_bit(7);
         self.in_echo.next = self.fire.val() && self.st.q.val().get_bit(8);
+        // Ranges of rem, as gates (compares would become carry chains).
+        // rem <= 32 (in IPv6, rem <= 40);
+        self.rem_le32.next =
+            !self.rem.q.val().get_bit(5) || !self.rem.q.val().get_bits::<5>(0).any();
+        // 1 <= rem <= 4 (rem >= 1 inside a header);
+        self.rem_le4.next = !self.rem.q.val().get_bits::<4>(3).any()
+            && !(self.rem.q.val().get_bit(2) && self.rem.q.val().get_bits::<2>(0).any());
+        // 5 <= rem <= 8.
+        self.rem_5to8.next = (!self.rem.q.val().get_bits::<4>(3).any()
+            && self.rem.q.val().get_bit(2)
+            && self.rem.q.val().get_bits::<2>(0).any())
+            || self.rem.q.val() == 8;
 
         // The byte as a next protocol / next header (model::parse::IPV6_EXT
         // and the L4 protocol lists).
@@ -471,12 +531,20 @@ impl Logic for FrameParser {
             || self.s_data.val() == 132
             || self.s_data.val() == 33;
         self.b_icmp.next = self.s_data.val() == 1 || self.s_data.val() == 58;
+        // The byte as an EtherType high byte: a tag (0x81, 0x88, 0x91),
+        // IPv4 (0x08); else IPv6 (0x86) or non-IP (decided at the low byte).
+        self.b_tag.next =
+            self.s_data.val() == 0x81 || self.s_data.val() == 0x88 || self.s_data.val() == 0x91;
+        self.b_ip4.next = self.s_data.val() == 0x08;
 
         // ---- delta: the distance from the pending need to the next one ----
-        // delta = da + db, loaded where the fields it depends on are known
-        // (at least one byte before the decision at rem 1).
-        // Needed bytes of the next header (a walked extension header, TCP,
-        // or 4 for the rest; unused for protocols without ports).
+        // delta = da + db, loaded where the fields it depends on are known:
+        // at the first byte (Ethernet: 14), an EtherType's high byte (4, 20
+        // or 40), IPv4 rem 10 (options, IHL*4 - 20, plus the L4 need), IPv6
+        // rem 33 (the next header's need), an extension header's length
+        // byte at rem 7 (the rest of the header plus the next need), an ICMP
+        // type at rem 4 (an echo needs 2 more bytes).
+        // The next header's need: 8 (extension header), 14 (TCP), else 4.
         self.l4k.next = 4.into();
         if self.nx_tcp.q.val() {
             self.l4k.next = 14.into();
@@ -484,54 +552,47 @@ impl Logic for FrameParser {
         if self.nx_ext.q.val() {
             self.l4k.next = 8.into();
         }
-        self.dload.next = false;
+        self.dload.next = self.first.val()
+            || (self.in_eth.val() && self.rem.q.val() == 2)
+            || (self.in_vlan.val() && self.rem.q.val() == 2)
+            || (self.in_ip4.val() && self.rem.q.val() == 10)
+            || (self.in_ip6.val() && self.rem.q.val() == 33)
+            || (self.in_ext.val() && self.rem.q.val() == 7)
+            || (self.in_icmp.val() && self.rem.q.val() == 4);
+        // (Shifts are only computed where they are used: rust-hdl simulates
+        // `<<` on short vectors with big integers.)
         self.da.next = 0.into();
-        self.db.next = 0.into();
-        if self.first.val() {
-            // Ethernet header; slack is set up from it at the next byte.
-            self.dload.next = true;
-            self.db.next = 14.into();
-        }
-        if (self.in_eth.val() || self.in_vlan.val()) && self.rem.q.val() == 2 {
-            // EtherType high byte: a tag (4), IPv4 (20), IPv6 (40); any other
-            // value is dropped as non-IP at the low byte.
-            self.dload.next = true;
-            self.db.next = 40.into();
-            if self.s_data.val() == 0x08 {
-                self.db.next = 20.into();
-            }
-            if self.s_data.val() == 0x81 || self.s_data.val() == 0x88 || self.s_data.val() == 0x91 {
-                self.db.next = 4.into();
-            }
-        }
-        if self.in_ip4.val() && self.rem.q.val() == 10 {
-            // Options (IHL*4 - 20), then the L4 need (14 or 4).
-            self.dload.next = true;
+        if self.at_ip4.val() && self.rem.q.val() == 10 {
             self.da.next = bit_cast::<12, 4>(self.ihl.q.val()) << 2;
-            self.db.next = 0xff0.into(); // -16
-            if self.nx_tcp.q.val() {
-                self.db.next = 0xffa.into(); // -6
-            }
         }
-        if self.in_ip6.val() && self.rem.q.val() == 33 {
-            self.dload.next = true;
-            self.db.next = self.l4k.val();
-        }
-        if self.in_ext.val() && self.rem.q.val() == 7 {
-            // The length byte: the header is 8 bytes (fragment),
-            // (len + 2) * 4 (AH) or (len + 1) * 8 long.
-            self.dload.next = true;
-            self.db.next = self.l4k.val();
-            if !self.cur_frag.q.val() {
-                self.da.next = bit_cast::<12, 8>(self.s_data.val()) << 3;
-            }
+        if self.at_ext.val() && self.rem.q.val() == 7 && !self.cur_frag.q.val() {
+            // (len + 1) * 8 - 8, or (len + 2) * 4 - 8 for AH; 0 for a
+            // fragment header (8 bytes).
+            self.da.next = bit_cast::<12, 8>(self.s_data.val()) << 3;
             if self.cur_ah.q.val() {
                 self.da.next = bit_cast::<12, 8>(self.s_data.val()) << 2;
             }
         }
-        if self.in_icmp.val() && self.rem.q.val() == 4 {
-            // An echo needs the identifier: 2 more bytes.
-            self.dload.next = true;
+        self.db.next = 14.into();
+        if self.at_l2.val() {
+            self.db.next = 40.into();
+            if self.b_ip4.val() {
+                self.db.next = 20.into();
+            }
+            if self.b_tag.val() {
+                self.db.next = 4.into();
+            }
+        }
+        if self.at_ip4.val() {
+            self.db.next = 0xff0.into(); // 4 - 20
+            if self.nx_tcp.q.val() {
+                self.db.next = 0xffa.into(); // 14 - 20
+            }
+        }
+        if self.at_ip6.val() || self.at_ext.val() {
+            self.db.next = self.l4k.val();
+        }
+        if self.at_icmp.val() {
             self.db.next = 2.into();
         }
         if self.dload.val() {
@@ -542,10 +603,10 @@ impl Logic for FrameParser {
         // Ethernet / VLAN tag: EtherType high byte at rem 2 (the low byte at
         // rem 1 is decoded in the decision below).
         if (self.in_eth.val() || self.in_vlan.val()) && self.rem.q.val() == 2 {
-            self.et_v00.d.next = self.s_data.val() == 0x81 || self.s_data.val() == 0x91;
-            self.et_va8.d.next = self.s_data.val() == 0x88;
-            self.et_4.d.next = self.s_data.val() == 0x08;
-            self.et_6.d.next = self.s_data.val() == 0x86;
+            self.lo_00.d.next =
+                self.s_data.val() == 0x81 || self.s_data.val() == 0x91 || self.b_ip4.val();
+            self.lo_a8.d.next = self.s_data.val() == 0x88;
+            self.lo_dd.d.next = self.s_data.val() == 0x86;
         }
 
         // IPv4 header (rem 20..1).
@@ -596,12 +657,12 @@ impl Logic for FrameParser {
         if self.in_ip4.val() && self.rem.q.val() == 18 {
             self.tl_hi0.d.next = self.s_data.val() == 0;
         }
-        // (Shifts are only written inside the branches that use them:
-        // rust-hdl simulates `<<` on short vectors with big integers.)
+        // total length < IHL*4, i.e. (total >> 2) < IHL.
         if self.in_ip4.val()
             && self.rem.q.val() == 17
             && self.tl_hi0.q.val()
-            && self.s_data.val() < (bit_cast::<8, 4>(self.ihl.q.val()) << 2)
+            && !self.s_data.val().get_bits::<2>(6).any()
+            && self.s_data.val().get_bits::<4>(2) < self.ihl.q.val()
         {
             self.bad.d.next = true;
         }
@@ -626,12 +687,12 @@ impl Logic for FrameParser {
         // IPv6 header shifts all 32 bytes through dst into src (rem 32..1);
         // IPv4 shifts its source into src (rem 8..5) and its destination into
         // dst (rem 4..1) on top of the ::ffff preset.
-        self.sh_src.next = (self.in_ip6.val() && self.rem.q.val() <= 32)
-            || (self.in_ip4.val() && self.rem.q.val() <= 8 && self.rem.q.val() >= 5);
-        self.sh_dst.next = (self.in_ip6.val() && self.rem.q.val() <= 32)
-            || (self.in_ip4.val() && self.rem.q.val() <= 4);
+        self.sh_src.next = (self.in_ip6.val() && self.rem_le32.val())
+            || (self.in_ip4.val() && self.rem_5to8.val());
+        self.sh_dst.next =
+            (self.in_ip6.val() && self.rem_le32.val()) || (self.in_ip4.val() && self.rem_le4.val());
         self.src_in.next = self.s_data.val();
-        if self.in_ip6.val() {
+        if self.at_ip6.val() {
             self.src_in.next = self.key.q.val().d0;
         }
         if self.sh_src.val() {
@@ -748,98 +809,146 @@ impl Logic for FrameParser {
             }
         }
 
-        // ---- decisions at rem == 1 ----
+        // ---- decisions ----
+        // The need after the pending one lies beyond the capture (ovc) or
+        // the window (ovw), from delta and the slacks (registered: valid one
+        // byte after delta is loaded).
+        self.ovc.d.next = self.delta.q.val() > self.slack.q.val();
+        self.ovw.d.next = self.delta.q.val().get_bits::<5>(7).any()
+            || self.delta.q.val().get_bits::<7>(0) > self.wslack.q.val();
+        // slack below 4, 20, 40 (gates): an EtherType's class gives delta
+        // one byte before the decision, too late for ovc.
+        self.lt4.next = !self.slack.q.val().get_bits::<10>(2).any();
+        self.lt20.next = !self.slack.q.val().get_bits::<7>(5).any()
+            && !(self.slack.q.val().get_bit(4) && self.slack.q.val().get_bits::<2>(2).any());
+        self.lt40.next = !self.slack.q.val().get_bits::<6>(6).any()
+            && !(self.slack.q.val().get_bit(5) && self.slack.q.val().get_bits::<2>(3).any());
+
+        // What a header decides at its last byte if it goes on (p_dn clear:
+        // to p_nst; set: a record with p_rec, else a drop for p_reason),
+        // prepared a cycle ahead. An IP, extension or ICMP header's fields
+        // are registered at least three bytes before its end, ovc / ovw
+        // one byte after delta; an Ethernet header or tag is prepared at the
+        // EtherType's high byte (the low byte is checked at rem 1). A tag
+        // or IP header never reaches past the window (its need is at most
+        // 22 + 40).
+        self.p_dn.d.next = false;
+        self.p_rec.d.next = false;
+        self.p_reason.d.next = self.r_header_window.val();
+        self.p_nst.d.next = self.s_icmp.val();
+        if self.nx_udp.q.val() {
+            self.p_nst.d.next = self.s_udp.val();
+        }
+        if self.nx_tcp.q.val() {
+            self.p_nst.d.next = self.s_tcp.val();
+        }
+        if self.nx_ext.q.val() {
+            self.p_nst.d.next = self.s_ext.val();
+        }
+        if self.at_icmp.val() {
+            self.p_nst.d.next = self.s_echo.val();
+        }
+        if self.at_ip4.val() || self.at_ip6.val() || self.at_ext.val() {
+            if (self.at_ip4.val() || self.at_ip6.val()) && self.bad.q.val() {
+                self.p_dn.d.next = true;
+                self.p_reason.d.next = self.r_bad_ip.val();
+            } else if (self.at_ip4.val() || (self.at_ext.val() && self.cur_frag.q.val()))
+                && self.frag.q.val()
+            {
+                self.p_dn.d.next = true;
+                self.p_reason.d.next = self.r_fragment.val();
+            } else if self.at_ext.val() && self.nx_ext.q.val() && self.xcnt.q.val().all() {
+                self.p_dn.d.next = true;
+                self.p_reason.d.next = self.r_ext_chain.val();
+            } else if !(self.nx_ext.q.val()
+                || self.nx_tcp.q.val()
+                || self.nx_udp.q.val()
+                || self.nx_icmp.q.val())
+            {
+                self.p_dn.d.next = true;
+                self.p_rec.d.next = true;
+            } else if self.ovc.q.val() {
+                self.p_dn.d.next = true;
+                self.p_reason.d.next = self.r_truncated.val();
+            } else if self.ovw.q.val() {
+                self.p_dn.d.next = true;
+            }
+        }
+        if self.at_icmp.val() {
+            if !self.echo.q.val() {
+                self.p_dn.d.next = true;
+                self.p_rec.d.next = true;
+            } else if self.ovc.q.val() {
+                self.p_dn.d.next = true;
+                self.p_reason.d.next = self.r_truncated.val();
+            } else if self.ovw.q.val() {
+                self.p_dn.d.next = true;
+            }
+        }
+        if self.at_l2.val() {
+            self.p_reason.d.next = self.r_truncated.val();
+            self.p_nst.d.next = self.s_ip6.val();
+            self.p_dn.d.next = self.lt40.val();
+            if self.b_ip4.val() {
+                self.p_nst.d.next = self.s_ip4.val();
+                self.p_dn.d.next = self.lt20.val();
+            }
+            if self.b_tag.val() {
+                self.p_nst.d.next = self.s_vlan.val();
+                self.p_dn.d.next = self.lt4.val();
+            }
+            if self.b_tag.val() && self.st.q.val().get_bit(1) && self.vl2.q.val() {
+                self.p_dn.d.next = true;
+                self.p_reason.d.next = self.r_vlan_depth.val();
+            }
+        }
+
+        if self.at_l2.val() && !(self.fire.val() && self.rem.q.val() == 2) {
+            self.p_dn.d.next = self.p_dn.q.val();
+            self.p_rec.d.next = self.p_rec.q.val();
+            self.p_reason.d.next = self.p_reason.q.val();
+            self.p_nst.d.next = self.p_nst.q.val();
+        }
+
+        // At rem == 1 (go: on to the header nst; dn: decided).
         self.go.next = false;
-        self.nst.next = 0.into();
+        self.nst.next = self.p_nst.q.val();
         self.dn.next = false;
         self.dn_rec.next = false;
         self.dn_reason.next = self.r_header_window.val();
-        if self.first.val() && self.s_caplen.val() < 14 {
+        // caplen < 14, spelled out as gates.
+        if self.first.val()
+            && !self.s_caplen.val().get_bits::<12>(4).any()
+            && !self.s_caplen.val().get_bits::<3>(1).all()
+        {
             self.dn.next = true;
             self.dn_reason.next = self.r_truncated.val();
         }
-        if self.r1.val() {
-            if self.in_eth.val() || self.in_vlan.val() {
-                if (self.et_v00.q.val() && self.s_data.val() == 0x00)
-                    || (self.et_va8.q.val() && self.s_data.val() == 0xa8)
-                {
-                    if self.in_vlan.val() && self.vl2.q.val() {
-                        self.dn.next = true;
-                        self.dn_reason.next = self.r_vlan_depth.val();
-                    } else {
-                        self.go.next = true;
-                        self.nst.next = self.s_vlan.val();
-                    }
-                } else if self.et_4.q.val() && self.s_data.val() == 0x00 {
-                    self.go.next = true;
-                    self.nst.next = self.s_ip4.val();
-                } else if self.et_6.q.val() && self.s_data.val() == 0xdd {
-                    self.go.next = true;
-                    self.nst.next = self.s_ip6.val();
-                } else {
-                    self.dn.next = true;
-                    self.dn_reason.next = self.r_non_ip.val();
-                }
-            }
-            if self.in_ip4.val() || self.in_ip6.val() || self.in_ext.val() {
-                if (self.in_ip4.val() || self.in_ip6.val()) && self.bad.q.val() {
-                    self.dn.next = true;
-                    self.dn_reason.next = self.r_bad_ip.val();
-                } else if (self.in_ip4.val() || (self.in_ext.val() && self.cur_frag.q.val()))
-                    && self.frag.q.val()
-                {
-                    self.dn.next = true;
-                    self.dn_reason.next = self.r_fragment.val();
-                } else if self.nx_ext.q.val() {
-                    if self.in_ext.val() && self.xcnt.q.val() == 3 {
-                        self.dn.next = true;
-                        self.dn_reason.next = self.r_ext_chain.val();
-                    } else {
-                        self.go.next = true;
-                        self.nst.next = self.s_ext.val();
-                    }
-                } else if self.nx_tcp.q.val() {
-                    self.go.next = true;
-                    self.nst.next = self.s_tcp.val();
-                } else if self.nx_udp.q.val() {
-                    self.go.next = true;
-                    self.nst.next = self.s_udp.val();
-                } else if self.nx_icmp.q.val() {
-                    self.go.next = true;
-                    self.nst.next = self.s_icmp.val();
-                } else {
-                    self.dn.next = true;
-                    self.dn_rec.next = true;
-                }
-            }
-            if self.in_tcp.val() || self.in_udp.val() || self.in_echo.val() {
+        self.lo_ok.next = (self.lo_00.q.val() && self.s_data.val() == 0x00)
+            || (self.lo_a8.q.val() && self.s_data.val() == 0xa8)
+            || (self.lo_dd.q.val() && self.s_data.val() == 0xdd);
+        if self.fire.val()
+            && self.r1.val()
+            && (self.at_l2.val()
+                || self.at_ip4.val()
+                || self.at_ip6.val()
+                || self.at_ext.val()
+                || self.at_icmp.val())
+        {
+            if self.at_l2.val() && !self.lo_ok.val() {
                 self.dn.next = true;
-                self.dn_rec.next = true;
-            }
-            if self.in_icmp.val() {
-                if self.echo.q.val() {
-                    self.go.next = true;
-                    self.nst.next = self.s_echo.val();
-                } else {
-                    self.dn.next = true;
-                    self.dn_rec.next = true;
-                }
+                self.dn_reason.next = self.r_non_ip.val();
+            } else if self.p_dn.q.val() {
+                self.dn.next = true;
+                self.dn_rec.next = self.p_rec.q.val();
+                self.dn_reason.next = self.p_reason.q.val();
+            } else {
+                self.go.next = true;
             }
         }
-        // need(n + delta): beyond the capture, else beyond the window.
-        self.over_cap.next = self.delta.q.val() > self.slack.q.val();
-        self.over_win.next = self.delta.q.val().get_bits::<5>(7).any()
-            || self.delta.q.val().get_bits::<7>(0) > self.wslack.q.val();
-        if self.go.val() {
-            if self.over_cap.val() {
-                self.go.next = false;
-                self.dn.next = true;
-                self.dn_reason.next = self.r_truncated.val();
-            } else if self.over_win.val() {
-                self.go.next = false;
-                self.dn.next = true;
-                self.dn_reason.next = self.r_header_window.val();
-            }
+        if self.r1.val() && (self.in_tcp.val() || self.in_udp.val() || self.in_echo.val()) {
+            self.dn.next = true;
+            self.dn_rec.next = true;
         }
 
         // ---- walk state ----
