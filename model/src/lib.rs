@@ -16,6 +16,8 @@ pub mod hash;
 pub mod key;
 pub mod merge;
 pub mod parse;
+pub mod protocol;
+pub mod regmap;
 pub mod report;
 pub mod stats;
 pub mod table;
