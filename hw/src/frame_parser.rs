@@ -112,30 +112,45 @@ pub trait PackLanes {
     fn to_bits(self) -> Bits<KEY_BITS>;
 }
 
+thread_local! {
+    /// The last lanes packed, and their packing: the key register changes at
+    /// most once a clock, but the packing runs on every settle iteration.
+    static PACKED: std::cell::RefCell<(KeyLanes, Bits<KEY_BITS>)> =
+        std::cell::RefCell::new((KeyLanes::default(), Bits::default()));
+}
+
 impl PackLanes for KeyLanes {
     fn to_bits(self) -> Bits<KEY_BITS> {
-        let mut a = [false; KEY_BITS];
-        let mut at = 0;
-        let mut put = |v: u64, n: usize| {
-            for (i, b) in a[at..at + n].iter_mut().enumerate() {
-                *b = (v >> i) & 1 == 1;
+        PACKED.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.0 != self {
+                *c = (self, pack_lanes(self));
             }
-            at += n;
-        };
-        put(self.proto.to_u64(), 8);
-        put(self.v6 as u64, 1);
-        for x in [
-            self.sp_lo, self.sp_hi, self.dp_lo, self.dp_hi, self.s15, self.s14, self.s13, self.s12,
-            self.s11, self.s10, self.s9, self.s8, self.s7, self.s6, self.s5, self.s4, self.s3,
-            self.s2, self.s1, self.s0, self.d15, self.d14, self.d13, self.d12, self.d11, self.d10,
-            self.d9, self.d8, self.d7, self.d6, self.d5, self.d4, self.d3, self.d2, self.d1,
-            self.d0,
-        ] {
-            put(x.to_u64(), 8);
-        }
-        debug_assert_eq!(at, KEY_BITS);
-        Bits::Long(BitVec::from(a))
+            c.1
+        })
     }
+}
+
+fn pack_lanes(k: KeyLanes) -> Bits<KEY_BITS> {
+    let mut a = [false; KEY_BITS];
+    let mut at = 0;
+    let mut put = |v: u64, n: usize| {
+        for (i, b) in a[at..at + n].iter_mut().enumerate() {
+            *b = (v >> i) & 1 == 1;
+        }
+        at += n;
+    };
+    put(k.proto.to_u64(), 8);
+    put(k.v6 as u64, 1);
+    for x in [
+        k.sp_lo, k.sp_hi, k.dp_lo, k.dp_hi, k.s15, k.s14, k.s13, k.s12, k.s11, k.s10, k.s9, k.s8,
+        k.s7, k.s6, k.s5, k.s4, k.s3, k.s2, k.s1, k.s0, k.d15, k.d14, k.d13, k.d12, k.d11, k.d10,
+        k.d9, k.d8, k.d7, k.d6, k.d5, k.d4, k.d3, k.d2, k.d1, k.d0,
+    ] {
+        put(x.to_u64(), 8);
+    }
+    debug_assert_eq!(at, KEY_BITS);
+    Bits::Long(BitVec::from(a))
 }
 
 #[derive(LogicBlock)]
@@ -502,17 +517,17 @@ impl Logic for FrameParser {
         self.in_udp.next = self.fire.val() && self.st.q.val().get_bit(6);
         self.in_icmp.next = self.fire.val() && self.st.q.val().get_bit(7);
         self.in_echo.next = self.fire.val() && self.st.q.val().get_bit(8);
-        // Ranges of rem, as gates (compares would become carry chains).
-        // rem <= 32 (in IPv6, rem <= 40);
-        self.rem_le32.next =
-            !self.rem.q.val().get_bit(5) || !self.rem.q.val().get_bits::<5>(0).any();
-        // 1 <= rem <= 4 (rem >= 1 inside a header);
-        self.rem_le4.next = !self.rem.q.val().get_bits::<4>(3).any()
-            && !(self.rem.q.val().get_bit(2) && self.rem.q.val().get_bits::<2>(0).any());
-        // 5 <= rem <= 8.
-        self.rem_5to8.next = (!self.rem.q.val().get_bits::<4>(3).any()
+        // Ranges of rem, as gates (compares would become carry chains; and
+        // masks instead of get_bits, which rust-hdl simulates with big
+        // integers). rem <= 32 (in IPv6, rem <= 40):
+        self.rem_le32.next = !self.rem.q.val().get_bit(5) || !(self.rem.q.val() & 0x1f).any();
+        // 1 <= rem <= 4 (rem >= 1 inside a header):
+        self.rem_le4.next = !((self.rem.q.val() & 0x78).any()
+            || (self.rem.q.val().get_bit(2) && (self.rem.q.val() & 0x03).any()));
+        // 5 <= rem <= 8:
+        self.rem_5to8.next = (!(self.rem.q.val() & 0x78).any()
             && self.rem.q.val().get_bit(2)
-            && self.rem.q.val().get_bits::<2>(0).any())
+            && (self.rem.q.val() & 0x03).any())
             || self.rem.q.val() == 8;
 
         // The byte as a next protocol / next header (model::parse::IPV6_EXT
@@ -814,15 +829,15 @@ impl Logic for FrameParser {
         // the window (ovw), from delta and the slacks (registered: valid one
         // byte after delta is loaded).
         self.ovc.d.next = self.delta.q.val() > self.slack.q.val();
-        self.ovw.d.next = self.delta.q.val().get_bits::<5>(7).any()
-            || self.delta.q.val().get_bits::<7>(0) > self.wslack.q.val();
+        self.ovw.d.next = (self.delta.q.val() & 0xf80).any()
+            || bit_cast::<7, 12>(self.delta.q.val()) > self.wslack.q.val();
         // slack below 4, 20, 40 (gates): an EtherType's class gives delta
         // one byte before the decision, too late for ovc.
-        self.lt4.next = !self.slack.q.val().get_bits::<10>(2).any();
-        self.lt20.next = !self.slack.q.val().get_bits::<7>(5).any()
-            && !(self.slack.q.val().get_bit(4) && self.slack.q.val().get_bits::<2>(2).any());
-        self.lt40.next = !self.slack.q.val().get_bits::<6>(6).any()
-            && !(self.slack.q.val().get_bit(5) && self.slack.q.val().get_bits::<2>(3).any());
+        self.lt4.next = !(self.slack.q.val() & 0xffc).any();
+        self.lt20.next = !((self.slack.q.val() & 0xfe0).any()
+            || (self.slack.q.val().get_bit(4) && (self.slack.q.val() & 0x00c).any()));
+        self.lt40.next = !((self.slack.q.val() & 0xfc0).any()
+            || (self.slack.q.val().get_bit(5) && (self.slack.q.val() & 0x018).any()));
 
         // What a header decides at its last byte if it goes on (p_dn clear:
         // to p_nst; set: a record with p_rec, else a drop for p_reason),
@@ -960,8 +975,8 @@ impl Logic for FrameParser {
         }
         if self.go.val() {
             self.st.d.next = self.nst.val();
-            self.rem.d.next = self.delta.q.val().get_bits::<7>(0);
-            self.wslack.d.next = self.wslack.q.val() - self.delta.q.val().get_bits::<7>(0);
+            self.rem.d.next = bit_cast::<7, 12>(self.delta.q.val());
+            self.wslack.d.next = self.wslack.q.val() - bit_cast::<7, 12>(self.delta.q.val());
             self.cur_frag.d.next = self.nx_frag.q.val();
             self.cur_ah.d.next = self.nx_ah.q.val();
         }
