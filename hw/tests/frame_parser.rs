@@ -151,10 +151,51 @@ struct Run {
 /// Feed the frames back to back and collect one outcome per frame. Protocol
 /// violations (a frame_done too many or too early, drop_valid or a record
 /// without frame_done, a hang) are errors.
-fn simulate(frames: &[Frame], d: Drive, vcd: Option<&Path>) -> Result<Run, String> {
+/// One clock of a trace: the inputs packed as the co-simulation testbench
+/// reads them, `{reset, s_valid, s_last, m_ready, s_data, s_caplen, s_ts}`,
+/// and the outputs as it prints them.
+type Io = (u128, String);
+
+fn io(u: &FrameParser) -> Io {
+    let inputs = (u.reset.val() as u128) << 67
+        | (u.s_valid.val() as u128) << 66
+        | (u.s_last.val() as u128) << 65
+        | (u.m_ready.val() as u128) << 64
+        | (u.s_data.val().to_u64() as u128) << 56
+        | (u.s_caplen.val().to_u64() as u128) << 40
+        | u.s_ts.val().to_u64() as u128;
+    let k = words_from_bits(u.m_key.val());
+    let outputs = format!(
+        "{}{}{}{} {:x} {:x} {:010x} {:011x}{:016x}{:016x}{:016x}{:016x}",
+        u.s_ready.val() as u8,
+        u.m_valid.val() as u8,
+        u.frame_done.val() as u8,
+        u.drop_valid.val() as u8,
+        u.drop_reason.val().to_u64(),
+        u.m_flags.val().to_u64(),
+        u.m_ts.val().to_u64(),
+        k[4],
+        k[3],
+        k[2],
+        k[1],
+        k[0]
+    );
+    (inputs, outputs)
+}
+
+fn simulate(
+    frames: &[Frame],
+    d: Drive,
+    vcd: Option<&Path>,
+    mut trace: Option<&mut Vec<Io>>,
+) -> Result<Run, String> {
     let mut s = Stepper::new(FrameParser::default(), vcd);
     let mut rng = Rng(d.seed);
     s.uut.reset.next = true;
+    s.settle();
+    if let Some(t) = trace.as_deref_mut() {
+        t.push(io(&s.uut));
+    }
     s.tick();
     s.uut.reset.next = false;
     let total: usize = frames.iter().map(|f| f.stream.len() + 1).sum();
@@ -191,6 +232,9 @@ fn simulate(frames: &[Frame], d: Drive, vcd: Option<&Path>) -> Result<Run, Strin
             u.m_ready.next = rng.pct(d.ready);
         }
         s.settle();
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(io(&s.uut));
+        }
         let u = &s.uut;
         let fire = u.s_valid.val() && u.s_ready.val();
         if u.drop_valid.val() && !u.frame_done.val() {
@@ -243,6 +287,9 @@ fn simulate(frames: &[Frame], d: Drive, vcd: Option<&Path>) -> Result<Run, Strin
         s.uut.s_valid.next = false;
         s.uut.m_ready.next = true;
         s.settle();
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(io(&s.uut));
+        }
         if s.uut.frame_done.val() || s.uut.m_valid.val() {
             return Err("output after the last frame".into());
         }
@@ -257,7 +304,7 @@ fn simulate(frames: &[Frame], d: Drive, vcd: Option<&Path>) -> Result<Run, Strin
 /// Run the frames; on the first mismatch re-run the same stimulus with a VCD
 /// and panic with the frame, the model's outcome and the parser's.
 fn check(name: &str, frames: &[Frame], d: Drive) -> Run {
-    let first_bad = match simulate(frames, d, None) {
+    let first_bad = match simulate(frames, d, None, None) {
         Ok(run) => {
             let bad = frames
                 .iter()
@@ -276,14 +323,14 @@ fn check(name: &str, frames: &[Frame], d: Drive) -> Run {
     let replay = match first_bad {
         Err((i, _)) => {
             let alone = std::slice::from_ref(&frames[i]);
-            match simulate(alone, d, None) {
+            match simulate(alone, d, None, None) {
                 Ok(r) if r.got[0] == frames[i].expected() => &frames[..=i],
                 _ => alone,
             }
         }
         Ok(_) => frames,
     };
-    let _ = simulate(replay, d, Some(&vcd));
+    let _ = simulate(replay, d, Some(&vcd), None);
     match first_bad {
         Err((i, got)) => panic!(
             "{name}: frame #{i} of {} mismatches (VCD: {})\n{}\nexpected {:?}\n     got {:?}",
@@ -1034,3 +1081,127 @@ fn verilog_synthesizes_and_lints() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "verilator:\n{log}");
 }
+
+/// The emitted Verilog, simulated by Verilator, matches the Rust simulation
+/// clock for clock on every output (random frames, gaps and back-pressure).
+/// This is what makes `-Wno-WIDTH` above safe to allow.
+#[test]
+fn verilog_matches_simulation() {
+    let s = seed("verilog_matches_simulation", 5);
+    let mut r = Rng(s);
+    let mut frames: Vec<Frame> = model_test_frames()
+        .iter()
+        .map(|b| Frame::captured(b))
+        .collect();
+    let shapes = shape_frames();
+    for _ in 0..400 {
+        let (_, f) = &shapes[r.below(shapes.len() as u64) as usize];
+        let cut = if r.pct(40) {
+            r.below(f.len() as u64 + 1) as usize
+        } else {
+            f.len()
+        };
+        let caplen = match r.below(3) {
+            0 => cut,
+            1 => f.len(),
+            _ => r.below(65536) as usize,
+        };
+        let mut stream = f[..cut.min(HEADER_WINDOW)].to_vec();
+        if r.pct(10) {
+            stream.push(r.byte()); // a byte beyond caplen
+        }
+        frames.push(Frame {
+            ts: r.next(),
+            ..Frame::new(&stream, caplen)
+        });
+    }
+    let d = Drive {
+        ready: 70,
+        gap: 20,
+        seed: s,
+    };
+    let mut trace = vec![];
+    let run = simulate(&frames, d, None, Some(&mut trace)).expect("Rust simulation");
+    assert!(frames.iter().zip(&run.got).all(|(f, g)| f.expected() == *g));
+
+    let dir = std::env::temp_dir().join("frame_parser_cosim");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut uut = FrameParser::default();
+    uut.connect_all();
+    std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
+    std::fs::write(dir.join("tb.v"), TESTBENCH).unwrap();
+    let stim: String = trace.iter().map(|(i, _)| format!("{i:017x}\n")).collect();
+    std::fs::write(dir.join("stim.hex"), stim).unwrap();
+    let build = std::process::Command::new("verilator")
+        .current_dir(&dir)
+        .args(["--binary", "--timing", "-Wno-WIDTH", "-Wno-DECLFILENAME"])
+        .arg(format!("-DN={}", trace.len()))
+        .args(["--top-module", "tb", "-o", "Vtb", "tb.v", "top.v"])
+        .output()
+        .expect("verilator");
+    assert!(
+        build.status.success(),
+        "verilator:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let sim = std::process::Command::new(dir.join("obj_dir/Vtb"))
+        .current_dir(&dir)
+        .output()
+        .expect("Vtb");
+    assert!(sim.status.success());
+    let out = std::fs::read_to_string(dir.join("out.txt")).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), trace.len());
+    for (c, ((i, want), got)) in trace.iter().zip(&lines).enumerate() {
+        assert_eq!(
+            want,
+            got,
+            "cycle {c} (inputs {i:017x}): Rust simulation vs Verilator \
+             (s_ready m_valid frame_done drop_valid, drop_reason, flags, ts, key); \
+             files in {}",
+            dir.display()
+        );
+    }
+    eprintln!("{} cycles identical in Verilator", trace.len());
+}
+
+/// Applies one line of `stim.hex` per clock, prints the outputs before the
+/// rising edge (as `io` formats them).
+const TESTBENCH: &str = r#"
+module tb;
+  reg clock = 0;
+  reg reset, s_valid, s_last, m_ready;
+  reg [7:0] s_data;
+  reg [15:0] s_caplen;
+  reg [39:0] s_ts;
+  wire s_ready, m_valid, frame_done, drop_valid;
+  wire [2:0] drop_reason;
+  wire [3:0] m_flags;
+  wire [39:0] m_ts;
+  wire [296:0] m_key;
+  top uut(.clock(clock), .reset(reset), .s_valid(s_valid), .s_ready(s_ready),
+    .s_data(s_data), .s_last(s_last), .s_ts(s_ts), .s_caplen(s_caplen),
+    .m_valid(m_valid), .m_ready(m_ready), .m_ts(m_ts), .m_flags(m_flags),
+    .m_key(m_key), .frame_done(frame_done), .drop_valid(drop_valid),
+    .drop_reason(drop_reason));
+  reg [67:0] stim [0:`N-1];
+  integer i, f;
+  initial begin
+    $readmemh("stim.hex", stim);
+    f = $fopen("out.txt", "w");
+    for (i = 0; i < `N; i = i + 1) begin
+      {reset, s_valid, s_last, m_ready, s_data, s_caplen, s_ts} = stim[i];
+      #1;
+      $fwrite(f, "%b%b%b%b %h %h %h %h\n", s_ready, m_valid, frame_done, drop_valid,
+        drop_reason, m_flags, m_ts, m_key);
+      clock = 1;
+      #5;
+      clock = 0;
+      #4;
+    end
+    $fclose(f);
+    $finish;
+  end
+endmodule
+"#;
