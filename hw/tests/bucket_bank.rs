@@ -147,8 +147,7 @@ fn run(
         }
     }
     // Every line as stored must equal the model (tag modulo 2^E).
-    for a in 0..(1usize << LINE_ADDR) {
-        let m = model[a];
+    for (a, &m) in model.iter().enumerate() {
         let stored = st.uut.stored_line(a);
         let (tag, r0, r1) = (
             stored & 0xff,

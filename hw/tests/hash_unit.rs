@@ -19,7 +19,7 @@ fn hash_unit_matches_the_model() {
     for (i, rec) in recs
         .iter()
         .enumerate()
-        .chain(std::iter::repeat((usize::MAX, &recs[0])).take(2))
+        .chain(std::iter::repeat_n((usize::MAX, &recs[0]), 2))
     {
         if i != usize::MAX {
             st.uut.in_op.next = op::PACKET.into();
