@@ -156,6 +156,16 @@ impl BloomTime {
         self.counters.0[Counter::EvictFlush as usize] += n;
     }
 
+    /// Flush one slot (if valid): what `flush` does for every slot in order.
+    /// A device exports slot by slot as its event buffer has room.
+    pub fn flush_slot(&mut self, slot: u32) -> bool {
+        let done = self.table.flush_slot(slot, &mut self.events);
+        if done {
+            self.counters.inc(Counter::EvictFlush);
+        }
+        done
+    }
+
     /// Take the exported events so far.
     pub fn drain_events(&mut self) -> Vec<Event> {
         // Keep the capacity: the next batch fills without regrowing.

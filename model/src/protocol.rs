@@ -13,6 +13,16 @@
 //! with a bad CRC, a SLIP error or more than `MAX_FRAME` bytes is dropped and
 //! counted, and answered with `seq = 0xFF, status = CRC_ERROR` so the host
 //! retries at once instead of waiting for its timeout.
+//!
+//! A host starts every session with INFO: its `seq` may equal the last one
+//! the device saw from an earlier session, which makes it a retry answered
+//! with that session's stored response. A host that gets anything but an
+//! INFO back sends INFO again with the next `seq` (INFO changes nothing, so
+//! either answer is safe).
+//!
+//! Events wait in a device buffer of [`EVENT_BUFFER_BYTES`]; REPLAY takes a
+//! frame only while [`replay_admits`] holds, and FLUSH exports slot by slot as
+//! the buffer has room, so a host drains while STATUS says busy.
 
 use crate::config::{Config, HEADER_WINDOW, TS_BITS};
 use crate::key::FlowKey;
@@ -49,12 +59,24 @@ pub mod cmd {
     pub const READ_SLOTS: u8 = 0x04;
     /// max:u16 → whole events, at most `max` bytes.
     pub const DRAIN: u8 = 0x05;
-    /// frames… → accepted:u8 (frames are taken in order; the rest are refused).
+    /// frames… → accepted:u8 (frames are taken in order while [`replay_admits`]
+    /// holds; the rest are refused and counted in REPLAY_REFUSED). A request
+    /// that does not split into whole, well-formed frames is BAD_LENGTH or
+    /// BAD_ARGUMENT and takes none; during a flush the answer is BUSY.
+    ///
+    /// [`replay_admits`]: super::replay_admits
     pub const REPLAY: u8 = 0x06;
     /// → nothing; exports every slot (progress: STATUS.busy, events: DRAIN).
     pub const FLUSH: u8 = 0x07;
-    /// → nothing; empties banks and table, zeroes every counter.
+    /// → nothing; empties banks, table and event buffer, ends a flush, zeroes
+    /// every counter (pipeline and link). CONTROL keeps its value.
     pub const CLEAR: u8 = 0x08;
+    /// offset:u16 max:u16 → the whole events that start `offset` bytes into
+    /// the waiting events, at most `max` bytes; nothing is removed (a host
+    /// reads the buffer without changing device state). `offset` must be an
+    /// event boundary the host decoded (the model device answers BAD_ARGUMENT
+    /// otherwise); at or past the end the answer is empty.
+    pub const PEEK: u8 = 0x09;
 }
 
 /// Response status.
@@ -203,6 +225,28 @@ pub const OPEN_BYTES: usize = 3 + 38;
 /// Bytes of an encoded evict event: type, slot:u16, statistics.
 pub fn evict_bytes(cfg: &Config) -> usize {
     3 + SlotStats::wire_bytes(cfg)
+}
+
+/// Bytes of the board's event buffer: four iCE40 block RAMs (the alchitry-cu
+/// banks and table take 26 of the HX8K's 32, the request and response
+/// buffers one each).
+pub const EVENT_BUFFER_BYTES: usize = 2048;
+
+/// Worst-case event bytes of one replayed frame: its record opens a slot and
+/// evicts the slot's previous key (an overflow evicts without an open).
+pub fn frame_worst_case_bytes(cfg: &Config) -> usize {
+    OPEN_BYTES + evict_bytes(cfg)
+}
+
+/// REPLAY admission: a device with an event buffer of `capacity` bytes takes
+/// the next frame iff
+/// `waiting + frame_worst_case_bytes + evict_bytes <= capacity`,
+/// where `waiting` counts the bytes in the buffer plus the worst case of every
+/// frame already taken whose record has not left the pipeline. The extra
+/// evict is the flush margin: a FLUSH right after a full REPLAY can export a
+/// slot before any DRAIN. A refused frame refuses the rest of its request.
+pub fn replay_admits(cfg: &Config, capacity: usize, waiting: usize) -> bool {
+    waiting + frame_worst_case_bytes(cfg) + evict_bytes(cfg) <= capacity
 }
 
 /// Encode an event as the device exports it.
@@ -463,6 +507,15 @@ mod tests {
         };
         assert_eq!(Info::decode(&i.encode()).unwrap(), i);
         assert!(Info::decode(b"HTTP/1.1 400").is_err());
+    }
+
+    #[test]
+    fn replay_admission_keeps_room_for_the_worst_case_and_a_flush_export() {
+        let cfg = ALCHITRY_CU;
+        assert_eq!(frame_worst_case_bytes(&cfg), 41 + 27);
+        let limit = EVENT_BUFFER_BYTES - 68 - 27;
+        assert!(replay_admits(&cfg, EVENT_BUFFER_BYTES, limit));
+        assert!(!replay_admits(&cfg, EVENT_BUFFER_BYTES, limit + 1));
     }
 
     #[test]

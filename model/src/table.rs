@@ -287,19 +287,25 @@ impl FlowTable {
 
     /// Export every valid slot (slot order) and empty the table.
     pub fn flush(&mut self, events: &mut Vec<Event>) -> u64 {
-        let mut n = 0;
-        for (i, s) in self.slots.iter_mut().enumerate() {
-            if s.valid {
-                events.push(Event::Evict {
-                    slot: i as u32,
-                    reason: EvictReason::Flush,
-                    stats: s.stats,
-                });
-                s.valid = false;
-                n += 1;
-            }
+        (0..self.slots.len() as u32)
+            .map(|i| self.flush_slot(i, events) as u64)
+            .sum()
+    }
+
+    /// Export one slot if it is valid and empty it (a flush, one slot at a
+    /// time, as a device does while its event buffer has room).
+    pub fn flush_slot(&mut self, slot: u32, events: &mut Vec<Event>) -> bool {
+        let s = &mut self.slots[slot as usize];
+        if !s.valid {
+            return false;
         }
-        n
+        events.push(Event::Evict {
+            slot,
+            reason: EvictReason::Flush,
+            stats: s.stats,
+        });
+        s.valid = false;
+        true
     }
 }
 
