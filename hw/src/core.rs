@@ -105,8 +105,12 @@ pub struct BloomtimeCore {
     pub o_iat: Signal<Out, Bits<X_BITS>>,
     pub o_rtt_valid: Signal<Out, Bit>,
     pub o_rtt: Signal<Out, Bits<X_BITS>>,
-    /// Counter readout (value one clock after the index).
+    /// Counter readout: a request taken when `cnt_ready`, answered two
+    /// clocks later with `cnt_valid` and the value, exact at that clock.
+    pub cnt_req: Signal<In, Bit>,
+    pub cnt_ready: Signal<Out, Bit>,
     pub cnt_index: Signal<In, Bits<CNT_INDEX_BITS>>,
+    pub cnt_valid: Signal<Out, Bit>,
     pub cnt_value: Signal<Out, Bits<32>>,
     /// The pipeline holds no record (only sweeps, or nothing).
     pub idle: Signal<Out, Bit>,
@@ -651,17 +655,16 @@ impl Logic for BloomtimeCore {
             .replace_bit(16, self.c_ev_coll.val())
             .replace_bit(17, self.c_ev_over.val())
             .replace_bit(18, self.c_ev_flush.val());
+        self.counters.rd_req.next = self.cnt_req.val();
         self.counters.rd_index.next = self.cnt_index.val();
+        self.cnt_ready.next = self.counters.rd_ready.val();
+        self.cnt_valid.next = self.counters.rd_valid.val();
         self.cnt_value.next = self.counters.rd_value.val();
     }
 }
 crate::impl_clocked!(BloomtimeCore);
 
 impl BloomtimeCore {
-    /// Counter values (for tests).
-    pub fn counter_values(&self) -> Vec<u64> {
-        self.counters.values()
-    }
     /// A slot's tag and statistics as stored (for tests).
     pub fn stored_slot(&self, slot: usize) -> (u64, StatsBits) {
         (self.tags.stored_tag(slot), self.table.stored_stats(slot))

@@ -1,6 +1,18 @@
 //! The pipeline counters (`bloomtime_model::counters`): 32-bit, saturating,
-//! incremented by one strobe each, read through a registered index port.
+//! kept in one block RAM.
+//!
+//! Each counter has a 6-bit pre-counter in registers that takes its strobe
+//! every clock. A flusher visits one counter per clock in turn: it reads the
+//! RAM word, and a clock later writes `min(word + pre, 2^32 − 1)` (the word
+//! it wrote last is forwarded when the same counter comes up twice in a
+//! row). A readout is a flush of the requested counter out of turn; the
+//! value it writes is the answer, exact at that clock. Readouts are never
+//! taken on two clocks in a row, so every counter is flushed at least once
+//! in 38 clocks and a pre-counter never exceeds 39. This costs one RAM and ~300
+//! logic cells instead of ~800 for 19 register counters and their readout
+//! multiplexer.
 
+use crate::bram::Bram;
 use bloomtime_model::counters::N_COUNTERS;
 use rust_hdl::prelude::*;
 
@@ -11,43 +23,124 @@ const _: () = assert!(N_COUNTERS <= 1 << CNT_INDEX_BITS && N_COUNTERS == 19);
 #[derive(LogicBlock, Default)]
 pub struct CounterBank {
     pub clock: Signal<In, Clock>,
-    /// Zero every counter (wins over increments).
+    /// Zero every counter: takes 19 clocks, during which readouts wait
+    /// (`rd_ready` low) and strobes still count.
     pub clear: Signal<In, Bit>,
     /// One strobe per counter, in `Counter` order.
     pub inc: Signal<In, Bits<N_COUNTERS>>,
+    /// Readout request (taken when `rd_ready`).
+    pub rd_req: Signal<In, Bit>,
+    pub rd_ready: Signal<Out, Bit>,
     pub rd_index: Signal<In, Bits<CNT_INDEX_BITS>>,
-    /// Value of counter `rd_index`, one clock later.
+    /// Two clocks after a taken request: the counter's value.
+    pub rd_valid: Signal<Out, Bit>,
     pub rd_value: Signal<Out, Bits<32>>,
-    c: [DFF<Bits<32>>; N_COUNTERS],
-    rv: DFF<Bits<32>>,
+    ram: Bram<Bits<32>, CNT_INDEX_BITS>,
+    pre: [DFF<Bits<6>>; N_COUNTERS],
+    cursor: DFF<Bits<CNT_INDEX_BITS>>,
+    clearing: DFF<Bit>,
+    // Flush in flight: which counter, how much, whether it answers a readout.
+    f_valid: DFF<Bit>,
+    f_index: DFF<Bits<CNT_INDEX_BITS>>,
+    f_amount: DFF<Bits<6>>,
+    f_read: DFF<Bit>,
+    f_clear: DFF<Bit>,
+    out_valid: DFF<Bit>,
+    out_value: DFF<Bits<32>>,
+    last_valid: DFF<Bit>,
+    last_index: DFF<Bits<CNT_INDEX_BITS>>,
+    last_value: DFF<Bits<32>>,
+    took: DFF<Bit>,
+    // Combinational.
+    index: Signal<Local, Bits<CNT_INDEX_BITS>>,
+    taking: Signal<Local, Bit>,
+    amount: Signal<Local, Bits<6>>,
+    base: Signal<Local, Bits<32>>,
+    sum: Signal<Local, Bits<33>>,
+    newval: Signal<Local, Bits<32>>,
 }
 
 impl Logic for CounterBank {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rv);
-        self.rv.d.next = bits::<32>(0);
+        dff_setup!(
+            self, clock, cursor, clearing, f_valid, f_index, f_amount, f_read, f_clear, out_valid,
+            out_value, last_valid, last_index, last_value, took
+        );
+        self.ram.clock.next = self.clock.val();
+        self.rd_ready.next = !self.clearing.q.val() & !self.took.q.val();
+        self.taking.next = self.rd_req.val() & !self.clearing.q.val() & !self.took.q.val();
+        self.took.d.next = self.taking.val();
+        // This clock's flush: the requested counter, else the next in turn.
+        self.index.next = self.cursor.q.val();
+        if self.taking.val() {
+            self.index.next = self.rd_index.val();
+        }
+        self.ram.read_address.next = self.index.val();
+        self.amount.next = bits::<6>(0);
         for i in 0..19 {
-            self.c[i].clock.next = self.clock.val();
-            self.c[i].d.next = self.c[i].q.val();
-            if self.inc.val().get_bit(i) & !self.c[i].q.val().all() {
-                self.c[i].d.next = self.c[i].q.val() + 1;
+            self.pre[i].clock.next = self.clock.val();
+            self.pre[i].d.next = self.pre[i].q.val();
+            // (`bit_cast` cannot take the loop index inside `#[hdl_gen]`.)
+            if self.inc.val().get_bit(i) {
+                self.pre[i].d.next = self.pre[i].q.val() + 1;
             }
-            if self.clear.val() {
-                self.c[i].d.next = bits::<32>(0);
-            }
-            if self.rd_index.val().index() == i {
-                self.rv.d.next = self.c[i].q.val();
+            if (self.index.val().index() == i) & !self.clearing.q.val() {
+                self.amount.next = self.pre[i].q.val();
+                self.pre[i].d.next = bits::<6>(0);
+                if self.inc.val().get_bit(i) {
+                    self.pre[i].d.next = bits::<6>(1);
+                }
             }
         }
-        self.rd_value.next = self.rv.q.val();
+        if !self.taking.val() {
+            self.cursor.d.next = self.cursor.q.val() + 1;
+            if self.cursor.q.val() == 18 {
+                self.cursor.d.next = bits::<CNT_INDEX_BITS>(0);
+                self.clearing.d.next = false;
+            }
+        }
+        self.f_valid.d.next = true;
+        self.f_index.d.next = self.index.val();
+        self.f_amount.d.next = self.amount.val();
+        self.f_read.d.next = self.taking.val();
+        self.f_clear.d.next = self.clearing.q.val();
+        if self.clear.val() {
+            // Zero the pre-counters now and the RAM words over the next round.
+            for i in 0..19 {
+                self.pre[i].d.next = bits::<6>(0);
+                if self.inc.val().get_bit(i) {
+                    self.pre[i].d.next = bits::<6>(1);
+                }
+            }
+            self.clearing.d.next = true;
+            self.cursor.d.next = bits::<CNT_INDEX_BITS>(0);
+            self.f_valid.d.next = false;
+        }
+        // The flush a clock later: saturating add and write back.
+        self.base.next = self.ram.read_data.val();
+        if self.last_valid.q.val() & (self.last_index.q.val() == self.f_index.q.val()) {
+            self.base.next = self.last_value.q.val();
+        }
+        self.sum.next =
+            bit_cast::<33, 32>(self.base.val()) + bit_cast::<33, 6>(self.f_amount.q.val());
+        self.newval.next = bit_cast::<32, 33>(self.sum.val());
+        if self.sum.val().get_bit(32) {
+            self.newval.next = bits::<32>(0xffff) | (bits::<32>(0xffff) << 16);
+        }
+        if self.f_clear.q.val() {
+            self.newval.next = bits::<32>(0);
+        }
+        self.ram.write_address.next = self.f_index.q.val();
+        self.ram.write_data.next = self.newval.val();
+        self.ram.write_enable.next = self.f_valid.q.val();
+        self.last_valid.d.next = self.f_valid.q.val();
+        self.last_index.d.next = self.f_index.q.val();
+        self.last_value.d.next = self.newval.val();
+        self.out_valid.d.next = self.f_read.q.val() & self.f_valid.q.val();
+        self.out_value.d.next = self.newval.val();
+        self.rd_valid.next = self.out_valid.q.val();
+        self.rd_value.next = self.out_value.q.val();
     }
 }
 crate::impl_clocked!(CounterBank);
-
-impl CounterBank {
-    /// All values (for tests).
-    pub fn values(&self) -> Vec<u64> {
-        self.c.iter().map(|d| d.q.val().to_u64()).collect()
-    }
-}

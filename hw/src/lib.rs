@@ -18,4 +18,5 @@ pub mod leaf;
 pub mod prio;
 pub mod tag_check;
 pub mod types;
+pub mod uart;
 pub mod util;
