@@ -5,7 +5,6 @@ mod common;
 use bloomtime_hw::counter_bank::CounterBank;
 use bloomtime_hw::util::Stepper;
 use common::*;
-use rust_hdl::prelude::*;
 
 #[test]
 fn counts_exactly_with_readouts_and_clears() {
