@@ -202,6 +202,12 @@ pub struct FrameParser {
     st: DFF<Bits<9>>,
     /// Bytes up to the pending need, counting the current byte.
     rem: DFF<Bits<7>>,
+    /// Decodes of rem: == 1, <= 32, 5..=8, 1..=4, == 20.
+    q_r1: DFF<Bit>,
+    q_le32: DFF<Bit>,
+    q_src4: DFF<Bit>,
+    q_dst4: DFF<Bit>,
+    q_eq20: DFF<Bit>,
     /// `caplen - need` (caplen saturated to 4095).
     slack: DFF<Bits<12>>,
     /// `128 - need`.
@@ -213,6 +219,10 @@ pub struct FrameParser {
     lo_00: DFF<Bit>,
     lo_a8: DFF<Bit>,
     lo_dd: DFF<Bit>,
+    /// The EtherType just taken had a bad low byte: drop as non-IP.
+    lo_bad: DFF<Bit>,
+    /// The frame just started has caplen < 14: drop as truncated.
+    cap_bad: DFF<Bit>,
     /// The tag being parsed is the second one.
     vl2: DFF<Bit>,
     /// Next protocol / next header: an IPv6 extension header.
@@ -235,8 +245,11 @@ pub struct FrameParser {
     cur_ah: DFF<Bit>,
     /// Extension headers walked so far, minus one.
     xcnt: DFF<Bits<2>>,
-    /// IPv4 IHL.
-    ihl: DFF<Bits<4>>,
+    /// IPv4 header length in bytes (IHL * 4).
+    ihl4: DFF<Bits<6>>,
+    /// Bytes of the extension header being parsed beyond its first 8 (from
+    /// its length byte).
+    xlen: DFF<Bits<11>>,
     /// IPv4 total length high byte is zero.
     tl_hi0: DFF<Bit>,
     /// The IP header is bad (version, IHL, total length).
@@ -249,8 +262,6 @@ pub struct FrameParser {
     res_done: DFF<Bit>,
     /// ... as a record.
     res_rec: DFF<Bit>,
-    /// ... or a drop for this reason.
-    res_reason: DFF<Bits<3>>,
     /// Record timestamp.
     ts: DFF<Bits<TS_BITS>>,
     /// Record flags.
@@ -272,14 +283,13 @@ pub struct FrameParser {
     fd: DFF<Bit>,
     /// `drop_valid`.
     dv: DFF<Bit>,
-    /// `drop_reason`.
+    /// `drop_reason`, and the reason of a frame decided as a drop.
     dr: DFF<Bits<3>>,
 
     // ---- combinational ----
     rdy: Signal<Local, Bit>,
     fire: Signal<Local, Bit>,
     first: Signal<Local, Bit>,
-    r1: Signal<Local, Bit>,
     in_eth: Signal<Local, Bit>,
     in_vlan: Signal<Local, Bit>,
     in_ip4: Signal<Local, Bit>,
@@ -295,14 +305,17 @@ pub struct FrameParser {
     at_ip6: Signal<Local, Bit>,
     at_ext: Signal<Local, Bit>,
     at_icmp: Signal<Local, Bit>,
-    /// Ranges of `rem`.
-    rem_le32: Signal<Local, Bit>,
-    rem_le4: Signal<Local, Bit>,
-    rem_5to8: Signal<Local, Bit>,
+    /// `delta`'s low bits (what rem is loaded with on go).
+    d7: Signal<Local, Bits<7>>,
     /// `slack` below 4, 20, 40.
     lt4: Signal<Local, Bit>,
     lt20: Signal<Local, Bit>,
     lt40: Signal<Local, Bit>,
+    /// `slack - delta` and `wslack - delta` with their borrows.
+    sdiff: Signal<Local, Bits<13>>,
+    wdiff: Signal<Local, Bits<8>>,
+    /// `s_caplen < 14`.
+    cap_lt14: Signal<Local, Bit>,
     /// The EtherType's low byte is the one its high byte asks for.
     lo_ok: Signal<Local, Bit>,
     /// Byte-class decode of `s_data` as an EtherType high byte.
@@ -316,8 +329,6 @@ pub struct FrameParser {
     /// Needed bytes of the header after this one (8 for an extension
     /// header, 14 for TCP, else 4).
     l4k: Signal<Local, Bits<12>>,
-    /// `delta` is loaded with `da + db`.
-    dload: Signal<Local, Bit>,
     da: Signal<Local, Bits<12>>,
     db: Signal<Local, Bits<12>>,
     /// The address lanes shift (src, dst) and what enters src.
@@ -380,12 +391,19 @@ impl Default for FrameParser {
             busy: Default::default(),
             st: Default::default(),
             rem: Default::default(),
+            q_r1: Default::default(),
+            q_le32: Default::default(),
+            q_src4: Default::default(),
+            q_dst4: Default::default(),
+            q_eq20: Default::default(),
             slack: Default::default(),
             wslack: Default::default(),
             delta: Default::default(),
             lo_00: Default::default(),
             lo_a8: Default::default(),
             lo_dd: Default::default(),
+            lo_bad: Default::default(),
+            cap_bad: Default::default(),
             vl2: Default::default(),
             nx_ext: Default::default(),
             nx_frag: Default::default(),
@@ -397,14 +415,14 @@ impl Default for FrameParser {
             cur_frag: Default::default(),
             cur_ah: Default::default(),
             xcnt: Default::default(),
-            ihl: Default::default(),
+            ihl4: Default::default(),
+            xlen: Default::default(),
             tl_hi0: Default::default(),
             bad: Default::default(),
             frag: Default::default(),
             echo: Default::default(),
             res_done: Default::default(),
             res_rec: Default::default(),
-            res_reason: Default::default(),
             ts: Default::default(),
             flags: Default::default(),
             key: Default::default(),
@@ -415,7 +433,6 @@ impl Default for FrameParser {
             rdy: Default::default(),
             fire: Default::default(),
             first: Default::default(),
-            r1: Default::default(),
             in_eth: Default::default(),
             in_vlan: Default::default(),
             in_ip4: Default::default(),
@@ -430,12 +447,13 @@ impl Default for FrameParser {
             at_ip6: Default::default(),
             at_ext: Default::default(),
             at_icmp: Default::default(),
-            rem_le32: Default::default(),
-            rem_le4: Default::default(),
-            rem_5to8: Default::default(),
+            d7: Default::default(),
             lt4: Default::default(),
             lt20: Default::default(),
             lt40: Default::default(),
+            sdiff: Default::default(),
+            wdiff: Default::default(),
+            cap_lt14: Default::default(),
             lo_ok: Default::default(),
             b_tag: Default::default(),
             b_ip4: Default::default(),
@@ -444,7 +462,6 @@ impl Default for FrameParser {
             b_udp: Default::default(),
             b_icmp: Default::default(),
             l4k: Default::default(),
-            dload: Default::default(),
             da: Default::default(),
             db: Default::default(),
             sh_src: Default::default(),
@@ -489,10 +506,11 @@ impl Logic for FrameParser {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, busy, st, rem, slack, wslack, delta, lo_00, lo_a8, lo_dd, vl2, nx_ext,
-            nx_frag, nx_ah, nx_tcp, nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl, tl_hi0,
-            bad, frag, echo, res_done, res_rec, res_reason, ts, flags, key, ovc, ovw, p_dn, p_rec,
-            p_reason, p_nst, ov, fd, dv, dr
+            self, clock, busy, st, rem, q_r1, q_le32, q_src4, q_dst4, q_eq20, slack, wslack, delta,
+            lo_00, lo_a8, lo_dd, lo_bad, cap_bad, vl2, nx_ext, nx_frag, nx_ah, nx_tcp, nx_udp,
+            nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl4, xlen, tl_hi0, bad, frag, echo,
+            res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, p_nst, ov, fd, dv,
+            dr
         );
 
         // ---- handshake and decode ----
@@ -502,7 +520,6 @@ impl Logic for FrameParser {
         self.rdy.next = !self.ov.q.val() && !self.reset.val();
         self.fire.next = self.s_valid.val() && self.rdy.val();
         self.first.next = self.fire.val() && !self.busy.q.val();
-        self.r1.next = self.rem.q.val() == 1;
         self.at_l2.next = self.st.q.val().get_bit(0) || self.st.q.val().get_bit(1);
         self.at_ip4.next = self.st.q.val().get_bit(2);
         self.at_ip6.next = self.st.q.val().get_bit(3);
@@ -517,19 +534,6 @@ impl Logic for FrameParser {
         self.in_udp.next = self.fire.val() && self.st.q.val().get_bit(6);
         self.in_icmp.next = self.fire.val() && self.st.q.val().get_bit(7);
         self.in_echo.next = self.fire.val() && self.st.q.val().get_bit(8);
-        // Ranges of rem, as gates (compares would become carry chains; and
-        // masks instead of get_bits, which rust-hdl simulates with big
-        // integers). rem <= 32 (in IPv6, rem <= 40):
-        self.rem_le32.next = !self.rem.q.val().get_bit(5) || !(self.rem.q.val() & 0x1f).any();
-        // 1 <= rem <= 4 (rem >= 1 inside a header):
-        self.rem_le4.next = !((self.rem.q.val() & 0x78).any()
-            || (self.rem.q.val().get_bit(2) && (self.rem.q.val() & 0x03).any()));
-        // 5 <= rem <= 8:
-        self.rem_5to8.next = (!(self.rem.q.val() & 0x78).any()
-            && self.rem.q.val().get_bit(2)
-            && (self.rem.q.val() & 0x03).any())
-            || self.rem.q.val() == 8;
-
         // The byte as a next protocol / next header (model::parse::IPV6_EXT
         // and the L4 protocol lists).
         self.b_ext.next = self.s_data.val() == 0
@@ -553,12 +557,14 @@ impl Logic for FrameParser {
         self.b_ip4.next = self.s_data.val() == 0x08;
 
         // ---- delta: the distance from the pending need to the next one ----
-        // delta = da + db, loaded where the fields it depends on are known:
-        // at the first byte (Ethernet: 14), an EtherType's high byte (4, 20
-        // or 40), IPv4 rem 10 (options, IHL*4 - 20, plus the L4 need), IPv6
-        // rem 33 (the next header's need), an extension header's length
-        // byte at rem 7 (the rest of the header plus the next need), an ICMP
-        // type at rem 4 (an echo needs 2 more bytes).
+        // In an IP, extension or ICMP header delta is recomputed every clock
+        // from registered fields, and is right well before rem 1 (its fields
+        // arrive at least six bytes before): IPv4 options (IHL*4 - 20) plus
+        // the L4 need; IPv6 the next header's need; an extension header the
+        // rest of it (from its length byte) plus the next need; ICMP 2 (an
+        // echo needs the identifier). An Ethernet header or tag loads it at
+        // the EtherType's high byte (a tag 4, IPv4 20, else IPv6 40), the
+        // first byte of a frame loads 14 (Ethernet).
         // The next header's need: 8 (extension header), 14 (TCP), else 4.
         self.l4k.next = 4.into();
         if self.nx_tcp.q.val() {
@@ -567,51 +573,35 @@ impl Logic for FrameParser {
         if self.nx_ext.q.val() {
             self.l4k.next = 8.into();
         }
-        self.dload.next = self.first.val()
-            || (self.in_eth.val() && self.rem.q.val() == 2)
-            || (self.in_vlan.val() && self.rem.q.val() == 2)
-            || (self.in_ip4.val() && self.rem.q.val() == 10)
-            || (self.in_ip6.val() && self.rem.q.val() == 33)
-            || (self.in_ext.val() && self.rem.q.val() == 7)
-            || (self.in_icmp.val() && self.rem.q.val() == 4);
-        // (Shifts are only computed where they are used: rust-hdl simulates
-        // `<<` on short vectors with big integers.)
         self.da.next = 0.into();
-        if self.at_ip4.val() && self.rem.q.val() == 10 {
-            self.da.next = bit_cast::<12, 4>(self.ihl.q.val()) << 2;
-        }
-        if self.at_ext.val() && self.rem.q.val() == 7 && !self.cur_frag.q.val() {
-            // (len + 1) * 8 - 8, or (len + 2) * 4 - 8 for AH; 0 for a
-            // fragment header (8 bytes).
-            self.da.next = bit_cast::<12, 8>(self.s_data.val()) << 3;
-            if self.cur_ah.q.val() {
-                self.da.next = bit_cast::<12, 8>(self.s_data.val()) << 2;
-            }
-        }
-        self.db.next = 14.into();
-        if self.at_l2.val() {
-            self.db.next = 40.into();
-            if self.b_ip4.val() {
-                self.db.next = 20.into();
-            }
-            if self.b_tag.val() {
-                self.db.next = 4.into();
-            }
-        }
+        self.db.next = 2.into();
         if self.at_ip4.val() {
+            self.da.next = bit_cast::<12, 6>(self.ihl4.q.val());
             self.db.next = 0xff0.into(); // 4 - 20
             if self.nx_tcp.q.val() {
                 self.db.next = 0xffa.into(); // 14 - 20
             }
         }
+        if self.at_ext.val() {
+            self.da.next = bit_cast::<12, 11>(self.xlen.q.val());
+        }
         if self.at_ip6.val() || self.at_ext.val() {
             self.db.next = self.l4k.val();
         }
-        if self.at_icmp.val() {
-            self.db.next = 2.into();
-        }
-        if self.dload.val() {
+        if self.at_ip4.val() || self.at_ip6.val() || self.at_ext.val() || self.at_icmp.val() {
             self.delta.d.next = self.da.val() + self.db.val();
+        }
+        if self.at_l2.val() && self.fire.val() && self.rem.q.val() == 2 {
+            self.delta.d.next = 40.into();
+            if self.b_ip4.val() {
+                self.delta.d.next = 20.into();
+            }
+            if self.b_tag.val() {
+                self.delta.d.next = 4.into();
+            }
+        }
+        if self.first.val() {
+            self.delta.d.next = 14.into();
         }
 
         // ---- header fields ----
@@ -625,8 +615,10 @@ impl Logic for FrameParser {
         }
 
         // IPv4 header (rem 20..1).
-        if self.in_ip4.val() && self.rem.q.val() == 20 {
-            self.ihl.d.next = self.s_data.val().get_bits::<4>(0);
+        if self.in_ip4.val() && self.q_eq20.q.val() {
+            // (Shifts are only computed at the bytes they use: rust-hdl
+            // simulates `<<` and `>>` on short vectors with big integers.)
+            self.ihl4.d.next = bit_cast::<6, 8>(self.s_data.val() & 0x0f) << 2;
             self.bad.d.next =
                 self.s_data.val().get_bits::<4>(4) != 4 || self.s_data.val().get_bits::<4>(0) < 5;
             // ::ffff:a.b.c.d once the four address bytes are shifted in
@@ -677,7 +669,7 @@ impl Logic for FrameParser {
             && self.rem.q.val() == 17
             && self.tl_hi0.q.val()
             && !self.s_data.val().get_bits::<2>(6).any()
-            && self.s_data.val().get_bits::<4>(2) < self.ihl.q.val()
+            && self.s_data.val().get_bits::<4>(2) < self.ihl4.q.val().get_bits::<4>(2)
         {
             self.bad.d.next = true;
         }
@@ -702,10 +694,10 @@ impl Logic for FrameParser {
         // IPv6 header shifts all 32 bytes through dst into src (rem 32..1);
         // IPv4 shifts its source into src (rem 8..5) and its destination into
         // dst (rem 4..1) on top of the ::ffff preset.
-        self.sh_src.next = (self.in_ip6.val() && self.rem_le32.val())
-            || (self.in_ip4.val() && self.rem_5to8.val());
-        self.sh_dst.next =
-            (self.in_ip6.val() && self.rem_le32.val()) || (self.in_ip4.val() && self.rem_le4.val());
+        self.sh_src.next = (self.in_ip6.val() && self.q_le32.q.val())
+            || (self.in_ip4.val() && self.q_src4.q.val());
+        self.sh_dst.next = (self.in_ip6.val() && self.q_le32.q.val())
+            || (self.in_ip4.val() && self.q_dst4.q.val());
         self.src_in.next = self.s_data.val();
         if self.at_ip6.val() {
             self.src_in.next = self.key.q.val().d0;
@@ -764,7 +756,18 @@ impl Logic for FrameParser {
             self.nx_icmp6.d.next = self.s_data.val() == 58;
         }
 
-        // IPv6 extension header (first 8 bytes: rem 8..1): fragment offset.
+        // IPv6 extension header (first 8 bytes: rem 8..1): its length byte
+        // at rem 7: the header is 8 bytes (fragment), (len + 2) * 4 (AH) or
+        // (len + 1) * 8; and the fragment offset.
+        if self.in_ext.val() && self.rem.q.val() == 7 {
+            self.xlen.d.next = bit_cast::<11, 8>(self.s_data.val()) << 3;
+            if self.cur_ah.q.val() {
+                self.xlen.d.next = bit_cast::<11, 8>(self.s_data.val()) << 2;
+            }
+            if self.cur_frag.q.val() {
+                self.xlen.d.next = 0.into();
+            }
+        }
         if self.in_ext.val() && self.rem.q.val() == 6 {
             self.frag.d.next = self.s_data.val().any();
         }
@@ -828,9 +831,13 @@ impl Logic for FrameParser {
         // The need after the pending one lies beyond the capture (ovc) or
         // the window (ovw), from delta and the slacks (registered: valid one
         // byte after delta is loaded).
-        self.ovc.d.next = self.delta.q.val() > self.slack.q.val();
-        self.ovw.d.next = (self.delta.q.val() & 0xf80).any()
-            || bit_cast::<7, 12>(self.delta.q.val()) > self.wslack.q.val();
+        // (The subtractions also give the slacks after the need, at go.)
+        self.sdiff.next =
+            bit_cast::<13, 12>(self.slack.q.val()) - bit_cast::<13, 12>(self.delta.q.val());
+        self.wdiff.next = bit_cast::<8, 7>(self.wslack.q.val())
+            - bit_cast::<8, 7>(bit_cast::<7, 12>(self.delta.q.val()));
+        self.ovc.d.next = self.sdiff.val().get_bit(12);
+        self.ovw.d.next = (self.delta.q.val() & 0xf80).any() || self.wdiff.val().get_bit(7);
         // slack below 4, 20, 40 (gates): an EtherType's class gives delta
         // one byte before the decision, too late for ovc.
         self.lt4.next = !(self.slack.q.val() & 0xffc).any();
@@ -931,29 +938,28 @@ impl Logic for FrameParser {
         self.dn.next = false;
         self.dn_rec.next = false;
         self.dn_reason.next = self.r_header_window.val();
-        // caplen < 14, spelled out as gates.
-        if self.first.val()
-            && !self.s_caplen.val().get_bits::<12>(4).any()
-            && !self.s_caplen.val().get_bits::<3>(1).all()
-        {
-            self.dn.next = true;
+        // need(14) at the first byte: caplen < 14 (spelled out as gates) is
+        // truncated. Like a bad EtherType below, this is decided at the next
+        // clock (the second byte decides nothing), so only the drop reason
+        // of a one-byte frame looks at caplen.
+        self.cap_lt14.next = !self.s_caplen.val().get_bits::<12>(4).any()
+            && !self.s_caplen.val().get_bits::<3>(1).all();
+        if self.first.val() && self.cap_lt14.val() {
             self.dn_reason.next = self.r_truncated.val();
         }
+        self.cap_bad.d.next = self.first.val() && self.cap_lt14.val() && !self.s_last.val();
         self.lo_ok.next = (self.lo_00.q.val() && self.s_data.val() == 0x00)
             || (self.lo_a8.q.val() && self.s_data.val() == 0xa8)
             || (self.lo_dd.q.val() && self.s_data.val() == 0xdd);
         if self.fire.val()
-            && self.r1.val()
+            && self.q_r1.q.val()
             && (self.at_l2.val()
                 || self.at_ip4.val()
                 || self.at_ip6.val()
                 || self.at_ext.val()
                 || self.at_icmp.val())
         {
-            if self.at_l2.val() && !self.lo_ok.val() {
-                self.dn.next = true;
-                self.dn_reason.next = self.r_non_ip.val();
-            } else if self.p_dn.q.val() {
+            if self.p_dn.q.val() {
                 self.dn.next = true;
                 self.dn_rec.next = self.p_rec.q.val();
                 self.dn_reason.next = self.p_reason.q.val();
@@ -961,22 +967,79 @@ impl Logic for FrameParser {
                 self.go.next = true;
             }
         }
-        if self.r1.val() && (self.in_tcp.val() || self.in_udp.val() || self.in_echo.val()) {
+        // An EtherType whose low byte is not the one its high byte asks for
+        // is non-IP. To keep the low byte off the paths of go and dn, an
+        // Ethernet header or tag goes on regardless, and the frame is
+        // dropped at the next clock (nothing decides at the first byte of a
+        // header); only the drop reason looks at the byte.
+        if self.fire.val() && self.q_r1.q.val() && self.at_l2.val() && !self.lo_ok.val() {
+            self.dn_reason.next = self.r_non_ip.val();
+        }
+        if self.lo_bad.q.val() {
+            self.go.next = false;
+            self.dn.next = true;
+            self.dn_rec.next = false;
+            self.dn_reason.next = self.r_non_ip.val();
+        }
+        if self.cap_bad.q.val() {
+            self.dn.next = true;
+            self.dn_reason.next = self.r_truncated.val();
+        }
+        self.lo_bad.d.next = self.fire.val()
+            && self.q_r1.q.val()
+            && self.at_l2.val()
+            && !self.p_dn.q.val()
+            && !self.s_last.val()
+            && !self.lo_ok.val();
+        if self.q_r1.q.val() && (self.in_tcp.val() || self.in_udp.val() || self.in_echo.val()) {
             self.dn.next = true;
             self.dn_rec.next = true;
         }
 
+        self.d7.next = bit_cast::<7, 12>(self.delta.q.val());
         // ---- walk state ----
+        // rem, and registered decodes of it for the byte it counts (rem == 1,
+        // rem <= 32, 5 <= rem <= 8, 1 <= rem <= 4, rem == 20), so that they
+        // are off the paths of go and of the key lanes' enables. Each is
+        // computed from the value rem is loaded with: rem - 1 after a byte,
+        // delta on go, 13 at a frame's first byte. (As gates: compares would
+        // become carry chains; masks rather than get_bits, which rust-hdl
+        // simulates with big integers.)
         if self.fire.val() {
             self.rem.d.next = self.rem.q.val() - 1;
+            self.q_r1.d.next = self.rem.q.val() == 2;
+            // rem <= 33
+            self.q_le32.d.next = !self.rem.q.val().get_bit(6)
+                && (!self.rem.q.val().get_bit(5) || !(self.rem.q.val() & 0x1e).any());
+            // 6 <= rem <= 9
+            self.q_src4.d.next = !(self.rem.q.val() & 0x70).any()
+                && ((!self.rem.q.val().get_bit(3)
+                    && self.rem.q.val().get_bit(2)
+                    && self.rem.q.val().get_bit(1))
+                    || (self.rem.q.val().get_bit(3) && !(self.rem.q.val() & 0x06).any()));
+            // 2 <= rem <= 5
+            self.q_dst4.d.next = !(self.rem.q.val() & 0x78).any()
+                && (self.rem.q.val().get_bit(2) ^ self.rem.q.val().get_bit(1));
+            self.q_eq20.d.next = self.rem.q.val() == 21;
         }
         if self.go.val() || (self.in_eth.val() && self.rem.q.val() == 13) {
-            self.slack.d.next = self.slack.q.val() - self.delta.q.val();
+            self.slack.d.next = bit_cast::<12, 13>(self.sdiff.val());
         }
         if self.go.val() {
             self.st.d.next = self.nst.val();
             self.rem.d.next = bit_cast::<7, 12>(self.delta.q.val());
-            self.wslack.d.next = self.wslack.q.val() - bit_cast::<7, 12>(self.delta.q.val());
+            self.q_r1.d.next = self.d7.val() == 1;
+            self.q_le32.d.next = !self.d7.val().get_bit(6)
+                && (!self.d7.val().get_bit(5) || !(self.d7.val() & 0x1f).any());
+            self.q_src4.d.next = (!(self.d7.val() & 0x78).any()
+                && self.d7.val().get_bit(2)
+                && (self.d7.val() & 0x03).any())
+                || self.d7.val() == 8;
+            self.q_dst4.d.next = !(self.d7.val() & 0x78).any()
+                && (self.d7.val() & 0x07).any()
+                && !(self.d7.val().get_bit(2) && (self.d7.val() & 0x03).any());
+            self.q_eq20.d.next = self.d7.val() == 20;
+            self.wslack.d.next = bit_cast::<7, 8>(self.wdiff.val());
             self.cur_frag.d.next = self.nx_frag.q.val();
             self.cur_ah.d.next = self.nx_ah.q.val();
         }
@@ -995,6 +1058,11 @@ impl Logic for FrameParser {
             self.flags.d.next = 0.into();
             self.st.d.next = self.s_eth.val();
             self.rem.d.next = 13.into();
+            self.q_r1.d.next = false;
+            self.q_le32.d.next = true;
+            self.q_src4.d.next = false;
+            self.q_dst4.d.next = false;
+            self.q_eq20.d.next = false;
             self.wslack.d.next = 114.into();
             // caplen, saturated to 12 bits (see the module comment); the
             // Ethernet header's 14 bytes are subtracted at the next byte.
@@ -1007,7 +1075,12 @@ impl Logic for FrameParser {
             self.st.d.next = 0.into();
             self.res_done.d.next = true;
             self.res_rec.d.next = self.dn_rec.val();
-            self.res_reason.d.next = self.dn_reason.val();
+        }
+        // drop_reason holds a frame's reason from its decision (it is only
+        // read with drop_valid); a frame still needing bytes at its end is
+        // header_window (dn_reason's default).
+        if self.dn.val() || (self.fire.val() && self.s_last.val() && !self.res_done.q.val()) {
+            self.dr.d.next = self.dn_reason.val();
         }
 
         // ---- end of frame ----
@@ -1024,16 +1097,16 @@ impl Logic for FrameParser {
             if self.res_done.q.val() {
                 self.ov.d.next = self.res_rec.q.val();
                 self.dv.d.next = !self.res_rec.q.val();
-                self.dr.d.next = self.res_reason.q.val();
             } else {
                 // Decided by this byte, or still needing bytes: header_window.
                 self.ov.d.next = self.dn.val() && self.dn_rec.val();
                 self.dv.d.next = !(self.dn.val() && self.dn_rec.val());
-                self.dr.d.next = self.dn_reason.val();
             }
         }
         if self.reset.val() {
             self.busy.d.next = false;
+            self.lo_bad.d.next = false;
+            self.cap_bad.d.next = false;
             self.st.d.next = 0.into();
             self.res_done.d.next = false;
             self.ov.d.next = false;
