@@ -1,0 +1,125 @@
+//! The event buffer writes exactly `protocol::encode_event`'s bytes, in the
+//! order events are taken (opens first), and READ_SLOTS records for peeks.
+
+mod common;
+use bloomtime_hw::consts::*;
+use bloomtime_hw::event_buffer::EventBuffer;
+use bloomtime_hw::types::{KeyBits, StatsBits};
+use bloomtime_hw::util::Stepper;
+use bloomtime_model::protocol::encode_event;
+use bloomtime_model::table::{Event, EvictReason, SlotStats};
+use common::*;
+
+fn random_stats(r: &mut Rng) -> SlotStats {
+    let mut s = SlotStats::first(
+        &CFG,
+        r.chance(0.5).then(|| r.below(248) as u32),
+        r.chance(0.5).then(|| r.below(248) as u32),
+    );
+    for _ in 0..r.below(40) {
+        s.add(
+            r.chance(0.7).then(|| r.below(248) as u32),
+            r.chance(0.2).then(|| r.below(248) as u32),
+        );
+    }
+    s
+}
+
+#[test]
+fn bytes_equal_the_protocol_encoding() {
+    let s = seed("bytes_equal_the_protocol_encoding", 31);
+    let mut r = Rng::new(s);
+    let mut st = Stepper::new(EventBuffer::default(), None);
+    let mut want_fifo = Vec::new();
+    let mut want_peek = Vec::new();
+    let mut got_fifo = Vec::new();
+    let mut got_peek = Vec::new();
+    let mut open: Option<Event> = None;
+    let mut evict: Option<(Event, u64)> = None;
+    let mut peek_tag = 0u64;
+    // Reading the FIFO: (bytes to read, next offset).
+    let mut reading: Option<(u64, u64)> = None;
+    for _ in 0..40_000 {
+        if open.is_none() && r.chance(0.05) {
+            let e = Event::Open {
+                slot: r.below(256) as u32,
+                key: random_key(&mut r, 1 << 30, 1 << 16),
+            };
+            open = Some(e);
+        }
+        if evict.is_none() && r.chance(0.05) {
+            let reason = r.below(4);
+            let e = Event::Evict {
+                slot: r.below(256) as u32,
+                reason: EvictReason::from_index(reason.min(2) as u8).unwrap(),
+                stats: random_stats(&mut r),
+            };
+            peek_tag = r.below(1 << 25);
+            evict = Some((e, reason));
+        }
+        let u = &mut st.uut;
+        u.s_open_valid.next = open.is_some();
+        if let Some(Event::Open { slot, key }) = open {
+            u.s_open_slot.next = (slot as u64).into();
+            u.s_open_key.next = KeyBits::from_key(&key);
+        }
+        u.s_evict_valid.next = evict.is_some();
+        if let Some((Event::Evict { slot, stats, .. }, reason)) = evict {
+            u.s_evict_slot.next = (slot as u64).into();
+            u.s_evict_reason.next = reason.into();
+            u.s_evict_stats.next = StatsBits::from_stats(&stats);
+            u.s_evict_tag.next = peek_tag.into();
+        }
+        let p_ready = r.chance(0.7);
+        u.p_ready.next = p_ready;
+        // Now and then read everything waiting (one byte per clock, while
+        // the serializer keeps writing), then remove it.
+        u.pop.next = false;
+        match reading {
+            None => {
+                let level = u.level.val().to_u64();
+                if level > 0 && r.chance(0.02) {
+                    reading = Some((level, 0));
+                    u.rd_offset.next = 0u64.into();
+                }
+            }
+            Some((n, i)) if i == n => {
+                u.pop.next = true;
+                u.pop_count.next = n.into();
+                reading = None;
+            }
+            Some((_, i)) => u.rd_offset.next = i.into(),
+        }
+        st.settle();
+        let u = &st.uut;
+        if u.s_open_ready.val() {
+            encode_event(&CFG, &open.take().unwrap(), &mut want_fifo);
+        }
+        if u.p_valid.val() && p_ready {
+            got_peek.push(u.p_byte.val().to_u64() as u8);
+        }
+        if u.s_evict_ready.val() {
+            let (e, reason) = evict.take().unwrap();
+            if reason == 3 {
+                if let Event::Evict { stats, .. } = e {
+                    want_peek.extend_from_slice(&(peek_tag as u32).to_be_bytes());
+                    want_peek.extend_from_slice(&stats.to_wire(&CFG));
+                }
+            } else {
+                encode_event(&CFG, &e, &mut want_fifo);
+            }
+        }
+        let offset_read = reading.map(|(_, i)| i);
+        st.tick();
+        if let (Some(i), Some((n, _))) = (offset_read, reading) {
+            st.settle();
+            got_fifo.push(st.uut.rd_data.val().to_u64() as u8);
+            reading = Some((n, i + 1));
+        }
+    }
+    let n = want_fifo.len().min(got_fifo.len());
+    assert!(n > 10_000, "too little traffic: {n}");
+    assert_eq!(&got_fifo[..], &want_fifo[..got_fifo.len()]);
+    assert_eq!(&got_peek[..], &want_peek[..got_peek.len()]);
+    assert!(got_peek.len() > 1000);
+}
