@@ -33,6 +33,8 @@ pub enum Command {
     Gen(GenArgs),
     /// The configuration presets: parameters and memory.
     Presets(PresetsArgs),
+    /// Drive a board (or a model device) over its serial port.
+    Device(crate::device::cmd::DeviceArgs),
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -139,7 +141,7 @@ fn get_preset(name: &str) -> Result<Config, Error> {
 }
 
 /// Where a report goes: a file or standard output.
-fn with_output(
+pub(crate) fn with_output(
     output: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Error> {
@@ -381,5 +383,6 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Compare(a) => compare(a),
         Command::Gen(a) => gen(a),
         Command::Presets(a) => presets(a),
+        Command::Device(a) => crate::device::cmd::run(a),
     }
 }

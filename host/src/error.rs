@@ -18,6 +18,8 @@ pub enum Error {
     Merge(MergeError),
     /// A counter conservation law or consistency check failed: a bug.
     Invariant(String),
+    /// Talking to the board failed.
+    Device(crate::device::DeviceError),
 }
 
 impl Error {
@@ -58,6 +60,7 @@ impl fmt::Display for Error {
             }
             Error::Merge(e) => write!(f, "event stream inconsistent: {e}"),
             Error::Invariant(m) => write!(f, "invariant violated: {m}"),
+            Error::Device(e) => write!(f, "{e}"),
         }
     }
 }
@@ -73,5 +76,11 @@ impl From<TraceError> for Error {
 impl From<MergeError> for Error {
     fn from(e: MergeError) -> Self {
         Error::Merge(e)
+    }
+}
+
+impl From<crate::device::DeviceError> for Error {
+    fn from(e: crate::device::DeviceError) -> Self {
+        Error::Device(e)
     }
 }

@@ -9,11 +9,14 @@
 //! * [`compare`] — estimate against exact on the same packets, error
 //!   statistics;
 //! * [`plot`] — SVG figures of a comparison;
+//! * [`device`] — the board link: transport, protocol client, the model
+//!   device, `bloomtime device`;
 //! * [`cli`] — the flags and `run`.
 
 pub mod analyze;
 pub mod cli;
 pub mod compare;
+pub mod device;
 pub mod error;
 pub mod plot;
 
