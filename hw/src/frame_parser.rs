@@ -4,7 +4,7 @@
 //! # How it works
 //!
 //! The model walks the header window with a running offset and a sequence of
-//! `need(n)` calls. The hardware keeps the same walk, but never holds an
+//! `need(n)` calls. The hardware makes the same walk, but never holds an
 //! absolute offset. It tracks three distances instead:
 //!
 //! * `rem`: bytes from the current byte up to the pending need `n`
@@ -16,27 +16,45 @@
 //!   else `header_window` when `delta > wslack`; both are decided at once,
 //!   exactly where the model calls `need(n')`. An accepted need therefore
 //!   always lies inside the capture and the window, so `rem` fits 7 bits and
-//!   the parser never has to look at the position of a byte: every byte it
-//!   reads is below `min(caplen, 128)`, and bytes after the decision are
-//!   ignored. A stream that ends while a need is pending can only be
-//!   `header_window` (`n <= caplen` was checked, `n > bytes.len()`).
+//!   the parser never looks at the position of a byte: every byte it reads
+//!   is below `min(caplen, 128)`, and bytes after the decision are ignored.
+//!   A stream that ends while a need is pending can only be `header_window`
+//!   (`n <= caplen` was checked, and `n > bytes.len()`).
 //!
-//! `delta` (the distance to the next need: skipped IPv4 options or IPv6
-//! extension-header bytes plus the next header's needed length; at most
-//! 255·8 + 14 = 2054) is computed from fields registered earlier in the
-//! header, so the decision at `rem == 1` only compares registers (plus the
-//! EtherType's low byte on the wire). `slack` is 12 bits, with caplen
-//! saturated to 4095: while the walk goes on every need is at most 128, so a
-//! saturated slack stays above 4095 - 128 > 2054 and never truncates a frame
-//! the model keeps; below 4095 it is exact.
+//! `delta` is the distance to the next need: skipped IPv4 options or the rest
+//! of an IPv6 extension header, plus the next header's needed length; at most
+//! 255·8 + 14 = 2054. `slack` is 12 bits, with caplen saturated to 4095:
+//! while the walk goes on every need is at most 128, so a saturated slack
+//! stays above 4095 - 128 > 2054 and never truncates a frame the model keeps;
+//! below 4095 it is exact.
 //!
 //! States (one-hot `st`; all clear = no header in progress: idle, or the
-//! frame is decided and its remaining bytes are skipped):
-//! `ETH` (needs 14), `VLAN` (4), `IP4` (20), `IP6` (40), `EXT` (8),
-//! `TCP` (14), `UDP` (4: UDP, UDP-Lite, SCTP, DCCP), `ICMP` (4) and `ECHO`
-//! (2 more for an echo identifier). `rem` may start above the header's need
-//! length: the bytes before the header (IPv4 options, the rest of an IPv6
-//! extension header) are skipped by counting down.
+//! frame is decided and its remaining bytes are skipped): `ETH` (needs 14),
+//! `VLAN` (4), `IP4` (20), `IP6` (40), `EXT` (8), `TCP` (14), `UDP` (4: UDP,
+//! UDP-Lite, SCTP, DCCP), `ICMP` (4) and `ECHO` (2 more: the identifier).
+//! `rem` may start above the header's need: the bytes before the header
+//! (IPv4 options, the rest of an IPv6 extension header) are skipped by
+//! counting down.
+//!
+//! # Keeping the logic shallow (100 MHz on an iCE40)
+//!
+//! * Register data paths select on the state only; the handshake (`fire`)
+//!   and the `rem` compares only drive clock enables, and every register
+//!   write sits under one flat condition (yosys extracts a clock enable only
+//!   where the hold value feeds a single mux).
+//! * A header's fields are registered as they stream past, and `delta`,
+//!   the two overflow flags (the borrows of `slack - delta`,
+//!   `wslack - delta`) and the header's decision (`p_*`: stop as a record or
+//!   a drop, or go on to the next state) are prepared in registers a clock
+//!   ahead of `rem == 1`; so are the `rem` decodes on the widest enables.
+//! * Two checks that need a byte at the very clock of a decision are made a
+//!   clock later instead: an EtherType's low byte (the walk goes on into the
+//!   tag or IP header, and the frame is dropped as non-IP at the next clock)
+//!   and `caplen < 14` at a frame's first byte. The byte after either decides
+//!   nothing, and if the frame ends first only `drop_reason` looks at them,
+//!   so the results are the model's.
+//! * The address bytes shift into the key from `d15` towards `s0`, one enable
+//!   for all 32 lanes; IPv4 shifts its 8 bytes onto a `::ffff` preset.
 //!
 //! The key register is the output register: header bytes are written straight
 //! into their lane of the packed key (`bloomtime_model::key::key_layout`).
@@ -44,7 +62,7 @@
 //! (`s_ready = !m_valid`), so a record costs one idle cycle on the input when
 //! `m_ready` is high; a dropped frame costs none.
 //!
-//! The result is emitted one cycle after the frame's last byte: `frame_done`
+//! The result is emitted one clock after the frame's last byte: `frame_done`
 //! always, with `m_valid` (a record) or `drop_valid` / `drop_reason`.
 
 use crate::consts::{FLAGS, KEY_BITS, TS_BITS};
@@ -202,7 +220,8 @@ pub struct FrameParser {
     st: DFF<Bits<9>>,
     /// Bytes up to the pending need, counting the current byte.
     rem: DFF<Bits<7>>,
-    /// Decodes of rem: == 1, <= 32, 5..=8, 1..=4, == 20.
+    /// Decodes of `rem` (registered with it): == 1, <= 32, 5..=8, 1..=4,
+    /// == 20.
     q_r1: DFF<Bit>,
     q_le32: DFF<Bit>,
     q_src4: DFF<Bit>,
@@ -271,8 +290,9 @@ pub struct FrameParser {
     /// The need after the pending one is beyond the capture / the window.
     ovc: DFF<Bit>,
     ovw: DFF<Bit>,
-    /// Prepared decision of an IP, extension or ICMP header: stop (as a
-    /// record, or a drop for `p_reason`), or go on to `p_nst`.
+    /// The decision the header will make at its last byte (prepared a clock
+    /// ahead): stop (as a record, or a drop for `p_reason`), or go on to the
+    /// state `p_nst`.
     p_dn: DFF<Bit>,
     p_rec: DFF<Bit>,
     p_reason: DFF<Bits<3>>,
@@ -329,15 +349,15 @@ pub struct FrameParser {
     /// Needed bytes of the header after this one (8 for an extension
     /// header, 14 for TCP, else 4).
     l4k: Signal<Local, Bits<12>>,
+    /// `delta = da + db` in an IP, extension or ICMP header.
     da: Signal<Local, Bits<12>>,
     db: Signal<Local, Bits<12>>,
     /// The address lanes shift (src, dst) and what enters src.
     sh_src: Signal<Local, Bit>,
     sh_dst: Signal<Local, Bit>,
     src_in: Signal<Local, Bits<8>>,
-    /// At `rem == 1`: the walk continues to `nst`.
+    /// At `rem == 1`: the walk goes on to the state `p_nst`.
     go: Signal<Local, Bit>,
-    nst: Signal<Local, Bits<9>>,
     /// Decided by this byte, as a record or a drop for `dn_reason`.
     dn: Signal<Local, Bit>,
     dn_rec: Signal<Local, Bit>,
@@ -474,7 +494,6 @@ impl Default for FrameParser {
             p_reason: Default::default(),
             p_nst: Default::default(),
             go: Default::default(),
-            nst: Default::default(),
             dn: Default::default(),
             dn_rec: Default::default(),
             dn_reason: Default::default(),
@@ -846,14 +865,14 @@ impl Logic for FrameParser {
         self.lt40.next = !((self.slack.q.val() & 0xfc0).any()
             || (self.slack.q.val().get_bit(5) && (self.slack.q.val() & 0x018).any()));
 
-        // What a header decides at its last byte if it goes on (p_dn clear:
-        // to p_nst; set: a record with p_rec, else a drop for p_reason),
-        // prepared a cycle ahead. An IP, extension or ICMP header's fields
-        // are registered at least three bytes before its end, ovc / ovw
-        // one byte after delta; an Ethernet header or tag is prepared at the
-        // EtherType's high byte (the low byte is checked at rem 1). A tag
-        // or IP header never reaches past the window (its need is at most
-        // 22 + 40).
+        // What a header decides at its last byte (p_dn clear: go on to
+        // p_nst; set: stop, as a record with p_rec, else a drop for
+        // p_reason), prepared a clock ahead. An IP, extension or ICMP
+        // header's fields are registered at least three bytes before its
+        // end, ovc / ovw one clock after delta. An Ethernet header or tag is
+        // prepared at the EtherType's high byte and held (its low byte is
+        // checked separately, below); a tag or IP header never reaches past
+        // the window (its need is at most 22 + 40).
         self.p_dn.d.next = false;
         self.p_rec.d.next = false;
         self.p_reason.d.next = self.r_header_window.val();
@@ -932,16 +951,16 @@ impl Logic for FrameParser {
             self.p_nst.d.next = self.p_nst.q.val();
         }
 
-        // At rem == 1 (go: on to the header nst; dn: decided).
+        // At rem == 1: go (on to p_nst) or dn (decided now, as a record with
+        // dn_rec, else a drop for dn_reason).
         self.go.next = false;
-        self.nst.next = self.p_nst.q.val();
         self.dn.next = false;
         self.dn_rec.next = false;
         self.dn_reason.next = self.r_header_window.val();
         // need(14) at the first byte: caplen < 14 (spelled out as gates) is
-        // truncated. Like a bad EtherType below, this is decided at the next
-        // clock (the second byte decides nothing), so only the drop reason
-        // of a one-byte frame looks at caplen.
+        // truncated. Like a bad EtherType below, the frame is dropped at the
+        // next clock (the second byte decides nothing); only the drop reason
+        // of a one-byte frame looks at caplen at once.
         self.cap_lt14.next = !self.s_caplen.val().get_bits::<12>(4).any()
             && !self.s_caplen.val().get_bits::<3>(1).all();
         if self.first.val() && self.cap_lt14.val() {
@@ -996,8 +1015,8 @@ impl Logic for FrameParser {
             self.dn_rec.next = true;
         }
 
-        self.d7.next = bit_cast::<7, 12>(self.delta.q.val());
         // ---- walk state ----
+        self.d7.next = bit_cast::<7, 12>(self.delta.q.val());
         // rem, and registered decodes of it for the byte it counts (rem == 1,
         // rem <= 32, 5 <= rem <= 8, 1 <= rem <= 4, rem == 20), so that they
         // are off the paths of go and of the key lanes' enables. Each is
@@ -1026,7 +1045,7 @@ impl Logic for FrameParser {
             self.slack.d.next = bit_cast::<12, 13>(self.sdiff.val());
         }
         if self.go.val() {
-            self.st.d.next = self.nst.val();
+            self.st.d.next = self.p_nst.q.val();
             self.rem.d.next = bit_cast::<7, 12>(self.delta.q.val());
             self.q_r1.d.next = self.d7.val() == 1;
             self.q_le32.d.next = !self.d7.val().get_bit(6)
