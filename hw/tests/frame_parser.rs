@@ -1397,8 +1397,7 @@ fn ice40_resources_and_timing() {
         ]);
         let fmax = log
             .lines()
-            .filter(|l| l.contains("Max frequency for clock"))
-            .last()
+            .rfind(|l| l.contains("Max frequency for clock"))
             .unwrap_or("no timing report");
         eprintln!("seed {seed}: {}", fmax.trim());
     }
