@@ -1187,7 +1187,7 @@ fn verilog_synthesizes_and_lints() {
     uut.connect_all();
     let verilog = generate_verilog(&uut);
     yosys_validate("frame_parser", &verilog).unwrap();
-    let dir = std::env::temp_dir().join("frame_parser_lint");
+    let dir = std::env::temp_dir().join(format!("frame_parser_lint.{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("frame_parser.v");
     std::fs::write(&file, &verilog).unwrap();
@@ -1195,10 +1195,11 @@ fn verilog_synthesizes_and_lints() {
     // * WIDTH: every literal is emitted 32 bits wide, every `bit_cast` as an
     //   AND with a mask of the target width and every struct-field slice
     //   (`key$d[(64'h29)+:(8)]`) with a 64-bit offset, so no design that
-    //   mixes widths lints clean. The widths are fixed by the Rust types, and
-    //   the kernel avoids the one construct where Verilog's wider context
-    //   would change a value (an intermediate sum compared or shifted right
-    //   before being truncated to its signal's width).
+    //   mixes widths lints clean. The widths are fixed by the Rust types, the
+    //   kernel avoids the one construct where Verilog's wider context would
+    //   change a value (an intermediate sum compared or shifted right before
+    //   being truncated to its signal's width), and verilog_matches_simulation
+    //   checks the emitted Verilog against the Rust simulation.
     // * DECLFILENAME: all modules (the top and one per DFF type) are in one
     //   file.
     let out = std::process::Command::new("verilator")
@@ -1209,6 +1210,7 @@ fn verilog_synthesizes_and_lints() {
         .expect("verilator");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "verilator:\n{log}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The emitted Verilog, simulated by Verilator, matches the Rust simulation
@@ -1253,7 +1255,7 @@ fn verilog_matches_simulation() {
     let run = simulate(&frames, d, None, Some(&mut trace)).expect("Rust simulation");
     assert!(frames.iter().zip(&run.got).all(|(f, g)| f.expected() == *g));
 
-    let dir = std::env::temp_dir().join("frame_parser_cosim");
+    let dir = std::env::temp_dir().join(format!("frame_parser_cosim.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut uut = FrameParser::default();
@@ -1293,6 +1295,7 @@ fn verilog_matches_simulation() {
         );
     }
     eprintln!("{} cycles identical in Verilator", trace.len());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Applies one line of `stim.hex` per clock, prints the outputs before the
