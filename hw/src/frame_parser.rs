@@ -235,9 +235,11 @@ pub struct FrameParser {
     delta: DFF<Bits<12>>,
     /// The EtherType's low byte must be 0x00 (high byte 0x81, 0x91: a tag;
     /// 0x08: IPv4), 0xA8 (0x88: a tag) or 0xDD (0x86: IPv6); else non-IP.
+    /// `l2_tag`: the high byte is a tag's.
     lo_00: DFF<Bit>,
     lo_a8: DFF<Bit>,
     lo_dd: DFF<Bit>,
+    l2_tag: DFF<Bit>,
     /// The EtherType just taken had a bad low byte: drop as non-IP.
     lo_bad: DFF<Bit>,
     /// The frame just started has caplen < 14: drop as truncated.
@@ -291,12 +293,10 @@ pub struct FrameParser {
     ovc: DFF<Bit>,
     ovw: DFF<Bit>,
     /// The decision the header will make at its last byte (prepared a clock
-    /// ahead): stop (as a record, or a drop for `p_reason`), or go on to the
-    /// state `p_nst`.
+    /// ahead): stop (as a record, or a drop for `p_reason`), or go on.
     p_dn: DFF<Bit>,
     p_rec: DFF<Bit>,
     p_reason: DFF<Bits<3>>,
-    p_nst: DFF<Bits<9>>,
     /// `m_valid`.
     ov: DFF<Bit>,
     /// `frame_done`.
@@ -356,8 +356,9 @@ pub struct FrameParser {
     sh_src: Signal<Local, Bit>,
     sh_dst: Signal<Local, Bit>,
     src_in: Signal<Local, Bits<8>>,
-    /// At `rem == 1`: the walk goes on to the state `p_nst`.
+    /// At `rem == 1`: the walk goes on to the state `nst`.
     go: Signal<Local, Bit>,
+    nst: Signal<Local, Bits<9>>,
     /// Decided by this byte, as a record or a drop for `dn_reason`.
     dn: Signal<Local, Bit>,
     dn_rec: Signal<Local, Bit>,
@@ -422,6 +423,7 @@ impl Default for FrameParser {
             lo_00: Default::default(),
             lo_a8: Default::default(),
             lo_dd: Default::default(),
+            l2_tag: Default::default(),
             lo_bad: Default::default(),
             cap_bad: Default::default(),
             vl2: Default::default(),
@@ -492,7 +494,7 @@ impl Default for FrameParser {
             p_dn: Default::default(),
             p_rec: Default::default(),
             p_reason: Default::default(),
-            p_nst: Default::default(),
+            nst: Default::default(),
             go: Default::default(),
             dn: Default::default(),
             dn_rec: Default::default(),
@@ -526,10 +528,9 @@ impl Logic for FrameParser {
     fn update(&mut self) {
         dff_setup!(
             self, clock, busy, st, rem, q_r1, q_le32, q_src4, q_dst4, q_eq20, slack, wslack, delta,
-            lo_00, lo_a8, lo_dd, lo_bad, cap_bad, vl2, nx_ext, nx_frag, nx_ah, nx_tcp, nx_udp,
-            nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl4, xlen, tl_hi0, bad, frag, echo,
-            res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, p_nst, ov, fd, dv,
-            dr
+            lo_00, lo_a8, lo_dd, l2_tag, lo_bad, cap_bad, vl2, nx_ext, nx_frag, nx_ah, nx_tcp,
+            nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl4, xlen, tl_hi0, bad, frag, echo,
+            res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, ov, fd, dv, dr
         );
 
         // ---- handshake and decode ----
@@ -631,6 +632,7 @@ impl Logic for FrameParser {
                 self.s_data.val() == 0x81 || self.s_data.val() == 0x91 || self.b_ip4.val();
             self.lo_a8.d.next = self.s_data.val() == 0x88;
             self.lo_dd.d.next = self.s_data.val() == 0x86;
+            self.l2_tag.d.next = self.b_tag.val();
         }
 
         // IPv4 header (rem 20..1).
@@ -866,7 +868,7 @@ impl Logic for FrameParser {
             || (self.slack.q.val().get_bit(5) && (self.slack.q.val() & 0x018).any()));
 
         // What a header decides at its last byte (p_dn clear: go on to
-        // p_nst; set: stop, as a record with p_rec, else a drop for
+        // nst; set: stop, as a record with p_rec, else a drop for
         // p_reason), prepared a clock ahead. An IP, extension or ICMP
         // header's fields are registered at least three bytes before its
         // end, ovc / ovw one clock after delta. An Ethernet header or tag is
@@ -876,19 +878,6 @@ impl Logic for FrameParser {
         self.p_dn.d.next = false;
         self.p_rec.d.next = false;
         self.p_reason.d.next = self.r_header_window.val();
-        self.p_nst.d.next = self.s_icmp.val();
-        if self.nx_udp.q.val() {
-            self.p_nst.d.next = self.s_udp.val();
-        }
-        if self.nx_tcp.q.val() {
-            self.p_nst.d.next = self.s_tcp.val();
-        }
-        if self.nx_ext.q.val() {
-            self.p_nst.d.next = self.s_ext.val();
-        }
-        if self.at_icmp.val() {
-            self.p_nst.d.next = self.s_echo.val();
-        }
         if self.at_ip4.val() || self.at_ip6.val() || self.at_ext.val() {
             if (self.at_ip4.val() || self.at_ip6.val()) && self.bad.q.val() {
                 self.p_dn.d.next = true;
@@ -928,14 +917,11 @@ impl Logic for FrameParser {
         }
         if self.at_l2.val() {
             self.p_reason.d.next = self.r_truncated.val();
-            self.p_nst.d.next = self.s_ip6.val();
             self.p_dn.d.next = self.lt40.val();
             if self.b_ip4.val() {
-                self.p_nst.d.next = self.s_ip4.val();
                 self.p_dn.d.next = self.lt20.val();
             }
             if self.b_tag.val() {
-                self.p_nst.d.next = self.s_vlan.val();
                 self.p_dn.d.next = self.lt4.val();
             }
             if self.b_tag.val() && self.st.q.val().get_bit(1) && self.vl2.q.val() {
@@ -948,10 +934,33 @@ impl Logic for FrameParser {
             self.p_dn.d.next = self.p_dn.q.val();
             self.p_rec.d.next = self.p_rec.q.val();
             self.p_reason.d.next = self.p_reason.q.val();
-            self.p_nst.d.next = self.p_nst.q.val();
         }
 
-        // At rem == 1: go (on to p_nst) or dn (decided now, as a record with
+        // The state after this header, from registered fields.
+        self.nst.next = self.s_icmp.val();
+        if self.nx_udp.q.val() {
+            self.nst.next = self.s_udp.val();
+        }
+        if self.nx_tcp.q.val() {
+            self.nst.next = self.s_tcp.val();
+        }
+        if self.nx_ext.q.val() {
+            self.nst.next = self.s_ext.val();
+        }
+        if self.at_icmp.val() {
+            self.nst.next = self.s_echo.val();
+        }
+        if self.at_l2.val() {
+            self.nst.next = self.s_ip4.val();
+            if self.lo_dd.q.val() {
+                self.nst.next = self.s_ip6.val();
+            }
+            if self.l2_tag.q.val() {
+                self.nst.next = self.s_vlan.val();
+            }
+        }
+
+        // At rem == 1: go (on to nst) or dn (decided now, as a record with
         // dn_rec, else a drop for dn_reason).
         self.go.next = false;
         self.dn.next = false;
@@ -1045,7 +1054,7 @@ impl Logic for FrameParser {
             self.slack.d.next = bit_cast::<12, 13>(self.sdiff.val());
         }
         if self.go.val() {
-            self.st.d.next = self.p_nst.q.val();
+            self.st.d.next = self.nst.val();
             self.rem.d.next = bit_cast::<7, 12>(self.delta.q.val());
             self.q_r1.d.next = self.d7.val() == 1;
             self.q_le32.d.next = !self.d7.val().get_bit(6)
