@@ -16,7 +16,7 @@
 
 use crate::bucket_bank::BucketBank;
 use crate::consts::*;
-use crate::counter_bank::{CounterBank, CNT_INDEX_BITS};
+use crate::counter_bank::{CounterBank, CNT_INDEX_BITS, N_ALL};
 use crate::estimator::Estimator;
 use crate::flow_table::{FlowTable, REASON_BITS};
 use crate::hash_unit::{HashUnit, IDX_BITS, OP_BITS};
@@ -81,6 +81,9 @@ pub struct BloomtimeCore {
     pub ctl_ready: Signal<Out, Bit>,
     pub ctl_cmd: Signal<In, Bits<CMD_BITS>>,
     pub ctl_slot: Signal<In, Bits<SLOT_ADDR>>,
+    /// Strobes of the board's link counters (`regmap` order), counted with
+    /// the pipeline's at readout indices 19.. and cleared with them.
+    pub link_inc: Signal<In, Bits<{ N_ALL - N_COUNTERS }>>,
     /// A control command is running (its exports may still be pending).
     pub busy: Signal<Out, Bit>,
     /// Key announcements: a key took a slot.
@@ -635,7 +638,7 @@ impl Logic for BloomtimeCore {
         // Frames and drops, from the parser.
         self.c_frame.next = self.frame_done.val();
         self.c_drop.next = self.frame_done.val() & self.frame_drop.val();
-        self.counters.inc.next = bits::<N_COUNTERS>(0)
+        self.counters.inc.next = bits::<N_ALL>(0)
             .replace_bit(0, self.c_frame.val())
             .replace_bit(1, self.c_drop.val() & (self.frame_drop_reason.val() == 0))
             .replace_bit(2, self.c_drop.val() & (self.frame_drop_reason.val() == 1))
@@ -654,7 +657,16 @@ impl Logic for BloomtimeCore {
             .replace_bit(15, self.c_opens.val())
             .replace_bit(16, self.c_ev_coll.val())
             .replace_bit(17, self.c_ev_over.val())
-            .replace_bit(18, self.c_ev_flush.val());
+            .replace_bit(18, self.c_ev_flush.val())
+            .replace_bit(19, self.link_inc.val().get_bit(0))
+            .replace_bit(20, self.link_inc.val().get_bit(1))
+            .replace_bit(21, self.link_inc.val().get_bit(2))
+            .replace_bit(22, self.link_inc.val().get_bit(3))
+            .replace_bit(23, self.link_inc.val().get_bit(4))
+            .replace_bit(24, self.link_inc.val().get_bit(5))
+            .replace_bit(25, self.link_inc.val().get_bit(6))
+            .replace_bit(26, self.link_inc.val().get_bit(7))
+            .replace_bit(27, self.link_inc.val().get_bit(8));
         self.counters.rd_req.next = self.cnt_req.val();
         self.counters.rd_index.next = self.cnt_index.val();
         self.cnt_ready.next = self.counters.rd_ready.val();

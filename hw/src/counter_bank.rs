@@ -1,8 +1,8 @@
-//! The pipeline counters (`bloomtime_model::counters`): 32-bit, saturating,
-//! kept in one block RAM.
+//! The pipeline counters (`bloomtime_model::counters`) and the link counters
+//! (`regmap`): 32-bit, saturating, kept in one block RAM.
 //!
 //! Each counter has a 6-bit pre-counter in registers that takes its strobe
-//! every clock. A flusher visits one counter per clock in turn: it reads the
+//! every clock. A flusher visits one counter per clock in turn (28 per round): it reads the
 //! RAM word, and a clock later writes `min(word + pre, 2^32 − 1)` (the word
 //! it wrote last is forwarded when the same counter comes up twice in a
 //! row). A readout is a flush of the requested counter out of turn; the
@@ -14,11 +14,15 @@
 
 use crate::bram::Bram;
 use bloomtime_model::counters::N_COUNTERS;
+use bloomtime_model::regmap::N_LINK_COUNTERS;
+
+/// Counters held: the pipeline's, then the link's (`regmap` order).
+pub const N_ALL: usize = N_COUNTERS + N_LINK_COUNTERS;
 use rust_hdl::prelude::*;
 
 /// Counter readout index bits.
 pub const CNT_INDEX_BITS: usize = 5;
-const _: () = assert!(N_COUNTERS <= 1 << CNT_INDEX_BITS && N_COUNTERS == 19);
+const _: () = assert!(N_ALL <= 1 << CNT_INDEX_BITS && N_ALL == 28);
 
 #[derive(LogicBlock, Default)]
 pub struct CounterBank {
@@ -27,7 +31,7 @@ pub struct CounterBank {
     /// (`rd_ready` low) and strobes still count.
     pub clear: Signal<In, Bit>,
     /// One strobe per counter, in `Counter` order.
-    pub inc: Signal<In, Bits<N_COUNTERS>>,
+    pub inc: Signal<In, Bits<N_ALL>>,
     /// Readout request (taken when `rd_ready`).
     pub rd_req: Signal<In, Bit>,
     pub rd_ready: Signal<Out, Bit>,
@@ -36,7 +40,7 @@ pub struct CounterBank {
     pub rd_valid: Signal<Out, Bit>,
     pub rd_value: Signal<Out, Bits<32>>,
     ram: Bram<Bits<32>, CNT_INDEX_BITS>,
-    pre: [DFF<Bits<6>>; N_COUNTERS],
+    pre: [DFF<Bits<6>>; N_ALL],
     cursor: DFF<Bits<CNT_INDEX_BITS>>,
     clearing: DFF<Bit>,
     // Flush in flight: which counter, how much, whether it answers a readout.
@@ -78,7 +82,7 @@ impl Logic for CounterBank {
         }
         self.ram.read_address.next = self.index.val();
         self.amount.next = bits::<6>(0);
-        for i in 0..19 {
+        for i in 0..28 {
             self.pre[i].clock.next = self.clock.val();
             self.pre[i].d.next = self.pre[i].q.val();
             // (`bit_cast` cannot take the loop index inside `#[hdl_gen]`.)
@@ -95,7 +99,7 @@ impl Logic for CounterBank {
         }
         if !self.taking.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
-            if self.cursor.q.val() == 18 {
+            if self.cursor.q.val() == 27 {
                 self.cursor.d.next = bits::<CNT_INDEX_BITS>(0);
                 self.clearing.d.next = false;
             }
@@ -107,7 +111,7 @@ impl Logic for CounterBank {
         self.f_clear.d.next = self.clearing.q.val();
         if self.clear.val() {
             // Zero the pre-counters now and the RAM words over the next round.
-            for i in 0..19 {
+            for i in 0..28 {
                 self.pre[i].d.next = bits::<6>(0);
                 if self.inc.val().get_bit(i) {
                     self.pre[i].d.next = bits::<6>(1);

@@ -214,3 +214,40 @@ mod tests {
         }
     }
 }
+
+/// A constant byte table (e.g. the INFO answer), indexed combinationally.
+#[derive(LogicBlock, Default)]
+pub struct ByteRom<const A: usize> {
+    pub addr: Signal<In, Bits<A>>,
+    pub data: Signal<Out, Bits<8>>,
+    _bytes: Vec<u8>,
+}
+
+impl<const A: usize> ByteRom<A> {
+    pub fn new(bytes: &[u8]) -> Self {
+        assert!(bytes.len() <= 1 << A);
+        Self {
+            addr: Default::default(),
+            data: Default::default(),
+            _bytes: bytes.to_vec(),
+        }
+    }
+}
+
+impl<const A: usize> Logic for ByteRom<A> {
+    fn update(&mut self) {
+        let a = self.addr.val().index();
+        self.data.next = (self._bytes.get(a).copied().unwrap_or(0) as u64).into();
+    }
+    fn connect(&mut self) {
+        self.data.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let mut s = String::from("always @(*) begin\n    case (addr)\n");
+        for (i, b) in self._bytes.iter().enumerate() {
+            s += &format!("        {A}'d{i}: data = 8'h{b:02x};\n");
+        }
+        s += "        default: data = 8'h00;\n    endcase\nend\n";
+        Verilog::Custom(s)
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod bram;
 pub mod bucket_bank;
+pub mod command;
 pub mod consts;
 pub mod core;
 pub mod counter_bank;
@@ -19,6 +20,7 @@ pub mod leaf;
 pub mod link;
 pub mod prio;
 pub mod tag_check;
+pub mod tops;
 pub mod types;
 pub mod uart;
 pub mod util;

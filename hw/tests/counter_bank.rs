@@ -11,8 +11,8 @@ fn counts_exactly_with_readouts_and_clears() {
     let s = seed("counts_exactly_with_readouts_and_clears", 21);
     let mut r = Rng::new(s);
     let mut st = Stepper::new(CounterBank::default(), None);
-    let mut want = [0u64; 19];
-    let mut pending: Option<(usize, [u64; 19])> = None;
+    let mut want = [0u64; 28];
+    let mut pending: Option<(usize, [u64; 28])> = None;
     for cycle in 0..60_000 {
         let before = want;
         let mut inc = 0u64;
@@ -24,7 +24,7 @@ fn counts_exactly_with_readouts_and_clears() {
         }
         let clear = r.chance(0.0005);
         let req = pending.is_none() && r.chance(0.3);
-        let idx = r.below(19) as usize;
+        let idx = r.below(28) as usize;
         st.uut.inc.next = inc.into();
         st.uut.clear.next = clear;
         st.uut.rd_req.next = req;

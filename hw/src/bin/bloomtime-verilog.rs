@@ -1,6 +1,5 @@
 //! Writes the Verilog of the RustHDL design: `bloomtime-verilog [core|board] OUT.v`.
 
-use rust_hdl::prelude::*;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -13,11 +12,7 @@ fn main() -> ExitCode {
         }
     };
     let v = match what {
-        "core" => {
-            let mut uut = bloomtime_hw::core::BloomtimeCore::default();
-            uut.connect_all();
-            generate_verilog(&uut)
-        }
+        "core" => bloomtime_hw::tops::core_verilog(),
         other => {
             eprintln!("bloomtime-verilog: unknown design '{other}' (core, board)");
             return ExitCode::from(2);

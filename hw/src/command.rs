@@ -1,0 +1,991 @@
+//! The board's command processor: executes the requests of
+//! `bloomtime_model::protocol` arriving through the link, against the core,
+//! the event buffer and the frame parser, and writes the responses.
+//!
+//! One request at a time. A request with the previous request's sequence
+//! number is a retry: the stored response (still in the response buffer; its
+//! first two bytes are rewritten from registers, since a CRC_ERROR answer
+//! overwrites them) is sent again and nothing is executed. REPLAY first
+//! checks that the request splits into well-formed frames, then feeds them
+//! to the parser one at a time, each only when the pipeline is quiet and
+//! `protocol::replay_admits` holds for the event buffer; the first refused
+//! frame ends the request. Register addresses, status codes and commands are
+//! literals here (`#[hdl_gen]`); the asserts below tie them to `protocol` and
+//! `regmap`.
+
+use crate::consts::*;
+use crate::counter_bank::CNT_INDEX_BITS;
+use crate::event_buffer::EB_ADDR;
+use crate::leaf::ByteRom;
+use crate::link::BUF_ADDR;
+use crate::types::Ts;
+use bloomtime_model::protocol::{self, cmd, status, Info};
+use bloomtime_model::regmap;
+use rust_hdl::prelude::*;
+
+const _: () = assert!(
+    cmd::INFO == 1
+        && cmd::READ_REG == 2
+        && cmd::WRITE_REG == 3
+        && cmd::READ_SLOTS == 4
+        && cmd::DRAIN == 5
+        && cmd::REPLAY == 6
+        && cmd::FLUSH == 7
+        && cmd::CLEAR == 8
+        && cmd::PEEK == 9
+);
+const _: () = assert!(
+    status::OK == 0
+        && status::BUSY == 1
+        && status::BAD_COMMAND == 2
+        && status::BAD_LENGTH == 3
+        && status::BAD_ARGUMENT == 4
+        && status::CRC_ERROR == 5
+);
+const _: () = assert!(
+    regmap::COUNTER_BASE == 0
+        && regmap::LINK_BASE == 0x20
+        && regmap::STATUS == 0x40
+        && regmap::CONTROL == 0x41
+        && regmap::TIME_LO == 0x42
+        && regmap::TIME_HI == 0x43
+        && regmap::UPTIME == 0x44
+        && regmap::N_LINK_COUNTERS == 9
+);
+const _: () = assert!(protocol::MAX_PAYLOAD == 500 && protocol::MAX_SLOTS_PER_READ == 16);
+// REPLAY admission with an idle pipeline: level + 68 + 27 <= 2048.
+const _: () = assert!(protocol::EVENT_BUFFER_BYTES - 68 - 27 == 1953);
+const _: () = assert!(protocol::INFO_BYTES == 28 && protocol::OPEN_BYTES == 41);
+// Clock ticks per time unit: 1024 ns / 10 ns (100 MHz, time unit 2^10 ns).
+const _: () = assert!(CFG.time_unit_log2_ns == 10);
+
+/// Design version reported by INFO.
+pub const DESIGN_VERSION: u16 = 1;
+
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum CpState {
+    Idle,
+    Load,
+    Dispatch,
+    Info,
+    RegReq,
+    RegWait,
+    Emit,
+    SlotReq,
+    SlotBytes,
+    Walk,
+    WalkType,
+    Copy,
+    RpCheck,
+    RpCheckLen,
+    RpQuiet,
+    RpHdr,
+    RpByte,
+    RpFrameDone,
+    RpRefuse,
+    Flush,
+    Clear,
+    ClearWait,
+    Send,
+    SendStatus,
+    TxStart,
+    TxWait,
+}
+
+#[derive(LogicBlock)]
+pub struct CommandProcessor {
+    pub clock: Signal<In, Clock>,
+    // Link: requests.
+    pub req_valid: Signal<In, Bit>,
+    pub req_bad: Signal<In, Bit>,
+    pub req_len: Signal<In, Bits<BUF_ADDR>>,
+    pub req_rd_addr: Signal<Out, Bits<BUF_ADDR>>,
+    pub req_rd_data: Signal<In, Bits<8>>,
+    pub req_done: Signal<Out, Bit>,
+    // Link: responses.
+    pub resp_wr_addr: Signal<Out, Bits<BUF_ADDR>>,
+    pub resp_wr_data: Signal<Out, Bits<8>>,
+    pub resp_wr_en: Signal<Out, Bit>,
+    pub resp_send: Signal<Out, Bit>,
+    pub resp_len: Signal<Out, Bits<BUF_ADDR>>,
+    pub resp_busy: Signal<In, Bit>,
+    // Core control and counters.
+    pub ctl_valid: Signal<Out, Bit>,
+    pub ctl_ready: Signal<In, Bit>,
+    pub ctl_cmd: Signal<Out, Bits<2>>,
+    pub ctl_slot: Signal<Out, Bits<SLOT_ADDR>>,
+    pub core_busy: Signal<In, Bit>,
+    /// Pipeline, core outputs, event serializer and parser all empty.
+    pub quiet: Signal<In, Bit>,
+    pub cnt_req: Signal<Out, Bit>,
+    pub cnt_ready: Signal<In, Bit>,
+    pub cnt_index: Signal<Out, Bits<CNT_INDEX_BITS>>,
+    pub cnt_valid: Signal<In, Bit>,
+    pub cnt_value: Signal<In, Bits<32>>,
+    // Event buffer.
+    pub eb_clear: Signal<Out, Bit>,
+    pub eb_level: Signal<In, Bits<12>>,
+    pub eb_rd_offset: Signal<Out, Bits<EB_ADDR>>,
+    pub eb_rd_data: Signal<In, Bits<8>>,
+    pub eb_pop: Signal<Out, Bit>,
+    pub eb_pop_count: Signal<Out, Bits<12>>,
+    pub p_valid: Signal<In, Bit>,
+    pub p_ready: Signal<Out, Bit>,
+    pub p_byte: Signal<In, Bits<8>>,
+    // Frames to the parser.
+    pub f_valid: Signal<Out, Bit>,
+    pub f_ready: Signal<In, Bit>,
+    pub f_data: Signal<Out, Bits<8>>,
+    pub f_last: Signal<Out, Bit>,
+    pub f_ts: Signal<Out, Ts>,
+    pub f_caplen: Signal<Out, Bits<16>>,
+    /// The parser finished a frame (record or drop).
+    pub frame_done: Signal<In, Bit>,
+    /// Link-counter strobes, `regmap` order from RX_FRAMES; the first four
+    /// and the last come from the link, passed in here.
+    pub link_rx_ok: Signal<In, Bit>,
+    pub link_crc: Signal<In, Bit>,
+    pub link_slip: Signal<In, Bit>,
+    pub link_uart: Signal<In, Bit>,
+    pub link_tx: Signal<In, Bit>,
+    pub link_inc: Signal<Out, Bits<9>>,
+    /// Live mode (CONTROL bit 0), for the LEDs.
+    pub live: Signal<Out, Bit>,
+    rom: ByteRom<5>,
+    st: DFF<CpState>,
+    rdaddr: DFF<Bits<BUF_ADDR>>,
+    li: DFF<Bits<4>>,
+    seq: DFF<Bits<8>>,
+    cmd_r: DFF<Bits<8>>,
+    len: DFF<Bits<BUF_ADDR>>,
+    a0: DFF<Bits<8>>,
+    a1: DFF<Bits<8>>,
+    a2: DFF<Bits<8>>,
+    a3: DFF<Bits<8>>,
+    a4: DFF<Bits<8>>,
+    a5: DFF<Bits<8>>,
+    status_r: DFF<Bits<8>>,
+    pos: DFF<Bits<BUF_ADDR>>,
+    last_seq: DFF<Bits<8>>,
+    last_status: DFF<Bits<8>>,
+    last_len: DFF<Bits<BUF_ADDR>>,
+    have_last: DFF<Bit>,
+    resend: DFF<Bit>,
+    word: DFF<Bits<32>>,
+    wi: DFF<Bits<2>>,
+    j: DFF<Bits<5>>,
+    slot: DFF<Bits<SLOT_ADDR>>,
+    remaining: DFF<Bits<5>>,
+    // Event walk and copy (DRAIN, PEEK).
+    o: DFF<Bits<12>>,
+    target: DFF<Bits<12>>,
+    limit: DFF<Bits<12>>,
+    evlen: DFF<Bits<6>>,
+    ci: DFF<Bits<6>>,
+    copying: DFF<Bit>,
+    drain: DFF<Bit>,
+    // REPLAY.
+    p: DFF<Bits<BUF_ADDR>>,
+    nframes: DFF<Bits<8>>,
+    k: DFF<Bits<8>>,
+    fn_len: DFF<Bits<8>>,
+    fi: DFF<Bits<8>>,
+    hj: DFF<Bits<4>>,
+    tsb0: DFF<Bits<8>>,
+    tsb1: DFF<Bits<8>>,
+    tsb2: DFF<Bits<8>>,
+    tsb3: DFF<Bits<8>>,
+    tsb4: DFF<Bits<8>>,
+    caplen: DFF<Bits<16>>,
+    fdata: DFF<Bits<8>>,
+    fvalid: DFF<Bit>,
+    fdone: DFF<Bit>,
+    refuse: DFF<Bits<8>>,
+    // Registers.
+    control: DFF<Bit>,
+    time_lo: DFF<Bits<32>>,
+    time_hi: DFF<Bits<8>>,
+    time_acc: DFF<Bits<11>>,
+    time_hi_latch: DFF<Bits<8>>,
+    uptime: DFF<Bits<32>>,
+    // Combinational.
+    addr16: Signal<Local, Bits<16>>,
+    s_bad: Signal<Local, Bit>,
+    s_retry: Signal<Local, Bit>,
+    s_frame: Signal<Local, Bit>,
+    s_refused: Signal<Local, Bit>,
+    next_o: Signal<Local, Bits<12>>,
+}
+
+impl Default for CommandProcessor {
+    fn default() -> Self {
+        Self::new(100_000_000, 1_000_000)
+    }
+}
+
+impl CommandProcessor {
+    /// A processor whose INFO reports the given clock and baud.
+    pub fn new(clock_hz: u32, baud: u32) -> Self {
+        let info = Info {
+            protocol_version: protocol::PROTOCOL_VERSION,
+            design_version: DESIGN_VERSION,
+            config: CFG,
+            header_window: bloomtime_model::config::HEADER_WINDOW as u16,
+            clock_hz,
+            baud,
+        };
+        Self {
+            clock: Default::default(),
+            req_valid: Default::default(),
+            req_bad: Default::default(),
+            req_len: Default::default(),
+            req_rd_addr: Default::default(),
+            req_rd_data: Default::default(),
+            req_done: Default::default(),
+            resp_wr_addr: Default::default(),
+            resp_wr_data: Default::default(),
+            resp_wr_en: Default::default(),
+            resp_send: Default::default(),
+            resp_len: Default::default(),
+            resp_busy: Default::default(),
+            ctl_valid: Default::default(),
+            ctl_ready: Default::default(),
+            ctl_cmd: Default::default(),
+            ctl_slot: Default::default(),
+            core_busy: Default::default(),
+            quiet: Default::default(),
+            cnt_req: Default::default(),
+            cnt_ready: Default::default(),
+            cnt_index: Default::default(),
+            cnt_valid: Default::default(),
+            cnt_value: Default::default(),
+            eb_clear: Default::default(),
+            eb_level: Default::default(),
+            eb_rd_offset: Default::default(),
+            eb_rd_data: Default::default(),
+            eb_pop: Default::default(),
+            eb_pop_count: Default::default(),
+            p_valid: Default::default(),
+            p_ready: Default::default(),
+            p_byte: Default::default(),
+            f_valid: Default::default(),
+            f_ready: Default::default(),
+            f_data: Default::default(),
+            f_last: Default::default(),
+            f_ts: Default::default(),
+            f_caplen: Default::default(),
+            frame_done: Default::default(),
+            link_rx_ok: Default::default(),
+            link_crc: Default::default(),
+            link_slip: Default::default(),
+            link_uart: Default::default(),
+            link_tx: Default::default(),
+            link_inc: Default::default(),
+            live: Default::default(),
+            rom: ByteRom::new(&info.encode()),
+            st: Default::default(),
+            rdaddr: Default::default(),
+            li: Default::default(),
+            seq: Default::default(),
+            cmd_r: Default::default(),
+            len: Default::default(),
+            a0: Default::default(),
+            a1: Default::default(),
+            a2: Default::default(),
+            a3: Default::default(),
+            a4: Default::default(),
+            a5: Default::default(),
+            status_r: Default::default(),
+            pos: Default::default(),
+            last_seq: Default::default(),
+            last_status: Default::default(),
+            last_len: Default::default(),
+            have_last: Default::default(),
+            resend: Default::default(),
+            word: Default::default(),
+            wi: Default::default(),
+            j: Default::default(),
+            slot: Default::default(),
+            remaining: Default::default(),
+            o: Default::default(),
+            target: Default::default(),
+            limit: Default::default(),
+            evlen: Default::default(),
+            ci: Default::default(),
+            copying: Default::default(),
+            drain: Default::default(),
+            p: Default::default(),
+            nframes: Default::default(),
+            k: Default::default(),
+            fn_len: Default::default(),
+            fi: Default::default(),
+            hj: Default::default(),
+            tsb0: Default::default(),
+            tsb1: Default::default(),
+            tsb2: Default::default(),
+            tsb3: Default::default(),
+            tsb4: Default::default(),
+            caplen: Default::default(),
+            fdata: Default::default(),
+            fvalid: Default::default(),
+            fdone: Default::default(),
+            refuse: Default::default(),
+            control: Default::default(),
+            time_lo: Default::default(),
+            time_hi: Default::default(),
+            time_acc: Default::default(),
+            time_hi_latch: Default::default(),
+            uptime: Default::default(),
+            addr16: Default::default(),
+            s_bad: Default::default(),
+            s_retry: Default::default(),
+            s_frame: Default::default(),
+            s_refused: Default::default(),
+            next_o: Default::default(),
+        }
+    }
+}
+
+impl Logic for CommandProcessor {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            st,
+            rdaddr,
+            li,
+            seq,
+            cmd_r,
+            len,
+            a0,
+            a1,
+            a2,
+            a3,
+            a4,
+            a5,
+            status_r,
+            pos,
+            last_seq,
+            last_status,
+            last_len,
+            have_last,
+            resend,
+            word,
+            wi,
+            j,
+            slot,
+            remaining,
+            o,
+            target,
+            limit,
+            evlen,
+            ci,
+            copying,
+            drain,
+            p,
+            nframes,
+            k,
+            fn_len,
+            fi,
+            hj,
+            tsb0,
+            tsb1,
+            tsb2,
+            tsb3,
+            tsb4,
+            caplen,
+            fdata,
+            fvalid,
+            fdone,
+            refuse,
+            control,
+            time_lo,
+            time_hi,
+            time_acc,
+            time_hi_latch,
+            uptime
+        );
+        // Device time in time units (1024 ns): add 10 ns a clock.
+        self.time_acc.d.next = self.time_acc.q.val() + 10;
+        if self.time_acc.q.val() >= 1014 {
+            self.time_acc.d.next = self.time_acc.q.val() + 10 - 1024;
+            self.time_lo.d.next = self.time_lo.q.val() + 1;
+            if self.time_lo.q.val().all() {
+                self.time_hi.d.next = self.time_hi.q.val() + 1;
+            }
+        }
+        if !self.uptime.q.val().all() {
+            self.uptime.d.next = self.uptime.q.val() + 1;
+        }
+        self.live.next = self.control.q.val();
+        if self.frame_done.val() {
+            self.fdone.d.next = true;
+        }
+
+        // Defaults.
+        self.req_rd_addr.next = self.rdaddr.q.val();
+        self.req_done.next = false;
+        self.resp_wr_en.next = false;
+        self.resp_wr_addr.next = self.pos.q.val();
+        self.resp_wr_data.next = bits::<8>(0);
+        self.resp_send.next = false;
+        self.resp_len.next = self.pos.q.val();
+        self.ctl_valid.next = false;
+        self.ctl_cmd.next = bits::<2>(0);
+        self.ctl_slot.next = self.slot.q.val();
+        self.cnt_req.next = false;
+        self.cnt_index.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val());
+        if self.a1.q.val() >= 0x20 {
+            self.cnt_index.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val()) - 13;
+        }
+        self.eb_clear.next = false;
+        self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(self.o.q.val());
+        self.eb_pop.next = false;
+        self.eb_pop_count.next = self.o.q.val();
+        self.p_ready.next = false;
+        self.f_valid.next = self.fvalid.q.val();
+        self.f_data.next = self.fdata.q.val();
+        self.f_last.next = self.fi.q.val() == self.fn_len.q.val();
+        self.f_caplen.next = self.caplen.q.val();
+        self.f_ts.next.sub = bits::<9>(0);
+        self.f_ts.next.off = bits::<4>(0);
+        self.f_ts.next.epoch = bits::<EPOCH_BITS>(0);
+        self.rom.addr.next = self.j.q.val();
+        self.addr16.next = bits::<16>(0);
+        self.s_bad.next = false;
+        self.s_retry.next = false;
+        self.s_frame.next = false;
+        self.s_refused.next = false;
+        self.next_o.next = self.o.q.val() + bit_cast::<12, 6>(self.evlen.q.val());
+
+        match self.st.q.val() {
+            CpState::Idle => {
+                self.rdaddr.d.next = bits::<BUF_ADDR>(0);
+                self.li.d.next = bits::<4>(0);
+                if self.req_bad.val() {
+                    // Answer CRC_ERROR with seq 0xFF; keep the stored response.
+                    self.seq.d.next = bits::<8>(0xff);
+                    self.status_r.d.next = bits::<8>(5);
+                    self.pos.d.next = bits::<BUF_ADDR>(2);
+                    self.resend.d.next = false;
+                    self.st.d.next = CpState::Send;
+                } else if self.req_valid.val() {
+                    self.len.d.next = self.req_len.val();
+                    self.st.d.next = CpState::Load;
+                }
+            }
+            CpState::Load => {
+                // Bytes 0..8 of the request: seq, cmd, a0..a5 (read latency one clock).
+                self.rdaddr.d.next = self.rdaddr.q.val() + 1;
+                self.li.d.next = self.li.q.val() + 1;
+                match self.li.q.val().index() {
+                    1 => {
+                        self.seq.d.next = self.req_rd_data.val();
+                    }
+                    2 => {
+                        self.cmd_r.d.next = self.req_rd_data.val();
+                    }
+                    3 => {
+                        self.a0.d.next = self.req_rd_data.val();
+                    }
+                    4 => {
+                        self.a1.d.next = self.req_rd_data.val();
+                    }
+                    5 => {
+                        self.a2.d.next = self.req_rd_data.val();
+                    }
+                    6 => {
+                        self.a3.d.next = self.req_rd_data.val();
+                    }
+                    7 => {
+                        self.a4.d.next = self.req_rd_data.val();
+                    }
+                    8 => {
+                        self.a5.d.next = self.req_rd_data.val();
+                        self.st.d.next = CpState::Dispatch;
+                    }
+                    _ => {}
+                }
+            }
+            CpState::Dispatch => {
+                self.addr16.next =
+                    (bit_cast::<16, 8>(self.a0.q.val()) << 8) | bit_cast::<16, 8>(self.a1.q.val());
+                self.pos.d.next = bits::<BUF_ADDR>(2);
+                self.status_r.d.next = bits::<8>(0);
+                self.resend.d.next = false;
+                self.st.d.next = CpState::Send;
+                self.j.d.next = bits::<5>(0);
+                if self.have_last.q.val() & (self.seq.q.val() == self.last_seq.q.val()) {
+                    // A retry: send the stored response again.
+                    self.resend.d.next = true;
+                    self.s_retry.next = true;
+                } else if self.len.q.val() < 2 {
+                    self.status_r.d.next = bits::<8>(3);
+                } else if self.cmd_r.q.val() == 1 {
+                    if self.len.q.val() == 2 {
+                        self.st.d.next = CpState::Info;
+                    } else {
+                        self.status_r.d.next = bits::<8>(3);
+                    }
+                } else if self.cmd_r.q.val() == 2 {
+                    if self.len.q.val() != 4 {
+                        self.status_r.d.next = bits::<8>(3);
+                    } else if (self.a0.q.val() == 0)
+                        & ((self.a1.q.val() < 19)
+                            | ((self.a1.q.val() >= 0x20) & (self.a1.q.val() < 0x29)))
+                    {
+                        self.st.d.next = CpState::RegReq;
+                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x40) {
+                        self.word.d.next = bit_cast::<32, 1>(self.core_busy.val().into())
+                            | (bit_cast::<32, 1>(self.quiet.val().into()) << 1)
+                            | (bit_cast::<32, 1>((self.eb_level.val() == 0).into()) << 2)
+                            | (bit_cast::<32, 12>(self.eb_level.val()) << 16);
+                        self.wi.d.next = bits::<2>(0);
+                        self.st.d.next = CpState::Emit;
+                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x41) {
+                        self.word.d.next = bit_cast::<32, 1>(self.control.q.val().into());
+                        self.wi.d.next = bits::<2>(0);
+                        self.st.d.next = CpState::Emit;
+                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x42) {
+                        self.word.d.next = self.time_lo.q.val();
+                        self.time_hi_latch.d.next = self.time_hi.q.val();
+                        self.wi.d.next = bits::<2>(0);
+                        self.st.d.next = CpState::Emit;
+                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x43) {
+                        self.word.d.next = bit_cast::<32, 8>(self.time_hi_latch.q.val());
+                        self.wi.d.next = bits::<2>(0);
+                        self.st.d.next = CpState::Emit;
+                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x44) {
+                        self.word.d.next = self.uptime.q.val();
+                        self.wi.d.next = bits::<2>(0);
+                        self.st.d.next = CpState::Emit;
+                    } else {
+                        self.status_r.d.next = bits::<8>(4);
+                    }
+                } else if self.cmd_r.q.val() == 3 {
+                    if self.len.q.val() != 8 {
+                        self.status_r.d.next = bits::<8>(3);
+                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x41) {
+                        self.control.d.next = self.a5.q.val().get_bit(0);
+                    } else {
+                        self.status_r.d.next = bits::<8>(4);
+                    }
+                } else if self.cmd_r.q.val() == 4 {
+                    // READ_SLOTS start:u16 count:u8.
+                    if self.len.q.val() != 5 {
+                        self.status_r.d.next = bits::<8>(3);
+                    } else if (self.a0.q.val() != 0)
+                        | (self.a2.q.val() == 0)
+                        | (self.a2.q.val() > 16)
+                        | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
+                            > 256)
+                    {
+                        self.status_r.d.next = bits::<8>(4);
+                    } else if self.core_busy.val() | (self.eb_level.val() > 1448) {
+                        self.status_r.d.next = bits::<8>(1);
+                    } else {
+                        self.slot.d.next = self.a1.q.val();
+                        self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
+                        self.st.d.next = CpState::SlotReq;
+                    }
+                } else if (self.cmd_r.q.val() == 5) | (self.cmd_r.q.val() == 9) {
+                    // DRAIN max:u16 / PEEK offset:u16 max:u16.
+                    self.o.d.next = bits::<12>(0);
+                    self.copying.d.next = false;
+                    self.drain.d.next = self.cmd_r.q.val() == 5;
+                    if self.cmd_r.q.val() == 5 {
+                        self.target.d.next = bits::<12>(0);
+                        self.limit.d.next = bit_cast::<12, 16>(self.addr16.val());
+                        if self.addr16.val() > 498 {
+                            self.limit.d.next = bits::<12>(498);
+                        }
+                    } else {
+                        self.target.d.next = bit_cast::<12, 16>(self.addr16.val());
+                        if self.addr16.val() > 2048 {
+                            self.target.d.next = bits::<12>(2048);
+                        }
+                        self.limit.d.next = (bit_cast::<12, 8>(self.a2.q.val()) << 8)
+                            | bit_cast::<12, 8>(self.a3.q.val());
+                        if (self.a2.q.val() != 0) | (self.a3.q.val() > 242) {
+                            self.limit.d.next = bits::<12>(498);
+                        }
+                    }
+                    if ((self.cmd_r.q.val() == 5) & (self.len.q.val() != 4))
+                        | ((self.cmd_r.q.val() == 9) & (self.len.q.val() != 6))
+                    {
+                        self.status_r.d.next = bits::<8>(3);
+                    } else {
+                        self.st.d.next = CpState::Walk;
+                    }
+                } else if self.cmd_r.q.val() == 6 {
+                    // REPLAY: check the framing first.
+                    self.p.d.next = bits::<BUF_ADDR>(2);
+                    self.nframes.d.next = bits::<8>(0);
+                    self.k.d.next = bits::<8>(0);
+                    if self.core_busy.val() {
+                        self.status_r.d.next = bits::<8>(1);
+                    } else {
+                        self.st.d.next = CpState::RpCheck;
+                    }
+                } else if self.cmd_r.q.val() == 7 {
+                    if self.len.q.val() != 2 {
+                        self.status_r.d.next = bits::<8>(3);
+                    } else if self.core_busy.val() {
+                        self.status_r.d.next = bits::<8>(1);
+                    } else {
+                        self.st.d.next = CpState::Flush;
+                    }
+                } else if self.cmd_r.q.val() == 8 {
+                    if self.len.q.val() != 2 {
+                        self.status_r.d.next = bits::<8>(3);
+                    } else {
+                        self.st.d.next = CpState::Clear;
+                    }
+                } else {
+                    self.status_r.d.next = bits::<8>(2);
+                }
+            }
+            CpState::Info => {
+                self.resp_wr_en.next = true;
+                self.resp_wr_data.next = self.rom.data.val();
+                self.pos.d.next = self.pos.q.val() + 1;
+                self.j.d.next = self.j.q.val() + 1;
+                if self.j.q.val() == 27 {
+                    self.st.d.next = CpState::Send;
+                }
+            }
+            CpState::RegReq => {
+                self.cnt_req.next = true;
+                if self.cnt_ready.val() {
+                    self.st.d.next = CpState::RegWait;
+                }
+            }
+            CpState::RegWait => {
+                if self.cnt_valid.val() {
+                    self.word.d.next = self.cnt_value.val();
+                    self.wi.d.next = bits::<2>(0);
+                    self.st.d.next = CpState::Emit;
+                }
+            }
+            CpState::Emit => {
+                // The word, big-endian.
+                self.resp_wr_en.next = true;
+                match self.wi.q.val().index() {
+                    0 => {
+                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(24);
+                    }
+                    1 => {
+                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(16);
+                    }
+                    2 => {
+                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(8);
+                    }
+                    _ => {
+                        self.resp_wr_data.next = bit_cast::<8, 32>(self.word.q.val());
+                        self.st.d.next = CpState::Send;
+                    }
+                }
+                self.pos.d.next = self.pos.q.val() + 1;
+                self.wi.d.next = self.wi.q.val() + 1;
+            }
+            CpState::SlotReq => {
+                self.ctl_valid.next = true;
+                self.ctl_cmd.next = bits::<2>(3);
+                self.j.d.next = bits::<5>(0);
+                if self.ctl_ready.val() {
+                    self.st.d.next = CpState::SlotBytes;
+                }
+            }
+            CpState::SlotBytes => {
+                self.p_ready.next = true;
+                if self.p_valid.val() {
+                    self.resp_wr_en.next = true;
+                    self.resp_wr_data.next = self.p_byte.val();
+                    self.pos.d.next = self.pos.q.val() + 1;
+                    self.j.d.next = self.j.q.val() + 1;
+                    if self.j.q.val() == 27 {
+                        self.slot.d.next = self.slot.q.val() + 1;
+                        self.remaining.d.next = self.remaining.q.val() - 1;
+                        self.st.d.next = CpState::SlotReq;
+                        if self.remaining.q.val() == 1 {
+                            self.st.d.next = CpState::Send;
+                        }
+                    }
+                }
+            }
+            CpState::Walk => {
+                // The event at offset o: read its type byte.
+                self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(self.o.q.val());
+                if !self.copying.q.val() & (self.o.q.val() == self.target.q.val()) {
+                    self.copying.d.next = true;
+                    self.target.d.next = self.o.q.val();
+                }
+                if self.o.q.val() >= self.eb_level.val() {
+                    // The end: nothing more (PEEK past the end answers empty).
+                    if self.drain.q.val() {
+                        self.eb_pop.next = true;
+                        self.eb_pop_count.next = self.o.q.val();
+                    }
+                    self.st.d.next = CpState::Send;
+                } else {
+                    self.st.d.next = CpState::WalkType;
+                }
+            }
+            CpState::WalkType => {
+                self.evlen.d.next = bits::<6>(27);
+                if self.eb_rd_data.val() == 1 {
+                    self.evlen.d.next = bits::<6>(41);
+                }
+                self.ci.d.next = bits::<6>(0);
+                self.st.d.next = CpState::Copy;
+            }
+            CpState::Copy => {
+                if !self.copying.q.val() {
+                    // Skipping towards the PEEK offset.
+                    self.o.d.next = self.next_o.val();
+                    self.st.d.next = CpState::Walk;
+                    if self.next_o.val() > self.target.q.val() {
+                        self.status_r.d.next = bits::<8>(4);
+                        self.pos.d.next = bits::<BUF_ADDR>(2);
+                        self.st.d.next = CpState::Send;
+                    }
+                } else if (self.next_o.val() > self.eb_level.val())
+                    | ((self.next_o.val() - self.target.q.val()) > self.limit.q.val())
+                {
+                    // A partial event, or no room: stop before it.
+                    if self.drain.q.val() {
+                        self.eb_pop.next = true;
+                        self.eb_pop_count.next = self.o.q.val();
+                    }
+                    self.st.d.next = CpState::Send;
+                } else {
+                    // Copy byte ci (read issued this clock, written the next).
+                    self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(
+                        self.o.q.val() + bit_cast::<12, 6>(self.ci.q.val()),
+                    );
+                    self.ci.d.next = self.ci.q.val() + 1;
+                    if self.ci.q.val() != 0 {
+                        self.resp_wr_en.next = true;
+                        self.resp_wr_data.next = self.eb_rd_data.val();
+                        self.pos.d.next = self.pos.q.val() + 1;
+                    }
+                    if self.ci.q.val() == self.evlen.q.val() {
+                        self.o.d.next = self.next_o.val();
+                        self.st.d.next = CpState::Walk;
+                    }
+                }
+            }
+            CpState::RpCheck => {
+                // A frame header needs 8 bytes; its length byte is the last.
+                self.rdaddr.d.next = self.p.q.val() + 7;
+                if self.p.q.val() == self.len.q.val() {
+                    self.p.d.next = bits::<BUF_ADDR>(2);
+                    self.st.d.next = CpState::RpQuiet;
+                } else if (self.p.q.val() + 8) > self.len.q.val() {
+                    self.status_r.d.next = bits::<8>(3);
+                    self.st.d.next = CpState::Send;
+                } else {
+                    self.st.d.next = CpState::RpCheckLen;
+                }
+            }
+            CpState::RpCheckLen => {
+                if (self.req_rd_data.val() == 0) | (self.req_rd_data.val() > 128) {
+                    self.status_r.d.next = bits::<8>(4);
+                    self.st.d.next = CpState::Send;
+                } else {
+                    self.p.d.next =
+                        self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.req_rd_data.val());
+                    self.nframes.d.next = self.nframes.q.val() + 1;
+                    self.st.d.next = CpState::RpCheck;
+                }
+            }
+            CpState::RpQuiet => {
+                // Next frame, when the pipeline is quiet and the buffer admits
+                // it (and the header's first byte is being read: rdaddr = p).
+                self.rdaddr.d.next = self.p.q.val();
+                self.hj.d.next = bits::<4>(0);
+                self.fdone.d.next = false;
+                if self.p.q.val() == self.len.q.val() {
+                    self.resp_wr_en.next = true;
+                    self.resp_wr_data.next = self.k.q.val();
+                    self.pos.d.next = self.pos.q.val() + 1;
+                    self.st.d.next = CpState::Send;
+                } else if self.quiet.val() & (self.rdaddr.q.val() == self.p.q.val()) {
+                    if self.eb_level.val() > 1953 {
+                        self.refuse.d.next = self.nframes.q.val() - self.k.q.val();
+                        self.st.d.next = CpState::RpRefuse;
+                    } else {
+                        self.rdaddr.d.next = self.p.q.val() + 1;
+                        self.st.d.next = CpState::RpHdr;
+                    }
+                }
+            }
+            CpState::RpHdr => {
+                // Header bytes p..p+8: ts (5, big-endian), caplen (2), length (1).
+                self.rdaddr.d.next = self.rdaddr.q.val() + 1;
+                self.hj.d.next = self.hj.q.val() + 1;
+                match self.hj.q.val().index() {
+                    0 => {
+                        self.tsb0.d.next = self.req_rd_data.val();
+                    }
+                    1 => {
+                        self.tsb1.d.next = self.req_rd_data.val();
+                    }
+                    2 => {
+                        self.tsb2.d.next = self.req_rd_data.val();
+                    }
+                    3 => {
+                        self.tsb3.d.next = self.req_rd_data.val();
+                    }
+                    4 => {
+                        self.tsb4.d.next = self.req_rd_data.val();
+                    }
+                    5 => {
+                        self.caplen.d.next = bit_cast::<16, 8>(self.req_rd_data.val()) << 8;
+                    }
+                    6 => {
+                        self.caplen.d.next =
+                            self.caplen.q.val() | bit_cast::<16, 8>(self.req_rd_data.val());
+                    }
+                    _ => {
+                        self.fn_len.d.next = self.req_rd_data.val() - 1;
+                        self.fi.d.next = bits::<8>(0);
+                        self.fvalid.d.next = false;
+                        self.rdaddr.d.next = self.p.q.val() + 8;
+                        self.st.d.next = CpState::RpByte;
+                    }
+                }
+            }
+            CpState::RpByte => {
+                // Stream the frame: a byte is read, then offered until taken.
+                if self.control.q.val() {
+                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.time_hi.q.val()) << 19)
+                        | bit_cast::<EPOCH_BITS, 32>(self.time_lo.q.val() >> 13);
+                    self.f_ts.next.off = bit_cast::<4, 32>(self.time_lo.q.val() >> 9);
+                    self.f_ts.next.sub = bit_cast::<9, 32>(self.time_lo.q.val());
+                } else {
+                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.tsb0.q.val()) << 19)
+                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb1.q.val()) << 11)
+                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb2.q.val()) << 3)
+                        | bit_cast::<EPOCH_BITS, 8>(self.tsb3.q.val() >> 5);
+                    self.f_ts.next.off = bit_cast::<4, 8>(self.tsb3.q.val() >> 1);
+                    self.f_ts.next.sub = (bit_cast::<9, 8>(self.tsb3.q.val()) << 8)
+                        | bit_cast::<9, 8>(self.tsb4.q.val());
+                }
+                // Capture a byte and start reading the next; offer it until taken.
+                if !self.fvalid.q.val() {
+                    self.fdata.d.next = self.req_rd_data.val();
+                    self.fvalid.d.next = true;
+                    self.rdaddr.d.next = self.rdaddr.q.val() + 1;
+                } else if self.f_ready.val() {
+                    self.fvalid.d.next = false;
+                    self.fi.d.next = self.fi.q.val() + 1;
+                    if self.fi.q.val() == self.fn_len.q.val() {
+                        self.st.d.next = CpState::RpFrameDone;
+                    }
+                }
+            }
+            CpState::RpFrameDone => {
+                if self.frame_done.val() | self.fdone.q.val() {
+                    self.k.d.next = self.k.q.val() + 1;
+                    self.s_frame.next = true;
+                    self.p.d.next =
+                        self.p.q.val() + 9 + bit_cast::<BUF_ADDR, 8>(self.fn_len.q.val());
+                    self.st.d.next = CpState::RpQuiet;
+                }
+            }
+            CpState::RpRefuse => {
+                // Count every refused frame, one a clock.
+                self.s_refused.next = true;
+                self.refuse.d.next = self.refuse.q.val() - 1;
+                if self.refuse.q.val() == 1 {
+                    self.resp_wr_en.next = true;
+                    self.resp_wr_data.next = self.k.q.val();
+                    self.pos.d.next = self.pos.q.val() + 1;
+                    self.st.d.next = CpState::Send;
+                }
+            }
+            CpState::Flush => {
+                self.ctl_valid.next = true;
+                self.ctl_cmd.next = bits::<2>(2);
+                if self.ctl_ready.val() {
+                    self.st.d.next = CpState::Send;
+                }
+            }
+            CpState::Clear => {
+                self.eb_clear.next = true;
+                self.ctl_valid.next = true;
+                self.ctl_cmd.next = bits::<2>(1);
+                if self.ctl_ready.val() {
+                    self.st.d.next = CpState::ClearWait;
+                }
+            }
+            CpState::ClearWait => {
+                // Discard events until the core has finished clearing.
+                self.eb_clear.next = true;
+                if !self.core_busy.val() & self.quiet.val() {
+                    self.st.d.next = CpState::Send;
+                }
+            }
+            CpState::Send => {
+                // Byte 0: the sequence number.
+                self.resp_wr_en.next = true;
+                self.resp_wr_addr.next = bits::<BUF_ADDR>(0);
+                self.resp_wr_data.next = self.seq.q.val();
+                if self.resend.q.val() {
+                    self.resp_wr_data.next = self.last_seq.q.val();
+                }
+                self.st.d.next = CpState::SendStatus;
+            }
+            CpState::SendStatus => {
+                self.resp_wr_en.next = true;
+                self.resp_wr_addr.next = bits::<BUF_ADDR>(1);
+                self.resp_wr_data.next = self.status_r.q.val();
+                if self.resend.q.val() {
+                    self.resp_wr_data.next = self.last_status.q.val();
+                }
+                if !self.resend.q.val()
+                    & (self.status_r.q.val() >= 2)
+                    & (self.status_r.q.val() <= 4)
+                {
+                    self.s_bad.next = true;
+                }
+                self.st.d.next = CpState::TxStart;
+            }
+            CpState::TxStart => {
+                self.resp_send.next = true;
+                self.resp_len.next = self.pos.q.val();
+                if self.resend.q.val() {
+                    self.resp_len.next = self.last_len.q.val();
+                } else if self.seq.q.val() != 0xff {
+                    self.last_seq.d.next = self.seq.q.val();
+                    self.last_status.d.next = self.status_r.q.val();
+                    self.last_len.d.next = self.pos.q.val();
+                    self.have_last.d.next = true;
+                }
+                self.st.d.next = CpState::TxWait;
+            }
+            CpState::TxWait => {
+                if !self.resp_busy.val() {
+                    self.req_done.next = true;
+                    self.st.d.next = CpState::Idle;
+                }
+            }
+            _ => {
+                self.st.d.next = CpState::Idle;
+            }
+        }
+        self.link_inc.next = bits::<9>(0)
+            .replace_bit(0, self.link_rx_ok.val())
+            .replace_bit(1, self.link_crc.val())
+            .replace_bit(2, self.link_slip.val())
+            .replace_bit(3, self.link_uart.val())
+            .replace_bit(4, self.s_bad.val())
+            .replace_bit(5, self.s_retry.val())
+            .replace_bit(6, self.s_frame.val())
+            .replace_bit(7, self.s_refused.val())
+            .replace_bit(8, self.link_tx.val());
+    }
+}
+crate::impl_clocked!(CommandProcessor);
