@@ -922,9 +922,11 @@ fn throughput() {
         frames.push(Frame::captured(&f));
     }
     let run = check("throughput", &frames, STREAM);
-    // Plus the reset cycle and the four idle cycles at the end.
+    // Counted from the first byte to the four idle cycles after the last
+    // frame_done: a record costs one idle cycle on the input, a drop none.
+    eprintln!("{n} frames of 64 bytes: {} cycles", run.cycles);
     assert!(
-        run.cycles <= n * 65 + 8,
+        run.cycles <= n * 65 + 5,
         "{n} frames of 64 bytes took {} cycles",
         run.cycles
     );
