@@ -22,8 +22,14 @@
 
 use rust_hdl::prelude::*;
 
-/// Bits of the bit-period counter (the largest divisor is 65535).
+/// Bits of the largest divisor (65535).
 pub const DIV_BITS: usize = 16;
+/// Bits of the bit-period counters: one more, a sign. They count down to
+/// -1, so the end of a period is the counter's top bit, the carry chain's
+/// last output, and no compare taps the chain in the middle (a tapped
+/// chain is split into LUT hops by the iCE40 placer: 90 MHz instead of
+/// 120+).
+const CNT_BITS: usize = DIV_BITS + 1;
 
 /// Smallest receiver divisor.
 pub const RX_MIN_DIVISOR: u32 = 8;
@@ -54,8 +60,12 @@ pub fn divisor(clock_hz: u64, baud: u64, min: u32) -> u32 {
     d as u32
 }
 
-fn constant(v: u32) -> Constant<Bits<DIV_BITS>> {
-    Constant::new((v as u64).into())
+// The kernels test the sign as bit 16.
+const _: () = assert!(CNT_BITS == 17);
+
+/// A counter load: the counter is negative `edges` clock edges later.
+fn load(edges: u32) -> Constant<Bits<CNT_BITS>> {
+    Constant::new(((edges as u64).wrapping_sub(1) & ((1 << CNT_BITS) - 1)).into())
 }
 
 /// UART receiver, 8N1, LSB first.
@@ -102,8 +112,8 @@ pub struct UartRx {
     act: DFF<Bit>,
     /// After a framing error: waiting for the line to go high.
     hold: DFF<Bit>,
-    /// Clocks to the next sample point, minus one.
-    cnt: DFF<Bits<DIV_BITS>>,
+    /// Clocks to the next sample point, minus two (negative: sample now).
+    cnt: DFF<Bits<CNT_BITS>>,
     /// The bit being received: 15 start, 0..7 data, 8 stop.
     bitn: DFF<Bits<4>>,
     /// Data bits, written in place.
@@ -121,8 +131,8 @@ pub struct UartRx {
     idx: Signal<Local, Bits<3>>,
 
     // ---- constants ----
-    div_m1: Constant<Bits<DIV_BITS>>,
-    half_m1: Constant<Bits<DIV_BITS>>,
+    ld_bit: Constant<Bits<CNT_BITS>>,
+    ld_half: Constant<Bits<CNT_BITS>>,
 }
 
 impl UartRx {
@@ -164,14 +174,14 @@ impl UartRx {
             smp: Default::default(),
             at: Default::default(),
             idx: Default::default(),
-            div_m1: constant(divisor - 1),
-            half_m1: constant(half - 1),
+            ld_bit: load(divisor - 1),
+            ld_half: load(half - 1),
         }
     }
 
     /// Clocks a bit.
     pub fn divisor(&self) -> u32 {
-        self.div_m1.val().to_u64() as u32 + 1
+        self.ld_bit.val().to_u64() as u32 + 2
     }
 }
 
@@ -194,10 +204,13 @@ impl Logic for UartRx {
             || (self.sy2.q.val() && self.hi2.q.val())
             || (self.hi1.q.val() && self.hi2.q.val());
         self.smp.next = !self.low.val();
-        self.at.next = self.cnt.q.val() == 0;
+        self.at.next = self.cnt.q.val().get_bit(16);
         self.idx.next = bit_cast::<3, 4>(self.bitn.q.val());
         self.vld.d.next = false;
         self.ferr.d.next = false;
+        // The counter always runs (its value only matters while receiving),
+        // so the load multiplexer sits after the decrementer's carry chain.
+        self.cnt.d.next = self.cnt.q.val() - 1;
 
         if !self.act.q.val() {
             if self.hold.q.val() {
@@ -206,11 +219,11 @@ impl Logic for UartRx {
                 }
             } else if self.low.val() {
                 self.act.d.next = true;
-                self.cnt.d.next = self.half_m1.val();
+                self.cnt.d.next = self.ld_half.val();
                 self.bitn.d.next = 15.into();
             }
         } else if self.at.val() {
-            self.cnt.d.next = self.div_m1.val();
+            self.cnt.d.next = self.ld_bit.val();
             self.bitn.d.next = self.bitn.q.val() + 1;
             if self.bitn.q.val() == 15 {
                 // Start bit centre: a high line was a false start.
@@ -232,8 +245,6 @@ impl Logic for UartRx {
                     .val()
                     .replace_bit(self.idx.val().index(), self.smp.val());
             }
-        } else {
-            self.cnt.d.next = self.cnt.q.val() - 1;
         }
 
         self.data.next = self.sh.q.val();
@@ -271,8 +282,8 @@ pub struct UartTx {
     run: DFF<Bit>,
     /// The line, inverted (1 = low).
     txn: DFF<Bit>,
-    /// Clocks left in the current bit, minus one.
-    cnt: DFF<Bits<DIV_BITS>>,
+    /// Clocks left in the current bit, minus two (negative: last clock).
+    cnt: DFF<Bits<CNT_BITS>>,
     /// The bit on the line: 15 start, 0..7 data, 8 stop.
     bitn: DFF<Bits<4>>,
     sh: DFF<Bits<8>>,
@@ -286,7 +297,7 @@ pub struct UartTx {
     nb: Signal<Local, Bits<4>>,
     idx: Signal<Local, Bits<3>>,
 
-    div_m1: Constant<Bits<DIV_BITS>>,
+    ld_bit: Constant<Bits<CNT_BITS>>,
 }
 
 impl UartTx {
@@ -317,13 +328,13 @@ impl UartTx {
             free: Default::default(),
             nb: Default::default(),
             idx: Default::default(),
-            div_m1: constant(divisor - 1),
+            ld_bit: load(divisor - 1),
         }
     }
 
     /// Clocks a bit.
     pub fn divisor(&self) -> u32 {
-        self.div_m1.val().to_u64() as u32 + 1
+        self.ld_bit.val().to_u64() as u32 + 2
     }
 }
 
@@ -338,16 +349,18 @@ impl Logic for UartTx {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, run, txn, cnt, bitn, sh);
-        self.at.next = self.cnt.q.val() == 0;
+        self.at.next = self.cnt.q.val().get_bit(16);
         self.free.next = !self.run.q.val() || (self.at.val() && self.bitn.q.val() == 8);
         self.nb.next = self.bitn.q.val() + 1;
         self.idx.next = bit_cast::<3, 4>(self.nb.val());
+        // Always running (see UartRx).
+        self.cnt.d.next = self.cnt.q.val() - 1;
 
         if self.free.val() {
             if self.valid.val() {
                 self.run.d.next = true;
                 self.sh.d.next = self.data.val();
-                self.cnt.d.next = self.div_m1.val();
+                self.cnt.d.next = self.ld_bit.val();
                 self.bitn.d.next = 15.into();
                 self.txn.d.next = true;
             } else {
@@ -355,15 +368,13 @@ impl Logic for UartTx {
                 self.txn.d.next = false;
             }
         } else if self.at.val() {
-            self.cnt.d.next = self.div_m1.val();
+            self.cnt.d.next = self.ld_bit.val();
             self.bitn.d.next = self.nb.val();
             if self.nb.val() == 8 {
                 self.txn.d.next = false;
             } else {
                 self.txn.d.next = !self.sh.q.val().get_bit(self.idx.val().index());
             }
-        } else {
-            self.cnt.d.next = self.cnt.q.val() - 1;
         }
 
         self.tx.next = !self.txn.q.val();
