@@ -18,8 +18,8 @@ use super::DeviceError;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counters, N_COUNTERS};
 use bloomtime_model::protocol::{
-    cmd, decode_events, encode_frame, encode_replay_frame, status, Deframer, Info, MAGIC,
-    MAX_PAYLOAD, MAX_SLOTS_PER_READ, PROTOCOL_VERSION, SEQ_UNKNOWN, SLIP_END,
+    cmd, decode_events, encode_frame, encode_replay_frame, status, Deframer, Info, INFO_BYTES,
+    MAGIC, MAX_PAYLOAD, MAX_SLOTS_PER_READ, PROTOCOL_VERSION, SEQ_UNKNOWN, SLIP_END,
 };
 use bloomtime_model::regmap::{self, N_LINK_COUNTERS};
 use bloomtime_model::table::{Event, SlotStats};
@@ -62,9 +62,33 @@ pub struct LinkStats {
     pub corrupt_frames: u64,
     /// Intact answers with another sequence number, discarded.
     pub stale_answers: u64,
+    /// Intact answers whose data failed its check (length, event
+    /// encoding), retried.
+    pub invalid_answers: u64,
+    /// Requests sent again with a new `seq` after a BAD_LENGTH or
+    /// BAD_ARGUMENT answer.
+    pub bad_length_resent: u64,
     /// Bytes written and read.
     pub bytes_out: u64,
     pub bytes_in: u64,
+}
+
+impl LinkStats {
+    /// What happened since `earlier`.
+    pub fn since(&self, earlier: &LinkStats) -> LinkStats {
+        LinkStats {
+            requests: self.requests - earlier.requests,
+            retries: self.retries - earlier.retries,
+            timeouts: self.timeouts - earlier.timeouts,
+            crc_error_answers: self.crc_error_answers - earlier.crc_error_answers,
+            corrupt_frames: self.corrupt_frames - earlier.corrupt_frames,
+            stale_answers: self.stale_answers - earlier.stale_answers,
+            invalid_answers: self.invalid_answers - earlier.invalid_answers,
+            bad_length_resent: self.bad_length_resent - earlier.bad_length_resent,
+            bytes_out: self.bytes_out - earlier.bytes_out,
+            bytes_in: self.bytes_in - earlier.bytes_in,
+        }
+    }
 }
 
 /// STATUS, decoded.
@@ -163,6 +187,8 @@ pub struct Client<T: Transport> {
     inbuf: Vec<u8>,
     inpos: usize,
     info: Info,
+    /// INFO was answered.
+    connected: bool,
     stats: LinkStats,
 }
 
@@ -174,22 +200,11 @@ fn next_seq(s: u8) -> u8 {
     }
 }
 
-/// A starting sequence number that differs from run to run (a stored answer
-/// from an earlier session is then rarely hit; INFO handles it when it is).
-fn first_seq() -> u8 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0)
-        ^ std::process::id();
-    (t % SEQ_UNKNOWN as u32) as u8
-}
-
 impl<T: Transport> Client<T> {
     /// Open a session: INFO (twice if the first answer is a stored answer of
     /// an earlier session), magic and protocol version checked.
     pub fn connect(t: T, opts: ClientOptions) -> Result<Client<T>, DeviceError> {
-        Self::connect_with_seq(t, opts, first_seq())
+        Self::connect_with_seq(t, opts, 0)
     }
 
     /// [`connect`](Self::connect) with a chosen first sequence number.
@@ -215,17 +230,21 @@ impl<T: Transport> Client<T> {
                 clock_hz: 0,
                 baud: 0,
             },
+            connected: false,
             stats: LinkStats::default(),
         };
         c.t.clear_input().map_err(|e| c.io(e))?;
-        let first = c.transact(cmd::INFO, &[], "INFO");
+        let first = c.request(cmd::INFO, &[], "INFO", info_check);
         let data = match first {
             Ok(d) if d.starts_with(&MAGIC) => d,
             // A stored answer to another request of an earlier session.
-            Ok(_) | Err(DeviceError::Refused { .. }) => c.transact(cmd::INFO, &[], "INFO")?,
+            Ok(_) | Err(DeviceError::Refused { .. }) => {
+                c.request(cmd::INFO, &[], "INFO", info_check)?
+            }
             Err(e) => return Err(e),
         };
         c.info = c.decode_info(&data)?;
+        c.connected = true;
         Ok(c)
     }
 
@@ -285,13 +304,52 @@ impl<T: Transport> Client<T> {
         Ok(())
     }
 
-    /// One request: its data if the device answered OK.
+    /// One request: its data if the device answered OK (any data).
     pub fn transact(
         &mut self,
         command: u8,
         args: &[u8],
         what: &'static str,
     ) -> Result<Vec<u8>, DeviceError> {
+        self.request(command, args, what, |d| Ok(d.to_vec()))
+    }
+
+    /// One request whose answer `check` validates. An answer that fails the
+    /// check is taken for damage on the way (CRC-16 without a final XOR
+    /// accepts a frame with zero bytes inserted before its END) and the
+    /// request retried with the same `seq`, so the device resends its stored
+    /// answer. A BAD_LENGTH or BAD_ARGUMENT answer (damage the CRC missed on
+    /// the way in: inserted or dropped zero bytes where the CRC register is
+    /// zero) is retried twice with a new `seq`: nothing was executed.
+    pub fn request<R>(
+        &mut self,
+        command: u8,
+        args: &[u8],
+        what: &'static str,
+        check: impl Fn(&[u8]) -> Result<R, String>,
+    ) -> Result<R, DeviceError> {
+        let mut bad_length = 0;
+        loop {
+            match self.request_once(command, args, what, &check) {
+                Err(DeviceError::Refused {
+                    status: status::BAD_LENGTH | status::BAD_ARGUMENT,
+                    ..
+                }) if bad_length < 2 => {
+                    bad_length += 1;
+                    self.stats.bad_length_resent += 1;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn request_once<R>(
+        &mut self,
+        command: u8,
+        args: &[u8],
+        what: &'static str,
+        check: &impl Fn(&[u8]) -> Result<R, String>,
+    ) -> Result<R, DeviceError> {
         assert!(args.len() + 2 <= MAX_PAYLOAD, "request too long");
         self.seq = next_seq(self.seq);
         let seq = self.seq;
@@ -301,6 +359,9 @@ impl<T: Transport> Client<T> {
         payload.extend_from_slice(args);
         let frame = encode_frame(&payload);
         let mut garbled = false;
+        // Every try so far answered, and failed the check with this.
+        let mut invalid: Option<String> = None;
+        let mut all_invalid = true;
         let tries = self.opts.retries + 1;
         for attempt in 0..tries {
             if attempt > 0 {
@@ -311,29 +372,45 @@ impl<T: Transport> Client<T> {
             self.t.flush().map_err(|e| self.io(e))?;
             self.stats.bytes_out += frame.len() as u64;
             match self.await_answer(seq)? {
-                Ok((st, data)) => {
+                Ok((st, data)) if st == status::OK => match check(&data) {
+                    Ok(r) => {
+                        self.stats.requests += 1;
+                        return Ok(r);
+                    }
+                    Err(e) => {
+                        self.stats.invalid_answers += 1;
+                        invalid = Some(e);
+                        garbled = true;
+                        continue;
+                    }
+                },
+                Ok((st, _)) => {
                     self.stats.requests += 1;
-                    return if st == status::OK {
-                        Ok(data)
-                    } else {
-                        Err(DeviceError::Refused { what, status: st })
-                    };
+                    return Err(DeviceError::Refused { what, status: st });
                 }
                 Err(Miss::Timeout) => self.stats.timeouts += 1,
-                Err(Miss::Corrupt) => garbled = true,
-                Err(Miss::CrcError) => garbled = true,
+                Err(Miss::Corrupt) | Err(Miss::CrcError) => garbled = true,
             }
+            all_invalid = false;
         }
         let port = self.t.name().to_string();
-        Err(if garbled {
-            DeviceError::Garbled { port, what, tries }
-        } else {
-            DeviceError::NoAnswer {
+        let connected = self.connected;
+        Err(match invalid {
+            // The same answer every time: the device means it.
+            Some(detail) if all_invalid => DeviceError::Protocol { what, detail },
+            _ if garbled => DeviceError::Garbled {
+                port,
+                what,
+                tries,
+                connected,
+            },
+            _ => DeviceError::NoAnswer {
                 port,
                 what,
                 tries,
                 timeout: self.opts.timeout,
-            }
+                connected,
+            },
         })
     }
 
@@ -400,33 +477,22 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    fn expect_len(&self, what: &'static str, data: &[u8], n: usize) -> Result<(), DeviceError> {
-        if data.len() != n {
-            return Err(DeviceError::Protocol {
-                what,
-                detail: format!("{} bytes of data, expected {n}", data.len()),
-            });
-        }
-        Ok(())
-    }
-
     /// INFO, again.
     pub fn read_info(&mut self) -> Result<Info, DeviceError> {
-        let d = self.transact(cmd::INFO, &[], "INFO")?;
+        let d = self.request(cmd::INFO, &[], "INFO", info_check)?;
         self.decode_info(&d)
     }
 
     pub fn read_reg(&mut self, addr: u16) -> Result<u32, DeviceError> {
-        let d = self.transact(cmd::READ_REG, &addr.to_be_bytes(), "READ_REG")?;
-        self.expect_len("READ_REG", &d, 4)?;
-        Ok(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+        self.request(cmd::READ_REG, &addr.to_be_bytes(), "READ_REG", |d| {
+            len_is(d, 4).map(|_| u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+        })
     }
 
     pub fn write_reg(&mut self, addr: u16, value: u32) -> Result<(), DeviceError> {
         let mut a = addr.to_be_bytes().to_vec();
         a.extend_from_slice(&value.to_be_bytes());
-        let d = self.transact(cmd::WRITE_REG, &a, "WRITE_REG")?;
-        self.expect_len("WRITE_REG", &d, 0)
+        self.request(cmd::WRITE_REG, &a, "WRITE_REG", |d| len_is(d, 0))
     }
 
     pub fn status(&mut self) -> Result<Status, DeviceError> {
@@ -456,9 +522,10 @@ impl<T: Transport> Client<T> {
         let cfg = self.info.config;
         let mut a = (start as u16).to_be_bytes().to_vec();
         a.push(count as u8);
-        let d = self.transact(cmd::READ_SLOTS, &a, "READ_SLOTS")?;
         let per = 4 + SlotStats::wire_bytes(&cfg);
-        self.expect_len("READ_SLOTS", &d, count * per)?;
+        let d = self.request(cmd::READ_SLOTS, &a, "READ_SLOTS", |d| {
+            len_is(d, count * per).map(|_| d.to_vec())
+        })?;
         let fp_mask = ((1u64 << cfg.fingerprint_bits.min(24)) - 1) as u32;
         Ok(d.chunks(per)
             .enumerate()
@@ -487,21 +554,29 @@ impl<T: Transport> Client<T> {
         Ok(v)
     }
 
-    fn decode(&self, what: &'static str, d: &[u8]) -> Result<Vec<Event>, DeviceError> {
-        decode_events(&self.info.config, d).map_err(|e| DeviceError::Protocol { what, detail: e.0 })
+    /// Events of a DRAIN or PEEK answer of at most `max` bytes.
+    fn events_request(
+        &mut self,
+        command: u8,
+        args: &[u8],
+        what: &'static str,
+        max: usize,
+    ) -> Result<(Vec<Event>, usize), DeviceError> {
+        let cfg = self.info.config;
+        self.request(command, args, what, |d| {
+            if d.len() > max {
+                return Err(format!("{} bytes for a limit of {max}", d.len()));
+            }
+            decode_events(&cfg, d)
+                .map(|e| (e, d.len()))
+                .map_err(|e| e.0)
+        })
     }
 
     /// Take up to `max` bytes of whole events; also returns the bytes taken.
     pub fn drain(&mut self, max: usize) -> Result<(Vec<Event>, usize), DeviceError> {
         let max = max.min(MAX_DATA);
-        let d = self.transact(cmd::DRAIN, &(max as u16).to_be_bytes(), "DRAIN")?;
-        if d.len() > max {
-            return Err(DeviceError::Protocol {
-                what: "DRAIN",
-                detail: format!("{} bytes for a limit of {max}", d.len()),
-            });
-        }
-        Ok((self.decode("DRAIN", &d)?, d.len()))
+        self.events_request(cmd::DRAIN, &(max as u16).to_be_bytes(), "DRAIN", max)
     }
 
     /// Read (without taking) up to `max` bytes of whole events from byte
@@ -512,14 +587,7 @@ impl<T: Transport> Client<T> {
             .to_be_bytes()
             .to_vec();
         a.extend_from_slice(&(max as u16).to_be_bytes());
-        let d = self.transact(cmd::PEEK, &a, "PEEK")?;
-        if d.len() > max {
-            return Err(DeviceError::Protocol {
-                what: "PEEK",
-                detail: format!("{} bytes for a limit of {max}", d.len()),
-            });
-        }
-        Ok((self.decode("PEEK", &d)?, d.len()))
+        self.events_request(cmd::PEEK, &a, "PEEK", max)
     }
 
     /// Every waiting event, without taking them.
@@ -556,25 +624,43 @@ impl<T: Transport> Client<T> {
 
     /// REPLAY of `n` frames already encoded (`encode_replay_frame`) into `args`.
     pub fn replay_encoded(&mut self, args: &[u8], n: usize) -> Result<ReplayResult, DeviceError> {
-        let d = self.transact(cmd::REPLAY, args, "REPLAY")?;
-        self.expect_len("REPLAY", &d, 1)?;
-        let accepted = d[0] as usize;
-        if accepted > n {
-            return Err(DeviceError::Protocol {
-                what: "REPLAY",
-                detail: format!("{accepted} frames accepted of {n} sent"),
-            });
-        }
+        let accepted = self.request(cmd::REPLAY, args, "REPLAY", |d| {
+            len_is(d, 1)?;
+            if d[0] as usize > n {
+                return Err(format!("{} frames accepted of {n} sent", d[0]));
+            }
+            Ok(d[0] as usize)
+        })?;
         Ok(ReplayResult { sent: n, accepted })
     }
 
     pub fn flush(&mut self) -> Result<(), DeviceError> {
-        let d = self.transact(cmd::FLUSH, &[], "FLUSH")?;
-        self.expect_len("FLUSH", &d, 0)
+        self.request(cmd::FLUSH, &[], "FLUSH", |d| len_is(d, 0))
     }
 
     pub fn clear(&mut self) -> Result<(), DeviceError> {
-        let d = self.transact(cmd::CLEAR, &[], "CLEAR")?;
-        self.expect_len("CLEAR", &d, 0)
+        self.request(cmd::CLEAR, &[], "CLEAR", |d| len_is(d, 0))
     }
+}
+
+fn len_is(d: &[u8], n: usize) -> Result<(), String> {
+    if d.len() == n {
+        Ok(())
+    } else {
+        Err(format!("{} bytes of data, expected {n}", d.len()))
+    }
+}
+
+/// An INFO answer of this protocol version must have the INFO length; any
+/// other answer is passed on (to be judged: another version, another device,
+/// or an earlier session's stored answer).
+fn info_check(d: &[u8]) -> Result<Vec<u8>, String> {
+    if d.len() >= 6
+        && d[..4] == MAGIC
+        && u16::from_be_bytes([d[4], d[5]]) == PROTOCOL_VERSION
+        && d.len() != INFO_BYTES
+    {
+        return Err(format!("INFO has {} bytes, expected {INFO_BYTES}", d.len()));
+    }
+    Ok(d.to_vec())
 }

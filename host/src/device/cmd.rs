@@ -9,16 +9,19 @@ use crate::error::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters, COUNTERS};
 use bloomtime_model::key::FlowKey;
+use bloomtime_model::key::{FLAG_ECHO_REPLY, FLAG_TCP_SYNACK};
 use bloomtime_model::merge::{FlowMerger, MergeError, MergedStats};
+use bloomtime_model::parse::parse_window;
 use bloomtime_model::protocol::{evict_bytes, Info, EVENT_BUFFER_BYTES, OPEN_BYTES};
 use bloomtime_model::regmap;
 use bloomtime_model::report::{self, Format};
 use bloomtime_model::stats::{estimated_row, FlowRow};
 use bloomtime_model::table::Event;
-use bloomtime_traces::{replay_ts, MergedTraces};
+use bloomtime_traces::{replay_ts, window, MergedTraces};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -336,6 +339,7 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
     let mut ns_first = None;
     let mut eof = false;
     let mut refused_in_a_row = 0;
+    let mut expect = Expected::default();
     // REPLAY requests between drains, adapted to the event rate.
     let (mut drain_every, mut since_drain) = (4u32, 0u32);
     loop {
@@ -344,6 +348,7 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
                 Some((p, _)) => {
                     let first = *ns_first.get_or_insert(p.ns);
                     queue.push_back((replay_ts(&cfg, p.ns, first), p.data.clone()));
+                    expect.frame(&p.data);
                 }
                 None => eof = true,
             }
@@ -413,17 +418,7 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
     pb.finish_and_clear();
     let counters = delta(&c.counters()?, &before);
     let link = link_delta(&c.link_counters()?, &before_link);
-    let l = c.link_stats();
-    s.link = LinkStats {
-        requests: l.requests - link0.requests,
-        retries: l.retries - link0.retries,
-        timeouts: l.timeouts - link0.timeouts,
-        crc_error_answers: l.crc_error_answers - link0.crc_error_answers,
-        corrupt_frames: l.corrupt_frames - link0.corrupt_frames,
-        stale_answers: l.stale_answers - link0.stale_answers,
-        bytes_out: l.bytes_out - link0.bytes_out,
-        bytes_in: l.bytes_in - link0.bytes_in,
-    };
+    s.link = c.link_stats().since(&link0);
     s.device_rx_crc_errors = link.get(regmap::RX_CRC_ERRORS);
     s.device_rx_slip_errors = link.get(regmap::RX_SLIP_ERRORS);
     s.device_rx_uart_errors = link.get(regmap::RX_UART_ERRORS);
@@ -436,6 +431,7 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
     m.summary.open_slots_after_flush = m.merger.open_slots();
     let flows = m.merger.flows();
     check_replay(&counters, &link, &m.summary, &flows, s.frames)?;
+    expect.check(&counters, &flows)?;
     Ok(ReplayRun {
         cfg,
         flows,
@@ -444,6 +440,86 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
         merge: m.summary,
         summary: s,
     })
+}
+
+/// What the device must count for the frames sent, from parsing them here
+/// (`model::parse`, no model state): an end-to-end check of the link,
+/// whose CRC-16 lets about one damaged frame in 2^16 through.
+#[derive(Default)]
+struct Expected {
+    counters: Counters,
+    keys: HashSet<FlowKey>,
+}
+
+impl Expected {
+    fn frame(&mut self, data: &[u8]) {
+        let k = &mut self.counters;
+        k.inc(Counter::Frames);
+        match parse_window(window(data), data.len()) {
+            Ok(p) => {
+                k.inc(Counter::Records);
+                if p.flags & (FLAG_ECHO_REPLY | FLAG_TCP_SYNACK) != 0 {
+                    k.inc(Counter::RttLookups);
+                }
+                self.keys.insert(p.key);
+            }
+            Err(r) => k.0[Counter::DropTruncated as usize + r as usize] += 1,
+        }
+    }
+
+    /// Frames, records, every drop reason and RTT lookups as parsed here;
+    /// every merged flow a key of the captures (fingerprint aliasing only
+    /// merges keys); samples as counted.
+    fn check(&self, k: &Counters, flows: &[(FlowKey, MergedStats)]) -> Result<(), Error> {
+        let parsed = [
+            Counter::Frames,
+            Counter::DropTruncated,
+            Counter::DropNonIp,
+            Counter::DropVlanDepth,
+            Counter::DropBadIp,
+            Counter::DropFragment,
+            Counter::DropExtChain,
+            Counter::DropHeaderWindow,
+            Counter::Records,
+            Counter::RttLookups,
+        ];
+        for c in parsed {
+            if k.get(c) as u32 != self.counters.get(c) as u32 {
+                return Err(invariant(format!(
+                    "the device counted {} {} where the frames sent parse to {}: frames damaged \
+                     on the link (the CRC missed it); run again",
+                    k.get(c),
+                    c.name(),
+                    self.counters.get(c)
+                )));
+            }
+        }
+        if let Some((key, _)) = flows.iter().find(|(key, _)| !self.keys.contains(key)) {
+            return Err(invariant(format!(
+                "the device announced flow {key}, which is in none of the captures: a frame \
+                 damaged on the link (the CRC missed it); run again"
+            )));
+        }
+        for (c, n) in [
+            (
+                Counter::IatSamples,
+                flows.iter().map(|f| f.1.iat.n).sum::<u64>(),
+            ),
+            (
+                Counter::RttSamples,
+                flows.iter().map(|f| f.1.rtt.n).sum::<u64>(),
+            ),
+        ] {
+            if n as u32 != k.get(c) as u32 {
+                return Err(invariant(format!(
+                    "merged flows hold {n} {} but the device counted {}",
+                    c.name(),
+                    k.get(c)
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Every conservation law of a finished replay.
@@ -610,7 +686,8 @@ pub fn summary_line(s: &ReplaySummary) -> String {
     format!(
         "replayed {} frames in {:.2} s ({:.0} frames/s): {} refused and resent, {} requests, \
          {} retries (host: {} timeouts, {} corrupt answers, {} CRC_ERROR answers, {} stale \
-         answers; device: {} CRC errors, {} SLIP errors, {} UART errors, {} retries answered)",
+         answers, {} invalid answers, {} resent after BAD_LENGTH or BAD_ARGUMENT; device: {} CRC errors, {} \
+         SLIP errors, {} UART errors, {} retries answered)",
         s.frames,
         s.elapsed_s,
         s.frames_per_s,
@@ -621,6 +698,8 @@ pub fn summary_line(s: &ReplaySummary) -> String {
         s.link.corrupt_frames,
         s.link.crc_error_answers,
         s.link.stale_answers,
+        s.link.invalid_answers,
+        s.link.bad_length_resent,
         s.device_rx_crc_errors,
         s.device_rx_slip_errors,
         s.device_rx_uart_errors,

@@ -52,18 +52,20 @@ pub enum DeviceError {
         port: String,
         err: io::Error,
     },
-    /// Nothing came back to any try.
+    /// Nothing came back to any try (`connected`: after INFO was answered).
     NoAnswer {
         port: String,
         what: &'static str,
         tries: u32,
         timeout: Duration,
+        connected: bool,
     },
     /// Only corrupt frames (or CRC_ERROR answers) came back.
     Garbled {
         port: String,
         what: &'static str,
         tries: u32,
+        connected: bool,
     },
     /// Something answered INFO, but not a BloomTime device.
     NotBloomTime {
@@ -132,16 +134,44 @@ impl fmt::Display for DeviceError {
                 what,
                 tries,
                 timeout,
+                connected: false,
             } => write!(
                 f,
                 "no answer from {port} to {what} after {tries} tries of {} ms: is the board \
                  programmed with the BloomTime bitstream, and is this its port?",
                 timeout.as_millis()
             ),
-            DeviceError::Garbled { port, what, tries } => write!(
+            DeviceError::NoAnswer {
+                port,
+                what,
+                tries,
+                timeout,
+                connected: true,
+            } => write!(
+                f,
+                "{port} stopped answering ({what}, {tries} tries of {} ms): was the board reset \
+                 or unplugged?",
+                timeout.as_millis()
+            ),
+            DeviceError::Garbled {
+                port,
+                what,
+                tries,
+                connected: false,
+            } => write!(
                 f,
                 "only garbled answers from {port} to {what} after {tries} tries: wrong baud rate \
                  (--baud) or not a BloomTime board?"
+            ),
+            DeviceError::Garbled {
+                port,
+                what,
+                tries,
+                connected: true,
+            } => write!(
+                f,
+                "the link to {port} garbled {what} {tries} times in a row: a bad cable or too \
+                 high a baud rate (--baud); more --retries may get through"
             ),
             DeviceError::NotBloomTime { port, detail } => write!(f, "{port}: {detail}"),
             DeviceError::Version { port, device } => write!(

@@ -42,6 +42,19 @@ pub fn stop_on_signals() -> io::Result<&'static AtomicBool> {
     Ok(&STOP)
 }
 
+/// Something that answers bytes with bytes: the model device, or a test's
+/// impostor.
+pub trait ByteDevice {
+    /// Bytes from the host in; the answers' bytes appended to `out`.
+    fn receive(&mut self, bytes: &[u8], out: &mut Vec<u8>);
+}
+
+impl ByteDevice for ModelDevice {
+    fn receive(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        ModelDevice::receive(self, bytes, out)
+    }
+}
+
 /// What a server did.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ServeStats {
@@ -113,7 +126,7 @@ impl PtyServer {
     /// baud rate.
     pub fn serve(
         &mut self,
-        dev: &mut ModelDevice,
+        dev: &mut dyn ByteDevice,
         stop: &AtomicBool,
         pace: Option<u32>,
     ) -> io::Result<ServeStats> {

@@ -65,8 +65,11 @@ pub fn open_problem(e: &serialport::Error) -> OpenProblem {
         K::Io(io::ErrorKind::PermissionDenied) => OpenProblem::PermissionDenied,
         _ => {
             let d = e.to_string();
-            if d.contains("Inappropriate ioctl") || d.contains("ENOTTY") {
-                OpenProblem::NotSerial(d)
+            if d.contains("Inappropriate ioctl")
+                || d.contains("Not a typewriter")
+                || d.contains("ENOTTY")
+            {
+                OpenProblem::NotSerial("not a terminal device".into())
             } else {
                 OpenProblem::Other(d)
             }
