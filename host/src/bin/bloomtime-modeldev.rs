@@ -91,10 +91,11 @@ fn main() -> ExitCode {
     match srv.serve(&mut dev, stop, pace) {
         Ok(s) => {
             eprintln!(
-                "bloomtime-modeldev: stopped after {} requests ({} bytes in, {} out, {} frames replayed)",
-                dev.link_counter(regmap::RX_FRAMES),
+                "bloomtime-modeldev: stopped after {} bytes in and {} out ({} requests and {} \
+                 frames replayed since the last clear)",
                 s.bytes_in,
                 s.bytes_out,
+                dev.link_counter(regmap::RX_FRAMES),
                 dev.link_counter(regmap::REPLAY_FRAMES)
             );
             ExitCode::SUCCESS

@@ -324,9 +324,15 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
         let pb = ProgressBar::new(n);
         pb.set_style(
             ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} frames ({per_sec}, {eta})",
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} frames ({rate}, {eta} left)",
             )
-            .expect("progress template"),
+            .expect("progress template")
+            .with_key(
+                "rate",
+                |st: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} frames/s", st.per_sec());
+                },
+            ),
         );
         pb
     } else {
@@ -683,27 +689,51 @@ fn replay_cmd<T: Transport>(
 
 /// The one-line summary of a replay (standard error).
 pub fn summary_line(s: &ReplaySummary) -> String {
+    let l = &s.link;
+    let named = |items: &[(u64, &str)]| -> Vec<String> {
+        items
+            .iter()
+            .filter(|(n, _)| *n != 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect()
+    };
+    let host = named(&[
+        (l.timeouts, "timeouts"),
+        (l.corrupt_frames, "corrupt answers"),
+        (l.crc_error_answers, "CRC_ERROR answers"),
+        (l.stale_answers, "stale answers"),
+        (l.invalid_answers, "invalid answers"),
+        (l.bad_length_resent, "resent after BAD_LENGTH/BAD_ARGUMENT"),
+    ]);
+    let device = named(&[
+        (s.device_rx_crc_errors as u64, "CRC errors"),
+        (s.device_rx_slip_errors as u64, "SLIP errors"),
+        (s.device_rx_uart_errors as u64, "UART errors"),
+        (
+            s.device_retries as u64,
+            "retries answered from the stored answer",
+        ),
+    ]);
+    let errors = match (host.is_empty(), device.is_empty()) {
+        (true, true) => "none".to_string(),
+        _ => format!(
+            "host {}; device {}",
+            if host.is_empty() {
+                "none".into()
+            } else {
+                host.join(", ")
+            },
+            if device.is_empty() {
+                "none".into()
+            } else {
+                device.join(", ")
+            }
+        ),
+    };
     format!(
-        "replayed {} frames in {:.2} s ({:.0} frames/s): {} refused and resent, {} requests, \
-         {} retries (host: {} timeouts, {} corrupt answers, {} CRC_ERROR answers, {} stale \
-         answers, {} invalid answers, {} resent after BAD_LENGTH or BAD_ARGUMENT; device: {} CRC errors, {} \
-         SLIP errors, {} UART errors, {} retries answered)",
-        s.frames,
-        s.elapsed_s,
-        s.frames_per_s,
-        s.refused_resent,
-        s.link.requests,
-        s.link.retries,
-        s.link.timeouts,
-        s.link.corrupt_frames,
-        s.link.crc_error_answers,
-        s.link.stale_answers,
-        s.link.invalid_answers,
-        s.link.bad_length_resent,
-        s.device_rx_crc_errors,
-        s.device_rx_slip_errors,
-        s.device_rx_uart_errors,
-        s.device_retries
+        "replayed {} frames in {:.2} s ({:.0} frames/s): {} refused and resent, {} requests, {} \
+         retries; link errors: {errors}",
+        s.frames, s.elapsed_s, s.frames_per_s, s.refused_resent, l.requests, l.retries
     )
 }
 
@@ -874,11 +904,15 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
                 Format::Csv => report::write_csv(&mut o, &rows),
                 Format::Json => report::write_json(&mut o, &meta, &k, &rows),
                 Format::Table => {
+                    let by = match w.by {
+                        SortBy::Packets => "packets",
+                        SortBy::Iat => "mean IAT",
+                        SortBy::Rtt => "mean RTT",
+                    };
                     writeln!(
                         o,
-                        "{port}: refresh {refresh}, top {} of {total} flows by {:?} (Ctrl-C stops)",
-                        rows.len(),
-                        w.by
+                        "{port}: refresh {refresh}, top {} of {total} flows by {by} (Ctrl-C stops)",
+                        rows.len()
                     )?;
                     report::write_table(&mut o, &rows, &k)
                 }
