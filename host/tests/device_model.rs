@@ -116,6 +116,20 @@ fn packets_are_conserved_and_refusals_resent() {
         run.summary.refused_resent
     );
     assert_eq!(run.link.get(regmap::REPLAY_FRAMES), 4000);
+    // A device left in live mode replays with the captures' timestamps and
+    // is put back in live mode.
+    c.write_reg(regmap::CONTROL, regmap::CONTROL_LIVE).unwrap();
+    let again = replay(
+        &mut c,
+        &[&demo],
+        ReplayOptions {
+            clear: true,
+            progress: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(again.flows, run.flows);
+    assert_eq!(c.read_reg(regmap::CONTROL).unwrap(), regmap::CONTROL_LIVE);
     // Same flows as with the default buffer.
     let rows = run.rows();
     let mut out = Vec::new();

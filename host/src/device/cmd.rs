@@ -1,4 +1,21 @@
 //! `bloomtime device`: talk to a board (or a model device) over its port.
+//!
+//! * `replay` clears the device (unless `--no-clear`), streams REPLAY
+//!   requests (refused frames again after a drain; drains also in between,
+//!   aiming at half of `EVENT_BUFFER_BYTES` per drain), flushes, drains
+//!   until STATUS says quiet, then checks: merge consistent and every slot
+//!   closed, counter invariants, frames = records + drops = frames sent =
+//!   REPLAY_FRAMES, merged packets = records, opens and evicts as counted,
+//!   and (end to end, against damage the link's CRC-16 missed) the device's
+//!   frame, drop, record and RTT-lookup counts equal to those of the frames
+//!   parsed here, every merged key one of the captures', samples as counted.
+//! * `stats` peeks at the waiting events and reads the table: nothing
+//!   changes on the device. It needs every open event since the last clear
+//!   still waiting (they alone carry the keys).
+//! * `watch` drains into a running merge and credits the live slots to a
+//!   copy of it at every refresh. With traffic arriving between the drain
+//!   and the table read a refresh can credit a slot to its previous key; the
+//!   running merge itself stays exact.
 
 use super::client::{Client, ClientOptions, LinkCounters, LinkStats, Status, MAX_DATA};
 use super::transport::{SerialTransport, Transport};
@@ -61,7 +78,9 @@ pub enum DeviceCommand {
     /// Configuration, status, counters (with their invariants) and link state.
     Info,
     /// Per-flow statistics of what the device holds (waiting events and live
-    /// slots), read without changing anything.
+    /// slots), read without changing anything. The flows' keys come from the
+    /// open events, so every event since the last clear must still be
+    /// waiting (nobody drained them); exact while no traffic arrives.
     Stats,
     /// Replay captures through the device: per-flow statistics with the CSV
     /// of `bloomtime analyze`.
@@ -312,6 +331,12 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
             )));
         }
     }
+    // Capture timestamps, not the device clock: leave live mode for the
+    // replay (restored after it).
+    let control = c.read_reg(regmap::CONTROL)?;
+    if control & regmap::CONTROL_LIVE != 0 {
+        c.write_reg(regmap::CONTROL, control & !regmap::CONTROL_LIVE)?;
+    }
     let before = c.counters()?;
     let before_link = c.link_counters()?;
     let link0 = *c.link_stats();
@@ -422,6 +447,9 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
     }
     s.elapsed_s = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
+    if control & regmap::CONTROL_LIVE != 0 {
+        c.write_reg(regmap::CONTROL, control)?;
+    }
     let counters = delta(&c.counters()?, &before);
     let link = link_delta(&c.link_counters()?, &before_link);
     s.link = c.link_stats().since(&link0);
