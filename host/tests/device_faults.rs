@@ -94,7 +94,14 @@ fn the_damage_happens_and_is_retried() {
             FaultRates::uniform(3e-4),
             FaultRates::uniform(3e-4),
         );
-        let mut c = Client::connect(t, ClientOptions::default()).unwrap();
+        let mut c = Client::connect(
+            t,
+            ClientOptions {
+                retries: 16,
+                ..ClientOptions::default()
+            },
+        )
+        .unwrap();
         let run = bloomtime_host::device::cmd::replay(
             &mut c,
             &[&demo],
@@ -263,4 +270,81 @@ fn a_sweep_of_seeds_never_changes_the_result() {
         }
     }
     eprintln!("sweep at {rate} per byte and kind, {retries} retries: {ok} identical, {failed} clear errors");
+}
+
+/// CRC-16/CCITT-FALSE has no final XOR: a frame with a 0x00 byte inserted
+/// before its closing END still checks (one payload byte more), on either
+/// side. The client must neither take such an answer nor give up on the
+/// BAD_LENGTH the device answers such a request with.
+#[test]
+fn a_zero_byte_before_end_passes_the_crc_and_is_still_caught() {
+    let p = [3u8, status::OK, 1, 2, 3];
+    let mut f = encode_frame(&p);
+    let end = f.pop().unwrap();
+    f.push(0);
+    f.push(end);
+    let mut d = bloomtime_model::protocol::Deframer::new();
+    let got: Vec<_> = f.iter().filter_map(|&b| d.push(b)).collect();
+    assert_eq!(got.len(), 1);
+    let longer = got[0].clone().unwrap();
+    assert_eq!(&longer[..5], &p, "accepted, one byte longer");
+
+    /// Appends a zero before END to the first `n` frames in one direction.
+    struct Lengthen {
+        inner: bloomtime_host::device::Loopback,
+        requests: usize,
+        answers: usize,
+    }
+    fn lengthen(b: &[u8]) -> Vec<u8> {
+        let mut v = b.to_vec();
+        let end = v.pop().unwrap();
+        v.push(0);
+        v.push(end);
+        v
+    }
+    impl Transport for Lengthen {
+        fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
+            if self.requests > 0 {
+                self.requests -= 1;
+                self.inner.write_all(&lengthen(b))
+            } else {
+                self.inner.write_all(b)
+            }
+        }
+        fn read(&mut self, buf: &mut [u8], t: Duration) -> io::Result<usize> {
+            let mut tmp = vec![0u8; 4096];
+            let n = self.inner.read(&mut tmp, t)?;
+            let out = if n > 0 && self.answers > 0 {
+                self.answers -= 1;
+                lengthen(&tmp[..n])
+            } else {
+                tmp[..n].to_vec()
+            };
+            buf[..out.len()].copy_from_slice(&out);
+            Ok(out.len())
+        }
+        fn clear_input(&mut self) -> io::Result<()> {
+            self.inner.clear_input()
+        }
+        fn name(&self) -> &str {
+            "lengthened"
+        }
+    }
+    let t = Lengthen {
+        inner: model(),
+        requests: 0,
+        answers: 3,
+    };
+    let mut c = Client::connect(t, ClientOptions::default()).unwrap();
+    let st = c.status().unwrap();
+    assert!(st.events_empty);
+    assert!(c.link_stats().invalid_answers >= 2, "{:?}", c.link_stats());
+    c.transport_mut().requests = 2;
+    c.clear().unwrap();
+    assert_eq!(c.link_stats().bad_length_resent, 2);
+    assert_eq!(
+        c.read_reg(bloomtime_model::regmap::BAD_REQUESTS).unwrap(),
+        0,
+        "cleared"
+    );
 }
