@@ -51,6 +51,9 @@
 //! SLIP) check anyway.
 //!
 //! The receive side takes a byte every clock if offered (no back-pressure).
+//! Bytes enter a register stage with their class (END, ESC, ...) decoded, so
+//! the decoder works from registers; the verdict pulses and `req_valid` /
+//! `req_bad` come two clocks after the END is offered.
 //!
 //! # Transmit side
 //!
@@ -70,9 +73,11 @@
 //! buffer, the processor restores them (`command.rs` keeps seq and status
 //! in registers for that).
 //!
-//! The transmit side can hand over a byte every clock (it reads the buffer
-//! with the next address ahead), so a fast consumer sees the whole frame in
-//! `len + escapes + 4` clocks.
+//! The buffer's output is registered once more before it is escaped (the
+//! iCE40 block RAM's clock-to-output is slow), so a payload byte takes two
+//! clocks: a consumer that is always ready sees a frame in `2 * len + 5`
+//! clocks, plus one for each CRC byte that needs escaping. (The UART takes
+//! a byte every `10 * divisor` clocks.)
 //!
 //! Every output is a register (or the buffer's registered read port), except
 //! `resp_busy`, an OR of two registers. `tx_ready` is used with registers
@@ -260,11 +265,14 @@ pub struct Link {
     p_slip: DFF<Bit>,
     p_ovr: DFF<Bit>,
     p_uart: DFF<Bit>,
+    /// Input stage: the byte, and whether it is END, ESC, ESC_END, ESC_ESC.
+    iv: DFF<Bit>,
+    idat: DFF<Bits<8>>,
+    b_end: DFF<Bit>,
+    b_esc: DFF<Bit>,
+    b_dc: DFF<Bit>,
+    b_dd: DFF<Bit>,
     // combinational
-    b_end: Signal<Local, Bit>,
-    b_esc: Signal<Local, Bit>,
-    b_dc: Signal<Local, Bit>,
-    b_dd: Signal<Local, Bit>,
     /// A request is pending, or the frame already overlapped one.
     skip: Signal<Local, Bit>,
     /// The decoded byte.
@@ -275,6 +283,8 @@ pub struct Link {
     wr: Signal<Local, Bit>,
     /// END of a frame with content.
     fin: Signal<Local, Bit>,
+    /// Fewer than 3 bytes.
+    short: Signal<Local, Bit>,
     /// ... which is a slip error, or has a bad CRC.
     f_slip: Signal<Local, Bit>,
     f_crc: Signal<Local, Bit>,
@@ -287,8 +297,12 @@ pub struct Link {
     run: DFF<Bit>,
     /// Source: 0 payload, 1 CRC high, 2 CRC low, 3 the closing END.
     ph: DFF<Bits<2>>,
-    /// Index of the next payload byte (the buffer's output is this byte).
+    /// Index of the next payload byte.
     idx: DFF<Bits<BUF_ADDR>>,
+    /// The buffer's output, registered: byte `idx` unless `stale`.
+    rd: DFF<Bits<8>>,
+    /// `idx` moved at the last edge, `rd` is not its byte yet.
+    stale: DFF<Bit>,
     /// Payload bytes not yet queued.
     left: DFF<Bits<BUF_ADDR>>,
     /// The second byte of an escape is due: ESC_ESC (1) or ESC_END (0).
@@ -307,6 +321,9 @@ pub struct Link {
     ld: Signal<Local, Bit>,
     /// The raw (unescaped) byte of the current source.
     src: Signal<Local, Bits<8>>,
+    /// ... is END, ESC.
+    s_end: Signal<Local, Bit>,
+    s_esc: Signal<Local, Bit>,
     /// The source advances (a raw byte is consumed).
     adv: Signal<Local, Bit>,
     /// ... a payload byte.
@@ -319,8 +336,9 @@ impl Logic for Link {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, esc, sbad, ovr, len, pend_ok, pend_bad, plen, p_ok, p_crc, p_slip, p_ovr,
-            p_uart, run, ph, idx, left, e_pend, e_esc, o_valid, o_data, p_tx
+            self, clock, iv, idat, b_end, b_esc, b_dc, b_dd, esc, sbad, ovr, len, pend_ok,
+            pend_bad, plen, p_ok, p_crc, p_slip, p_ovr, p_uart, run, ph, idx, rd, stale, left,
+            e_pend, e_esc, o_valid, o_data, p_tx
         );
         self.req_mem.clock.next = self.clock.val();
         self.resp_mem.clock.next = self.clock.val();
@@ -328,41 +346,47 @@ impl Logic for Link {
         self.tx_crc.clock.next = self.clock.val();
 
         // ================= receive =================
-        self.b_end.next = self.rx_data.val() == 0xC0;
-        self.b_esc.next = self.rx_data.val() == 0xDB;
-        self.b_dc.next = self.rx_data.val() == 0xDC;
-        self.b_dd.next = self.rx_data.val() == 0xDD;
+        // The byte and its class, registered.
+        self.iv.d.next = self.rx_valid.val();
+        self.idat.d.next = self.rx_data.val();
+        self.b_end.d.next = self.rx_data.val() == 0xC0;
+        self.b_esc.d.next = self.rx_data.val() == 0xDB;
+        self.b_dc.d.next = self.rx_data.val() == 0xDC;
+        self.b_dd.d.next = self.rx_data.val() == 0xDD;
         self.skip.next = self.pend_ok.q.val() || self.pend_bad.q.val() || self.ovr.q.val();
-        self.dec.next = self.rx_data.val();
+        self.dec.next = self.idat.q.val();
         if self.esc.q.val() {
             self.dec.next = 0xDB.into();
-            if self.b_dc.val() {
+            if self.b_dc.q.val() {
                 self.dec.next = 0xC0.into();
             }
         }
-        self.put.next = self.rx_valid.val()
-            && !self.b_end.val()
+        self.put.next = self.iv.q.val()
+            && !self.b_end.q.val()
             && !self.skip.val()
             && !self.sbad.q.val()
-            && ((self.esc.q.val() && (self.b_dc.val() || self.b_dd.val()))
-                || (!self.esc.q.val() && !self.b_esc.val()));
+            && ((self.esc.q.val() && (self.b_dc.q.val() || self.b_dd.q.val()))
+                || (!self.esc.q.val() && !self.b_esc.q.val()));
         self.wr.next = self.put.val() && self.len.q.val() != 502;
 
         self.rx_crc.din.next = self.dec.val();
         self.rx_crc.en.next = self.wr.val();
-        self.rx_crc.clear.next = self.rx_valid.val() && self.b_end.val();
+        self.rx_crc.clear.next = self.iv.q.val() && self.b_end.q.val();
         self.req_mem.write_address.next = self.len.q.val();
         self.req_mem.write_data.next = self.dec.val();
         self.req_mem.write_enable.next = self.wr.val();
         self.req_mem.read_address.next = self.req_rd_addr.val();
 
-        self.fin.next = self.rx_valid.val()
-            && self.b_end.val()
+        self.fin.next = self.iv.q.val()
+            && self.b_end.q.val()
             && (self.len.q.val().any()
                 || self.sbad.q.val()
                 || self.esc.q.val()
                 || self.ovr.q.val());
-        self.f_slip.next = self.sbad.q.val() || self.esc.q.val() || self.len.q.val() < 3;
+        // len < 3, as gates (a compare becomes a carry chain).
+        self.short.next = !((self.len.q.val() & 0x1fc).any()
+            || (self.len.q.val().get_bit(1) && self.len.q.val().get_bit(0)));
+        self.f_slip.next = self.sbad.q.val() || self.esc.q.val() || self.short.val();
         self.f_crc.next = self.rx_crc.hi.val().any() || self.rx_crc.lo.val().any();
 
         self.p_ok.d.next = false;
@@ -375,8 +399,8 @@ impl Logic for Link {
             self.pend_ok.d.next = false;
             self.pend_bad.d.next = false;
         }
-        if self.rx_valid.val() {
-            if self.b_end.val() {
+        if self.iv.q.val() {
+            if self.b_end.q.val() {
                 self.esc.d.next = false;
                 self.sbad.d.next = false;
                 self.ovr.d.next = false;
@@ -386,10 +410,10 @@ impl Logic for Link {
             } else if !self.sbad.q.val() {
                 if self.esc.q.val() {
                     self.esc.d.next = false;
-                    if !(self.b_dc.val() || self.b_dd.val()) {
+                    if !(self.b_dc.q.val() || self.b_dd.q.val()) {
                         self.sbad.d.next = true;
                     }
-                } else if self.b_esc.val() {
+                } else if self.b_esc.q.val() {
                     self.esc.d.next = true;
                 }
                 if self.put.val() {
@@ -436,14 +460,18 @@ impl Logic for Link {
 
         self.can.next = !self.o_valid.q.val() || self.tx_ready.val();
         self.go.next = self.resp_send.val() && !self.run.q.val() && !self.o_valid.q.val();
-        self.ld.next = self.run.q.val() && self.can.val();
-        self.src.next = self.resp_mem.read_data.val();
+        // (The second byte of an escape needs no source byte.)
+        self.ld.next =
+            self.run.q.val() && self.can.val() && (!self.stale.q.val() || self.e_pend.q.val());
+        self.src.next = self.rd.q.val();
         if self.ph.q.val() == 1 {
             self.src.next = self.tx_crc.hi.val();
         }
         if self.ph.q.val() == 2 {
             self.src.next = self.tx_crc.lo.val();
         }
+        self.s_end.next = self.src.val() == 0xC0;
+        self.s_esc.next = self.src.val() == 0xDB;
         self.adv.next = self.ld.val() && !self.e_pend.q.val() && self.ph.q.val() != 3;
         self.adv_p.next = self.adv.val() && self.ph.q.val() == 0;
         self.idx_n.next = self.idx.q.val();
@@ -455,6 +483,8 @@ impl Logic for Link {
         }
         self.resp_mem.read_address.next = self.idx_n.val();
         self.idx.d.next = self.idx_n.val();
+        self.rd.d.next = self.resp_mem.read_data.val();
+        self.stale.d.next = self.adv_p.val() || self.go.val();
 
         self.tx_crc.din.next = self.src.val();
         self.tx_crc.en.next = self.adv_p.val();
@@ -488,16 +518,13 @@ impl Logic for Link {
                 self.run.d.next = false;
                 self.p_tx.d.next = true;
             } else {
+                // END and ESC go out as ESC, then ESC_END / ESC_ESC.
                 self.o_data.d.next = self.src.val();
-                if self.src.val() == 0xC0 {
+                if self.s_end.val() {
                     self.o_data.d.next = 0xDB.into();
-                    self.e_pend.d.next = true;
-                    self.e_esc.d.next = false;
                 }
-                if self.src.val() == 0xDB {
-                    self.e_pend.d.next = true;
-                    self.e_esc.d.next = true;
-                }
+                self.e_pend.d.next = self.s_end.val() || self.s_esc.val();
+                self.e_esc.d.next = self.s_esc.val();
             }
         }
         if self.adv.val() {

@@ -6,8 +6,8 @@
 //! fit 16 bits and the resulting baud rate must be within 1 % of the one
 //! asked for.
 //!
-//! * [`UartTx`] works with any divisor from 4 up (it is exact for every
-//!   divisor, down to 1, but 4 is the smallest the tests cover).
+//! * [`UartTx`] works with any divisor from 4 up (4 is the smallest the
+//!   tests cover, and the smallest `with_divisor` accepts).
 //! * [`UartRx`] needs a divisor of at least 8: it votes 3 samples around the
 //!   bit centre and must still land inside the bit with ±2 % baud mismatch
 //!   over a 10-bit character.
@@ -16,9 +16,9 @@
 //! inverted, so zero is the idle (high) line: the transmitter never emits a
 //! spurious start bit and the receiver never sees one at configuration.
 //!
-//! All per-clock logic is shift-free (counters compared with literals,
-//! `get_bit` / `replace_bit` at a 3-bit index), so the blocks are cheap to
-//! simulate.
+//! All per-clock logic is shift-free (a counter's sign bit, compares with
+//! literals, `get_bit` / `replace_bit` at a 3-bit index), so the blocks are
+//! cheap to simulate (UartRx: about 1.2 million clocks a second).
 
 use rust_hdl::prelude::*;
 
@@ -33,7 +33,7 @@ const CNT_BITS: usize = DIV_BITS + 1;
 
 /// Smallest receiver divisor.
 pub const RX_MIN_DIVISOR: u32 = 8;
-/// Smallest transmitter divisor the tests cover.
+/// Smallest transmitter divisor (accepted and tested).
 pub const TX_MIN_DIVISOR: u32 = 4;
 
 /// The clocks-per-bit divisor for `clock_hz` and `baud`, rounded to the
@@ -84,8 +84,10 @@ fn load(edges: u32) -> Constant<Bits<CNT_BITS>> {
 ///   line to be high (idle) before it looks for the next start bit, so a
 ///   held-low line (break) is one error, not a stream of them.
 ///
-/// The divisor must be at least [`RX_MIN_DIVISOR`]. Output latency: `valid`
-/// rises `9.5 * divisor + 4` clocks (±1) after the start bit's falling edge.
+/// The divisor must be at least [`RX_MIN_DIVISOR`]. Latency: `valid` is set
+/// at the clock edge `9 * divisor + divisor / 2 + 3` edges after the first
+/// edge that samples the start bit low (the stop bit's centre, plus the
+/// synchronizer and the vote).
 #[derive(LogicBlock)]
 pub struct UartRx {
     pub clock: Signal<In, Clock>,
