@@ -16,6 +16,7 @@ use crate::bram::Bram;
 use crate::consts::*;
 use crate::hash_unit::OP_BITS;
 use crate::leaf::AgeRing;
+use crate::leaf::ConstBit;
 use crate::types::LineBits;
 use rust_hdl::prelude::*;
 
@@ -23,6 +24,9 @@ use rust_hdl::prelude::*;
 pub struct BucketBank {
     pub clock: Signal<In, Clock>,
     pub advance: Signal<In, Bit>,
+    /// The core's spaced configuration: no forwarding of the words written
+    /// last, because no two operations within three clocks share a word.
+    pub spaced: ConstBit,
     /// Stage-2 record: operation, line, epoch, direction.
     pub s2_op: Signal<In, Bits<OP_BITS>>,
     pub s2_addr: Signal<In, Bits<LINE_ADDR>>,
@@ -120,11 +124,11 @@ impl Logic for BucketBank {
         if self.draw.val() >= 16 {
             self.dsel.next = bits::<AGE_BITS>(16);
         }
-        if self.h2.q.val() & self.w2_valid.q.val() {
+        if !self.spaced.y.val() & self.h2.q.val() & self.w2_valid.q.val() {
             self.sel.next = self.w2_line.q.val();
             self.dsel.next = self.d2.q.val();
         }
-        if self.h1.q.val() & self.w1_valid.q.val() {
+        if !self.spaced.y.val() & self.h1.q.val() & self.w1_valid.q.val() {
             self.sel.next = self.w1_line.q.val();
             self.dsel.next = self.d1.q.val();
         }

@@ -77,6 +77,7 @@ pub enum CpState {
     WalkType,
     Copy,
     RpCheck,
+    RpCheckWait,
     RpCheckLen,
     RpQuiet,
     RpHdr,
@@ -89,7 +90,6 @@ pub enum CpState {
     Send,
     SendStatus,
     TxStart,
-    TxWait,
 }
 
 #[derive(LogicBlock)]
@@ -151,6 +151,10 @@ pub struct CommandProcessor {
     pub link_inc: Signal<Out, Bits<9>>,
     /// Live mode (CONTROL bit 0), for the LEDs.
     pub live: Signal<Out, Bit>,
+    /// The board's reset button (debounced elsewhere): clear everything, as
+    /// CLEAR does, without a response; also forgets the stored response and
+    /// leaves live mode.
+    pub reset_req: Signal<In, Bit>,
     rom: ByteRom<5>,
     st: DFF<CpState>,
     rdaddr: DFF<Bits<BUF_ADDR>>,
@@ -171,6 +175,7 @@ pub struct CommandProcessor {
     last_len: DFF<Bits<BUF_ADDR>>,
     have_last: DFF<Bit>,
     resend: DFF<Bit>,
+    silent: DFF<Bit>,
     word: DFF<Bits<32>>,
     wi: DFF<Bits<2>>,
     j: DFF<Bits<5>>,
@@ -180,6 +185,11 @@ pub struct CommandProcessor {
     o: DFF<Bits<12>>,
     target: DFF<Bits<12>>,
     limit: DFF<Bits<12>>,
+    lim_end: DFF<Bits<12>>,
+    nxt: DFF<Bits<12>>,
+    rdo: DFF<Bits<12>>,
+    pop_r: DFF<Bit>,
+    popcnt_r: DFF<Bits<12>>,
     evlen: DFF<Bits<6>>,
     ci: DFF<Bits<6>>,
     copying: DFF<Bit>,
@@ -214,7 +224,6 @@ pub struct CommandProcessor {
     s_retry: Signal<Local, Bit>,
     s_frame: Signal<Local, Bit>,
     s_refused: Signal<Local, Bit>,
-    next_o: Signal<Local, Bits<12>>,
 }
 
 impl Default for CommandProcessor {
@@ -282,6 +291,8 @@ impl CommandProcessor {
             link_tx: Default::default(),
             link_inc: Default::default(),
             live: Default::default(),
+            reset_req: Default::default(),
+            silent: Default::default(),
             rom: ByteRom::new(&info.encode()),
             st: Default::default(),
             rdaddr: Default::default(),
@@ -310,6 +321,11 @@ impl CommandProcessor {
             o: Default::default(),
             target: Default::default(),
             limit: Default::default(),
+            lim_end: Default::default(),
+            nxt: Default::default(),
+            rdo: Default::default(),
+            pop_r: Default::default(),
+            popcnt_r: Default::default(),
             evlen: Default::default(),
             ci: Default::default(),
             copying: Default::default(),
@@ -341,7 +357,6 @@ impl CommandProcessor {
             s_retry: Default::default(),
             s_frame: Default::default(),
             s_refused: Default::default(),
-            next_o: Default::default(),
         }
     }
 }
@@ -371,6 +386,7 @@ impl Logic for CommandProcessor {
             last_len,
             have_last,
             resend,
+            silent,
             word,
             wi,
             j,
@@ -379,6 +395,11 @@ impl Logic for CommandProcessor {
             o,
             target,
             limit,
+            lim_end,
+            nxt,
+            rdo,
+            pop_r,
+            popcnt_r,
             evlen,
             ci,
             copying,
@@ -440,9 +461,11 @@ impl Logic for CommandProcessor {
             self.cnt_index.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val()) - 13;
         }
         self.eb_clear.next = false;
-        self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(self.o.q.val());
-        self.eb_pop.next = false;
-        self.eb_pop_count.next = self.o.q.val();
+        // Event-buffer controls leave from registers.
+        self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(self.rdo.q.val());
+        self.eb_pop.next = self.pop_r.q.val();
+        self.eb_pop_count.next = self.popcnt_r.q.val();
+        self.pop_r.d.next = false;
         self.p_ready.next = false;
         self.f_valid.next = self.fvalid.q.val();
         self.f_data.next = self.fdata.q.val();
@@ -457,13 +480,19 @@ impl Logic for CommandProcessor {
         self.s_retry.next = false;
         self.s_frame.next = false;
         self.s_refused.next = false;
-        self.next_o.next = self.o.q.val() + bit_cast::<12, 6>(self.evlen.q.val());
 
         match self.st.q.val() {
             CpState::Idle => {
                 self.rdaddr.d.next = bits::<BUF_ADDR>(0);
                 self.li.d.next = bits::<4>(0);
-                if self.req_bad.val() {
+                if self.resp_busy.val() {
+                    // The previous response is still leaving its buffer.
+                } else if self.reset_req.val() {
+                    self.silent.d.next = true;
+                    self.have_last.d.next = false;
+                    self.control.d.next = false;
+                    self.st.d.next = CpState::Clear;
+                } else if self.req_bad.val() {
                     // Answer CRC_ERROR with seq 0xFF; keep the stored response.
                     self.seq.d.next = bits::<8>(0xff);
                     self.status_r.d.next = bits::<8>(5);
@@ -592,6 +621,7 @@ impl Logic for CommandProcessor {
                 } else if (self.cmd_r.q.val() == 5) | (self.cmd_r.q.val() == 9) {
                     // DRAIN max:u16 / PEEK offset:u16 max:u16.
                     self.o.d.next = bits::<12>(0);
+                    self.rdo.d.next = bits::<12>(0);
                     self.copying.d.next = false;
                     self.drain.d.next = self.cmd_r.q.val() == 5;
                     if self.cmd_r.q.val() == 5 {
@@ -715,18 +745,15 @@ impl Logic for CommandProcessor {
                 }
             }
             CpState::Walk => {
-                // The event at offset o: read its type byte.
-                self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(self.o.q.val());
+                // The event at offset o (rdo = o): its type byte is read now.
                 if !self.copying.q.val() & (self.o.q.val() == self.target.q.val()) {
                     self.copying.d.next = true;
-                    self.target.d.next = self.o.q.val();
+                    self.lim_end.d.next = self.o.q.val() + self.limit.q.val();
                 }
                 if self.o.q.val() >= self.eb_level.val() {
                     // The end: nothing more (PEEK past the end answers empty).
-                    if self.drain.q.val() {
-                        self.eb_pop.next = true;
-                        self.eb_pop_count.next = self.o.q.val();
-                    }
+                    self.pop_r.d.next = self.drain.q.val();
+                    self.popcnt_r.d.next = self.o.q.val();
                     self.st.d.next = CpState::Send;
                 } else {
                     self.st.d.next = CpState::WalkType;
@@ -734,8 +761,10 @@ impl Logic for CommandProcessor {
             }
             CpState::WalkType => {
                 self.evlen.d.next = bits::<6>(27);
+                self.nxt.d.next = self.o.q.val() + 27;
                 if self.eb_rd_data.val() == 1 {
                     self.evlen.d.next = bits::<6>(41);
+                    self.nxt.d.next = self.o.q.val() + 41;
                 }
                 self.ci.d.next = bits::<6>(0);
                 self.st.d.next = CpState::Copy;
@@ -743,27 +772,24 @@ impl Logic for CommandProcessor {
             CpState::Copy => {
                 if !self.copying.q.val() {
                     // Skipping towards the PEEK offset.
-                    self.o.d.next = self.next_o.val();
+                    self.o.d.next = self.nxt.q.val();
+                    self.rdo.d.next = self.nxt.q.val();
                     self.st.d.next = CpState::Walk;
-                    if self.next_o.val() > self.target.q.val() {
+                    if self.nxt.q.val() > self.target.q.val() {
                         self.status_r.d.next = bits::<8>(4);
                         self.pos.d.next = bits::<BUF_ADDR>(2);
                         self.st.d.next = CpState::Send;
                     }
-                } else if (self.next_o.val() > self.eb_level.val())
-                    | ((self.next_o.val() - self.target.q.val()) > self.limit.q.val())
+                } else if (self.nxt.q.val() > self.eb_level.val())
+                    | (self.nxt.q.val() > self.lim_end.q.val())
                 {
                     // A partial event, or no room: stop before it.
-                    if self.drain.q.val() {
-                        self.eb_pop.next = true;
-                        self.eb_pop_count.next = self.o.q.val();
-                    }
+                    self.pop_r.d.next = self.drain.q.val();
+                    self.popcnt_r.d.next = self.o.q.val();
                     self.st.d.next = CpState::Send;
                 } else {
-                    // Copy byte ci (read issued this clock, written the next).
-                    self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(
-                        self.o.q.val() + bit_cast::<12, 6>(self.ci.q.val()),
-                    );
+                    // Byte ci is read this clock (rdo = o + ci) and written the next.
+                    self.rdo.d.next = self.rdo.q.val() + 1;
                     self.ci.d.next = self.ci.q.val() + 1;
                     if self.ci.q.val() != 0 {
                         self.resp_wr_en.next = true;
@@ -771,7 +797,8 @@ impl Logic for CommandProcessor {
                         self.pos.d.next = self.pos.q.val() + 1;
                     }
                     if self.ci.q.val() == self.evlen.q.val() {
-                        self.o.d.next = self.next_o.val();
+                        self.o.d.next = self.nxt.q.val();
+                        self.rdo.d.next = self.nxt.q.val();
                         self.st.d.next = CpState::Walk;
                     }
                 }
@@ -786,8 +813,12 @@ impl Logic for CommandProcessor {
                     self.status_r.d.next = bits::<8>(3);
                     self.st.d.next = CpState::Send;
                 } else {
-                    self.st.d.next = CpState::RpCheckLen;
+                    self.st.d.next = CpState::RpCheckWait;
                 }
+            }
+            CpState::RpCheckWait => {
+                // The address register, then the RAM's own: data a clock later.
+                self.st.d.next = CpState::RpCheckLen;
             }
             CpState::RpCheckLen => {
                 if (self.req_rd_data.val() == 0) | (self.req_rd_data.val() > 128) {
@@ -926,6 +957,10 @@ impl Logic for CommandProcessor {
                 self.eb_clear.next = true;
                 if !self.core_busy.val() & self.quiet.val() {
                     self.st.d.next = CpState::Send;
+                    if self.silent.q.val() {
+                        self.silent.d.next = false;
+                        self.st.d.next = CpState::Idle;
+                    }
                 }
             }
             CpState::Send => {
@@ -964,13 +999,10 @@ impl Logic for CommandProcessor {
                     self.last_len.d.next = self.pos.q.val();
                     self.have_last.d.next = true;
                 }
-                self.st.d.next = CpState::TxWait;
-            }
-            CpState::TxWait => {
-                if !self.resp_busy.val() {
-                    self.req_done.next = true;
-                    self.st.d.next = CpState::Idle;
-                }
+                // The request has been read: the link may take the next one
+                // while this response leaves.
+                self.req_done.next = true;
+                self.st.d.next = CpState::Idle;
             }
             _ => {
                 self.st.d.next = CpState::Idle;

@@ -20,6 +20,7 @@ use crate::counter_bank::{CounterBank, CNT_INDEX_BITS, N_ALL};
 use crate::estimator::Estimator;
 use crate::flow_table::{FlowTable, REASON_BITS};
 use crate::hash_unit::{HashUnit, IDX_BITS, OP_BITS};
+use crate::leaf::ConstBit;
 use crate::tag_check::TagCheck;
 use crate::types::{KeyBits, StatsBits, Ts};
 use bloomtime_model::counters::{Counter, N_COUNTERS};
@@ -118,6 +119,14 @@ pub struct BloomtimeCore {
     /// The pipeline holds no record (only sweeps, or nothing).
     pub idle: Signal<Out, Bit>,
 
+    /// The spaced configuration (see [`BloomtimeCore::spaced`]); off by
+    /// default: the one-record-per-clock core.
+    spaced: ConstBit,
+    /// Spaced configuration: clocks since the last operation entered stage 1
+    /// (saturating at 2), and bubbles still owed after a packet.
+    gap: DFF<Bits<2>>,
+    hold: DFF<Bits<2>>,
+    bubble: Signal<Local, Bit>,
     hash: HashUnit,
     bank0: BucketBank,
     bank1: BucketBank,
@@ -228,6 +237,37 @@ pub struct BloomtimeCore {
     packet6: Signal<Local, Bit>,
 }
 
+impl BloomtimeCore {
+    /// The core that takes one record per clock and carries each record's
+    /// key through the pipeline to announce it.
+    pub fn pipelined() -> Self {
+        Self::default()
+    }
+
+    /// The board's configuration, for a record source that (a) holds
+    /// `s_rec_key` stable from a record's acceptance until its key
+    /// announcement has been taken, and (b) sends records far apart. The
+    /// board's command processor does both: it feeds one frame at a time to
+    /// a quiet pipeline, and the parser keeps its key register until the
+    /// next frame. The core then (a) hashes and announces the input key
+    /// itself, and (b) keeps two empty clocks before and after every packet
+    /// — sweeps and control operations touch a different line or slot each
+    /// clock — so no record ever needs a word written by one of the two
+    /// operations ahead of it. Yosys removes the five 297-bit key registers
+    /// and all forwarding registers and multiplexers: ~3000 logic cells the
+    /// HX8K does not have. The results are the same; the one-record-per-clock
+    /// configuration is the default.
+    pub fn spaced() -> Self {
+        let mut c = Self::default();
+        c.spaced = ConstBit::new(true);
+        c.bank0.spaced = ConstBit::new(true);
+        c.bank1.spaced = ConstBit::new(true);
+        c.tags.spaced = ConstBit::new(true);
+        c.table.spaced = ConstBit::new(true);
+        c
+    }
+}
+
 impl Logic for BloomtimeCore {
     #[hdl_gen]
     fn update(&mut self) {
@@ -296,7 +336,9 @@ impl Logic for BloomtimeCore {
             out_iat_valid,
             out_iat,
             out_rtt_valid,
-            out_rtt
+            out_rtt,
+            gap,
+            hold
         );
         self.hash.clock.next = self.clock.val();
         self.bank0.clock.next = self.clock.val();
@@ -327,8 +369,16 @@ impl Logic for BloomtimeCore {
         self.s0_ok.next = (self.s0_epoch.val() - self.base.q.val()) <= 239;
         self.blocked.next = self.state.q.val() != CtlState::Idle;
         self.issuing.next = self.state.q.val() == CtlState::Issue;
-        self.s0_take.next =
-            self.advance.val() & self.s0_valid.q.val() & self.s0_ok.val() & !self.issuing.val();
+        // Spaced configuration: two empty clocks before and after a packet.
+        self.bubble.next = self.spaced.y.val()
+            & !self.issuing.val()
+            & ((self.hold.q.val() != 0)
+                | (self.s0_valid.q.val() & self.s0_ok.val() & (self.gap.q.val() != 2)));
+        self.s0_take.next = self.advance.val()
+            & self.s0_valid.q.val()
+            & self.s0_ok.val()
+            & !self.issuing.val()
+            & !self.bubble.val();
         self.accept.next = !self.blocked.val() & (!self.s0_valid.q.val() | self.s0_take.val());
         self.s_rec_ready.next = self.accept.val();
         self.ts_lt.next = (self.s_rec_ts.val().epoch < self.newest_ts.q.val().epoch)
@@ -362,13 +412,32 @@ impl Logic for BloomtimeCore {
         if self.cursor.q.val() == 0 {
             self.stale_op.next = self.stale_next.val();
         }
-        self.sweeping.next = self.advance.val() & !self.issuing.val() & !self.s0_take.val();
+        self.sweeping.next =
+            self.advance.val() & !self.issuing.val() & !self.s0_take.val() & !self.bubble.val();
+        if self.advance.val() {
+            if self.bubble.val() {
+                if self.gap.q.val() != 2 {
+                    self.gap.d.next = self.gap.q.val() + 1;
+                }
+                if self.hold.q.val() != 0 {
+                    self.hold.d.next = self.hold.q.val() - 1;
+                }
+            } else {
+                self.gap.d.next = bits::<2>(0);
+            }
+            if self.s0_take.val() {
+                self.hold.d.next = bits::<2>(2);
+            }
+        }
         self.hash.advance.next = self.advance.val();
         self.hash.in_op.next = bits::<OP_BITS>(2);
         self.hash.in_idx.next = self.cursor.q.val();
         self.hash.in_ts.next = self.admitted_ts.q.val();
         self.hash.in_flags.next = self.s0_flags.q.val();
         self.hash.in_key.next = self.s0_key.q.val();
+        if self.spaced.y.val() {
+            self.hash.in_key.next = self.s_rec_key.val();
+        }
         if self.stale_op.val() {
             self.hash.in_op.next = bits::<OP_BITS>(6);
             self.hash.in_ts.next = self.pass_ts.q.val();
@@ -379,6 +448,9 @@ impl Logic for BloomtimeCore {
         if self.s0_valid.q.val() & self.s0_ok.val() {
             self.hash.in_op.next = bits::<OP_BITS>(1);
             self.hash.in_ts.next = self.s0_ts.q.val();
+        }
+        if self.bubble.val() {
+            self.hash.in_op.next = bits::<OP_BITS>(0);
         }
         if self.s0_take.val() {
             self.admitted_ts.d.next = self.s0_ts.q.val();
@@ -415,7 +487,8 @@ impl Logic for BloomtimeCore {
         // ---- Control: clear, flush, peek.
         self.ctl_ready.next = self.state.q.val() == CtlState::Idle;
         self.busy.next = self.state.q.val() != CtlState::Idle;
-        self.packets_in_flight.next = (self.hash.op.val() == 1)
+        self.packets_in_flight.next = (self.hash.op_s1.val() == 1)
+            | (self.hash.op.val() == 1)
             | (self.op3.q.val() == 1)
             | (self.op4.q.val() == 1)
             | (self.op5.q.val() == 1)
@@ -549,6 +622,9 @@ impl Logic for BloomtimeCore {
         self.m_open_valid.next = self.open_valid.q.val();
         self.m_open_slot.next = self.open_slot.q.val();
         self.m_open_key.next = self.open_key.q.val();
+        if self.spaced.y.val() {
+            self.m_open_key.next = self.s_rec_key.val();
+        }
 
         // Stage 5: estimator.
         self.est.advance.next = self.advance.val();

@@ -66,6 +66,10 @@ pub struct EventBuffer {
     tail: DFF<Bits<EB_ADDR>>,
     count: DFF<Bits<12>>,
     byte: Signal<Local, Bits<8>>,
+    /// Flat copies (a field's bits cannot be sliced again in the Verilog
+    /// rust-hdl writes); assigned only while serializing.
+    key_flat: Signal<Local, Bits<KEY_BITS>>,
+    stats_flat: Signal<Local, Bits<STATS_BITS>>,
     slot_sel: Signal<Local, Bits<8>>,
     ev_type: Signal<Local, Bits<8>>,
     room: Signal<Local, Bit>,
@@ -90,6 +94,8 @@ impl Logic for EventBuffer {
         self.write.next = false;
         self.last.next = false;
         self.byte.next = bits::<8>(0);
+        self.key_flat.next = bits::<KEY_BITS>(0);
+        self.stats_flat.next = bits::<STATS_BITS>(0);
         self.slot_sel.next = bit_cast::<8, SLOT_ADDR>(self.s_evict_slot.val());
         // Evict type byte: 0x02 | reason << 4.
         self.ev_type.next = bits::<8>(2);
@@ -112,6 +118,7 @@ impl Logic for EventBuffer {
                 self.idx.d.next = bits::<6>(0);
             }
             EbState::Open => {
+                self.key_flat.next = self.s_open_key.val().into();
                 self.slot_sel.next = bit_cast::<8, SLOT_ADDR>(self.s_open_slot.val());
                 match self.idx.q.val().index() {
                     0 => {
@@ -119,123 +126,125 @@ impl Logic for EventBuffer {
                     }
                     1 => {
                         self.byte.next = bits::<8>(0);
+                        self.key_flat.next = bits::<KEY_BITS>(0);
+                        self.stats_flat.next = bits::<STATS_BITS>(0);
                     }
                     2 => {
                         self.byte.next = self.slot_sel.val();
                     }
                     3 => {
-                        self.byte.next = self.s_open_key.val().proto;
+                        self.byte.next = self.key_flat.val().get_bits::<8>(0);
                     }
                     4 => {
-                        self.byte.next = bit_cast::<8, 1>(self.s_open_key.val().v6.into());
+                        self.byte.next = bit_cast::<8, 1>(self.key_flat.val().get_bit(8).into());
                     }
                     5 => {
-                        self.byte.next = self.s_open_key.val().src3.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(161);
                     }
                     6 => {
-                        self.byte.next = self.s_open_key.val().src3.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(153);
                     }
                     7 => {
-                        self.byte.next = self.s_open_key.val().src3.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(145);
                     }
                     8 => {
-                        self.byte.next = self.s_open_key.val().src3.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(137);
                     }
                     9 => {
-                        self.byte.next = self.s_open_key.val().src2.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(129);
                     }
                     10 => {
-                        self.byte.next = self.s_open_key.val().src2.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(121);
                     }
                     11 => {
-                        self.byte.next = self.s_open_key.val().src2.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(113);
                     }
                     12 => {
-                        self.byte.next = self.s_open_key.val().src2.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(105);
                     }
                     13 => {
-                        self.byte.next = self.s_open_key.val().src1.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(97);
                     }
                     14 => {
-                        self.byte.next = self.s_open_key.val().src1.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(89);
                     }
                     15 => {
-                        self.byte.next = self.s_open_key.val().src1.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(81);
                     }
                     16 => {
-                        self.byte.next = self.s_open_key.val().src1.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(73);
                     }
                     17 => {
-                        self.byte.next = self.s_open_key.val().src0.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(65);
                     }
                     18 => {
-                        self.byte.next = self.s_open_key.val().src0.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(57);
                     }
                     19 => {
-                        self.byte.next = self.s_open_key.val().src0.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(49);
                     }
                     20 => {
-                        self.byte.next = self.s_open_key.val().src0.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(41);
                     }
                     21 => {
-                        self.byte.next = self.s_open_key.val().dst3.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(289);
                     }
                     22 => {
-                        self.byte.next = self.s_open_key.val().dst3.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(281);
                     }
                     23 => {
-                        self.byte.next = self.s_open_key.val().dst3.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(273);
                     }
                     24 => {
-                        self.byte.next = self.s_open_key.val().dst3.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(265);
                     }
                     25 => {
-                        self.byte.next = self.s_open_key.val().dst2.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(257);
                     }
                     26 => {
-                        self.byte.next = self.s_open_key.val().dst2.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(249);
                     }
                     27 => {
-                        self.byte.next = self.s_open_key.val().dst2.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(241);
                     }
                     28 => {
-                        self.byte.next = self.s_open_key.val().dst2.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(233);
                     }
                     29 => {
-                        self.byte.next = self.s_open_key.val().dst1.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(225);
                     }
                     30 => {
-                        self.byte.next = self.s_open_key.val().dst1.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(217);
                     }
                     31 => {
-                        self.byte.next = self.s_open_key.val().dst1.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(209);
                     }
                     32 => {
-                        self.byte.next = self.s_open_key.val().dst1.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(201);
                     }
                     33 => {
-                        self.byte.next = self.s_open_key.val().dst0.get_bits::<8>(24);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(193);
                     }
                     34 => {
-                        self.byte.next = self.s_open_key.val().dst0.get_bits::<8>(16);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(185);
                     }
                     35 => {
-                        self.byte.next = self.s_open_key.val().dst0.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(177);
                     }
                     36 => {
-                        self.byte.next = self.s_open_key.val().dst0.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(169);
                     }
                     37 => {
-                        self.byte.next = self.s_open_key.val().sport.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(17);
                     }
                     38 => {
-                        self.byte.next = self.s_open_key.val().sport.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(9);
                     }
                     39 => {
-                        self.byte.next = self.s_open_key.val().dport.get_bits::<8>(8);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(33);
                     }
                     40 => {
-                        self.byte.next = self.s_open_key.val().dport.get_bits::<8>(0);
+                        self.byte.next = self.key_flat.val().get_bits::<8>(25);
                     }
                     _ => {}
                 }
@@ -244,87 +253,90 @@ impl Logic for EventBuffer {
                 self.s_open_ready.next = self.write.val() & self.last.val();
             }
             EbState::Evict => {
+                self.stats_flat.next = self.s_evict_stats.val().into();
                 match self.idx.q.val().index() {
                     0 => {
                         self.byte.next = self.ev_type.val();
                     }
                     1 => {
                         self.byte.next = bits::<8>(0);
+                        self.key_flat.next = bits::<KEY_BITS>(0);
+                        self.stats_flat.next = bits::<STATS_BITS>(0);
                     }
                     2 => {
                         self.byte.next = self.slot_sel.val();
                     }
                     3 => {
-                        self.byte.next = self.s_evict_stats.val().packets.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(0);
                     }
                     4 => {
-                        self.byte.next = self.s_evict_stats.val().packets.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(8);
                     }
                     5 => {
-                        self.byte.next = self.s_evict_stats.val().iat_n.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(16);
                     }
                     6 => {
-                        self.byte.next = self.s_evict_stats.val().iat_n.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(24);
                     }
                     7 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sum.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(32);
                     }
                     8 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sum.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(40);
                     }
                     9 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sum.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(48);
                     }
                     10 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(56);
                     }
                     11 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(64);
                     }
                     12 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(72);
                     }
                     13 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(24);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(80);
                     }
                     14 => {
-                        self.byte.next = self.s_evict_stats.val().iat_min.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(88);
                     }
                     15 => {
-                        self.byte.next = self.s_evict_stats.val().iat_max.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(96);
                     }
                     16 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_n.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(104);
                     }
                     17 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_n.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(112);
                     }
                     18 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sum.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(120);
                     }
                     19 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sum.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(128);
                     }
                     20 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sum.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(136);
                     }
                     21 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(144);
                     }
                     22 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(152);
                     }
                     23 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(160);
                     }
                     24 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(24);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(168);
                     }
                     25 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_min.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(176);
                     }
                     26 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_max.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(184);
                     }
                     _ => {}
                 }
@@ -333,6 +345,7 @@ impl Logic for EventBuffer {
                 self.s_evict_ready.next = self.write.val() & self.last.val();
             }
             EbState::Peek => {
+                self.stats_flat.next = self.s_evict_stats.val().into();
                 match self.idx.q.val().index() {
                     0 => {
                         self.byte.next =
@@ -348,76 +361,76 @@ impl Logic for EventBuffer {
                         self.byte.next = self.s_evict_tag.val().get_bits::<8>(0);
                     }
                     4 => {
-                        self.byte.next = self.s_evict_stats.val().packets.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(0);
                     }
                     5 => {
-                        self.byte.next = self.s_evict_stats.val().packets.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(8);
                     }
                     6 => {
-                        self.byte.next = self.s_evict_stats.val().iat_n.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(16);
                     }
                     7 => {
-                        self.byte.next = self.s_evict_stats.val().iat_n.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(24);
                     }
                     8 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sum.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(32);
                     }
                     9 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sum.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(40);
                     }
                     10 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sum.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(48);
                     }
                     11 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(56);
                     }
                     12 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(64);
                     }
                     13 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(72);
                     }
                     14 => {
-                        self.byte.next = self.s_evict_stats.val().iat_sq.get_bits::<8>(24);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(80);
                     }
                     15 => {
-                        self.byte.next = self.s_evict_stats.val().iat_min.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(88);
                     }
                     16 => {
-                        self.byte.next = self.s_evict_stats.val().iat_max.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(96);
                     }
                     17 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_n.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(104);
                     }
                     18 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_n.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(112);
                     }
                     19 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sum.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(120);
                     }
                     20 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sum.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(128);
                     }
                     21 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sum.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(136);
                     }
                     22 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(144);
                     }
                     23 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(8);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(152);
                     }
                     24 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(16);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(160);
                     }
                     25 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_sq.get_bits::<8>(24);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(168);
                     }
                     26 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_min.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(176);
                     }
                     27 => {
-                        self.byte.next = self.s_evict_stats.val().rtt_max.get_bits::<8>(0);
+                        self.byte.next = self.stats_flat.val().get_bits::<8>(184);
                     }
                     _ => {}
                 }

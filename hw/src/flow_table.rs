@@ -17,6 +17,7 @@
 use crate::bram::Bram;
 use crate::consts::*;
 use crate::hash_unit::OP_BITS;
+use crate::leaf::ConstBit;
 use crate::types::StatsBits;
 use rust_hdl::prelude::*;
 
@@ -32,6 +33,9 @@ pub const REASON_PEEK: u64 = 3;
 pub struct FlowTable {
     pub clock: Signal<In, Clock>,
     pub advance: Signal<In, Bit>,
+    /// The core's spaced configuration: no forwarding of the words written
+    /// last, because no two operations within three clocks share a word.
+    pub spaced: ConstBit,
     /// Stage-5 record: its slot is read now.
     pub s5_op: Signal<In, Bits<OP_BITS>>,
     pub s5_slot: Signal<In, Bits<SLOT_ADDR>>,
@@ -156,11 +160,11 @@ impl Logic for FlowTable {
         // Stage 7: freshest copy of the slot.
         self.sel.next = self.raw7.q.val();
         self.sel_full.next = self.raw7_full.q.val();
-        if self.h2.q.val() & self.w2_valid.q.val() {
+        if !self.spaced.y.val() & self.h2.q.val() & self.w2_valid.q.val() {
             self.sel.next = self.w2_stats.q.val();
             self.sel_full.next = self.w2_full.q.val();
         }
-        if self.h1.q.val() & self.w1_valid.q.val() {
+        if !self.spaced.y.val() & self.h1.q.val() & self.w1_valid.q.val() {
             self.sel.next = self.w1_stats.q.val();
             self.sel_full.next = self.w1_full.q.val();
         }

@@ -55,6 +55,8 @@ pub struct HashUnit {
     pub in_ts: Signal<In, Ts>,
     pub in_flags: Signal<In, Bits<FLAGS>>,
     pub in_key: Signal<In, KeyBits>,
+    /// Stage-1 operation (for the core's view of what is in flight).
+    pub op_s1: Signal<Out, Bits<OP_BITS>>,
     /// Stage-2 outputs.
     pub op: Signal<Out, Bits<OP_BITS>>,
     pub ts: Signal<Out, Ts>,
@@ -116,6 +118,7 @@ impl Default for HashUnit {
             in_ts: Default::default(),
             in_flags: Default::default(),
             in_key: Default::default(),
+            op_s1: Default::default(),
             op: Default::default(),
             ts: Default::default(),
             epoch: Default::default(),
@@ -230,6 +233,7 @@ impl Logic for HashUnit {
                 self.slot2.d.next = self.idx_slot.val();
             }
         }
+        self.op_s1.next = self.op1.q.val();
         self.op.next = self.op2.q.val();
         self.ts.next = self.ts2.q.val();
         self.epoch.next = self.ts2.q.val().epoch;

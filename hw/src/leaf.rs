@@ -251,3 +251,32 @@ impl<const A: usize> Logic for ByteRom<A> {
         Verilog::Custom(s)
     }
 }
+
+/// A constant bit fixed at construction (a build option of a block that
+/// yosys folds away), with a `Default` of 0.
+#[derive(LogicBlock, Default)]
+pub struct ConstBit {
+    pub y: Signal<Out, Bit>,
+    _v: bool,
+}
+
+impl ConstBit {
+    pub fn new(v: bool) -> Self {
+        Self {
+            y: Default::default(),
+            _v: v,
+        }
+    }
+}
+
+impl Logic for ConstBit {
+    fn update(&mut self) {
+        self.y.next = self._v;
+    }
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(format!("always @(*) y = 1'b{};\n", self._v as u8))
+    }
+}

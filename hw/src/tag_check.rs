@@ -13,6 +13,7 @@
 use crate::bram::Bram;
 use crate::consts::*;
 use crate::hash_unit::OP_BITS;
+use crate::leaf::ConstBit;
 use rust_hdl::prelude::*;
 
 const _: () = assert!(FP_BITS == 24 && TAG_BITS == 25);
@@ -21,6 +22,9 @@ const _: () = assert!(FP_BITS == 24 && TAG_BITS == 25);
 pub struct TagCheck {
     pub clock: Signal<In, Clock>,
     pub advance: Signal<In, Bit>,
+    /// The core's spaced configuration: no forwarding of the words written
+    /// last, because no two operations within three clocks share a word.
+    pub spaced: ConstBit,
     pub s2_op: Signal<In, Bits<OP_BITS>>,
     pub s2_slot: Signal<In, Bits<SLOT_ADDR>>,
     pub s2_fp: Signal<In, Bits<FP_BITS>>,
@@ -82,10 +86,10 @@ impl Logic for TagCheck {
         }
         // Stage 4.
         self.sel.next = self.raw4.q.val();
-        if self.h2.q.val() & self.w2_valid.q.val() {
+        if !self.spaced.y.val() & self.h2.q.val() & self.w2_valid.q.val() {
             self.sel.next = self.w2_tag.q.val();
         }
-        if self.h1.q.val() & self.w1_valid.q.val() {
+        if !self.spaced.y.val() & self.h1.q.val() & self.w1_valid.q.val() {
             self.sel.next = self.w1_tag.q.val();
         }
         self.hit.next = self.sel.val().get_bit(24)

@@ -9,3 +9,17 @@ pub fn core_verilog() -> String {
     uut.connect_all();
     generate_verilog(&uut)
 }
+
+/// The Alchitry Cu board top (the bitstream), with a UART at `baud`.
+pub fn board_verilog(clock_hz: u32, baud: u32) -> String {
+    let mut uut = crate::board::BoardTop::new(clock_hz, baud);
+    uut.connect_all();
+    generate_verilog(&uut)
+}
+
+/// The board without its UART (byte-wide link), for co-simulation.
+pub fn board_core_verilog(clock_hz: u32, baud: u32) -> String {
+    let mut uut = crate::board::BoardCore::new(clock_hz, baud);
+    uut.connect_all();
+    generate_verilog(&uut)
+}

@@ -170,3 +170,23 @@ fn peeks_return_the_model_slots() {
     // Peeks export nothing.
     assert_eq!(h.evicts.len(), evicts_before);
 }
+
+#[test]
+fn spaced_configuration_matches_the_model() {
+    // The board's configuration: held keys, no forwarding, bubbles around
+    // packets; same-line/same-slot bursts and time jumps included.
+    let s = seed("spaced_configuration_matches_the_model", 17);
+    let mut r = Rng::new(s);
+    let mut recs = random_records(&mut r, 600, 64, 64);
+    let keys = colliding_keys(4);
+    let mut ts = recs.last().unwrap().ts;
+    for _ in 0..600 {
+        ts += [0, 0, 1, 3000, 9000, 1 << 20][r.below(6) as usize];
+        recs.push(Record {
+            ts,
+            key: keys[r.below(keys.len() as u64) as usize],
+            flags: 0,
+        });
+    }
+    check_spaced("core_spaced", &recs, s, 0.3);
+}

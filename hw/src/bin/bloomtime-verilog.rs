@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     };
     let v = match what {
         "core" => bloomtime_hw::tops::core_verilog(),
+        "board" => bloomtime_hw::tops::board_verilog(100_000_000, 1_000_000),
         other => {
             eprintln!("bloomtime-verilog: unknown design '{other}' (core, board)");
             return ExitCode::from(2);

@@ -37,12 +37,43 @@ pub struct Harness {
     rng: Rng,
     /// Cycles in which the record input was offered and refused.
     pub refused: u64,
+    /// The core's spaced configuration: hold each key until the pipeline
+    /// is quiet again (the board's contract).
+    pub spaced: bool,
 }
 
 impl Harness {
     pub fn new(seed: u64, backpressure: f64, gaps: f64, vcd: Option<&std::path::Path>) -> Self {
+        Self::with_core(
+            BloomtimeCore::default(),
+            false,
+            seed,
+            backpressure,
+            gaps,
+            vcd,
+        )
+    }
+
+    /// The spaced configuration, driven as the board drives it.
+    pub fn new_spaced(
+        seed: u64,
+        backpressure: f64,
+        gaps: f64,
+        vcd: Option<&std::path::Path>,
+    ) -> Self {
+        Self::with_core(BloomtimeCore::spaced(), true, seed, backpressure, gaps, vcd)
+    }
+
+    fn with_core(
+        core: BloomtimeCore,
+        spaced: bool,
+        seed: u64,
+        backpressure: f64,
+        gaps: f64,
+        vcd: Option<&std::path::Path>,
+    ) -> Self {
         Harness {
-            st: Stepper::new(BloomtimeCore::default(), vcd),
+            st: Stepper::new(core, vcd),
             opens: Vec::new(),
             evicts: Vec::new(),
             outcomes: Vec::new(),
@@ -51,6 +82,7 @@ impl Harness {
             gaps,
             rng: Rng::new(seed),
             refused: 0,
+            spaced,
         }
     }
 
@@ -113,6 +145,11 @@ impl Harness {
 
     /// Offer a record until it is accepted (with random idle cycles first).
     pub fn push(&mut self, rec: &Record) {
+        if self.spaced {
+            // The key of the previous record stays on the input until its
+            // announcement has been taken and the pipeline is empty.
+            self.drain();
+        }
         while self.gaps > 0.0 && self.rng.chance(self.gaps) {
             self.st.uut.s_rec_valid.next = false;
             self.cycle();
@@ -221,7 +258,20 @@ pub fn compare(
     gaps: f64,
     vcd: Option<&std::path::Path>,
 ) -> Result<(), String> {
-    let mut h = Harness::new(seed, backpressure, gaps, vcd);
+    compare_with(Harness::new(seed, backpressure, gaps, vcd), recs)
+}
+
+/// The same comparison for the spaced configuration.
+pub fn compare_spaced(
+    recs: &[Record],
+    seed: u64,
+    backpressure: f64,
+    vcd: Option<&std::path::Path>,
+) -> Result<(), String> {
+    compare_with(Harness::new_spaced(seed, backpressure, 0.0, vcd), recs)
+}
+
+fn compare_with(mut h: Harness, recs: &[Record]) -> Result<(), String> {
     let mut m = BloomTime::new(&CFG);
     let mut want = Vec::new();
     for r in recs {
@@ -319,6 +369,15 @@ pub fn compare(
         return Err("a second counter readout differs".into());
     }
     Ok(())
+}
+
+/// The spaced configuration: compare, and on a difference re-run with a VCD.
+pub fn check_spaced(name: &str, recs: &[Record], seed: u64, backpressure: f64) {
+    if let Err(e) = compare_spaced(recs, seed, backpressure, None) {
+        let p = vcd_path(name);
+        let _ = compare_spaced(recs, seed, backpressure, Some(&p));
+        panic!("{name}: {e}\nVCD: {}", p.display());
+    }
 }
 
 /// Compare, and on a difference re-run with a VCD and panic.

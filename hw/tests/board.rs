@@ -1,0 +1,188 @@
+//! The whole board (link, command processor, parser, core, event buffer)
+//! in the rust-hdl simulation, driven byte per clock by the host's own
+//! protocol client: `device replay` must print what `analyze` prints, and
+//! garbage on the line must not wedge the link.
+
+mod common;
+use bloomtime_host::device::cmd::{replay, ReplayOptions};
+use bloomtime_host::device::{Client, ClientOptions, Transport};
+use bloomtime_hw::board::BoardCore;
+use bloomtime_hw::util::Stepper;
+use bloomtime_model::protocol;
+use bloomtime_model::report::write_csv;
+use clap::Parser;
+use rust_hdl::prelude::*;
+use std::collections::VecDeque;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The board as a transport: bytes in one per clock, bytes out as sent.
+struct SimBoard {
+    st: Stepper<BoardCore>,
+    rx: VecDeque<u8>,
+    tx: VecDeque<u8>,
+    /// Clocks one `read` may run before it reports a timeout.
+    budget: u64,
+}
+
+impl SimBoard {
+    fn new() -> Self {
+        SimBoard {
+            st: Stepper::new(BoardCore::new(100_000_000, 1_000_000), None),
+            rx: VecDeque::new(),
+            tx: VecDeque::new(),
+            budget: 400_000,
+        }
+    }
+
+    fn cycle(&mut self) {
+        let u = &mut self.st.uut;
+        match self.rx.pop_front() {
+            Some(b) => {
+                u.rx_valid.next = true;
+                u.rx_data.next = (b as u64).into();
+            }
+            None => u.rx_valid.next = false,
+        }
+        u.rx_error.next = false;
+        u.tx_ready.next = true;
+        u.reset_req.next = false;
+        self.st.settle();
+        if self.st.uut.tx_valid.val() {
+            self.tx.push_back(self.st.uut.tx_data.val().to_u64() as u8);
+        }
+        self.st.tick();
+    }
+}
+
+impl Transport for SimBoard {
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.rx.extend(bytes);
+        Ok(())
+    }
+    fn read(&mut self, buf: &mut [u8], _timeout: Duration) -> io::Result<usize> {
+        let mut n = 0;
+        while self.tx.is_empty() && n < self.budget {
+            self.cycle();
+            n += 1;
+        }
+        // Let a burst finish so reads return whole answers more often.
+        for _ in 0..64 {
+            self.cycle();
+        }
+        let k = buf.len().min(self.tx.len());
+        for b in buf.iter_mut().take(k) {
+            *b = self.tx.pop_front().unwrap();
+        }
+        Ok(k)
+    }
+    fn clear_input(&mut self) -> io::Result<()> {
+        self.tx.clear();
+        Ok(())
+    }
+    fn name(&self) -> &str {
+        "rust-hdl BoardCore"
+    }
+}
+
+fn demo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../traces/data/demo.pcap")
+}
+
+/// The first `n` packets of a capture, as a pcap file.
+fn prefix(trace: &Path, n: usize, name: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!(
+        "bloomtime-board-{}-{name}.pcap",
+        std::process::id()
+    ));
+    let pk = bloomtime_traces::pcap::read_file(trace).unwrap();
+    let mut w = bloomtime_traces::writer::PcapWriter::new(Vec::new(), 65535).unwrap();
+    for p in pk.iter().take(n) {
+        w.write(p.ns, &p.data).unwrap();
+    }
+    std::fs::write(&out, w.into_inner()).unwrap();
+    out
+}
+
+fn analyze_csv(trace: &Path) -> String {
+    let out = std::env::temp_dir().join(format!(
+        "bloomtime-board-{}-analyze.csv",
+        std::process::id()
+    ));
+    let cli = bloomtime_host::cli::Cli::try_parse_from([
+        "bloomtime",
+        "analyze",
+        "--preset",
+        "alchitry-cu",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+        trace.to_str().unwrap(),
+    ])
+    .unwrap();
+    bloomtime_host::run(cli).unwrap();
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn replay_through_the_board_equals_analyze() {
+    let trace = prefix(&demo(), 300, "demo300");
+    let opts = ClientOptions {
+        timeout: Duration::from_millis(250),
+        retries: 3,
+    };
+    let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
+    assert_eq!(c.info().config, bloomtime_hw::consts::CFG);
+    let run = replay(
+        &mut c,
+        &[&trace],
+        ReplayOptions {
+            clear: true,
+            progress: false,
+        },
+    )
+    .expect("replay");
+    let mut got = Vec::new();
+    write_csv(&mut got, &run.rows()).unwrap();
+    assert_eq!(String::from_utf8(got).unwrap(), analyze_csv(&trace));
+    eprintln!("{} clocks simulated", c.transport().st.cycle);
+}
+
+#[test]
+fn garbage_then_a_normal_exchange() {
+    let mut b = SimBoard::new();
+    let mut junk: u64 = 0x1234_5678;
+    let mut bytes = Vec::new();
+    for _ in 0..3000 {
+        junk ^= junk << 13;
+        junk ^= junk >> 7;
+        junk ^= junk << 17;
+        bytes.push(junk as u8);
+    }
+    // Long garbage, an overlong frame, a bad escape, a truncated frame.
+    bytes.extend(vec![0x41; protocol::MAX_FRAME + 20]);
+    bytes.extend([
+        protocol::SLIP_END,
+        protocol::SLIP_ESC,
+        7,
+        protocol::SLIP_END,
+    ]);
+    let mut f = protocol::encode_frame(&[9, protocol::cmd::INFO]);
+    f.truncate(f.len() - 2);
+    bytes.extend(f);
+    b.write_all(&bytes).unwrap();
+    for _ in 0..20_000 {
+        b.cycle();
+    }
+    b.tx.clear();
+    let opts = ClientOptions {
+        timeout: Duration::from_millis(250),
+        retries: 3,
+    };
+    let mut c = Client::connect(b, opts).expect("a normal exchange after the garbage");
+    let link = c.link_counters().unwrap();
+    eprintln!("link counters after garbage: {link:?}");
+    assert!(c.status().unwrap().quiet());
+}
