@@ -258,8 +258,10 @@ impl BloomtimeCore {
     /// HX8K does not have. The results are the same; the one-record-per-clock
     /// configuration is the default.
     pub fn spaced() -> Self {
-        let mut c = Self::default();
-        c.spaced = ConstBit::new(true);
+        let mut c = Self {
+            spaced: ConstBit::new(true),
+            ..Default::default()
+        };
         c.bank0.spaced = ConstBit::new(true);
         c.bank1.spaced = ConstBit::new(true);
         c.tags.spaced = ConstBit::new(true);
