@@ -11,7 +11,6 @@ use bloomtime_hw::util::Stepper;
 use bloomtime_model::protocol;
 use bloomtime_model::report::write_csv;
 use clap::Parser;
-use rust_hdl::prelude::*;
 use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};
