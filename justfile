@@ -34,3 +34,11 @@ verilog:
 # Performance figures (medians of one run).
 bench:
     cargo run --release -q -p bloomtime-host --bin bloomtime-bench
+
+# Verilator co-simulation (sim/): the Verilated core against the model and rust-hdl.
+sim: tools
+    cargo test -q -p bloomtime-sim
+
+# Records/s of the Verilated core (median of 5 runs; `just sim-bench --packets N`).
+sim-bench *ARGS: tools
+    cargo run --release -q -p bloomtime-sim --bin bloomtime-sim-bench -- {{ARGS}}
