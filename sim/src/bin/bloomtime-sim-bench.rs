@@ -1,6 +1,6 @@
 //! Records per second of the Verilated core.
 //!
-//! `cargo run --release -p bloomtime-sim --bin bloomtime-sim-bench [-- --packets N --reps N]`
+//! `cargo run --release -p bloomtime-sim --bin bloomtime-sim-bench [-- --packets N --reps N --only replay|run]`
 //!
 //! Generates the synthetic trace of `bloomtime-bench` (same options, same
 //! file in `build/bench/`, reused if present), parses it once into records,
@@ -52,6 +52,12 @@ fn cpu_s() -> Option<f64> {
 fn main() {
     let packets = arg("--packets", 1_000_000);
     let reps = arg("--reps", 5).max(1) as usize;
+    // `--only replay|run` measures one of the two (profiling).
+    let args: Vec<String> = std::env::args().collect();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("sim/ is inside the workspace")
@@ -122,6 +128,9 @@ fn main() {
     // (outcomes and events collected, then a flush and the counters).
     let mut results = Vec::new();
     for mode in ["replay", "run"] {
+        if only.as_deref().is_some_and(|o| o != mode) {
+            continue;
+        }
         let mut wall = Vec::new();
         let mut cpu = Vec::new();
         for rep in 0..reps {
