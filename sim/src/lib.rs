@@ -17,8 +17,11 @@
 //! so the outputs a cycle returns are the ones rust-hdl's tests read after
 //! settling and before ticking. See `build.rs` for the Verilator flags.
 //!
-//! **Speed.** About 2 M cycles/s for the core on one core of the development
-//! machine (`cargo run --release -p bloomtime-sim --bin bloomtime-sim-bench`).
+//! **Speed.** On the (shared, 2-vCPU) development machine: the Verilated
+//! core alone runs ~2.1 M cycles/s (two passes of its combinational logic
+//! and one of its registers per cycle); [`CoreSim::replay`] of the bench
+//! trace ~1.5 M records/s and [`CoreSim::run`] ~1.3 M records/s, at 1.01
+//! cycles per record (`just sim-bench`).
 //!
 //! **Traces.** Built with `--features trace`, [`CoreSim::trace_window`] and
 //! [`Model::trace_open`] write VCD files (time `10c` ns: cycle `c` settled
