@@ -47,6 +47,8 @@ pub struct BucketBank {
     epoch4: DFF<Bits<EPOCH_BITS>>,
     dir4: DFF<Bit>,
     raw4: DFF<LineBits>,
+    /// Epochs from the raw line's tag to the record (saturated at 16).
+    draw4: DFF<Bits<AGE_BITS>>,
     h1: DFF<Bit>,
     h2: DFF<Bit>,
     d1: DFF<Bits<AGE_BITS>>,
@@ -80,8 +82,8 @@ impl Logic for BucketBank {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, op3, addr3, epoch3, dir3, op4, addr4, epoch4, dir4, raw4, h1, h2, d1, d2,
-            w1_valid, w1_addr, w1_line, w1_epoch, w2_valid, w2_line, ring0_5, ring1_5
+            self, clock, op3, addr3, epoch3, dir3, op4, addr4, epoch4, dir4, raw4, draw4, h1, h2,
+            d1, d2, w1_valid, w1_addr, w1_line, w1_epoch, w2_valid, w2_line, ring0_5, ring1_5
         );
         self.ram.clock.next = self.clock.val();
         // Read the line of the record entering stage 3; while stalled, keep
@@ -93,6 +95,8 @@ impl Logic for BucketBank {
 
         // Stage 3: hazards against the records one (stage 4) and two (last
         // written) ahead, and saturated epoch distances to them.
+        self.draw.next =
+            bit_cast::<E, EPOCH_BITS>(self.epoch3.q.val()) - self.ram.read_data.val().tag;
         self.e31.next = self.epoch3.q.val() - self.epoch4.q.val();
         self.e32.next = self.epoch3.q.val() - self.w1_epoch.q.val();
         if self.advance.val() {
@@ -105,6 +109,12 @@ impl Logic for BucketBank {
             self.epoch4.d.next = self.epoch3.q.val();
             self.dir4.d.next = self.dir3.q.val();
             self.raw4.d.next = self.ram.read_data.val();
+            // The raw line's distance, computed from the RAM output here so
+            // that stage 4 only selects, shifts and marks.
+            self.draw4.d.next = bit_cast::<AGE_BITS, E>(self.draw.val());
+            if self.draw.val() >= 16 {
+                self.draw4.d.next = bits::<AGE_BITS>(16);
+            }
             self.h1.d.next = self.addr3.q.val() == self.addr4.q.val();
             self.h2.d.next = self.addr3.q.val() == self.w1_addr.q.val();
             self.d1.d.next = bit_cast::<AGE_BITS, EPOCH_BITS>(self.e31.val());
@@ -118,12 +128,8 @@ impl Logic for BucketBank {
         }
 
         // Stage 4: freshest copy, age, mark, write back.
-        self.draw.next = bit_cast::<E, EPOCH_BITS>(self.epoch4.q.val()) - self.raw4.q.val().tag;
         self.sel.next = self.raw4.q.val();
-        self.dsel.next = bit_cast::<AGE_BITS, E>(self.draw.val());
-        if self.draw.val() >= 16 {
-            self.dsel.next = bits::<AGE_BITS>(16);
-        }
+        self.dsel.next = self.draw4.q.val();
         if !self.spaced.y.val() & self.h2.q.val() & self.w2_valid.q.val() {
             self.sel.next = self.w2_line.q.val();
             self.dsel.next = self.d2.q.val();

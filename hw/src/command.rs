@@ -66,6 +66,7 @@ pub const DESIGN_VERSION: u16 = 1;
 pub enum CpState {
     Idle,
     Load,
+    Decode,
     Dispatch,
     Info,
     RegReq,
@@ -178,6 +179,27 @@ pub struct CommandProcessor {
     silent: DFF<Bit>,
     word: DFF<Bits<32>>,
     wi: DFF<Bits<2>>,
+    cidx: DFF<Bits<CNT_INDEX_BITS>>,
+    /// Decode: every comparison Dispatch needs, registered a clock before.
+    f_retry: DFF<Bit>,
+    f_len_lt2: DFF<Bit>,
+    f_len2: DFF<Bit>,
+    f_len4: DFF<Bit>,
+    f_len5: DFF<Bit>,
+    f_len6: DFF<Bit>,
+    f_len8: DFF<Bit>,
+    f_reg_cnt: DFF<Bit>,
+    f_reg_status: DFF<Bit>,
+    f_reg_control: DFF<Bit>,
+    f_reg_time_lo: DFF<Bit>,
+    f_reg_time_hi: DFF<Bit>,
+    f_reg_uptime: DFF<Bit>,
+    f_slots_bad: DFF<Bit>,
+    f_eb_high: DFF<Bit>,
+    f_drain_big: DFF<Bit>,
+    f_peek_far: DFF<Bit>,
+    f_peek_big: DFF<Bit>,
+    f_busy: DFF<Bit>,
     j: DFF<Bits<5>>,
     slot: DFF<Bits<SLOT_ADDR>>,
     remaining: DFF<Bits<5>>,
@@ -315,6 +337,26 @@ impl CommandProcessor {
             resend: Default::default(),
             word: Default::default(),
             wi: Default::default(),
+            cidx: Default::default(),
+            f_retry: Default::default(),
+            f_len_lt2: Default::default(),
+            f_len2: Default::default(),
+            f_len4: Default::default(),
+            f_len5: Default::default(),
+            f_len6: Default::default(),
+            f_len8: Default::default(),
+            f_reg_cnt: Default::default(),
+            f_reg_status: Default::default(),
+            f_reg_control: Default::default(),
+            f_reg_time_lo: Default::default(),
+            f_reg_time_hi: Default::default(),
+            f_reg_uptime: Default::default(),
+            f_slots_bad: Default::default(),
+            f_eb_high: Default::default(),
+            f_drain_big: Default::default(),
+            f_peek_far: Default::default(),
+            f_peek_big: Default::default(),
+            f_busy: Default::default(),
             j: Default::default(),
             slot: Default::default(),
             remaining: Default::default(),
@@ -389,6 +431,26 @@ impl Logic for CommandProcessor {
             silent,
             word,
             wi,
+            cidx,
+            f_retry,
+            f_len_lt2,
+            f_len2,
+            f_len4,
+            f_len5,
+            f_len6,
+            f_len8,
+            f_reg_cnt,
+            f_reg_status,
+            f_reg_control,
+            f_reg_time_lo,
+            f_reg_time_hi,
+            f_reg_uptime,
+            f_slots_bad,
+            f_eb_high,
+            f_drain_big,
+            f_peek_far,
+            f_peek_big,
+            f_busy,
             j,
             slot,
             remaining,
@@ -456,10 +518,7 @@ impl Logic for CommandProcessor {
         self.ctl_cmd.next = bits::<2>(0);
         self.ctl_slot.next = self.slot.q.val();
         self.cnt_req.next = false;
-        self.cnt_index.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val());
-        if self.a1.q.val() >= 0x20 {
-            self.cnt_index.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val()) - 13;
-        }
+        self.cnt_index.next = self.cidx.q.val();
         self.eb_clear.next = false;
         // Event-buffer controls leave from registers.
         self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(self.rdo.q.val());
@@ -532,60 +591,91 @@ impl Logic for CommandProcessor {
                     }
                     8 => {
                         self.a5.d.next = self.req_rd_data.val();
-                        self.st.d.next = CpState::Dispatch;
+                        self.st.d.next = CpState::Decode;
                     }
                     _ => {}
                 }
             }
-            CpState::Dispatch => {
+            CpState::Decode => {
                 self.addr16.next =
                     (bit_cast::<16, 8>(self.a0.q.val()) << 8) | bit_cast::<16, 8>(self.a1.q.val());
+                self.f_retry.d.next =
+                    self.have_last.q.val() & (self.seq.q.val() == self.last_seq.q.val());
+                self.f_len_lt2.d.next = self.len.q.val() < 2;
+                self.f_len2.d.next = self.len.q.val() == 2;
+                self.f_len4.d.next = self.len.q.val() == 4;
+                self.f_len5.d.next = self.len.q.val() == 5;
+                self.f_len6.d.next = self.len.q.val() == 6;
+                self.f_len8.d.next = self.len.q.val() == 8;
+                self.f_reg_cnt.d.next = (self.a0.q.val() == 0)
+                    & ((self.a1.q.val() < 19)
+                        | ((self.a1.q.val() >= 0x20) & (self.a1.q.val() < 0x29)));
+                self.f_reg_status.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x40);
+                self.f_reg_control.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x41);
+                self.f_reg_time_lo.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x42);
+                self.f_reg_time_hi.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x43);
+                self.f_reg_uptime.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x44);
+                self.f_slots_bad.d.next = (self.a0.q.val() != 0)
+                    | (self.a2.q.val() == 0)
+                    | (self.a2.q.val() > 16)
+                    | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
+                        > 256);
+                self.f_eb_high.d.next = self.eb_level.val() > 1448;
+                self.f_drain_big.d.next = self.addr16.val() > 498;
+                self.f_peek_far.d.next = self.addr16.val() > 2048;
+                self.f_peek_big.d.next = (self.a2.q.val() != 0) | (self.a3.q.val() > 242);
+                self.f_busy.d.next = self.core_busy.val();
+                // Counter index: pipeline counters 0.., link counters 19..
+                self.cidx.d.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val());
+                if self.a1.q.val() >= 0x20 {
+                    self.cidx.d.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val()) - 13;
+                }
+                self.st.d.next = CpState::Dispatch;
+            }
+            CpState::Dispatch => {
                 self.pos.d.next = bits::<BUF_ADDR>(2);
                 self.status_r.d.next = bits::<8>(0);
                 self.resend.d.next = false;
                 self.st.d.next = CpState::Send;
                 self.j.d.next = bits::<5>(0);
-                if self.have_last.q.val() & (self.seq.q.val() == self.last_seq.q.val()) {
+                if self.f_retry.q.val() {
                     // A retry: send the stored response again.
                     self.resend.d.next = true;
                     self.s_retry.next = true;
-                } else if self.len.q.val() < 2 {
+                } else if self.f_len_lt2.q.val() {
                     self.status_r.d.next = bits::<8>(3);
                 } else if self.cmd_r.q.val() == 1 {
-                    if self.len.q.val() == 2 {
+                    if self.f_len2.q.val() {
                         self.st.d.next = CpState::Info;
                     } else {
                         self.status_r.d.next = bits::<8>(3);
                     }
                 } else if self.cmd_r.q.val() == 2 {
-                    if self.len.q.val() != 4 {
+                    if !self.f_len4.q.val() {
                         self.status_r.d.next = bits::<8>(3);
-                    } else if (self.a0.q.val() == 0)
-                        & ((self.a1.q.val() < 19)
-                            | ((self.a1.q.val() >= 0x20) & (self.a1.q.val() < 0x29)))
-                    {
+                    } else if self.f_reg_cnt.q.val() {
                         self.st.d.next = CpState::RegReq;
-                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x40) {
+                    } else if self.f_reg_status.q.val() {
                         self.word.d.next = bit_cast::<32, 1>(self.core_busy.val().into())
                             | (bit_cast::<32, 1>(self.quiet.val().into()) << 1)
                             | (bit_cast::<32, 1>((self.eb_level.val() == 0).into()) << 2)
                             | (bit_cast::<32, 12>(self.eb_level.val()) << 16);
                         self.wi.d.next = bits::<2>(0);
                         self.st.d.next = CpState::Emit;
-                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x41) {
+                    } else if self.f_reg_control.q.val() {
                         self.word.d.next = bit_cast::<32, 1>(self.control.q.val().into());
                         self.wi.d.next = bits::<2>(0);
                         self.st.d.next = CpState::Emit;
-                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x42) {
+                    } else if self.f_reg_time_lo.q.val() {
                         self.word.d.next = self.time_lo.q.val();
                         self.time_hi_latch.d.next = self.time_hi.q.val();
                         self.wi.d.next = bits::<2>(0);
                         self.st.d.next = CpState::Emit;
-                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x43) {
+                    } else if self.f_reg_time_hi.q.val() {
                         self.word.d.next = bit_cast::<32, 8>(self.time_hi_latch.q.val());
                         self.wi.d.next = bits::<2>(0);
                         self.st.d.next = CpState::Emit;
-                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x44) {
+                    } else if self.f_reg_uptime.q.val() {
                         self.word.d.next = self.uptime.q.val();
                         self.wi.d.next = bits::<2>(0);
                         self.st.d.next = CpState::Emit;
@@ -593,25 +683,20 @@ impl Logic for CommandProcessor {
                         self.status_r.d.next = bits::<8>(4);
                     }
                 } else if self.cmd_r.q.val() == 3 {
-                    if self.len.q.val() != 8 {
+                    if !self.f_len8.q.val() {
                         self.status_r.d.next = bits::<8>(3);
-                    } else if (self.a0.q.val() == 0) & (self.a1.q.val() == 0x41) {
+                    } else if self.f_reg_control.q.val() {
                         self.control.d.next = self.a5.q.val().get_bit(0);
                     } else {
                         self.status_r.d.next = bits::<8>(4);
                     }
                 } else if self.cmd_r.q.val() == 4 {
                     // READ_SLOTS start:u16 count:u8.
-                    if self.len.q.val() != 5 {
+                    if !self.f_len5.q.val() {
                         self.status_r.d.next = bits::<8>(3);
-                    } else if (self.a0.q.val() != 0)
-                        | (self.a2.q.val() == 0)
-                        | (self.a2.q.val() > 16)
-                        | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
-                            > 256)
-                    {
+                    } else if self.f_slots_bad.q.val() {
                         self.status_r.d.next = bits::<8>(4);
-                    } else if self.core_busy.val() | (self.eb_level.val() > 1448) {
+                    } else if self.f_busy.q.val() | self.f_eb_high.q.val() {
                         self.status_r.d.next = bits::<8>(1);
                     } else {
                         self.slot.d.next = self.a1.q.val();
@@ -626,23 +711,25 @@ impl Logic for CommandProcessor {
                     self.drain.d.next = self.cmd_r.q.val() == 5;
                     if self.cmd_r.q.val() == 5 {
                         self.target.d.next = bits::<12>(0);
-                        self.limit.d.next = bit_cast::<12, 16>(self.addr16.val());
-                        if self.addr16.val() > 498 {
+                        self.limit.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
+                            | bit_cast::<12, 8>(self.a1.q.val());
+                        if self.f_drain_big.q.val() {
                             self.limit.d.next = bits::<12>(498);
                         }
                     } else {
-                        self.target.d.next = bit_cast::<12, 16>(self.addr16.val());
-                        if self.addr16.val() > 2048 {
+                        self.target.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
+                            | bit_cast::<12, 8>(self.a1.q.val());
+                        if self.f_peek_far.q.val() {
                             self.target.d.next = bits::<12>(2048);
                         }
                         self.limit.d.next = (bit_cast::<12, 8>(self.a2.q.val()) << 8)
                             | bit_cast::<12, 8>(self.a3.q.val());
-                        if (self.a2.q.val() != 0) | (self.a3.q.val() > 242) {
+                        if self.f_peek_big.q.val() {
                             self.limit.d.next = bits::<12>(498);
                         }
                     }
-                    if ((self.cmd_r.q.val() == 5) & (self.len.q.val() != 4))
-                        | ((self.cmd_r.q.val() == 9) & (self.len.q.val() != 6))
+                    if ((self.cmd_r.q.val() == 5) & !self.f_len4.q.val())
+                        | ((self.cmd_r.q.val() == 9) & !self.f_len6.q.val())
                     {
                         self.status_r.d.next = bits::<8>(3);
                     } else {
@@ -653,21 +740,21 @@ impl Logic for CommandProcessor {
                     self.p.d.next = bits::<BUF_ADDR>(2);
                     self.nframes.d.next = bits::<8>(0);
                     self.k.d.next = bits::<8>(0);
-                    if self.core_busy.val() {
+                    if self.f_busy.q.val() {
                         self.status_r.d.next = bits::<8>(1);
                     } else {
                         self.st.d.next = CpState::RpCheck;
                     }
                 } else if self.cmd_r.q.val() == 7 {
-                    if self.len.q.val() != 2 {
+                    if !self.f_len2.q.val() {
                         self.status_r.d.next = bits::<8>(3);
-                    } else if self.core_busy.val() {
+                    } else if self.f_busy.q.val() {
                         self.status_r.d.next = bits::<8>(1);
                     } else {
                         self.st.d.next = CpState::Flush;
                     }
                 } else if self.cmd_r.q.val() == 8 {
-                    if self.len.q.val() != 2 {
+                    if !self.f_len2.q.val() {
                         self.status_r.d.next = bits::<8>(3);
                     } else {
                         self.st.d.next = CpState::Clear;

@@ -144,11 +144,12 @@ pub struct BloomtimeCore {
     admitted_ts: DFF<Ts>,
     // Sweeper.
     cursor: DFF<Bits<LINE_ADDR>>,
-    pass_start: DFF<Bits<EPOCH_BITS>>,
     pass_stale: DFF<Bit>,
-    pass_ts: DFF<Ts>,
-    /// Start epoch of the last completed pass: records up to 239 epochs later are safe.
-    base: DFF<Bits<EPOCH_BITS>>,
+    /// `pass_start + 239`, and the same for the last completed pass: records
+    /// up to that epoch are safe. Stored XOR 239 so the power-up value (0)
+    /// is the limit of a pass completed at epoch 0.
+    pass_limit: DFF<Bits<EPOCH_BITS>>,
+    limit_x: DFF<Bits<EPOCH_BITS>>,
     // Control.
     state: DFF<CtlState>,
     ctl_cmd_r: DFF<Bits<CMD_BITS>>,
@@ -213,6 +214,21 @@ pub struct BloomtimeCore {
     s0_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     adm_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     s0_ok: Signal<Local, Bit>,
+    /// The S0 record's epoch is within the sweeper's limit (registered at
+    /// load against the current limit — conservative if the limit moves in the
+    /// same clock — and recomputed when a sweep pass completes).
+    ok_r: DFF<Bit>,
+    /// The S0 record is at least B epochs after the previous record.
+    jump_r: DFF<Bit>,
+    /// Spaced configuration: the input's comparisons, computed a clock
+    /// ahead from the held input (a record is taken a clock after it appears).
+    in_seen: DFF<Bit>,
+    lt_pre: DFF<Bit>,
+    ok_pre: DFF<Bit>,
+    jump_pre: DFF<Bit>,
+    lt_use: Signal<Local, Bit>,
+    ok_use: Signal<Local, Bit>,
+    jump_use: Signal<Local, Bit>,
     s0_take: Signal<Local, Bit>,
     ts_lt: Signal<Local, Bit>,
     issuing: Signal<Local, Bit>,
@@ -283,10 +299,15 @@ impl Logic for BloomtimeCore {
             newest_ts,
             admitted_ts,
             cursor,
-            pass_start,
             pass_stale,
-            pass_ts,
-            base,
+            ok_r,
+            jump_r,
+            in_seen,
+            lt_pre,
+            ok_pre,
+            jump_pre,
+            pass_limit,
+            limit_x,
             state,
             ctl_cmd_r,
             ctl_idx,
@@ -368,7 +389,7 @@ impl Logic for BloomtimeCore {
         // ---- Stage 0: input register with the monotonic clamp.
         self.s0_epoch.next = self.s0_ts.q.val().epoch;
         self.adm_epoch.next = self.admitted_ts.q.val().epoch;
-        self.s0_ok.next = (self.s0_epoch.val() - self.base.q.val()) <= 239;
+        self.s0_ok.next = self.ok_r.q.val();
         self.blocked.next = self.state.q.val() != CtlState::Idle;
         self.issuing.next = self.state.q.val() == CtlState::Issue;
         // Spaced configuration: two empty clocks before and after a packet.
@@ -382,14 +403,36 @@ impl Logic for BloomtimeCore {
             & !self.issuing.val()
             & !self.bubble.val();
         self.accept.next = !self.blocked.val() & (!self.s0_valid.q.val() | self.s0_take.val());
+        if self.spaced.y.val() {
+            // Records are far apart: take one only into an empty S0 (so the
+            // input handshake does not wait on the pipeline's advance), and
+            // only a clock after it appeared (its comparisons are ready).
+            self.accept.next = !self.blocked.val() & !self.s0_valid.q.val() & self.in_seen.q.val();
+        }
         self.s_rec_ready.next = self.accept.val();
         self.ts_lt.next = (self.s_rec_ts.val().epoch < self.newest_ts.q.val().epoch)
             | ((self.s_rec_ts.val().epoch == self.newest_ts.q.val().epoch)
                 & ((self.s_rec_ts.val().off < self.newest_ts.q.val().off)
                     | ((self.s_rec_ts.val().off == self.newest_ts.q.val().off)
                         & (self.s_rec_ts.val().sub < self.newest_ts.q.val().sub))));
+        self.ok_use.next =
+            self.ts_lt.val() | (self.s_rec_ts.val().epoch <= (self.limit_x.q.val() ^ 239));
+        self.jump_use.next =
+            !self.ts_lt.val() & ((self.s_rec_ts.val().epoch - self.newest_ts.q.val().epoch) >= 16);
+        self.lt_use.next = self.ts_lt.val();
+        // Spaced: the same comparisons from the held input, a clock ahead.
+        self.in_seen.d.next =
+            self.s_rec_valid.val() & !(self.accept.val() & self.s_rec_valid.val());
+        self.lt_pre.d.next = self.ts_lt.val();
+        self.ok_pre.d.next = self.ok_use.val();
+        self.jump_pre.d.next = self.jump_use.val();
+        if self.spaced.y.val() {
+            self.lt_use.next = self.lt_pre.q.val();
+            self.ok_use.next = self.ok_pre.q.val();
+            self.jump_use.next = self.jump_pre.q.val();
+        }
         self.ts_eff.next = self.s_rec_ts.val();
-        if self.ts_lt.val() {
+        if self.lt_use.val() {
             self.ts_eff.next = self.newest_ts.q.val();
         }
         if self.s0_take.val() {
@@ -401,15 +444,17 @@ impl Logic for BloomtimeCore {
             self.s0_flags.d.next = self.s_rec_flags.val();
             self.s0_key.d.next = self.s_rec_key.val();
             self.newest_ts.d.next = self.ts_eff.val();
-            if self.ts_lt.val() {
+            if self.lt_use.val() {
                 self.c_regress.next = true;
             }
+            // A clamped record has the previous record's time: within the
+            // limit, no jump. (The comparisons run beside the clamp.)
+            self.ok_r.d.next = self.ok_use.val();
+            self.jump_r.d.next = self.jump_use.val();
         }
 
         // ---- Into stage 1: control op, else the record, else a sweep.
-        self.stale_next.next = self.s0_valid.q.val()
-            & !self.s0_ok.val()
-            & ((self.s0_epoch.val() - self.adm_epoch.val()) >= 16);
+        self.stale_next.next = self.s0_valid.q.val() & !self.s0_ok.val() & self.jump_r.q.val();
         self.stale_op.next = self.pass_stale.q.val();
         if self.cursor.q.val() == 0 {
             self.stale_op.next = self.stale_next.val();
@@ -442,10 +487,8 @@ impl Logic for BloomtimeCore {
         }
         if self.stale_op.val() {
             self.hash.in_op.next = bits::<OP_BITS>(6);
-            self.hash.in_ts.next = self.pass_ts.q.val();
-            if self.cursor.q.val() == 0 {
-                self.hash.in_ts.next = self.s0_ts.q.val();
-            }
+            // The waiting record's time (S0 holds still during the pass).
+            self.hash.in_ts.next = self.s0_ts.q.val();
         }
         if self.s0_valid.q.val() & self.s0_ok.val() {
             self.hash.in_op.next = bits::<OP_BITS>(1);
@@ -475,14 +518,16 @@ impl Logic for BloomtimeCore {
             self.cursor.d.next = self.cursor.q.val() + 1;
             if self.cursor.q.val() == 0 {
                 self.pass_stale.d.next = self.stale_next.val();
-                self.pass_ts.d.next = self.s0_ts.q.val();
-                self.pass_start.d.next = self.adm_epoch.val();
+                self.pass_limit.d.next = self.adm_epoch.val() + 239;
                 if self.stale_next.val() {
-                    self.pass_start.d.next = self.s0_epoch.val();
+                    self.pass_limit.d.next = self.s0_epoch.val() + 239;
                 }
             }
             if self.cursor.q.val() == 511 {
-                self.base.d.next = self.pass_start.q.val();
+                self.limit_x.d.next = self.pass_limit.q.val() ^ 239;
+                if !(self.accept.val() & self.s_rec_valid.val()) {
+                    self.ok_r.d.next = self.s0_epoch.val() <= self.pass_limit.q.val();
+                }
             }
         }
 
@@ -526,7 +571,7 @@ impl Logic for BloomtimeCore {
                         self.admitted_ts.d.next.sub = bits::<{ S_SHIFT - F_BITS }>(0);
                         self.admitted_ts.d.next.off = bits::<F_BITS>(0);
                         self.admitted_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
-                        self.base.d.next = bits::<EPOCH_BITS>(0);
+                        self.limit_x.d.next = bits::<EPOCH_BITS>(0);
                         self.cursor.d.next = bits::<LINE_ADDR>(0);
                         self.pass_stale.d.next = false;
                     }

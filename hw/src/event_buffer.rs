@@ -45,7 +45,8 @@ pub struct EventBuffer {
     pub s_evict_reason: Signal<In, Bits<REASON_BITS>>,
     pub s_evict_stats: Signal<In, StatsBits>,
     pub s_evict_tag: Signal<In, Bits<TAG_BITS>>,
-    /// Peek results as bytes, for the command processor.
+    /// Peek results as bytes, for the command processor, one a clock (the
+    /// processor is waiting for them; `p_ready` is not consulted).
     pub p_valid: Signal<Out, Bit>,
     pub p_ready: Signal<In, Bit>,
     pub p_byte: Signal<Out, Bits<8>>,
@@ -57,7 +58,8 @@ pub struct EventBuffer {
     pub pop_count: Signal<In, Bits<12>>,
     /// Bytes waiting.
     pub level: Signal<Out, Bits<12>>,
-    /// The serializer is writing an event (its bytes are not all counted yet).
+    /// The serializer is writing an event, or its last byte is still on
+    /// its way into the FIFO (not yet counted in `level`).
     pub busy: Signal<Out, Bit>,
     fifo: Bram<Bits<8>, EB_ADDR>,
     state: DFF<EbState>,
@@ -73,6 +75,15 @@ pub struct EventBuffer {
     slot_sel: Signal<Local, Bits<8>>,
     ev_type: Signal<Local, Bits<8>>,
     room: Signal<Local, Bit>,
+    p_valid_c: Signal<Local, Bit>,
+    stats_byte: Signal<Local, Bit>,
+    /// Registered readies: high on the clock the event's last byte leaves.
+    rdy_open: DFF<Bit>,
+    rdy_evict: DFF<Bit>,
+    /// The byte multiplexer's output, registered: written a clock later.
+    byte_r: DFF<Bits<8>>,
+    write_r: DFF<Bit>,
+    pv_r: DFF<Bit>,
     write: Signal<Local, Bit>,
     last: Signal<Local, Bit>,
     removed: Signal<Local, Bits<12>>,
@@ -81,16 +92,23 @@ pub struct EventBuffer {
 impl Logic for EventBuffer {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, state, idx, head, tail, count);
+        dff_setup!(
+            self, clock, state, idx, head, tail, count, rdy_open, rdy_evict, byte_r, write_r, pv_r
+        );
         self.fifo.clock.next = self.clock.val();
         self.fifo.read_address.next = self.head.q.val() + self.rd_offset.val();
         self.rd_data.next = self.fifo.read_data.val();
         self.level.next = self.count.q.val();
-        self.busy.next = self.state.q.val() != EbState::Idle;
-        self.room.next = !self.count.q.val().get_bit(11);
-        self.s_open_ready.next = false;
-        self.s_evict_ready.next = false;
-        self.p_valid.next = false;
+        self.busy.next = (self.state.q.val() != EbState::Idle) | self.write_r.q.val();
+        // Room for a whole event (at most 41 bytes) before starting it, so
+        // its bytes are written one a clock without checking again.
+        self.room.next = self.count.q.val() < 2007;
+        self.s_open_ready.next = self.rdy_open.q.val();
+        self.s_evict_ready.next = self.rdy_evict.q.val();
+        self.rdy_open.d.next = false;
+        self.rdy_evict.d.next = false;
+        self.p_valid_c.next = false;
+        self.stats_byte.next = false;
         self.write.next = false;
         self.last.next = false;
         self.byte.next = bits::<8>(0);
@@ -107,15 +125,17 @@ impl Logic for EventBuffer {
         }
         match self.state.q.val() {
             EbState::Idle => {
-                if self.s_open_valid.val() {
+                self.idx.d.next = bits::<6>(0);
+                if self.s_open_valid.val() & self.room.val() {
                     self.state.d.next = EbState::Open;
                 } else if self.s_evict_valid.val() {
-                    self.state.d.next = EbState::Evict;
                     if self.s_evict_reason.val() == 3 {
                         self.state.d.next = EbState::Peek;
+                        self.idx.d.next = bits::<6>(63);
+                    } else if self.room.val() {
+                        self.state.d.next = EbState::Evict;
                     }
                 }
-                self.idx.d.next = bits::<6>(0);
             }
             EbState::Open => {
                 self.key_flat.next = self.s_open_key.val().into();
@@ -248,227 +268,168 @@ impl Logic for EventBuffer {
                     }
                     _ => {}
                 }
-                self.write.next = self.room.val();
+                self.write.next = true;
                 self.last.next = self.idx.q.val() == 40;
-                self.s_open_ready.next = self.write.val() & self.last.val();
+                self.rdy_open.d.next = self.idx.q.val() == 39;
             }
             EbState::Evict => {
                 self.stats_flat.next = self.s_evict_stats.val().into();
+                self.stats_byte.next = true;
                 match self.idx.q.val().index() {
                     0 => {
                         self.byte.next = self.ev_type.val();
                     }
                     1 => {
                         self.byte.next = bits::<8>(0);
-                        self.key_flat.next = bits::<KEY_BITS>(0);
-                        self.stats_flat.next = bits::<STATS_BITS>(0);
                     }
                     2 => {
                         self.byte.next = self.slot_sel.val();
                     }
-                    3 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(0);
-                    }
-                    4 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(8);
-                    }
-                    5 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(16);
-                    }
-                    6 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(24);
-                    }
-                    7 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(32);
-                    }
-                    8 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(40);
-                    }
-                    9 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(48);
-                    }
-                    10 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(56);
-                    }
-                    11 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(64);
-                    }
-                    12 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(72);
-                    }
-                    13 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(80);
-                    }
-                    14 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(88);
-                    }
-                    15 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(96);
-                    }
-                    16 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(104);
-                    }
-                    17 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(112);
-                    }
-                    18 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(120);
-                    }
-                    19 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(128);
-                    }
-                    20 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(136);
-                    }
-                    21 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(144);
-                    }
-                    22 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(152);
-                    }
-                    23 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(160);
-                    }
-                    24 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(168);
-                    }
-                    25 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(176);
-                    }
-                    26 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(184);
-                    }
                     _ => {}
                 }
-                self.write.next = self.room.val();
+                self.write.next = true;
                 self.last.next = self.idx.q.val() == 26;
-                self.s_evict_ready.next = self.write.val() & self.last.val();
+                self.rdy_evict.d.next = self.idx.q.val() == 25;
             }
             EbState::Peek => {
+                // The READ_SLOTS record: 4 tag bytes (from index 63, i.e. -1,
+                // so the statistics share the evict bytes' multiplexer at 3..26).
                 self.stats_flat.next = self.s_evict_stats.val().into();
+                self.stats_byte.next = true;
                 match self.idx.q.val().index() {
-                    0 => {
+                    63 => {
                         self.byte.next =
                             bit_cast::<8, 1>(self.s_evict_tag.val().get_bit(24).into());
                     }
-                    1 => {
+                    0 => {
                         self.byte.next = self.s_evict_tag.val().get_bits::<8>(16);
                     }
-                    2 => {
+                    1 => {
                         self.byte.next = self.s_evict_tag.val().get_bits::<8>(8);
                     }
-                    3 => {
+                    2 => {
                         self.byte.next = self.s_evict_tag.val().get_bits::<8>(0);
-                    }
-                    4 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(0);
-                    }
-                    5 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(8);
-                    }
-                    6 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(16);
-                    }
-                    7 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(24);
-                    }
-                    8 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(32);
-                    }
-                    9 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(40);
-                    }
-                    10 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(48);
-                    }
-                    11 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(56);
-                    }
-                    12 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(64);
-                    }
-                    13 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(72);
-                    }
-                    14 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(80);
-                    }
-                    15 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(88);
-                    }
-                    16 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(96);
-                    }
-                    17 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(104);
-                    }
-                    18 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(112);
-                    }
-                    19 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(120);
-                    }
-                    20 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(128);
-                    }
-                    21 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(136);
-                    }
-                    22 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(144);
-                    }
-                    23 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(152);
-                    }
-                    24 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(160);
-                    }
-                    25 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(168);
-                    }
-                    26 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(176);
-                    }
-                    27 => {
-                        self.byte.next = self.stats_flat.val().get_bits::<8>(184);
                     }
                     _ => {}
                 }
-                self.p_valid.next = true;
-                self.last.next = self.idx.q.val() == 27;
-                self.s_evict_ready.next = self.p_ready.val() & self.last.val();
-                if self.p_ready.val() {
-                    self.idx.d.next = self.idx.q.val() + 1;
-                    if self.last.val() {
-                        self.state.d.next = EbState::Idle;
-                    }
+                // The processor waits for these bytes: one a clock.
+                self.p_valid_c.next = true;
+                self.last.next = self.idx.q.val() == 26;
+                self.rdy_evict.d.next = self.idx.q.val() == 25;
+                self.idx.d.next = self.idx.q.val() + 1;
+                if self.last.val() {
+                    self.state.d.next = EbState::Idle;
                 }
             }
             _ => {
                 self.state.d.next = EbState::Idle;
             }
         }
+        if self.stats_byte.val() {
+            match self.idx.q.val().index() {
+                3 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(0);
+                }
+                4 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(8);
+                }
+                5 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(16);
+                }
+                6 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(24);
+                }
+                7 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(32);
+                }
+                8 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(40);
+                }
+                9 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(48);
+                }
+                10 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(56);
+                }
+                11 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(64);
+                }
+                12 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(72);
+                }
+                13 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(80);
+                }
+                14 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(88);
+                }
+                15 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(96);
+                }
+                16 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(104);
+                }
+                17 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(112);
+                }
+                18 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(120);
+                }
+                19 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(128);
+                }
+                20 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(136);
+                }
+                21 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(144);
+                }
+                22 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(152);
+                }
+                23 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(160);
+                }
+                24 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(168);
+                }
+                25 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(176);
+                }
+                26 => {
+                    self.byte.next = self.stats_flat.val().get_bits::<8>(184);
+                }
+                _ => {}
+            }
+        }
         if self.write.val() {
             self.idx.d.next = self.idx.q.val() + 1;
-            self.tail.d.next = self.tail.q.val() + 1;
             if self.last.val() {
                 self.state.d.next = EbState::Idle;
             }
         }
-        self.p_byte.next = self.byte.val();
+        self.byte_r.d.next = self.byte.val();
+        self.write_r.d.next = self.write.val();
+        self.pv_r.d.next = self.p_valid_c.val();
+        self.p_valid.next = self.pv_r.q.val();
+        self.p_byte.next = self.byte_r.q.val();
+        if self.write_r.q.val() {
+            self.tail.d.next = self.tail.q.val() + 1;
+        }
         self.fifo.write_address.next = self.tail.q.val();
-        self.fifo.write_data.next = self.byte.val();
-        self.fifo.write_enable.next = self.write.val();
+        self.fifo.write_data.next = self.byte_r.q.val();
+        self.fifo.write_enable.next = self.write_r.q.val();
         self.removed.next = bits::<12>(0);
         if self.pop.val() {
             self.removed.next = self.pop_count.val();
             self.head.d.next = self.head.q.val() + bit_cast::<EB_ADDR, 12>(self.pop_count.val());
         }
         self.count.d.next = self.count.q.val() - self.removed.val();
-        if self.write.val() {
+        if self.write_r.q.val() {
             self.count.d.next = self.count.q.val() - self.removed.val() + 1;
         }
         if self.clear.val() {
+            self.write_r.d.next = false;
             self.head.d.next = bits::<EB_ADDR>(0);
             self.tail.d.next = bits::<EB_ADDR>(0);
             self.count.d.next = bits::<12>(0);
