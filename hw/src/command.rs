@@ -52,6 +52,7 @@ const _: () = assert!(
         && regmap::UPTIME == 0x44
         && regmap::N_LINK_COUNTERS == 9
 );
+const _: () = assert!(bloomtime_model::config::HEADER_WINDOW == 128);
 const _: () = assert!(protocol::MAX_PAYLOAD == 500 && protocol::MAX_SLOTS_PER_READ == 16);
 // REPLAY admission with an idle pipeline: level + 68 + 27 <= 2048.
 const _: () = assert!(protocol::EVENT_BUFFER_BYTES - 68 - 27 == 1953);
@@ -67,6 +68,7 @@ pub enum CpState {
     Idle,
     Load,
     Decode,
+    Decide,
     Dispatch,
     Info,
     RegReq,
@@ -79,6 +81,8 @@ pub enum CpState {
     Copy,
     RpCheck,
     RpCheckWait,
+    RpCheckHi,
+    RpCheckLo,
     RpCheckLen,
     RpQuiet,
     RpHdr,
@@ -180,7 +184,7 @@ pub struct CommandProcessor {
     word: DFF<Bits<32>>,
     wi: DFF<Bits<2>>,
     cidx: DFF<Bits<CNT_INDEX_BITS>>,
-    /// Decode: every comparison Dispatch needs, registered a clock before.
+    /// Decode: every comparison Decide needs, registered a clock before.
     f_retry: DFF<Bit>,
     f_len_lt2: DFF<Bit>,
     f_len2: DFF<Bit>,
@@ -195,11 +199,25 @@ pub struct CommandProcessor {
     f_reg_time_hi: DFF<Bit>,
     f_reg_uptime: DFF<Bit>,
     f_slots_bad: DFF<Bit>,
-    f_eb_high: DFF<Bit>,
     f_drain_big: DFF<Bit>,
     f_peek_far: DFF<Bit>,
     f_peek_big: DFF<Bit>,
     f_busy: DFF<Bit>,
+    /// Decode: the command, one-hot.
+    c_info: DFF<Bit>,
+    c_rreg: DFF<Bit>,
+    c_wreg: DFF<Bit>,
+    c_slots: DFF<Bit>,
+    c_drain: DFF<Bit>,
+    c_replay: DFF<Bit>,
+    c_flush: DFF<Bit>,
+    c_clear: DFF<Bit>,
+    c_peek: DFF<Bit>,
+    /// Decide: what Dispatch does, registered a clock before.
+    nst: DFF<CpState>,
+    nstatus: DFF<Bits<8>>,
+    n_resend: DFF<Bit>,
+    n_wctl: DFF<Bit>,
     j: DFF<Bits<5>>,
     slot: DFF<Bits<SLOT_ADDR>>,
     remaining: DFF<Bits<5>>,
@@ -233,6 +251,8 @@ pub struct CommandProcessor {
     fvalid: DFF<Bit>,
     fdone: DFF<Bit>,
     refuse: DFF<Bits<8>>,
+    chk_hi: DFF<Bits<8>>,
+    chk_lo: DFF<Bits<8>>,
     // Registers.
     control: DFF<Bit>,
     time_lo: DFF<Bits<32>>,
@@ -352,11 +372,23 @@ impl CommandProcessor {
             f_reg_time_hi: Default::default(),
             f_reg_uptime: Default::default(),
             f_slots_bad: Default::default(),
-            f_eb_high: Default::default(),
             f_drain_big: Default::default(),
             f_peek_far: Default::default(),
             f_peek_big: Default::default(),
             f_busy: Default::default(),
+            c_info: Default::default(),
+            c_rreg: Default::default(),
+            c_wreg: Default::default(),
+            c_slots: Default::default(),
+            c_drain: Default::default(),
+            c_replay: Default::default(),
+            c_flush: Default::default(),
+            c_clear: Default::default(),
+            c_peek: Default::default(),
+            n_resend: Default::default(),
+            n_wctl: Default::default(),
+            nst: Default::default(),
+            nstatus: Default::default(),
             j: Default::default(),
             slot: Default::default(),
             remaining: Default::default(),
@@ -388,6 +420,8 @@ impl CommandProcessor {
             fvalid: Default::default(),
             fdone: Default::default(),
             refuse: Default::default(),
+            chk_hi: Default::default(),
+            chk_lo: Default::default(),
             control: Default::default(),
             time_lo: Default::default(),
             time_hi: Default::default(),
@@ -446,11 +480,23 @@ impl Logic for CommandProcessor {
             f_reg_time_hi,
             f_reg_uptime,
             f_slots_bad,
-            f_eb_high,
             f_drain_big,
             f_peek_far,
             f_peek_big,
             f_busy,
+            c_info,
+            c_rreg,
+            c_wreg,
+            c_slots,
+            c_drain,
+            c_replay,
+            c_flush,
+            c_clear,
+            c_peek,
+            n_resend,
+            n_wctl,
+            nst,
+            nstatus,
             j,
             slot,
             remaining,
@@ -482,6 +528,8 @@ impl Logic for CommandProcessor {
             fvalid,
             fdone,
             refuse,
+            chk_hi,
+            chk_lo,
             control,
             time_lo,
             time_hi,
@@ -620,148 +668,176 @@ impl Logic for CommandProcessor {
                     | (self.a2.q.val() > 16)
                     | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
                         > 256);
-                self.f_eb_high.d.next = self.eb_level.val() > 1448;
                 self.f_drain_big.d.next = self.addr16.val() > 498;
                 self.f_peek_far.d.next = self.addr16.val() > 2048;
-                self.f_peek_big.d.next = (self.a2.q.val() != 0) | (self.a3.q.val() > 242);
+                // max > 498 (0x01F2).
+                self.f_peek_big.d.next =
+                    (self.a2.q.val() > 1) | ((self.a2.q.val() == 1) & (self.a3.q.val() > 0xF2));
                 self.f_busy.d.next = self.core_busy.val();
                 // Counter index: pipeline counters 0.., link counters 19..
                 self.cidx.d.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val());
                 if self.a1.q.val() >= 0x20 {
                     self.cidx.d.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val()) - 13;
                 }
+                self.c_info.d.next = self.cmd_r.q.val() == 1;
+                self.c_rreg.d.next = self.cmd_r.q.val() == 2;
+                self.c_wreg.d.next = self.cmd_r.q.val() == 3;
+                self.c_slots.d.next = self.cmd_r.q.val() == 4;
+                self.c_drain.d.next = self.cmd_r.q.val() == 5;
+                self.c_replay.d.next = self.cmd_r.q.val() == 6;
+                self.c_flush.d.next = self.cmd_r.q.val() == 7;
+                self.c_clear.d.next = self.cmd_r.q.val() == 8;
+                self.c_peek.d.next = self.cmd_r.q.val() == 9;
+                self.st.d.next = CpState::Decide;
+            }
+            CpState::Decide => {
+                // Every command's starting registers, loaded whatever the
+                // command (each is used only by its own command's states).
+                self.j.d.next = bits::<5>(0);
+                self.wi.d.next = bits::<2>(0);
+                self.word.d.next = self.uptime.q.val();
+                if self.f_reg_status.q.val() {
+                    self.word.d.next = bit_cast::<32, 1>(self.core_busy.val().into())
+                        | (bit_cast::<32, 1>(self.quiet.val().into()) << 1)
+                        | (bit_cast::<32, 1>((self.eb_level.val() == 0).into()) << 2)
+                        | (bit_cast::<32, 12>(self.eb_level.val()) << 16);
+                }
+                if self.f_reg_control.q.val() {
+                    self.word.d.next = bit_cast::<32, 1>(self.control.q.val().into());
+                }
+                if self.f_reg_time_lo.q.val() {
+                    self.word.d.next = self.time_lo.q.val();
+                }
+                if self.f_reg_time_hi.q.val() {
+                    self.word.d.next = bit_cast::<32, 8>(self.time_hi_latch.q.val());
+                }
+                // TIME_HI reads the high byte latched by the last TIME_LO read.
+                if !self.f_retry.q.val()
+                    & self.c_rreg.q.val()
+                    & self.f_len4.q.val()
+                    & self.f_reg_time_lo.q.val()
+                {
+                    self.time_hi_latch.d.next = self.time_hi.q.val();
+                }
+                self.slot.d.next = self.a1.q.val();
+                self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
+                self.o.d.next = bits::<12>(0);
+                self.rdo.d.next = bits::<12>(0);
+                self.copying.d.next = false;
+                self.drain.d.next = self.c_drain.q.val();
+                if self.c_drain.q.val() {
+                    // DRAIN max:u16.
+                    self.target.d.next = bits::<12>(0);
+                    self.limit.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
+                        | bit_cast::<12, 8>(self.a1.q.val());
+                    if self.f_drain_big.q.val() {
+                        self.limit.d.next = bits::<12>(498);
+                    }
+                } else {
+                    // PEEK offset:u16 max:u16.
+                    self.target.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
+                        | bit_cast::<12, 8>(self.a1.q.val());
+                    if self.f_peek_far.q.val() {
+                        self.target.d.next = bits::<12>(2048);
+                    }
+                    self.limit.d.next = (bit_cast::<12, 8>(self.a2.q.val()) << 8)
+                        | bit_cast::<12, 8>(self.a3.q.val());
+                    if self.f_peek_big.q.val() {
+                        self.limit.d.next = bits::<12>(498);
+                    }
+                }
+                self.p.d.next = bits::<BUF_ADDR>(2);
+                self.nframes.d.next = bits::<8>(0);
+                self.k.d.next = bits::<8>(0);
+                // The next state and status, registered for Dispatch.
+                self.nst.d.next = CpState::Send;
+                self.nstatus.d.next = bits::<8>(0);
+                self.n_resend.d.next = false;
+                self.n_wctl.d.next = false;
+                if self.f_retry.q.val() {
+                    // A retry: send the stored response again.
+                    self.n_resend.d.next = true;
+                } else if self.f_len_lt2.q.val() {
+                    self.nstatus.d.next = bits::<8>(3);
+                } else if self.c_info.q.val() {
+                    if self.f_len2.q.val() {
+                        self.nst.d.next = CpState::Info;
+                    } else {
+                        self.nstatus.d.next = bits::<8>(3);
+                    }
+                } else if self.c_rreg.q.val() {
+                    if !self.f_len4.q.val() {
+                        self.nstatus.d.next = bits::<8>(3);
+                    } else if self.f_reg_cnt.q.val() {
+                        self.nst.d.next = CpState::RegReq;
+                    } else if self.f_reg_status.q.val()
+                        | self.f_reg_control.q.val()
+                        | self.f_reg_time_lo.q.val()
+                        | self.f_reg_time_hi.q.val()
+                        | self.f_reg_uptime.q.val()
+                    {
+                        self.nst.d.next = CpState::Emit;
+                    } else {
+                        self.nstatus.d.next = bits::<8>(4);
+                    }
+                } else if self.c_wreg.q.val() {
+                    if !self.f_len8.q.val() {
+                        self.nstatus.d.next = bits::<8>(3);
+                    } else if self.f_reg_control.q.val() {
+                        self.n_wctl.d.next = true;
+                    } else {
+                        self.nstatus.d.next = bits::<8>(4);
+                    }
+                } else if self.c_slots.q.val() {
+                    // READ_SLOTS start:u16 count:u8.
+                    if !self.f_len5.q.val() {
+                        self.nstatus.d.next = bits::<8>(3);
+                    } else if self.f_slots_bad.q.val() {
+                        self.nstatus.d.next = bits::<8>(4);
+                    } else if self.f_busy.q.val() {
+                        self.nstatus.d.next = bits::<8>(1);
+                    } else {
+                        self.nst.d.next = CpState::SlotReq;
+                    }
+                } else if self.c_drain.q.val() | self.c_peek.q.val() {
+                    if (self.c_drain.q.val() & !self.f_len4.q.val())
+                        | (self.c_peek.q.val() & !self.f_len6.q.val())
+                    {
+                        self.nstatus.d.next = bits::<8>(3);
+                    } else {
+                        self.nst.d.next = CpState::Walk;
+                    }
+                } else if self.c_replay.q.val() {
+                    // REPLAY: check the framing first (then BUSY during a flush).
+                    self.nst.d.next = CpState::RpCheck;
+                } else if self.c_flush.q.val() {
+                    if !self.f_len2.q.val() {
+                        self.nstatus.d.next = bits::<8>(3);
+                    } else if self.f_busy.q.val() {
+                        self.nstatus.d.next = bits::<8>(1);
+                    } else {
+                        self.nst.d.next = CpState::Flush;
+                    }
+                } else if self.c_clear.q.val() {
+                    if !self.f_len2.q.val() {
+                        self.nstatus.d.next = bits::<8>(3);
+                    } else {
+                        self.nst.d.next = CpState::Clear;
+                    }
+                } else {
+                    self.nstatus.d.next = bits::<8>(2);
+                }
                 self.st.d.next = CpState::Dispatch;
             }
             CpState::Dispatch => {
                 self.pos.d.next = bits::<BUF_ADDR>(2);
-                self.status_r.d.next = bits::<8>(0);
-                self.resend.d.next = false;
-                self.st.d.next = CpState::Send;
-                self.j.d.next = bits::<5>(0);
-                if self.f_retry.q.val() {
-                    // A retry: send the stored response again.
-                    self.resend.d.next = true;
-                    self.s_retry.next = true;
-                } else if self.f_len_lt2.q.val() {
-                    self.status_r.d.next = bits::<8>(3);
-                } else if self.cmd_r.q.val() == 1 {
-                    if self.f_len2.q.val() {
-                        self.st.d.next = CpState::Info;
-                    } else {
-                        self.status_r.d.next = bits::<8>(3);
-                    }
-                } else if self.cmd_r.q.val() == 2 {
-                    if !self.f_len4.q.val() {
-                        self.status_r.d.next = bits::<8>(3);
-                    } else if self.f_reg_cnt.q.val() {
-                        self.st.d.next = CpState::RegReq;
-                    } else if self.f_reg_status.q.val() {
-                        self.word.d.next = bit_cast::<32, 1>(self.core_busy.val().into())
-                            | (bit_cast::<32, 1>(self.quiet.val().into()) << 1)
-                            | (bit_cast::<32, 1>((self.eb_level.val() == 0).into()) << 2)
-                            | (bit_cast::<32, 12>(self.eb_level.val()) << 16);
-                        self.wi.d.next = bits::<2>(0);
-                        self.st.d.next = CpState::Emit;
-                    } else if self.f_reg_control.q.val() {
-                        self.word.d.next = bit_cast::<32, 1>(self.control.q.val().into());
-                        self.wi.d.next = bits::<2>(0);
-                        self.st.d.next = CpState::Emit;
-                    } else if self.f_reg_time_lo.q.val() {
-                        self.word.d.next = self.time_lo.q.val();
-                        self.time_hi_latch.d.next = self.time_hi.q.val();
-                        self.wi.d.next = bits::<2>(0);
-                        self.st.d.next = CpState::Emit;
-                    } else if self.f_reg_time_hi.q.val() {
-                        self.word.d.next = bit_cast::<32, 8>(self.time_hi_latch.q.val());
-                        self.wi.d.next = bits::<2>(0);
-                        self.st.d.next = CpState::Emit;
-                    } else if self.f_reg_uptime.q.val() {
-                        self.word.d.next = self.uptime.q.val();
-                        self.wi.d.next = bits::<2>(0);
-                        self.st.d.next = CpState::Emit;
-                    } else {
-                        self.status_r.d.next = bits::<8>(4);
-                    }
-                } else if self.cmd_r.q.val() == 3 {
-                    if !self.f_len8.q.val() {
-                        self.status_r.d.next = bits::<8>(3);
-                    } else if self.f_reg_control.q.val() {
-                        self.control.d.next = self.a5.q.val().get_bit(0);
-                    } else {
-                        self.status_r.d.next = bits::<8>(4);
-                    }
-                } else if self.cmd_r.q.val() == 4 {
-                    // READ_SLOTS start:u16 count:u8.
-                    if !self.f_len5.q.val() {
-                        self.status_r.d.next = bits::<8>(3);
-                    } else if self.f_slots_bad.q.val() {
-                        self.status_r.d.next = bits::<8>(4);
-                    } else if self.f_busy.q.val() | self.f_eb_high.q.val() {
-                        self.status_r.d.next = bits::<8>(1);
-                    } else {
-                        self.slot.d.next = self.a1.q.val();
-                        self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
-                        self.st.d.next = CpState::SlotReq;
-                    }
-                } else if (self.cmd_r.q.val() == 5) | (self.cmd_r.q.val() == 9) {
-                    // DRAIN max:u16 / PEEK offset:u16 max:u16.
-                    self.o.d.next = bits::<12>(0);
-                    self.rdo.d.next = bits::<12>(0);
-                    self.copying.d.next = false;
-                    self.drain.d.next = self.cmd_r.q.val() == 5;
-                    if self.cmd_r.q.val() == 5 {
-                        self.target.d.next = bits::<12>(0);
-                        self.limit.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
-                            | bit_cast::<12, 8>(self.a1.q.val());
-                        if self.f_drain_big.q.val() {
-                            self.limit.d.next = bits::<12>(498);
-                        }
-                    } else {
-                        self.target.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
-                            | bit_cast::<12, 8>(self.a1.q.val());
-                        if self.f_peek_far.q.val() {
-                            self.target.d.next = bits::<12>(2048);
-                        }
-                        self.limit.d.next = (bit_cast::<12, 8>(self.a2.q.val()) << 8)
-                            | bit_cast::<12, 8>(self.a3.q.val());
-                        if self.f_peek_big.q.val() {
-                            self.limit.d.next = bits::<12>(498);
-                        }
-                    }
-                    if ((self.cmd_r.q.val() == 5) & !self.f_len4.q.val())
-                        | ((self.cmd_r.q.val() == 9) & !self.f_len6.q.val())
-                    {
-                        self.status_r.d.next = bits::<8>(3);
-                    } else {
-                        self.st.d.next = CpState::Walk;
-                    }
-                } else if self.cmd_r.q.val() == 6 {
-                    // REPLAY: check the framing first.
-                    self.p.d.next = bits::<BUF_ADDR>(2);
-                    self.nframes.d.next = bits::<8>(0);
-                    self.k.d.next = bits::<8>(0);
-                    if self.f_busy.q.val() {
-                        self.status_r.d.next = bits::<8>(1);
-                    } else {
-                        self.st.d.next = CpState::RpCheck;
-                    }
-                } else if self.cmd_r.q.val() == 7 {
-                    if !self.f_len2.q.val() {
-                        self.status_r.d.next = bits::<8>(3);
-                    } else if self.f_busy.q.val() {
-                        self.status_r.d.next = bits::<8>(1);
-                    } else {
-                        self.st.d.next = CpState::Flush;
-                    }
-                } else if self.cmd_r.q.val() == 8 {
-                    if !self.f_len2.q.val() {
-                        self.status_r.d.next = bits::<8>(3);
-                    } else {
-                        self.st.d.next = CpState::Clear;
-                    }
-                } else {
-                    self.status_r.d.next = bits::<8>(2);
+                self.status_r.d.next = self.nstatus.q.val();
+                self.resend.d.next = self.n_resend.q.val();
+                self.s_retry.next = self.n_resend.q.val();
+                if self.n_wctl.q.val() {
+                    self.control.d.next = self.a5.q.val().get_bit(0);
                 }
+                self.st.d.next = self.nst.q.val();
             }
             CpState::Info => {
                 self.resp_wr_en.next = true;
@@ -891,12 +967,17 @@ impl Logic for CommandProcessor {
                 }
             }
             CpState::RpCheck => {
-                // A frame header needs 8 bytes; its length byte is the last.
-                self.rdaddr.d.next = self.p.q.val() + 7;
+                // A frame needs its 8 header bytes and at least one more;
+                // caplen (bytes 5, 6) and the length byte (7) are checked.
+                self.rdaddr.d.next = self.p.q.val() + 5;
                 if self.p.q.val() == self.len.q.val() {
                     self.p.d.next = bits::<BUF_ADDR>(2);
                     self.st.d.next = CpState::RpQuiet;
-                } else if (self.p.q.val() + 8) > self.len.q.val() {
+                    if self.f_busy.q.val() {
+                        self.status_r.d.next = bits::<8>(1);
+                        self.st.d.next = CpState::Send;
+                    }
+                } else if (self.p.q.val() + 9) > self.len.q.val() {
                     self.status_r.d.next = bits::<8>(3);
                     self.st.d.next = CpState::Send;
                 } else {
@@ -905,17 +986,38 @@ impl Logic for CommandProcessor {
             }
             CpState::RpCheckWait => {
                 // The address register, then the RAM's own: data a clock later.
+                self.rdaddr.d.next = self.p.q.val() + 6;
+                self.st.d.next = CpState::RpCheckHi;
+            }
+            CpState::RpCheckHi => {
+                self.rdaddr.d.next = self.p.q.val() + 7;
+                self.chk_hi.d.next = self.req_rd_data.val();
+                self.st.d.next = CpState::RpCheckLo;
+            }
+            CpState::RpCheckLo => {
+                self.chk_lo.d.next = self.req_rd_data.val();
                 self.st.d.next = CpState::RpCheckLen;
             }
             CpState::RpCheckLen => {
-                if (self.req_rd_data.val() == 0) | (self.req_rd_data.val() > 128) {
+                // The length byte must be caplen clamped to 1..=HEADER_WINDOW
+                // (p and nframes matter only if it is, and RpCheck follows).
+                self.p.d.next =
+                    self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.req_rd_data.val());
+                self.nframes.d.next = self.nframes.q.val() + 1;
+                self.st.d.next = CpState::RpCheck;
+                if (self.chk_hi.q.val() != 0) | self.chk_lo.q.val().get_bit(7) {
+                    if self.req_rd_data.val() != 128 {
+                        self.status_r.d.next = bits::<8>(4);
+                        self.st.d.next = CpState::Send;
+                    }
+                } else if self.chk_lo.q.val() == 0 {
+                    if self.req_rd_data.val() != 1 {
+                        self.status_r.d.next = bits::<8>(4);
+                        self.st.d.next = CpState::Send;
+                    }
+                } else if self.req_rd_data.val() != self.chk_lo.q.val() {
                     self.status_r.d.next = bits::<8>(4);
                     self.st.d.next = CpState::Send;
-                } else {
-                    self.p.d.next =
-                        self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.req_rd_data.val());
-                    self.nframes.d.next = self.nframes.q.val() + 1;
-                    self.st.d.next = CpState::RpCheck;
                 }
             }
             CpState::RpQuiet => {

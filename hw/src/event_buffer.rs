@@ -75,6 +75,7 @@ pub struct EventBuffer {
     slot_sel: Signal<Local, Bits<8>>,
     ev_type: Signal<Local, Bits<8>>,
     room: Signal<Local, Bit>,
+    room_evict: Signal<Local, Bit>,
     p_valid_c: Signal<Local, Bit>,
     stats_byte: Signal<Local, Bit>,
     /// Registered readies: high on the clock the event's last byte leaves.
@@ -100,9 +101,14 @@ impl Logic for EventBuffer {
         self.rd_data.next = self.fifo.read_data.val();
         self.level.next = self.count.q.val();
         self.busy.next = (self.state.q.val() != EbState::Idle) | self.write_r.q.val();
-        // Room for a whole event (at most 41 bytes) before starting it, so
-        // its bytes are written one a clock without checking again.
-        self.room.next = self.count.q.val() < 2007;
+        // Room for the whole event before starting it, so its bytes are
+        // written one a clock without checking again: the bytes waiting are
+        // `count` plus the one in `byte_r`; an open takes 41 bytes, an evict
+        // 27 (the model device's flush exports a slot on the same condition).
+        self.room.next =
+            (self.count.q.val() < 2008) & !(self.write_r.q.val() & (self.count.q.val() == 2007));
+        self.room_evict.next =
+            (self.count.q.val() < 2022) & !(self.write_r.q.val() & (self.count.q.val() == 2021));
         self.s_open_ready.next = self.rdy_open.q.val();
         self.s_evict_ready.next = self.rdy_evict.q.val();
         self.rdy_open.d.next = false;
@@ -132,7 +138,7 @@ impl Logic for EventBuffer {
                     if self.s_evict_reason.val() == 3 {
                         self.state.d.next = EbState::Peek;
                         self.idx.d.next = bits::<6>(63);
-                    } else if self.room.val() {
+                    } else if self.room_evict.val() {
                         self.state.d.next = EbState::Evict;
                     }
                 }
@@ -409,6 +415,10 @@ impl Logic for EventBuffer {
             }
         }
         self.byte_r.d.next = self.byte.val();
+        // An empty slot reads as zeros (`protocol::cmd::READ_SLOTS`).
+        if (self.state.q.val() == EbState::Peek) & !self.s_evict_tag.val().get_bit(24) {
+            self.byte_r.d.next = bits::<8>(0);
+        }
         self.write_r.d.next = self.write.val();
         self.pv_r.d.next = self.p_valid_c.val();
         self.p_valid.next = self.pv_r.q.val();

@@ -6,84 +6,12 @@
 mod common;
 use bloomtime_host::device::cmd::{replay, ReplayOptions};
 use bloomtime_host::device::{Client, ClientOptions, Transport};
-use bloomtime_hw::board::BoardCore;
-use bloomtime_hw::util::Stepper;
 use bloomtime_model::protocol;
 use bloomtime_model::report::write_csv;
 use clap::Parser;
-use std::collections::VecDeque;
-use std::io;
+use common::sim_board::SimBoard;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The board as a transport: bytes in one per clock, bytes out as sent.
-struct SimBoard {
-    st: Stepper<BoardCore>,
-    rx: VecDeque<u8>,
-    tx: VecDeque<u8>,
-    /// Clocks one `read` may run before it reports a timeout.
-    budget: u64,
-}
-
-impl SimBoard {
-    fn new() -> Self {
-        SimBoard {
-            st: Stepper::new(BoardCore::new(100_000_000, 1_000_000), None),
-            rx: VecDeque::new(),
-            tx: VecDeque::new(),
-            budget: 400_000,
-        }
-    }
-
-    fn cycle(&mut self) {
-        let u = &mut self.st.uut;
-        match self.rx.pop_front() {
-            Some(b) => {
-                u.rx_valid.next = true;
-                u.rx_data.next = (b as u64).into();
-            }
-            None => u.rx_valid.next = false,
-        }
-        u.rx_error.next = false;
-        u.tx_ready.next = true;
-        u.reset_req.next = false;
-        self.st.settle();
-        if self.st.uut.tx_valid.val() {
-            self.tx.push_back(self.st.uut.tx_data.val().to_u64() as u8);
-        }
-        self.st.tick();
-    }
-}
-
-impl Transport for SimBoard {
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.rx.extend(bytes);
-        Ok(())
-    }
-    fn read(&mut self, buf: &mut [u8], _timeout: Duration) -> io::Result<usize> {
-        let mut n = 0;
-        while self.tx.is_empty() && n < self.budget {
-            self.cycle();
-            n += 1;
-        }
-        // Let a burst finish so reads return whole answers more often.
-        for _ in 0..64 {
-            self.cycle();
-        }
-        let k = buf.len().min(self.tx.len());
-        for b in buf.iter_mut().take(k) {
-            *b = self.tx.pop_front().unwrap();
-        }
-        Ok(k)
-    }
-    fn clear_input(&mut self) -> io::Result<()> {
-        self.tx.clear();
-        Ok(())
-    }
-    fn name(&self) -> &str {
-        "rust-hdl BoardCore"
-    }
-}
 
 fn demo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../traces/data/demo.pcap")

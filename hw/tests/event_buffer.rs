@@ -103,8 +103,13 @@ fn bytes_equal_the_protocol_encoding() {
             let (e, reason) = evict.take().unwrap();
             if reason == 3 {
                 if let Event::Evict { stats, .. } = e {
-                    want_peek.extend_from_slice(&(peek_tag as u32).to_be_bytes());
-                    want_peek.extend_from_slice(&stats.to_wire(&CFG));
+                    if peek_tag >> 24 & 1 == 1 {
+                        want_peek.extend_from_slice(&(peek_tag as u32).to_be_bytes());
+                        want_peek.extend_from_slice(&stats.to_wire(&CFG));
+                    } else {
+                        // An empty slot reads as zeros (`protocol::cmd::READ_SLOTS`).
+                        want_peek.extend(std::iter::repeat_n(0, 4 + stats.to_wire(&CFG).len()));
+                    }
                 }
             } else {
                 encode_event(&CFG, &e, &mut want_fifo);

@@ -55,7 +55,8 @@ pub mod cmd {
     pub const READ_REG: u8 = 0x02;
     /// addr:u16 value:u32 → nothing.
     pub const WRITE_REG: u8 = 0x03;
-    /// start:u16 count:u8 → per slot: tag:u32 (valid << 24 | fingerprint), stats.
+    /// start:u16 count:u8 → per slot: tag:u32 (valid << 24 | fingerprint), stats;
+    /// an empty slot (valid 0) reads as zeros. BUSY during a flush.
     pub const READ_SLOTS: u8 = 0x04;
     /// max:u16 → whole events, at most `max` bytes.
     pub const DRAIN: u8 = 0x05;
@@ -67,6 +68,7 @@ pub mod cmd {
     /// [`replay_admits`]: super::replay_admits
     pub const REPLAY: u8 = 0x06;
     /// → nothing; exports every slot (progress: STATUS.busy, events: DRAIN).
+    /// BUSY while a flush is already running.
     pub const FLUSH: u8 = 0x07;
     /// → nothing; empties banks, table and event buffer, ends a flush, zeroes
     /// every counter (pipeline and link). CONTROL keeps its value.

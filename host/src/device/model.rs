@@ -13,9 +13,9 @@
 //!   buffer's fill.
 //! * FLUSH exports slot by slot, in slot order, whenever at least one evict
 //!   fits; the export resumes after every request (a DRAIN makes room), and
-//!   STATUS.busy stays set until the last slot is done. REPLAY during a flush
-//!   is BUSY; INFO, registers, READ_SLOTS, DRAIN, PEEK, FLUSH and CLEAR are
-//!   always served.
+//!   STATUS.busy stays set until the last slot is done. REPLAY, READ_SLOTS
+//!   and FLUSH during a flush are BUSY (the board's core is exporting and
+//!   cannot peek); INFO, registers, DRAIN, PEEK and CLEAR are always served.
 //! * Every decodable request's answer is stored for retries, errors
 //!   included; CRC_ERROR answers are not stored.
 //! * CLEAR zeroes the pipeline and link counters as it executes (its own
@@ -35,6 +35,7 @@ use bloomtime_model::protocol::{
     SEQ_UNKNOWN,
 };
 use bloomtime_model::regmap::{self, N_LINK_COUNTERS};
+use bloomtime_model::table::SlotStats;
 use bloomtime_model::BloomTime;
 use std::collections::VecDeque;
 use std::io;
@@ -259,11 +260,19 @@ impl ModelDevice {
                 {
                     return bad_arg;
                 }
+                if self.flush_next.is_some() {
+                    return (status::BUSY, Vec::new());
+                }
                 let mut d = Vec::new();
                 for s in &self.bt.table().slots[start as usize..(start + count) as usize] {
-                    let tag = (s.valid as u32) << 24 | s.fingerprint;
-                    d.extend_from_slice(&tag.to_be_bytes());
-                    d.extend_from_slice(&s.stats.to_wire(&self.cfg));
+                    if s.valid {
+                        let tag = 1 << 24 | s.fingerprint;
+                        d.extend_from_slice(&tag.to_be_bytes());
+                        d.extend_from_slice(&s.stats.to_wire(&self.cfg));
+                    } else {
+                        // An empty slot reads as zeros.
+                        d.extend(std::iter::repeat_n(0, 4 + SlotStats::wire_bytes(&self.cfg)));
+                    }
                 }
                 ok(d)
             }
@@ -320,9 +329,10 @@ impl ModelDevice {
                 if !want(0) {
                     return bad_len;
                 }
-                if self.flush_next.is_none() {
-                    self.flush_next = Some(0);
+                if self.flush_next.is_some() {
+                    return (status::BUSY, Vec::new());
                 }
+                self.flush_next = Some(0);
                 ok(Vec::new())
             }
             cmd::CLEAR => {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod core_harness;
+pub mod sim_board;
 
 use bloomtime_model::key::{
     FlowKey, Record, FLAG_ECHO_REPLY, FLAG_ECHO_REQUEST, FLAG_TCP_SYN, FLAG_TCP_SYNACK,
