@@ -31,9 +31,15 @@ verilog:
     cargo run --release -q -p bloomtime-hw --bin bloomtime-verilog core build/verilog/bloomtime_core.v
     @echo "build/verilog/bloomtime_core.v"
 
-# Performance figures (medians of one run).
-bench:
+# Every performance figure in one run and one table (build/bench.json):
+# golden model, exact mode, pcap analyze, RustHDL stepped, Verilator replay,
+# virtual-board link, and the board build's Fmax, LCs and BRAMs.
+bench: tools
     cargo run --release -q -p bloomtime-host --bin bloomtime-bench
+    cargo run --release -q -p bloomtime-hw --example rusthdl-bench
+    cargo run --release -q -p bloomtime-sim --bin bloomtime-sim-bench
+    cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu --allow-timing-fail
+    python3 scripts/bench-table.py
 
 # Verilator co-simulation (sim/): the Verilated core against the model and rust-hdl.
 sim: tools
@@ -42,3 +48,17 @@ sim: tools
 # Records/s of the Verilated core (median of 5 runs; `just sim-bench --packets N`).
 sim-bench *ARGS: tools
     cargo run --release -q -p bloomtime-sim --bin bloomtime-sim-bench -- {{ARGS}}
+
+# Bitstream for the Alchitry Cu: build/alchitry-cu/bloomtime.bin and report.json.
+# Fails on any tool error, a design that does not fit, or missed 100 MHz timing.
+synth *ARGS: tools
+    cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu {{ARGS}}
+
+# The synth flow as CI runs it while 100 MHz is not met (issue 4): fails on a
+# tool error or a design that does not fit; reports timing, writes no bitstream.
+synth-fit: tools
+    cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu --allow-timing-fail
+
+# Program the Alchitry Cu over USB (iceprog, from fpga-icestorm) with the bitstream of `just synth`.
+program: synth
+    iceprog build/alchitry-cu/bloomtime.bin

@@ -113,3 +113,77 @@ fn garbage_then_a_normal_exchange() {
     eprintln!("link counters after garbage: {link:?}");
     assert!(c.status().unwrap().quiet());
 }
+
+/// `constraints/alchitry_cu.pcf` against the board top's ports: every port
+/// bit has exactly one pin, no pin names a port that does not exist, and the
+/// pins are Alchitry's (clock P7, reset P8, UART in P14, out M9, LEDs).
+#[test]
+fn pcf_matches_the_board_top() {
+    let pcf_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../constraints/alchitry_cu.pcf");
+    let pcf = std::fs::read_to_string(&pcf_path).unwrap();
+    let mut pins = std::collections::BTreeMap::new();
+    for (n, line) in pcf.lines().enumerate() {
+        let line = line.split('#').next().unwrap().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let w: Vec<&str> = line.split_whitespace().collect();
+        assert!(
+            w.len() == 3 && w[0] == "set_io",
+            "line {}: not `set_io PORT PIN`: {line}",
+            n + 1
+        );
+        assert!(
+            pins.insert(w[1].to_string(), w[2].to_string()).is_none(),
+            "line {}: {} constrained twice",
+            n + 1,
+            w[1]
+        );
+    }
+    // The top's port bits, from the Verilog that goes into the bitstream.
+    let v = bloomtime_hw::tops::board_verilog(100_000_000, 1_000_000);
+    let head = &v[v.find("module top(").expect("module top")..];
+    let head = &head[..head.find("// Update code").unwrap_or(head.len())];
+    let mut bits = std::collections::BTreeSet::new();
+    for line in head.lines() {
+        let w: Vec<&str> = line
+            .trim()
+            .trim_end_matches(';')
+            .split_whitespace()
+            .collect();
+        if w.first().is_some_and(|d| *d == "input" || *d == "output") {
+            let name = w.last().unwrap().to_string();
+            match w.iter().find(|x| x.starts_with('[')) {
+                Some(range) => {
+                    let hi: usize = range[1..range.find(':').unwrap()].parse().unwrap();
+                    for i in 0..=hi {
+                        bits.insert(format!("{name}[{i}]"));
+                    }
+                }
+                None => {
+                    bits.insert(name);
+                }
+            }
+        }
+    }
+    assert!(bits.len() >= 12, "ports found: {bits:?}");
+    let constrained: std::collections::BTreeSet<String> = pins.keys().cloned().collect();
+    assert_eq!(constrained, bits, "pcf ports != board top ports");
+    let want = [
+        ("clock", "P7"),
+        ("reset_n", "P8"),
+        ("uart_rx", "P14"),
+        ("uart_tx", "M9"),
+        ("leds[0]", "J11"),
+        ("leds[1]", "K11"),
+        ("leds[2]", "K12"),
+        ("leds[3]", "K14"),
+        ("leds[4]", "L12"),
+        ("leds[5]", "L14"),
+        ("leds[6]", "M12"),
+        ("leds[7]", "N14"),
+    ];
+    for (port, pin) in want {
+        assert_eq!(pins.get(port).map(String::as_str), Some(pin), "{port}");
+    }
+}

@@ -3,7 +3,11 @@
 //! Every tool's exit status is checked; a missed 100 MHz fails the build
 //! (and no bitstream is written). Writes `report.json` with the figures.
 //!
-//! `bloomtime-synth [--out DIR] [--baud N] [--seed N]`
+//! `bloomtime-synth [--out DIR] [--baud N] [--seed N] [--allow-timing-fail]`
+//!
+//! `--allow-timing-fail` (CI's fit check while 100 MHz is not met) still
+//! fails on any tool error or a design that does not fit, writes the report,
+//! says loudly that timing failed, and writes no bitstream.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -15,6 +19,7 @@ struct Args {
     out: PathBuf,
     baud: u32,
     seed: u64,
+    allow_timing_fail: bool,
 }
 
 fn parse() -> Result<Args, String> {
@@ -22,6 +27,7 @@ fn parse() -> Result<Args, String> {
         out: PathBuf::from("build/alchitry-cu"),
         baud: 1_000_000,
         seed: 1,
+        allow_timing_fail: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -38,9 +44,10 @@ fn parse() -> Result<Args, String> {
                     .parse()
                     .map_err(|_| "--seed takes a number".to_string())?
             }
+            "--allow-timing-fail" => a.allow_timing_fail = true,
             _ => {
                 return Err(format!(
-                    "unknown argument '{k}' (--out DIR, --baud N, --seed N)"
+                    "unknown argument '{k}' (--out DIR, --baud N, --seed N, --allow-timing-fail)"
                 ))
             }
         }
@@ -153,6 +160,19 @@ fn build(a: &Args) -> Result<(), String> {
     std::fs::write(&rep, serde_json::to_string_pretty(&summary).unwrap() + "\n")
         .map_err(|e| format!("cannot write {}: {e}", rep.display()))?;
     eprintln!("synth: {}", summary);
+    let fits = summary["lc_used"].as_u64() <= summary["lc_total"].as_u64()
+        && summary["bram_used"].as_u64() <= summary["bram_total"].as_u64()
+        && summary["lc_total"].as_u64() > Some(0);
+    if !fits {
+        return Err(format!("the design does not fit: {summary}"));
+    }
+    if !timing_met && a.allow_timing_fail {
+        eprintln!(
+            "synth: TIMING NOT MET: {fmax:.2} MHz < {TARGET_MHZ} MHz (allowed by \
+             --allow-timing-fail: placed and routed, no bitstream written)"
+        );
+        return Ok(());
+    }
     if !timing_met {
         return Err(format!(
             "timing failed: {fmax:.2} MHz < {TARGET_MHZ} MHz (critical path in {})",

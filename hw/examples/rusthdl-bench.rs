@@ -1,0 +1,135 @@
+//! Records per second of the RustHDL core, stepped directly in rust-hdl's
+//! simulator (the way every hw test drives it), for `just bench`.
+//!
+//! `cargo run --release -p bloomtime-hw --example rusthdl-bench [-- --records N --reps N]`
+//!
+//! Takes the first N records (default 100 000) of the trace `bloomtime-bench`
+//! generates (`build/bench/bench-1000000.pcap`, generated with the same
+//! options if absent), pushes them into `BloomtimeCore` one per clock, then
+//! drains and flushes; checks the first run against the golden model (every
+//! outcome, event and counter, via the tests' harness) and prints the median
+//! records/s and clocks/s. Writes `build/bench/rusthdl.json`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use bloomtime_hw::consts::CFG;
+use bloomtime_model::config::HEADER_WINDOW;
+use bloomtime_model::key::Record;
+use bloomtime_model::parse::parse_window;
+use bloomtime_traces::gen::{generate_file, GenOptions};
+use bloomtime_traces::{replay_ts, Packet, TraceReader};
+use common::core_harness::{compare, Harness};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    match args
+        .iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+    {
+        Some(v) => v.parse().unwrap_or_else(|_| {
+            eprintln!("rusthdl-bench: {name} takes a number, got {v}");
+            std::process::exit(2)
+        }),
+        None => default,
+    }
+}
+
+fn main() {
+    let n_rec = arg("--records", 100_000) as usize;
+    let reps = arg("--reps", 3).max(1) as usize;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("build/bench");
+    std::fs::create_dir_all(&dir).expect("create build/bench");
+    // The options of host/src/bin/bloomtime-bench.rs, so the file is shared.
+    let packets = 1_000_000;
+    let opts = GenOptions {
+        seed: 42,
+        flows: 50_000,
+        packets,
+        duration_s: 60.0,
+        ..GenOptions::default()
+    };
+    let pcap = dir.join(format!("bench-{packets}.pcap"));
+    if !pcap.exists() {
+        let tmp = dir.join(format!("bench-{packets}.pcap.hw-partial"));
+        generate_file(&opts, &tmp, None).expect("generate the bench trace");
+        std::fs::rename(&tmp, &pcap).expect("rename the bench trace");
+    }
+    let mut rd = TraceReader::open(&pcap).expect("open the bench trace");
+    let mut p = Packet::default();
+    let mut recs: Vec<Record> = Vec::with_capacity(n_rec);
+    let mut first = None;
+    while recs.len() < n_rec && rd.next_into(&mut p).expect("read the bench trace") {
+        let f = *first.get_or_insert(p.ns);
+        let n = p.data.len().min(HEADER_WINDOW);
+        if let Ok(parsed) = parse_window(&p.data[..n], p.data.len()) {
+            recs.push(Record {
+                ts: replay_ts(&CFG, p.ns, f),
+                key: parsed.key,
+                flags: parsed.flags,
+            });
+        }
+    }
+    eprintln!("{} records from {}", recs.len(), pcap.display());
+
+    // Once against the golden model (outcomes, events, slots, counters).
+    let t0 = Instant::now();
+    if let Err(e) = compare(&recs, 1, 0.0, 0.0, None) {
+        eprintln!("rusthdl-bench: the core differs from the golden model: {e}");
+        std::process::exit(1);
+    }
+    eprintln!(
+        "checked against the golden model in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+
+    let mut rps = Vec::new();
+    let mut cps = Vec::new();
+    for rep in 0..reps {
+        let mut h = Harness::new(1, 0.0, 0.0, None);
+        let t = Instant::now();
+        for r in &recs {
+            h.push(r);
+        }
+        h.drain();
+        h.flush();
+        let s = t.elapsed().as_secs_f64();
+        let clocks = h.st.cycle as f64;
+        assert_eq!(h.outcomes.len(), recs.len(), "every record has an outcome");
+        rps.push(recs.len() as f64 / s);
+        cps.push(clocks / s);
+        eprintln!(
+            "run {}: {:.0} records/s, {:.0} clocks/s ({} clocks)",
+            rep + 1,
+            recs.len() as f64 / s,
+            clocks / s,
+            clocks
+        );
+    }
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let (r, c) = (med(rps.clone()), med(cps.clone()));
+    println!(
+        "RustHDL core (stepped): {} records, median of {reps} runs {:.0} records/s, {:.0} clocks/s",
+        recs.len(),
+        r,
+        c
+    );
+    let json = format!(
+        "{{\n  \"trace\": \"{}\",\n  \"records\": {},\n  \"reps\": {reps},\n  \
+         \"median_records_per_s\": {r:.0},\n  \"median_clocks_per_s\": {c:.0},\n  \
+         \"runs_records_per_s\": {:?}\n}}\n",
+        pcap.display(),
+        recs.len(),
+        rps.iter().map(|x| x.round()).collect::<Vec<_>>()
+    );
+    let path = dir.join("rusthdl.json");
+    std::fs::write(&path, json).expect("write rusthdl.json");
+    eprintln!("wrote {}", path.display());
+}
