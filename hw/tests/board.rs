@@ -187,3 +187,95 @@ fn pcf_matches_the_board_top() {
         assert_eq!(pins.get(port).map(String::as_str), Some(pin), "{port}");
     }
 }
+
+/// The IAT sample (in ns) of the one flow of two frames replayed `gap`
+/// clocks apart with timestamps `ts1`, `ts2`, in live or replay mode; and
+/// the device time (TIME_LO, in time units) read before each frame.
+fn two_frames(live: bool, ts1: u64, ts2: u64, gap: u64) -> (u64, u64, u64) {
+    use bloomtime_hw::consts::CFG;
+    use bloomtime_model::regmap;
+    use bloomtime_model::table::Event;
+    let opts = ClientOptions {
+        timeout: Duration::from_millis(250),
+        retries: 3,
+    };
+    let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
+    c.clear().unwrap();
+    let control = if live { regmap::CONTROL_LIVE } else { 0 };
+    c.write_reg(regmap::CONTROL, control).unwrap();
+    assert_eq!(c.read_reg(regmap::CONTROL).unwrap(), control);
+    let pk = bloomtime_traces::pcap::read_file(&demo()).unwrap();
+    let frame = pk[0].data.clone();
+    let t1 = c.read_reg(regmap::TIME_LO).unwrap() as u64;
+    assert_eq!(c.replay(&[(ts1, &frame)]).unwrap().accepted, 1);
+    for _ in 0..gap {
+        c.transport_mut().cycle();
+    }
+    let t2 = c.read_reg(regmap::TIME_LO).unwrap() as u64;
+    assert_eq!(c.replay(&[(ts2, &frame)]).unwrap().accepted, 1);
+    c.flush().unwrap();
+    while c.status().unwrap().busy {}
+    let mut iat = None;
+    loop {
+        let (events, _) = c.drain(400).unwrap();
+        if events.is_empty() {
+            break;
+        }
+        for e in events {
+            if let Event::Evict { stats, .. } = e {
+                assert_eq!(stats.packets, 2, "one flow of two packets");
+                assert_eq!(stats.iat.n, 1, "one IAT sample");
+                iat = Some(stats.iat.sum * CFG.sample_unit_ns());
+            }
+        }
+    }
+    (iat.expect("the flow's record"), t1, t2)
+}
+
+/// The golden model's IAT sample (ns) for the same frame at `ts1`, `ts2`.
+fn model_iat(ts1: u64, ts2: u64) -> u64 {
+    use bloomtime_hw::consts::CFG;
+    let pk = bloomtime_traces::pcap::read_file(&demo()).unwrap();
+    let f = &pk[0].data;
+    let w = &f[..f.len().min(bloomtime_model::config::HEADER_WINDOW)];
+    let mut m = bloomtime_model::golden::BloomTime::new(&CFG);
+    m.frame(ts1, w, f.len()).unwrap();
+    let o = m.frame(ts2, w, f.len()).unwrap();
+    o.iat.expect("an IAT sample") as u64 * CFG.sample_unit_ns()
+}
+
+/// Live mode: records are stamped with the device's free-running clock
+/// (time units of 1024 ns, 10 ns a clock), whatever the frame's timestamp:
+/// the sample is the model's for two records stamped with the device time
+/// read just before each frame was sent (plus the few units the request
+/// takes to reach the pipeline), never the frames' own (equal) timestamps'.
+#[test]
+fn live_mode_stamps_with_the_device_clock() {
+    let gap = 200_000; // clocks: 2 ms
+    let (iat, t1, t2) = two_frames(true, 5, 5, gap);
+    let device_ns = (t2 - t1) * 1024;
+    assert!(
+        device_ns >= gap * 10 && device_ns < gap * 10 + 100_000,
+        "TIME_LO advanced {device_ns} ns over {gap} clocks (10 ns a clock)"
+    );
+    let candidates: Vec<u64> = (0..6)
+        .flat_map(|a| (0..6).map(move |b| model_iat(t1 + a, t2 + b)))
+        .collect();
+    assert!(
+        candidates.contains(&iat),
+        "live IAT {iat} ns is not the model's for device times near {t1}, {t2}: {candidates:?}"
+    );
+    assert_ne!(iat, model_iat(5, 5), "the frames' own timestamps were used");
+}
+
+/// Replay mode: records carry the frame's timestamp, exactly; the clocks
+/// between the frames do not matter.
+#[test]
+fn replay_mode_stamps_with_the_frame_timestamp() {
+    let (t1, t2) = (1_000, 1_000 + 3_333);
+    let want = model_iat(t1, t2);
+    let (iat, _, _) = two_frames(false, t1, t2, 50_000);
+    assert_eq!(iat, want, "replay IAT against the model's");
+    let (iat2, _, _) = two_frames(false, t1, t2, 0);
+    assert_eq!(iat2, want, "no clocks between the frames");
+}
