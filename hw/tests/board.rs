@@ -204,7 +204,7 @@ fn two_frames(live: bool, ts1: u64, ts2: u64, gap: u64) -> (u64, u64, u64) {
     let control = if live { regmap::CONTROL_LIVE } else { 0 };
     c.write_reg(regmap::CONTROL, control).unwrap();
     assert_eq!(c.read_reg(regmap::CONTROL).unwrap(), control);
-    let pk = bloomtime_traces::pcap::read_file(&demo()).unwrap();
+    let pk = bloomtime_traces::pcap::read_file(demo()).unwrap();
     let frame = pk[0].data.clone();
     let t1 = c.read_reg(regmap::TIME_LO).unwrap() as u64;
     assert_eq!(c.replay(&[(ts1, &frame)]).unwrap().accepted, 1);
@@ -235,7 +235,7 @@ fn two_frames(live: bool, ts1: u64, ts2: u64, gap: u64) -> (u64, u64, u64) {
 /// The golden model's IAT sample (ns) for the same frame at `ts1`, `ts2`.
 fn model_iat(ts1: u64, ts2: u64) -> u64 {
     use bloomtime_hw::consts::CFG;
-    let pk = bloomtime_traces::pcap::read_file(&demo()).unwrap();
+    let pk = bloomtime_traces::pcap::read_file(demo()).unwrap();
     let f = &pk[0].data;
     let w = &f[..f.len().min(bloomtime_model::config::HEADER_WINDOW)];
     let mut m = bloomtime_model::golden::BloomTime::new(&CFG);
