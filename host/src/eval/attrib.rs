@@ -1,0 +1,226 @@
+//! Error attribution: one pass over a trace through a design, in lock step
+//! with an exact per-flow tracker, classifying every sample and building, per
+//! flow, the statistics of four counterfactual designs at once.
+//!
+//! For each flow and metric (IAT, RTT) the pass accumulates five *levels*:
+//!
+//! | level | what it is | the design with … |
+//! |---|---|---|
+//! | `truth` | exact gaps (ns) | — (the exact tracker) |
+//! | `quant` | the design's sample for the true previous packet, every exact sample | exact membership, no window limit, no table |
+//! | `window` | the same, only where the previous packet is inside the window | exact membership, its real window |
+//! | `direct` | the samples the design really produced, summed per key | Bloom banks, real window, no flow table |
+//! | `merged` | what the host reports after merging the flow table's exports | everything real |
+//!
+//! Going down the table adds one cause at a time, so the signed relative
+//! error of a flow's mean splits exactly into
+//! `quantization + window + collision + table`
+//! (each the difference of consecutive levels over the true mean; a level
+//! without samples takes the value of the level above it, so the sum always
+//! telescopes). These are the same numbers a separate counterfactual run of
+//! each design would give: the tests check that against separate runs.
+//!
+//! Samples are classified too: an exact sample whose previous packet is in
+//! the window is `clean` when the design's sample came from that packet's
+//! bucket, else a `collision` (another flow's mark in every bank made it look
+//! newer); beyond the window it is a `window_miss`, or a `window_collision`
+//! when a collision produced a sample anyway; a design sample with no exact
+//! sample (a flow's first packet) is a `phantom`.
+
+use super::corpus::{Trace, NO_FLOW};
+use super::design::{Design, Est, LevelAcc};
+use crate::error::Error;
+use bloomtime_model::config::TS_MASK;
+use bloomtime_model::key::{FlowKey, FLAG_ECHO_REPLY, FLAG_TCP_SYNACK};
+use bloomtime_model::merge::MergedAcc;
+use bloomtime_model::stats::{exact_moments, Moments};
+use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
+
+/// Sample classification counts of one metric.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SampleCounts {
+    /// Exact samples.
+    pub exact: u64,
+    /// Samples the design produced.
+    pub estimated: u64,
+    pub clean: u64,
+    pub collision: u64,
+    pub window_miss: u64,
+    pub window_collision: u64,
+    pub phantom: u64,
+}
+
+/// Per-flow accumulators of one metric: the `quant`, `window` and `direct`
+/// levels (the truth is the exact tracker's, computed once per trace).
+type MetricAcc = [LevelAcc; 3];
+const QUANT: usize = 0;
+const WINDOW: usize = 1;
+const DIRECT: usize = 2;
+
+/// The levels of one flow and metric; `None` where a level has no samples.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Levels {
+    pub truth: Moments,
+    pub quant: Option<Moments>,
+    pub window: Option<Moments>,
+    pub direct: Option<Moments>,
+    pub merged: Option<Moments>,
+}
+
+/// The causes of an error, in the order the levels add them.
+pub const CAUSES: [&str; 4] = ["quantization", "window", "collision", "table"];
+
+impl Levels {
+    /// Signed relative contributions of each cause to the error of the mean
+    /// (see the module docs); `None` without an estimate or a zero truth.
+    pub fn mean_contributions(&self) -> Option<[f64; 4]> {
+        let merged = self.merged?;
+        let t = self.truth.mean_us;
+        if self.truth.n == 0 || t <= 0.0 {
+            return None;
+        }
+        let l1 = self.quant.map_or(t, |m| m.mean_us);
+        let l2 = self.window.map_or(l1, |m| m.mean_us);
+        let l3 = self.direct.map_or(l2, |m| m.mean_us);
+        let l4 = merged.mean_us;
+        Some([(l1 - t) / t, (l2 - l1) / t, (l3 - l2) / t, (l4 - l3) / t])
+    }
+}
+
+/// One flow's result.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct FlowResult {
+    pub key: FlowKey,
+    pub packets: u64,
+    pub iat: Levels,
+    pub rtt: Levels,
+}
+
+/// A design's pass over a trace.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// Every flow of the trace, sorted by key.
+    pub flows: Vec<FlowResult>,
+    pub iat: SampleCounts,
+    pub rtt: SampleCounts,
+    pub export: super::design::Export,
+    pub state_bytes: u64,
+    pub records: u64,
+}
+
+#[inline]
+fn attribute(
+    d: &dyn Design,
+    m: &mut MetricAcc,
+    c: &mut SampleCounts,
+    prev: Option<u64>,
+    ts: u64,
+    est: Option<Est>,
+) {
+    match prev {
+        Some(pts) => {
+            c.exact += 1;
+            let ideal = d.ideal(pts, ts);
+            m[QUANT].add(&ideal);
+            if d.in_window(pts, ts) {
+                m[WINDOW].add(&ideal);
+                match est {
+                    Some(e) if e.hit == ideal.hit => c.clean += 1,
+                    _ => c.collision += 1,
+                }
+            } else if est.is_some() {
+                c.window_collision += 1;
+            } else {
+                c.window_miss += 1;
+            }
+        }
+        None => {
+            if est.is_some() {
+                c.phantom += 1;
+            }
+        }
+    }
+    if let Some(e) = est {
+        c.estimated += 1;
+        m[DIRECT].add(&e);
+    }
+}
+
+/// Replay `trace` through `design` and attribute every error.
+pub fn run(design: &mut dyn Design, trace: &Trace) -> Result<RunOutput, Error> {
+    let u = design.time_unit_log2_ns();
+    let n = trace.exact.len();
+    let mut last_ts = vec![0u64; n];
+    let mut seen = vec![false; n];
+    let mut iat = vec![[LevelAcc::new(); 3]; n];
+    // RTT accumulators only for flows that ask for RTT (few).
+    let mut rtt: HashMap<u32, MetricAcc> = HashMap::default();
+    let (mut ci, mut cr) = (SampleCounts::default(), SampleCounts::default());
+    let mut clock = 0u64;
+    for (i, r) in trace.records.iter().enumerate() {
+        let ts = ((r.ns >> u) & TS_MASK).max(clock);
+        clock = ts;
+        let f = trace.flow[i] as usize;
+        let s = design.process(ts, &r.key, r.flags);
+        let prev = seen[f].then_some(last_ts[f]);
+        attribute(&*design, &mut iat[f], &mut ci, prev, ts, s.iat);
+        if r.flags & (FLAG_ECHO_REPLY | FLAG_TCP_SYNACK) != 0 {
+            let back = trace.rev[i];
+            let prev = (back != NO_FLOW).then(|| last_ts[back as usize]);
+            let m = rtt.entry(f as u32).or_insert([LevelAcc::new(); 3]);
+            attribute(&*design, m, &mut cr, prev, ts, s.rtt);
+        } else if s.rtt.is_some() {
+            return Err(Error::Invariant(
+                "a design produced an RTT sample for a record that does not ask for one".into(),
+            ));
+        }
+        seen[f] = true;
+        last_ts[f] = ts;
+    }
+    let merged = design.finish()?;
+    let merged: Option<HashMap<FlowKey, (Moments, Moments)>> =
+        merged.map(|v| v.into_iter().map(|(k, i, r)| (k, (i, r))).collect());
+    if let Some(m) = &merged {
+        if m.len() > n
+            || m.keys()
+                .any(|k| trace.exact.binary_search_by_key(k, |e| e.0).is_err())
+        {
+            return Err(Error::Invariant(
+                "the host merge reports a flow no record had".into(),
+            ));
+        }
+    }
+    let opt = |m: Moments| (m.n > 0).then_some(m);
+    let empty = [LevelAcc::new(); 3];
+    let mut out = Vec::with_capacity(n);
+    for (id, (k, exact)) in trace.exact.iter().enumerate() {
+        let lv = |m: &MetricAcc, truth: &MergedAcc, pick: fn(&(Moments, Moments)) -> Moments| {
+            let direct = opt(design.moments(&m[DIRECT]));
+            Levels {
+                truth: exact_moments(truth),
+                quant: opt(design.moments(&m[QUANT])),
+                window: opt(design.moments(&m[WINDOW])),
+                direct,
+                merged: match &merged {
+                    Some(mm) => mm.get(k).map(pick).and_then(opt),
+                    None => direct,
+                },
+            }
+        };
+        out.push(FlowResult {
+            key: *k,
+            packets: exact.packets,
+            iat: lv(&iat[id], &exact.iat, |p| p.0),
+            rtt: lv(rtt.get(&(id as u32)).unwrap_or(&empty), &exact.rtt, |p| p.1),
+        });
+    }
+    Ok(RunOutput {
+        flows: out,
+        iat: ci,
+        rtt: cr,
+        export: design.export(),
+        state_bytes: design.state_bytes(),
+        records: trace.records.len() as u64,
+    })
+}
