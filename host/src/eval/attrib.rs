@@ -17,8 +17,12 @@
 //! `quantization + window + collision + table`
 //! (each the difference of consecutive levels over the true mean; a level
 //! without samples takes the value of the level above it, so the sum always
-//! telescopes). These are the same numbers a separate counterfactual run of
-//! each design would give: the tests check that against separate runs.
+//! telescopes). Each level is what a counterfactual design gives when run on
+//! its own ([`Counterfactual`]: an infinite flow table, exact membership
+//! instead of Bloom banks, no window limit); `bloomtime eval` runs those
+//! designs next to every preset and fails unless each reproduces its level
+//! flow for flow ([`check_counterfactual`]), and the tests do the same on
+//! constructed traces where every cause is present.
 //!
 //! Samples are classified too: an exact sample whose previous packet is in
 //! the window is `clean` when the design's sample came from that packet's
@@ -86,6 +90,91 @@ impl Levels {
         let l4 = merged.mean_us;
         Some([(l1 - t) / t, (l2 - l1) / t, (l3 - l2) / t, (l4 - l3) / t])
     }
+}
+
+/// The counterfactual designs: each takes one or two causes away. Run on
+/// its own, each reproduces one level of the lock-step attribution of its
+/// golden configuration exactly ([`check_counterfactual`]), which is what
+/// makes the split by cause a split by *counterfactual runs*.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Counterfactual {
+    /// The golden model with per-key sums instead of its flow table and host
+    /// merge: removes `table`.
+    InfiniteTable,
+    /// Exact membership instead of the Bloom banks, the real window:
+    /// removes `collision` and `table`.
+    NoCollisions,
+    /// Exact membership and no window limit: only `quantization` is left.
+    NoCollisionsInfiniteWindow,
+}
+
+/// Every counterfactual, in the order they remove causes.
+pub const COUNTERFACTUALS: [Counterfactual; 3] = [
+    Counterfactual::InfiniteTable,
+    Counterfactual::NoCollisions,
+    Counterfactual::NoCollisionsInfiniteWindow,
+];
+
+impl Counterfactual {
+    pub fn name(self) -> &'static str {
+        match self {
+            Counterfactual::InfiniteTable => "infinite-table",
+            Counterfactual::NoCollisions => "no-collisions",
+            Counterfactual::NoCollisionsInfiniteWindow => "no-collisions-infinite-window",
+        }
+    }
+
+    /// Indices into [`CAUSES`] this counterfactual removes.
+    pub fn removes(self) -> &'static [usize] {
+        match self {
+            Counterfactual::InfiniteTable => &[3],
+            Counterfactual::NoCollisions => &[2, 3],
+            Counterfactual::NoCollisionsInfiniteWindow => &[1, 2, 3],
+        }
+    }
+
+    /// The level of the golden run this counterfactual's output equals.
+    pub fn level(self, l: &Levels) -> Option<Moments> {
+        match self {
+            Counterfactual::InfiniteTable => l.direct,
+            Counterfactual::NoCollisions => l.window,
+            Counterfactual::NoCollisionsInfiniteWindow => l.quant,
+        }
+    }
+}
+
+/// Check that a counterfactual run `cf` reproduces, flow by flow and
+/// exactly, the level of the golden run `golden` (same trace) it stands
+/// for; the first difference is the error.
+pub fn check_counterfactual(
+    golden: &RunOutput,
+    cf: &RunOutput,
+    kind: Counterfactual,
+) -> Result<(), String> {
+    if golden.flows.len() != cf.flows.len() {
+        return Err(format!(
+            "{}: {} flows against {} in the golden run",
+            kind.name(),
+            cf.flows.len(),
+            golden.flows.len()
+        ));
+    }
+    for (g, c) in golden.flows.iter().zip(&cf.flows) {
+        for (metric, gl, cl) in [("IAT", &g.iat, &c.iat), ("RTT", &g.rtt, &c.rtt)] {
+            let want = kind.level(gl);
+            if g.key != c.key || cl.merged != want {
+                return Err(format!(
+                    "{}: flow {:?} {metric}: the counterfactual run gives {:?}, the golden run's level {:?}",
+                    kind.name(),
+                    g.key,
+                    cl.merged.map(|m| m.mean_us),
+                    want.map(|m| m.mean_us)
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One flow's result.

@@ -2,7 +2,11 @@
 //!
 //! * [`Golden`] — the golden model itself (`bloomtime_model::BloomTime`)
 //!   with the host merge: exactly what `bloomtime analyze` and `compare`
-//!   compute, bit for bit.
+//!   compute, bit for bit. [`Golden::without_table`] is the *infinite flow
+//!   table* counterfactual.
+//! * [`Ideal`] — the *no collisions* counterfactual (exact membership
+//!   instead of Bloom banks), with the ring's window or with none (the
+//!   *infinite window* counterfactual).
 //! * [`MultiRes`] — an **experimental, evaluation-only** variant: every bank
 //!   line holds several ring pairs of increasing bucket width (levels), all
 //!   aged from the one epoch tag and looked up in parallel; the finest level
@@ -20,12 +24,13 @@ use bloomtime_model::bank::ring_mask;
 use bloomtime_model::config::{bit_length, Config};
 use bloomtime_model::estimator::{epoch_offset, newest};
 use bloomtime_model::hash::Hashes;
-use bloomtime_model::key::{FlowKey, Record};
+use bloomtime_model::key::{FlowKey, Record, FLAG_ECHO_REPLY, FLAG_TCP_SYNACK};
 use bloomtime_model::merge::{FlowMerger, MergedAcc, MergedStats};
 use bloomtime_model::protocol::{evict_bytes, OPEN_BYTES};
 use bloomtime_model::stats::{estimated_moments, Moments};
 use bloomtime_model::table::Event;
 use bloomtime_model::{BloomTime, Counter};
+use rustc_hash::FxHashMap;
 
 /// Which bucket produced a sample: level (0 for single-ring designs) and age.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,42 +168,106 @@ impl LevelAcc {
 
 // ---------------------------------------------------------------- golden --
 
-/// The golden model and the host merge.
-pub struct Golden {
+/// The golden estimator's arithmetic for one configuration: samples in
+/// units `q`, their bias-corrected value in nanoseconds and the quantization
+/// variance the statistics subtract (docs/DESIGN.md §5, §7).
+#[derive(Clone, Copy, Debug)]
+pub struct GoldenEstimator {
     cfg: Config,
-    bt: BloomTime,
-    merger: FlowMerger,
-    export: Export,
-    /// The first merge error, reported by `finish`.
-    merge_error: Option<Error>,
     q_ns: f64,
     var: f64,
 }
 
-impl Golden {
-    pub fn new(cfg: &Config) -> Result<Golden, Error> {
+impl GoldenEstimator {
+    pub fn new(cfg: &Config) -> Result<GoldenEstimator, Error> {
         cfg.validate()
             .map_err(|e| Error::Usage(format!("invalid configuration: {e}")))?;
         let q = cfg.sample_unit_ns() as f64;
         let w = cfg.bucket_ns() as f64;
-        Ok(Golden {
+        Ok(GoldenEstimator {
             cfg: *cfg,
-            bt: BloomTime::new(cfg),
-            merger: FlowMerger::new(cfg),
-            export: Export::default(),
-            merge_error: None,
             q_ns: q,
             var: (w * w + q * q) / 12.0,
         })
     }
 
-    fn est(&self, x: u64, age: u64) -> Est {
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The estimate of a golden sample `x` that came from a mark `age`
+    /// buckets old.
+    pub fn est(&self, x: u64, age: u64) -> Est {
         Est {
             ns: (x as f64 + 0.5) * self.q_ns,
             var: self.var,
             x: Some(x),
             hit: Hit { level: 0, age },
         }
+    }
+
+    /// The sample the golden estimator gives when the newest mark is the
+    /// flow's own previous packet at `prev` (no window limit: the age may
+    /// exceed the ring).
+    pub fn ideal(&self, prev: u64, now: u64) -> Est {
+        let (ep, _) = epoch_offset(&self.cfg, prev);
+        let (en, o) = epoch_offset(&self.cfg, now);
+        let age = en - ep;
+        let f = self.cfg.sample_frac_bits;
+        let x = if age == 0 {
+            (o >> 1) as u64
+        } else {
+            (age << f) + o as u64 - (1u64 << (f - 1))
+        };
+        self.est(x, age)
+    }
+
+    /// Is a mark made at `prev` still in the ring at `now`?
+    pub fn in_window(&self, prev: u64, now: u64) -> bool {
+        (now >> self.cfg.bucket_log2) - (prev >> self.cfg.bucket_log2) < self.cfg.buckets as u64
+    }
+
+    /// Moments as the host computes them from integer sums (the model's own
+    /// statistics code), else from the generic sums.
+    pub fn moments(&self, acc: &LevelAcc) -> Moments {
+        if acc.int_ok {
+            estimated_moments(&self.cfg, &acc.int_acc())
+        } else {
+            acc.float_moments()
+        }
+    }
+}
+
+/// The golden model and the host merge. Without its table (`without_table`)
+/// it is the *infinite flow table* counterfactual: the model's samples are
+/// summed per key directly, as if every flow had a slot of its own.
+pub struct Golden {
+    g: GoldenEstimator,
+    bt: BloomTime,
+    /// `None`: the infinite-table counterfactual (events are dropped).
+    merger: Option<FlowMerger>,
+    export: Export,
+    /// The first merge error, reported by `finish`.
+    merge_error: Option<Error>,
+}
+
+impl Golden {
+    pub fn new(cfg: &Config) -> Result<Golden, Error> {
+        Ok(Golden {
+            g: GoldenEstimator::new(cfg)?,
+            bt: BloomTime::new(cfg),
+            merger: Some(FlowMerger::new(cfg)),
+            export: Export::default(),
+            merge_error: None,
+        })
+    }
+
+    /// The counterfactual with an infinite flow table.
+    pub fn without_table(cfg: &Config) -> Result<Golden, Error> {
+        Ok(Golden {
+            merger: None,
+            ..Golden::new(cfg)?
+        })
     }
 
     /// The age (in buckets) of the mark a golden sample `x` came from, given
@@ -213,7 +282,12 @@ impl Golden {
     }
 
     fn drain(&mut self) -> Result<(), Error> {
-        for ev in self.bt.drain_events() {
+        let events = self.bt.drain_events();
+        let Some(merger) = &mut self.merger else {
+            return Ok(());
+        };
+        let evict = evict_bytes(self.g.config()) as u64;
+        for ev in events {
             match ev {
                 Event::Open { .. } => {
                     self.export.opens += 1;
@@ -221,10 +295,10 @@ impl Golden {
                 }
                 Event::Evict { .. } => {
                     self.export.evicts += 1;
-                    self.export.bytes += evict_bytes(&self.cfg) as u64;
+                    self.export.bytes += evict;
                 }
             }
-            self.merger.push(&ev)?;
+            merger.push(&ev)?;
         }
         Ok(())
     }
@@ -232,10 +306,10 @@ impl Golden {
 
 impl Design for Golden {
     fn state_bytes(&self) -> u64 {
-        self.cfg.state_bytes()
+        self.g.config().state_bytes()
     }
     fn time_unit_log2_ns(&self) -> u32 {
-        self.cfg.time_unit_log2_ns
+        self.g.config().time_unit_log2_ns
     }
 
     fn process(&mut self, ts: u64, key: &FlowKey, flags: u8) -> Samples {
@@ -245,11 +319,11 @@ impl Design for Golden {
             flags,
         });
         debug_assert_eq!(out.ts, ts, "the caller clamps time");
-        let (_, o) = epoch_offset(&self.cfg, out.ts);
-        let f = self.cfg.sample_frac_bits;
+        let (_, o) = epoch_offset(self.g.config(), out.ts);
+        let f = self.g.config().sample_frac_bits;
         let s = Samples {
-            iat: out.iat.map(|x| self.est(x as u64, Self::age_of(x, o, f))),
-            rtt: out.rtt.map(|x| self.est(x as u64, Self::age_of(x, o, f))),
+            iat: out.iat.map(|x| self.g.est(x as u64, Self::age_of(x, o, f))),
+            rtt: out.rtt.map(|x| self.g.est(x as u64, Self::age_of(x, o, f))),
         };
         if self.bt.pending_events().len() >= 256 && self.merge_error.is_none() {
             if let Err(e) = self.drain() {
@@ -260,28 +334,15 @@ impl Design for Golden {
     }
 
     fn ideal(&self, prev: u64, now: u64) -> Est {
-        let (ep, _) = epoch_offset(&self.cfg, prev);
-        let (en, o) = epoch_offset(&self.cfg, now);
-        let age = en - ep;
-        let f = self.cfg.sample_frac_bits;
-        let x = if age == 0 {
-            (o >> 1) as u64
-        } else {
-            (age << f) + o as u64 - (1u64 << (f - 1))
-        };
-        self.est(x, age)
+        self.g.ideal(prev, now)
     }
 
     fn in_window(&self, prev: u64, now: u64) -> bool {
-        (now >> self.cfg.bucket_log2) - (prev >> self.cfg.bucket_log2) < self.cfg.buckets as u64
+        self.g.in_window(prev, now)
     }
 
     fn moments(&self, acc: &LevelAcc) -> Moments {
-        if acc.int_ok {
-            estimated_moments(&self.cfg, &acc.int_acc())
-        } else {
-            acc.float_moments()
-        }
+        self.g.moments(acc)
     }
 
     fn finish(&mut self) -> Result<Option<HostFlows>, Error> {
@@ -290,25 +351,29 @@ impl Design for Golden {
         }
         self.bt.flush();
         self.drain()?;
-        if self.merger.open_slots() != 0 {
-            return Err(Error::Invariant(format!(
-                "{} slots still owned after the final flush",
-                self.merger.open_slots()
-            )));
-        }
         let c = self.bt.counters();
         c.check_invariants().map_err(Error::Invariant)?;
+        let Some(merger) = &self.merger else {
+            return Ok(None);
+        };
+        if merger.open_slots() != 0 {
+            return Err(Error::Invariant(format!(
+                "{} slots still owned after the final flush",
+                merger.open_slots()
+            )));
+        }
         self.export.evict_collision = c.get(Counter::EvictCollision);
         self.export.aliased = self.bt.aliased();
+        let cfg = self.g.config();
         Ok(Some(
-            self.merger
+            merger
                 .flows()
                 .into_iter()
                 .map(|(k, s): (FlowKey, MergedStats)| {
                     (
                         k,
-                        estimated_moments(&self.cfg, &s.iat),
-                        estimated_moments(&self.cfg, &s.rtt),
+                        estimated_moments(cfg, &s.iat),
+                        estimated_moments(cfg, &s.rtt),
                     )
                 })
                 .collect(),
@@ -317,6 +382,76 @@ impl Design for Golden {
 
     fn export(&self) -> Export {
         self.export
+    }
+}
+
+// ------------------------------------------------------- exact membership --
+
+/// The *no collisions* counterfactual: bucket banks replaced by exact
+/// membership. A record's sample is the golden estimator's for the flow's own
+/// previous packet (for RTT, the reverse flow's latest packet, the exact
+/// tracker's rule) — within the ring's window, or, with `window: false`, at
+/// any age (the *infinite window* counterfactual). No flow table: per-key
+/// sums, as the golden model's host merge gives them without aliasing.
+pub struct Ideal {
+    g: GoldenEstimator,
+    window: bool,
+    last: FxHashMap<FlowKey, u64>,
+}
+
+impl Ideal {
+    pub fn new(cfg: &Config, window: bool) -> Result<Ideal, Error> {
+        Ok(Ideal {
+            g: GoldenEstimator::new(cfg)?,
+            window,
+            last: FxHashMap::default(),
+        })
+    }
+
+    fn sample(&self, prev: Option<u64>, now: u64) -> Option<Est> {
+        prev.filter(|&p| self.in_window(p, now))
+            .map(|p| self.g.ideal(p, now))
+    }
+}
+
+impl Design for Ideal {
+    fn state_bytes(&self) -> u64 {
+        self.g.config().state_bytes()
+    }
+    fn time_unit_log2_ns(&self) -> u32 {
+        self.g.config().time_unit_log2_ns
+    }
+
+    fn process(&mut self, ts: u64, key: &FlowKey, flags: u8) -> Samples {
+        let iat = self.sample(self.last.get(key).copied(), ts);
+        let rtt = if flags & (FLAG_ECHO_REPLY | FLAG_TCP_SYNACK) != 0 {
+            let rev = key.reverse(flags & FLAG_ECHO_REPLY != 0);
+            self.sample(self.last.get(&rev).copied(), ts)
+        } else {
+            None
+        };
+        self.last.insert(*key, ts);
+        Samples { iat, rtt }
+    }
+
+    fn ideal(&self, prev: u64, now: u64) -> Est {
+        self.g.ideal(prev, now)
+    }
+
+    fn in_window(&self, prev: u64, now: u64) -> bool {
+        !self.window || self.g.in_window(prev, now)
+    }
+
+    fn moments(&self, acc: &LevelAcc) -> Moments {
+        self.g.moments(acc)
+    }
+
+    fn finish(&mut self) -> Result<Option<HostFlows>, Error> {
+        Ok(None)
+    }
+
+    fn export(&self) -> Export {
+        Export::default()
     }
 }
 

@@ -101,15 +101,80 @@ pub fn load_traces(a: &EvalArgs) -> Result<Vec<Trace>, Error> {
     Ok(traces)
 }
 
-/// Run every candidate over every trace on `jobs` threads.
+/// The counterfactual candidates of each candidate (indices), run with it.
+fn counterfactuals_of(candidates: &[Candidate]) -> Result<Vec<Vec<usize>>, Error> {
+    let mut of = vec![Vec::new(); candidates.len()];
+    for (i, c) in candidates.iter().enumerate() {
+        if let Some(base) = &c.of {
+            let b = candidates
+                .iter()
+                .position(|x| &x.label == base && x.of.is_none())
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{} is a counterfactual of {base}, which is not evaluated",
+                        c.label
+                    ))
+                })?;
+            of[b].push(i);
+        }
+    }
+    Ok(of)
+}
+
+/// One job: candidate `c` on trace `t`, then its counterfactuals, each
+/// checked against the level of `c`'s attribution it stands for.
+fn job(
+    candidates: &[Candidate],
+    cfs: &[usize],
+    c: usize,
+    trace: &Trace,
+) -> Result<Vec<Row>, Error> {
+    let run = |k: usize| {
+        candidates[k]
+            .build()
+            .and_then(|mut d| attrib::run(d.as_mut(), trace))
+            .map_err(|e| context(e, &candidates[k], trace))
+    };
+    let row = |k: usize, r: &attrib::RunOutput| {
+        let mut fig = metrics::figures(r);
+        // Keep what the report needs: IAT-mean and RTT-mean errors.
+        fig.iat_std.errors = Vec::new();
+        Row {
+            cand: k,
+            trace: 0,
+            fig,
+        }
+    };
+    let base = run(c)?;
+    let mut rows = vec![row(c, &base)];
+    for &k in cfs {
+        let r = run(k)?;
+        let kind = candidates[k].counterfactual().ok_or_else(|| {
+            Error::Invariant(format!("{} is not a counterfactual", candidates[k].label))
+        })?;
+        attrib::check_counterfactual(&base, &r, kind).map_err(|m| {
+            Error::Invariant(format!(
+                "{} on {}: the counterfactual run disagrees with the attribution: {m}",
+                candidates[c].label, trace.name
+            ))
+        })?;
+        rows.push(row(k, &r));
+    }
+    Ok(rows)
+}
+
+/// Run every candidate over every trace on `jobs` threads (counterfactuals
+/// with the candidate they belong to).
 pub fn evaluate(
     candidates: &[Candidate],
     traces: &[Trace],
     jobs: usize,
     progress: bool,
 ) -> Result<Vec<Row>, Error> {
+    let cfs = counterfactuals_of(candidates)?;
     // Biggest traces first, so the last jobs are short.
     let mut order: Vec<(usize, usize)> = (0..candidates.len())
+        .filter(|&c| candidates[c].of.is_none())
         .flat_map(|c| (0..traces.len()).map(move |t| (c, t)))
         .collect();
     order.sort_by_key(|&(c, t)| (std::cmp::Reverse(traces[t].records.len()), c));
@@ -136,20 +201,10 @@ pub fn evaluate(
                 }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(c, t)) = order.get(i) else { return };
-                let res = candidates[c].build().and_then(|mut d| {
-                    attrib::run(d.as_mut(), &traces[t])
-                        .map_err(|e| context(e, &candidates[c], &traces[t]))
-                });
-                match res {
-                    Ok(r) => {
-                        let mut fig = metrics::figures(&r);
-                        // Keep what the report needs: IAT-mean and RTT-mean errors.
-                        fig.iat_std.errors = Vec::new();
-                        out.lock().expect("no poisoning").push(Row {
-                            cand: c,
-                            trace: t,
-                            fig,
-                        });
+                match job(candidates, &cfs[c], c, &traces[t]) {
+                    Ok(rows) => {
+                        let mut o = out.lock().expect("no poisoning");
+                        o.extend(rows.into_iter().map(|r| Row { trace: t, ..r }));
                     }
                     Err(e) => {
                         failed.store(true, Ordering::Relaxed);
@@ -183,6 +238,9 @@ pub fn run(a: &EvalArgs) -> Result<(), Error> {
     let mut candidates = sweep::candidates(a.quick);
     if !a.only.is_empty() {
         candidates.retain(|c| a.only.iter().any(|o| c.label.contains(o.as_str())));
+        // A counterfactual runs with its configuration or not at all.
+        let kept: Vec<String> = candidates.iter().map(|c| c.label.clone()).collect();
+        candidates.retain(|c| c.of.as_ref().is_none_or(|b| kept.contains(b)));
         if candidates.is_empty() {
             return Err(Error::Usage(format!(
                 "--only {} matches no configuration",

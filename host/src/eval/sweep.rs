@@ -2,7 +2,8 @@
 //! around them, a grid for the Pareto front, and the experimental
 //! multi-resolution variants.
 
-use super::design::{Design, Golden, LevelSpec, MultiRes, MultiResSpec};
+use super::attrib::{Counterfactual, COUNTERFACTUALS};
+use super::design::{Design, Golden, Ideal, LevelSpec, MultiRes, MultiResSpec};
 use crate::error::Error;
 use bloomtime_model::config::{Config, ALCHITRY_CU, PAPER};
 use serde::Serialize;
@@ -14,6 +15,9 @@ pub enum DesignSpec {
     Golden(Config),
     /// The experimental multi-resolution variant (evaluation only).
     MultiRes(MultiResSpec),
+    /// A counterfactual of a golden configuration: one or more error
+    /// causes taken away (`attrib::Counterfactual`).
+    Counterfactual { cfg: Config, kind: Counterfactual },
 }
 
 /// One configuration of the evaluation.
@@ -21,9 +25,13 @@ pub enum DesignSpec {
 pub struct Candidate {
     /// Unique name, e.g. `alchitry-cu`, `cu:bucket_log2=11`, `grid:s11-B32-l10-k2`.
     pub label: String,
-    /// `preset`, `sweep-cu`, `sweep-paper`, `grid`, `multires`.
+    /// `preset`, `sweep-cu`, `sweep-paper`, `paper-scaled`, `grid`,
+    /// `multires`, `counterfactual`.
     pub group: String,
     pub spec: DesignSpec,
+    /// For a counterfactual: the label of the configuration it belongs to
+    /// (it is run, and checked, together with that configuration).
+    pub of: Option<String>,
 }
 
 impl Candidate {
@@ -31,13 +39,26 @@ impl Candidate {
         Ok(match &self.spec {
             DesignSpec::Golden(c) => Box::new(Golden::new(c)?),
             DesignSpec::MultiRes(s) => Box::new(MultiRes::new(s)?),
+            DesignSpec::Counterfactual { cfg, kind } => match kind {
+                Counterfactual::InfiniteTable => Box::new(Golden::without_table(cfg)?),
+                Counterfactual::NoCollisions => Box::new(Ideal::new(cfg, true)?),
+                Counterfactual::NoCollisionsInfiniteWindow => Box::new(Ideal::new(cfg, false)?),
+            },
         })
+    }
+
+    /// The counterfactual this candidate is, if any.
+    pub fn counterfactual(&self) -> Option<Counterfactual> {
+        match &self.spec {
+            DesignSpec::Counterfactual { kind, .. } => Some(*kind),
+            _ => None,
+        }
     }
 
     /// The configuration (the base one of a multi-resolution design).
     pub fn config(&self) -> &Config {
         match &self.spec {
-            DesignSpec::Golden(c) => c,
+            DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c,
             DesignSpec::MultiRes(s) => &s.base,
         }
     }
@@ -46,19 +67,25 @@ impl Candidate {
         match &self.spec {
             DesignSpec::Golden(_) => "golden",
             DesignSpec::MultiRes(_) => "multires",
+            DesignSpec::Counterfactual { kind, .. } => match kind {
+                Counterfactual::InfiniteTable => "cf-infinite-table",
+                Counterfactual::NoCollisions => "cf-no-collisions",
+                Counterfactual::NoCollisionsInfiniteWindow => "cf-no-collisions-infinite-window",
+            },
         }
     }
 
+    /// State bytes (a counterfactual's are its golden configuration's).
     pub fn state_bytes(&self) -> u64 {
         match &self.spec {
-            DesignSpec::Golden(c) => c.state_bytes(),
+            DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c.state_bytes(),
             DesignSpec::MultiRes(s) => s.state_bytes(),
         }
     }
 
     pub fn bank_bytes(&self) -> u64 {
         match &self.spec {
-            DesignSpec::Golden(c) => c.bank_bytes(),
+            DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c.bank_bytes(),
             DesignSpec::MultiRes(s) => {
                 let c = &s.base;
                 (c.banks as u64 * c.lines() as u64 * s.line_bits()).div_ceil(8)
@@ -69,7 +96,7 @@ impl Candidate {
     /// Longest gap the design can see, in nanoseconds.
     pub fn window_ns(&self) -> u64 {
         match &self.spec {
-            DesignSpec::Golden(c) => c.window_ns(),
+            DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c.window_ns(),
             DesignSpec::MultiRes(s) => s.window_ns(),
         }
     }
@@ -78,7 +105,7 @@ impl Candidate {
     /// for the golden model), and whether it refines.
     pub fn levels(&self) -> String {
         match &self.spec {
-            DesignSpec::Golden(_) => String::new(),
+            DesignSpec::Golden(_) | DesignSpec::Counterfactual { .. } => String::new(),
             DesignSpec::MultiRes(s) => {
                 let mut v: Vec<String> = s
                     .coarse
@@ -99,7 +126,42 @@ fn golden(label: impl Into<String>, group: &str, c: Config) -> Candidate {
         label: label.into(),
         group: group.into(),
         spec: DesignSpec::Golden(c),
+        of: None,
     }
+}
+
+/// The counterfactuals of a golden candidate.
+fn counterfactuals(of: &Candidate) -> Vec<Candidate> {
+    COUNTERFACTUALS
+        .iter()
+        .map(|&kind| Candidate {
+            label: format!("{}/cf:{}", of.label, kind.name()),
+            group: "counterfactual".into(),
+            spec: DesignSpec::Counterfactual {
+                cfg: *of.config(),
+                kind,
+            },
+            of: Some(of.label.clone()),
+        })
+        .collect()
+}
+
+/// Lines per bank of the `paper` preset scaled down so that the load ladder
+/// reaches its capacity; flow-table slots scale with the lines.
+pub const PAPER_SCALED_LINES_LOG2: [u32; 5] = [8, 9, 10, 11, 12];
+
+/// The `paper` preset with `2^lines_log2` lines per bank (and a quarter as
+/// many slots, the preset's ratio).
+pub fn paper_scaled(lines_log2: u32) -> Candidate {
+    golden(
+        format!("paper-scaled:lines_log2={lines_log2}"),
+        "paper-scaled",
+        Config {
+            lines_log2,
+            slots_log2: lines_log2 - 2,
+            ..PAPER
+        },
+    )
 }
 
 /// One-parameter sweeps around `base` (the base itself excluded).
@@ -188,6 +250,7 @@ fn multires(label: &str, base: Config, coarse: &[(u32, u32)], refine: bool) -> C
     Candidate {
         label: format!("mr:{label}{}", if refine { "" } else { "-norefine" }),
         group: "multires".into(),
+        of: None,
         spec: DesignSpec::MultiRes(MultiResSpec {
             base,
             coarse: coarse
@@ -222,6 +285,29 @@ fn multires_variants() -> Vec<Candidate> {
         v.push(multires("cu8+4x8+8x8", fine8, &[(4, 8), (8, 8)], refine));
     }
     v.push(multires("cu+6x16", cu, &[(6, 16)], true));
+    // Within the HX8K budget: a 64-slot table leaves room for more rings.
+    let t6 = |c: Config| Config { slots_log2: 6, ..c };
+    v.push(multires(
+        "cu8+4x8+8x8-t6",
+        t6(fine8),
+        &[(4, 8), (8, 8)],
+        true,
+    ));
+    v.push(multires(
+        "s11-8+3x8+6x8+9x8-t6",
+        t6(s11),
+        &[(3, 8), (6, 8), (9, 8)],
+        true,
+    ));
+    v.push(multires(
+        "cu+4x16+8x16-l8-t6",
+        t6(Config {
+            lines_log2: 8,
+            ..cu
+        }),
+        &[(4, 16), (8, 16)],
+        true,
+    ));
     v.push(multires(
         "s11-8+3x8+6x8+9x8",
         s11,
@@ -259,12 +345,18 @@ fn multires_variants() -> Vec<Candidate> {
 }
 
 /// Every configuration of the evaluation. `quick` keeps the presets, a few
-/// sweep points and two multi-resolution variants (tests).
+/// sweep points and one multi-resolution variant (tests, smoke runs). The
+/// presets come first, each followed by its counterfactuals.
 pub fn candidates(quick: bool) -> Vec<Candidate> {
-    let mut v = vec![
+    let mut v = Vec::new();
+    for p in [
         golden("alchitry-cu", "preset", ALCHITRY_CU),
         golden("paper", "preset", PAPER),
-    ];
+    ] {
+        let cfs = counterfactuals(&p);
+        v.push(p);
+        v.extend(cfs);
+    }
     if quick {
         v.push(golden(
             "cu:bucket_log2=16",
@@ -274,20 +366,23 @@ pub fn candidates(quick: bool) -> Vec<Candidate> {
                 ..ALCHITRY_CU
             },
         ));
+        v.push(paper_scaled(8));
         v.push(multires("cu+4x16", ALCHITRY_CU, &[(4, 16)], true));
         return v;
     }
     v.extend(one_at_a_time("cu", "sweep-cu", ALCHITRY_CU, true));
     v.extend(one_at_a_time("paper", "sweep-paper", PAPER, false));
+    v.extend(PAPER_SCALED_LINES_LOG2.iter().map(|&l| paper_scaled(l)));
     v.extend(grid());
     v.extend(multires_variants());
-    // Labels are unique; a grid point equal to a sweep point is kept once.
+    // Labels are unique; a golden configuration met twice (a grid point
+    // equal to a sweep point) is kept once, under its first label.
     let mut seen = std::collections::HashSet::new();
     let mut configs = std::collections::HashSet::new();
     v.retain(|c| {
         let fresh_cfg = match &c.spec {
             DesignSpec::Golden(cfg) => configs.insert(format!("{cfg:?}")),
-            DesignSpec::MultiRes(_) => true,
+            DesignSpec::MultiRes(_) | DesignSpec::Counterfactual { .. } => true,
         };
         fresh_cfg && seen.insert(c.label.clone())
     });
@@ -303,11 +398,18 @@ mod tests {
         for quick in [true, false] {
             let v = candidates(quick);
             assert_eq!(v[0].label, "alchitry-cu");
-            assert_eq!(v[1].label, "paper");
+            assert_eq!(v[4].label, "paper");
             let mut labels = std::collections::HashSet::new();
             for c in &v {
                 assert!(labels.insert(c.label.clone()), "duplicate {}", c.label);
                 c.build().unwrap_or_else(|e| panic!("{}: {e}", c.label));
+                // A counterfactual belongs to a golden candidate listed before it.
+                if let Some(of) = &c.of {
+                    let base = v.iter().position(|b| &b.label == of).expect("base listed");
+                    assert_eq!(v[base].design_name(), "golden");
+                    assert_eq!(v[base].config(), c.config());
+                    assert!(c.counterfactual().is_some());
+                }
             }
         }
     }
