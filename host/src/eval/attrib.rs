@@ -313,3 +313,217 @@ pub fn run(design: &mut dyn Design, trace: &Trace) -> Result<RunOutput, Error> {
         records: trace.records.len() as u64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::corpus::{Family, Rec};
+    use crate::eval::design::{Golden, Ideal};
+    use crate::eval::metrics::{breakdown, iat, rtt};
+    use bloomtime_model::config::{Config, ALCHITRY_CU};
+    use bloomtime_model::hash::Hashes;
+    use bloomtime_model::key::{FLAG_ECHO_REQUEST, PROTO_ICMP, PROTO_UDP};
+
+    /// Four buckets of 1024 time units (~1 ms) on two lines of one bank, a
+    /// two-slot table with two-bit fingerprints: every cause is present.
+    fn tiny() -> Config {
+        Config {
+            bucket_log2: 10,
+            buckets: 4,
+            banks: 1,
+            lines_log2: 1,
+            slots_log2: 1,
+            fingerprint_bits: 2,
+            ..ALCHITRY_CU
+        }
+    }
+
+    /// Twelve UDP flows at irregular sub-window gaps (quantization; marks
+    /// of twelve flows on two lines: collisions; twelve keys on eight
+    /// slot/fingerprint pairs: aliasing in the table), every flow with one
+    /// gap of 20 ms (beyond the ~4 ms window), and a ping exchange (RTT).
+    fn constructed() -> Trace {
+        let mut recs = Vec::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let (udp, req) = (udp_keys(), ping_request());
+        let mut t = 0u64;
+        for round in 0..40u64 {
+            for k in &udp {
+                t += 40_000 + rnd(600_000);
+                recs.push(Rec {
+                    ns: t,
+                    key: *k,
+                    flags: 0,
+                });
+            }
+            if round == 20 {
+                t += 20_000_000;
+            }
+            recs.push(Rec {
+                ns: t,
+                key: req,
+                flags: FLAG_ECHO_REQUEST,
+            });
+            t += 300_000 + rnd(900_000);
+            recs.push(Rec {
+                ns: t,
+                key: req.reverse(true),
+                flags: FLAG_ECHO_REPLY,
+            });
+        }
+        Trace::from_records("constructed", Family::Generated, recs).unwrap()
+    }
+
+    fn tag(k: &FlowKey, flags: u8) -> (u32, u32) {
+        let h = Hashes::of_key(k, flags);
+        (h.slot(&tiny()), h.fingerprint(&tiny()))
+    }
+
+    /// A ping whose request and reply have different slot/fingerprint pairs.
+    fn ping_request() -> FlowKey {
+        (0..u16::MAX)
+            .map(|id| FlowKey::v4(PROTO_ICMP, [10, 0, 0, 3], id, [10, 0, 0, 4], 0))
+            .find(|req| tag(req, FLAG_ECHO_REQUEST) != tag(&req.reverse(true), FLAG_ECHO_REPLY))
+            .expect("some echo id")
+    }
+
+    /// Twelve UDP keys none of which shares the ping reply's slot and
+    /// fingerprint (so that its RTT reaches the host): they share at most
+    /// seven pairs, so some of them alias.
+    fn udp_keys() -> Vec<FlowKey> {
+        let reply = tag(&ping_request().reverse(true), FLAG_ECHO_REPLY);
+        (1000..u16::MAX)
+            .map(|p| FlowKey::v4(PROTO_UDP, [10, 0, 0, 1], p, [10, 0, 0, 2], 53))
+            .filter(|k| tag(k, 0) != reply)
+            .take(12)
+            .collect()
+    }
+
+    fn design(kind: Option<Counterfactual>) -> Box<dyn Design> {
+        let c = tiny();
+        match kind {
+            None => Box::new(Golden::new(&c).unwrap()),
+            Some(Counterfactual::InfiniteTable) => Box::new(Golden::without_table(&c).unwrap()),
+            Some(Counterfactual::NoCollisions) => Box::new(Ideal::new(&c, true).unwrap()),
+            Some(Counterfactual::NoCollisionsInfiniteWindow) => {
+                Box::new(Ideal::new(&c, false).unwrap())
+            }
+        }
+    }
+
+    fn run_of(kind: Option<Counterfactual>, t: &Trace) -> RunOutput {
+        run(design(kind).as_mut(), t).unwrap()
+    }
+
+    #[test]
+    fn the_constructed_trace_has_every_cause() {
+        let t = constructed();
+        let g = run_of(None, &t);
+        let b = breakdown(&g.flows, iat);
+        for (k, name) in CAUSES.iter().enumerate() {
+            assert!(b.share[k] > 0.0, "no {name} error: {:?}", b.share);
+        }
+        assert!(g.export.aliased > 0);
+        assert!(g.iat.collision > 0 && g.iat.window_miss + g.iat.window_collision > 0);
+        assert!(breakdown(&g.flows, rtt).flows > 0, "no RTT estimate");
+    }
+
+    #[test]
+    fn the_causes_add_up_to_the_error() {
+        let t = constructed();
+        let g = run_of(None, &t);
+        let mut n = 0;
+        for f in &g.flows {
+            for l in [&f.iat, &f.rtt] {
+                let Some(c) = l.mean_contributions() else {
+                    continue;
+                };
+                let e = l.merged.unwrap().mean_us;
+                let signed = (e - l.truth.mean_us) / l.truth.mean_us;
+                assert!(
+                    (c.iter().sum::<f64>() - signed).abs() < 1e-9,
+                    "{c:?} {signed}"
+                );
+                n += 1;
+            }
+        }
+        assert!(n > 10);
+        assert!(breakdown(&g.flows, iat).max_residual < 1e-9);
+    }
+
+    #[test]
+    fn each_counterfactual_removes_its_own_causes_and_nothing_else() {
+        let t = constructed();
+        let g = run_of(None, &t);
+        for kind in COUNTERFACTUALS {
+            let r = run_of(Some(kind), &t);
+            // The separate run is the attribution's level, flow for flow.
+            check_counterfactual(&g, &r, kind).unwrap();
+            let b = breakdown(&r.flows, iat);
+            for (k, name) in CAUSES.iter().enumerate() {
+                if kind.removes().contains(&k) {
+                    assert_eq!(b.share[k], 0.0, "{}: {name} left", kind.name());
+                } else {
+                    assert!(b.share[k] > 0.0, "{}: {name} gone too", kind.name());
+                }
+            }
+            // The causes it keeps are, flow by flow, what they were.
+            for (gf, rf) in g.flows.iter().zip(&r.flows) {
+                if let (Some(a), Some(c)) =
+                    (gf.iat.mean_contributions(), rf.iat.mean_contributions())
+                {
+                    for k in (0..4).filter(|k| !kind.removes().contains(k)) {
+                        assert_eq!(a[k], c[k], "{} {:?}", kind.name(), gf.key);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_counterfactual_that_does_not_match_is_caught() {
+        let t = constructed();
+        let g = run_of(None, &t);
+        let notable = run_of(Some(Counterfactual::InfiniteTable), &t);
+        // With collisions present, per-key sums of the model are not what
+        // exact membership gives, and the table's aliasing shows too.
+        assert!(check_counterfactual(&g, &notable, Counterfactual::NoCollisions).is_err());
+        assert!(check_counterfactual(&g, &g, Counterfactual::InfiniteTable).is_err());
+        let ideal = run_of(Some(Counterfactual::NoCollisions), &t);
+        let e = check_counterfactual(&g, &ideal, Counterfactual::NoCollisionsInfiniteWindow);
+        assert!(e.unwrap_err().contains("no-collisions-infinite-window"));
+    }
+
+    #[test]
+    fn samples_are_classified() {
+        let t = constructed();
+        let g = run_of(None, &t);
+        let ideal = run_of(Some(Counterfactual::NoCollisions), &t);
+        let open = run_of(Some(Counterfactual::NoCollisionsInfiniteWindow), &t);
+        for r in [&g, &ideal, &open] {
+            for c in [&r.iat, &r.rtt] {
+                assert_eq!(
+                    c.clean + c.collision + c.window_miss + c.window_collision,
+                    c.exact
+                );
+            }
+        }
+        // Exact membership: no collisions, no sample without a true one.
+        let i = ideal.iat;
+        assert_eq!((i.collision, i.window_collision, i.phantom), (0, 0, 0));
+        assert!(i.window_miss > 0);
+        assert_eq!(i.estimated, i.clean);
+        // No window either: every exact sample is estimated.
+        assert_eq!(open.iat.estimated, open.iat.exact);
+        assert_eq!(open.iat.window_miss, 0);
+        // The Bloom banks of the golden model collide.
+        assert!(g.iat.collision > 0);
+        assert_eq!(g.iat.exact, ideal.iat.exact);
+    }
+}

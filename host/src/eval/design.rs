@@ -228,10 +228,15 @@ impl GoldenEstimator {
     }
 
     /// Moments as the host computes them from integer sums (the model's own
-    /// statistics code), else from the generic sums.
+    /// statistics code), else from the generic sums. Levels keep no minimum
+    /// or maximum: both are 0.
     pub fn moments(&self, acc: &LevelAcc) -> Moments {
         if acc.int_ok {
-            estimated_moments(&self.cfg, &acc.int_acc())
+            Moments {
+                min_us: 0.0,
+                max_us: 0.0,
+                ..estimated_moments(&self.cfg, &acc.int_acc())
+            }
         } else {
             acc.float_moments()
         }
@@ -763,7 +768,10 @@ mod tests {
             }],
             ..one
         };
-        assert_eq!(two.line_bits(), 8 + 64 + 1);
+        // The tag spans the coarsest ring, 16 buckets of 2^4 base epochs:
+        // bit_length(256) + 1 bits (the golden rule bit_length(B) + 1).
+        assert_eq!(two.tag_bits(), 10);
+        assert_eq!(two.line_bits(), 10 + 2 * (16 + 16));
         assert!(two.state_bytes() > one.state_bytes());
         assert_eq!(two.window_ns(), 16 * ALCHITRY_CU.window_ns());
     }

@@ -247,3 +247,135 @@ pub fn figures(r: &RunOutput) -> Figures {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bloomtime_model::key::FlowKey;
+    use bloomtime_model::stats::Moments;
+
+    fn m(mean_us: f64, std_us: f64) -> Moments {
+        Moments {
+            n: 3,
+            mean_us,
+            std_us,
+            ..Moments::default()
+        }
+    }
+
+    fn flow(port: u16, iat: Levels) -> FlowResult {
+        FlowResult {
+            key: FlowKey::v4(17, [1, 1, 1, 1], port, [2, 2, 2, 2], 9),
+            packets: 4,
+            iat,
+            rtt: Levels::default(),
+        }
+    }
+
+    fn only_merged(truth: Moments, merged: Option<Moments>) -> Levels {
+        Levels {
+            truth,
+            quant: merged,
+            window: merged,
+            direct: merged,
+            merged,
+        }
+    }
+
+    #[test]
+    fn quantiles_within_and_missing_flows() {
+        // Six flows with an exact IAT: three estimated with errors 1 %,
+        // 5 % and 30 %, one estimated with an exact mean of 0 (skipped),
+        // two without an estimate.
+        let flows = vec![
+            flow(1, only_merged(m(100.0, 10.0), Some(m(101.0, 10.0)))),
+            flow(2, only_merged(m(100.0, 10.0), Some(m(95.0, 12.0)))),
+            flow(3, only_merged(m(100.0, 0.0), Some(m(130.0, 1.0)))),
+            flow(4, only_merged(m(0.0, 0.0), Some(m(5.0, 0.0)))),
+            flow(5, only_merged(m(100.0, 10.0), None)),
+            flow(6, only_merged(m(100.0, 10.0), None)),
+            // No exact sample: not counted at all.
+            flow(7, only_merged(Moments::default(), Some(m(50.0, 0.0)))),
+        ];
+        let d = dist(&flows, iat, Stat::Mean);
+        assert_eq!((d.flows, d.with_estimate, d.skipped_zero), (6, 4, 1));
+        assert_eq!(d.errors.len(), 3);
+        assert!((d.median.unwrap() - 0.05).abs() < 1e-12);
+        assert!((d.p90.unwrap() - 0.30).abs() < 1e-12);
+        // Over 1 %, 5 %, 30 %, ∞, ∞ the nearest-rank median is the third.
+        assert!((d.median_all.unwrap() - 0.30).abs() < 1e-12);
+        // Five flows scored (the zero is not): 1/5 within 2 %, 2/5 within
+        // 10 % and 20 %.
+        assert_eq!(d.within, [0.2, 0.4, 0.4]);
+        // The standard deviation: flow 3's exact std is 0 (skipped).
+        let s = dist(&flows, iat, Stat::Std);
+        assert_eq!((s.skipped_zero, s.errors.len()), (2, 2));
+        assert!((s.errors[1] - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_estimate_at_all_is_an_infinite_median() {
+        let flows = vec![flow(1, only_merged(m(100.0, 1.0), None))];
+        let d = dist(&flows, iat, Stat::Mean);
+        assert_eq!(d.median, None);
+        assert_eq!(d.median_all, Some(f64::INFINITY));
+        assert_eq!(d.within, [0.0; 3]);
+        assert_eq!(dist(&[], iat, Stat::Mean).median_all, None);
+    }
+
+    #[test]
+    fn breakdown_splits_by_cause() {
+        // Truth 100; exact membership without a window limit 110 (+10 %),
+        // with the window 90 (−20 %), the Bloom banks 95 (+5 %), the table
+        // changes nothing.
+        let a = Levels {
+            truth: m(100.0, 0.0),
+            quant: Some(m(110.0, 0.0)),
+            window: Some(m(90.0, 0.0)),
+            direct: Some(m(95.0, 0.0)),
+            merged: Some(m(95.0, 0.0)),
+        };
+        let c = a.mean_contributions().unwrap();
+        for (got, want) in c.iter().zip([0.1, -0.2, 0.05, 0.0]) {
+            assert!((got - want).abs() < 1e-12, "{c:?}");
+        }
+        // A level without samples takes the value above it: every sample
+        // beyond the window, and collisions produced them all.
+        let b_ = Levels {
+            truth: m(100.0, 0.0),
+            quant: Some(m(100.0, 0.0)),
+            window: None,
+            direct: Some(m(40.0, 0.0)),
+            merged: Some(m(40.0, 0.0)),
+        };
+        assert_eq!(b_.mean_contributions().unwrap(), [0.0, 0.0, -0.6, 0.0]);
+        let lost_window = Levels {
+            truth: m(100.0, 0.0),
+            quant: Some(m(100.0, 0.0)),
+            ..Levels::default()
+        };
+        let lost_other = Levels {
+            window: Some(m(100.0, 0.0)),
+            ..lost_window
+        };
+        let flows = vec![
+            flow(1, a),
+            flow(2, b_),
+            flow(3, lost_window),
+            flow(4, lost_other),
+        ];
+        let b = breakdown(&flows, iat);
+        assert_eq!((b.flows, b.lost_window, b.lost_other), (2, 1, 1));
+        // Mass: quantization 0.1, window 0.2, collision 0.05 + 0.6.
+        let total = 0.1 + 0.2 + 0.65;
+        for (got, want) in b.share.iter().zip([0.1, 0.2, 0.65, 0.0]) {
+            assert!((got - want / total).abs() < 1e-12, "{:?}", b.share);
+        }
+        assert_eq!(b.dominant_name(), "collision");
+        assert!((b.mean_signed[2] - (0.05 - 0.6) / 2.0).abs() < 1e-12);
+        assert!((b.median_abs[1] - 0.0).abs() < 1e-12);
+        assert!(b.max_residual < 1e-12);
+        // Nothing to split: no dominant cause.
+        assert_eq!(breakdown(&flows[2..], iat).dominant_name(), "");
+    }
+}
