@@ -42,3 +42,9 @@ sim: tools
 # Records/s of the Verilated core (median of 5 runs; `just sim-bench --packets N`).
 sim-bench *ARGS: tools
     cargo run --release -q -p bloomtime-sim --bin bloomtime-sim-bench -- {{ARGS}}
+
+# Fidelity evaluation (docs/EVAL.md): presets, sweeps and counterfactuals over
+# ../shared/traces and generated traces; build/eval/results.csv, summary, plots.
+# `just eval --quick` for a smoke run.
+eval *ARGS:
+    cargo run --release -q -p bloomtime-host -- eval {{ARGS}}

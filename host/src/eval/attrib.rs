@@ -427,7 +427,7 @@ mod tests {
         let g = run_of(None, &t);
         let b = breakdown(&g.flows, iat);
         for (k, name) in CAUSES.iter().enumerate() {
-            assert!(b.share[k] > 0.0, "no {name} error: {:?}", b.share);
+            assert!(b.mass[k] > 0.0, "no {name} error: {:?}", b.mass);
         }
         assert!(g.export.aliased > 0);
         assert!(g.iat.collision > 0 && g.iat.window_miss + g.iat.window_collision > 0);
@@ -468,9 +468,9 @@ mod tests {
             let b = breakdown(&r.flows, iat);
             for (k, name) in CAUSES.iter().enumerate() {
                 if kind.removes().contains(&k) {
-                    assert_eq!(b.share[k], 0.0, "{}: {name} left", kind.name());
+                    assert_eq!(b.mass[k], 0.0, "{}: {name} left", kind.name());
                 } else {
-                    assert!(b.share[k] > 0.0, "{}: {name} gone too", kind.name());
+                    assert!(b.mass[k] > 0.0, "{}: {name} gone too", kind.name());
                 }
             }
             // The causes it keeps are, flow by flow, what they were.

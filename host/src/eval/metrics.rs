@@ -97,19 +97,39 @@ pub fn dist(flows: &[FlowResult], metric: fn(&FlowResult) -> &Levels, stat: Stat
     Dist::of(n, with, zero, errs)
 }
 
+/// Flows whose relative error is at most this need no explaining: the
+/// per-flow shares leave them out (the smallest of [`THRESHOLDS`]).
+pub const EXPLAIN_ABOVE: f64 = 0.02;
+
 /// The error of a metric's mean split by cause.
+///
+/// A flow's signed relative error is `Σ_k c_k` (`Levels::mean_contributions`);
+/// its *shares* are `|c_k| / Σ_j |c_j|`. A cause's `share` on a trace is the
+/// mean of its shares over the flows whose error exceeds
+/// [`EXPLAIN_ABOVE`]: every such flow weighs the same, so a handful of flows
+/// with relative errors of thousands of percent (microsecond gaps estimated
+/// from millisecond buckets) do not decide what dominates. `mass_share`, the
+/// share of `Σ_flows |c_k|`, is the outlier-weighted view.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Breakdown {
     /// Flows with an estimate and a non-zero exact mean.
     pub flows: usize,
-    /// Share of the absolute error mass, per cause
-    /// (`Σ_flows |c_k| / Σ_flows Σ_k |c_k|`).
+    /// Of those, flows with an error above [`EXPLAIN_ABOVE`].
+    pub explained: usize,
+    /// Sum of the shares of the explained flows, per cause (pools across
+    /// traces: divide by the pooled `explained`).
+    pub share_sum: [f64; 4],
+    /// Mean share per explained flow, per cause.
     pub share: [f64; 4],
+    /// Absolute error mass per cause, `Σ_flows |c_k|`.
+    pub mass: [f64; 4],
+    /// `mass` over its total.
+    pub mass_share: [f64; 4],
     /// Median over flows of `|c_k|`.
     pub median_abs: [f64; 4],
     /// Mean over flows of the signed `c_k`.
     pub mean_signed: [f64; 4],
-    /// Index into [`CAUSES`] of the largest share.
+    /// Index into [`CAUSES`] of the largest `share`.
     pub dominant: Option<usize>,
     /// Flows with exact samples and no estimate: every previous packet was
     /// beyond the window.
@@ -124,43 +144,60 @@ impl Breakdown {
     pub fn dominant_name(&self) -> &'static str {
         self.dominant.map_or("", |i| CAUSES[i])
     }
+
+    /// Mean shares and the dominant cause of pooled share sums over
+    /// `explained` flows.
+    pub fn shares_of(share_sum: &[f64; 4], explained: usize) -> ([f64; 4], Option<usize>) {
+        if explained == 0 || share_sum.iter().sum::<f64>() <= 0.0 {
+            return ([0.0; 4], None);
+        }
+        (
+            share_sum.map(|m| m / explained as f64),
+            (0..4).max_by(|&i, &j| share_sum[i].total_cmp(&share_sum[j])),
+        )
+    }
 }
 
 /// Split the mean's error of `metric` by cause.
 pub fn breakdown(flows: &[FlowResult], metric: fn(&FlowResult) -> &Levels) -> Breakdown {
     let mut b = Breakdown::default();
     let mut abs: [Vec<f64>; 4] = Default::default();
-    let mut sum_abs = [0.0f64; 4];
     let mut sum_signed = [0.0f64; 4];
     for f in flows {
         let l = metric(f);
         if l.truth.n == 0 {
             continue;
         }
-        if l.merged.is_none() {
+        let Some(merged) = l.merged else {
             if l.window.is_none() {
                 b.lost_window += 1;
             } else {
                 b.lost_other += 1;
             }
             continue;
-        }
+        };
         let Some(c) = l.mean_contributions() else {
             continue;
         };
         b.flows += 1;
-        let e = l.merged.expect("checked").mean_us;
-        let signed = (e - l.truth.mean_us) / l.truth.mean_us;
+        let signed = (merged.mean_us - l.truth.mean_us) / l.truth.mean_us;
         b.max_residual = b.max_residual.max((c.iter().sum::<f64>() - signed).abs());
+        let total: f64 = c.iter().map(|x| x.abs()).sum();
+        let explained = signed.abs() > EXPLAIN_ABOVE && total > 0.0;
+        b.explained += explained as usize;
         for k in 0..4 {
             abs[k].push(c[k].abs());
-            sum_abs[k] += c[k].abs();
+            b.mass[k] += c[k].abs();
             sum_signed[k] += c[k];
+            if explained {
+                b.share_sum[k] += c[k].abs() / total;
+            }
         }
     }
-    let total: f64 = sum_abs.iter().sum();
+    (b.share, b.dominant) = Breakdown::shares_of(&b.share_sum, b.explained);
+    let total: f64 = b.mass.iter().sum();
     for k in 0..4 {
-        b.share[k] = if total > 0.0 { sum_abs[k] / total } else { 0.0 };
+        b.mass_share[k] = if total > 0.0 { b.mass[k] / total } else { 0.0 };
         abs[k].sort_by(|a, b| a.total_cmp(b));
         b.median_abs[k] = quantile(&abs[k], 0.5).unwrap_or(0.0);
         b.mean_signed[k] = if b.flows > 0 {
@@ -168,9 +205,6 @@ pub fn breakdown(flows: &[FlowResult], metric: fn(&FlowResult) -> &Levels) -> Br
         } else {
             0.0
         };
-    }
-    if total > 0.0 {
-        b.dominant = (0..4).max_by(|&i, &j| b.share[i].total_cmp(&b.share[j]));
     }
     b
 }
@@ -366,15 +400,56 @@ mod tests {
         ];
         let b = breakdown(&flows, iat);
         assert_eq!((b.flows, b.lost_window, b.lost_other), (2, 1, 1));
+        // Flow 1: error −5 %, |c| = 0.1, 0.2, 0.05 (sum 0.35); flow 2:
+        // error −60 %, all collision. Mean shares over the two flows.
+        let want = [
+            0.1 / 0.35 / 2.0,
+            0.2 / 0.35 / 2.0,
+            (0.05 / 0.35 + 1.0) / 2.0,
+            0.0,
+        ];
+        for (got, w) in b.share.iter().zip(want) {
+            assert!((got - w).abs() < 1e-12, "{:?}", b.share);
+        }
+        assert_eq!(b.explained, 2);
+        assert_eq!(b.dominant_name(), "collision");
         // Mass: quantization 0.1, window 0.2, collision 0.05 + 0.6.
         let total = 0.1 + 0.2 + 0.65;
-        for (got, want) in b.share.iter().zip([0.1, 0.2, 0.65, 0.0]) {
-            assert!((got - want / total).abs() < 1e-12, "{:?}", b.share);
+        for (got, w) in b.mass_share.iter().zip([0.1, 0.2, 0.65, 0.0]) {
+            assert!((got - w / total).abs() < 1e-12, "{:?}", b.mass_share);
         }
-        assert_eq!(b.dominant_name(), "collision");
+        assert_eq!(
+            Breakdown::shares_of(&b.share_sum, b.explained),
+            (b.share, b.dominant)
+        );
         assert!((b.mean_signed[2] - (0.05 - 0.6) / 2.0).abs() < 1e-12);
         assert!((b.median_abs[1] - 0.0).abs() < 1e-12);
         assert!(b.max_residual < 1e-12);
+        // An error within 2 % is not explained: a huge outlier in one flow
+        // moves the mass, not the flow-weighted share.
+        let small = Levels {
+            truth: m(100.0, 0.0),
+            quant: Some(m(101.0, 0.0)),
+            window: Some(m(101.0, 0.0)),
+            direct: Some(m(101.0, 0.0)),
+            merged: Some(m(101.0, 0.0)),
+        };
+        let outlier = Levels {
+            truth: m(1.0, 0.0),
+            quant: Some(m(50.0, 0.0)),
+            window: Some(m(50.0, 0.0)),
+            direct: Some(m(50.0, 0.0)),
+            merged: Some(m(50.0, 0.0)),
+        };
+        let mut fl = vec![flow(5, small), flow(6, outlier)];
+        for p in 0..3 {
+            fl.push(flow(10 + p, b_));
+        }
+        let b = breakdown(&fl, iat);
+        assert_eq!((b.flows, b.explained), (5, 4));
+        assert_eq!(b.dominant_name(), "collision");
+        assert!((b.share[0] - 0.25).abs() < 1e-12 && (b.share[2] - 0.75).abs() < 1e-12);
+        assert!(b.mass_share[0] > 0.9, "{:?}", b.mass_share);
         // Nothing to split: no dominant cause.
         assert_eq!(breakdown(&flows[2..], iat).dominant_name(), "");
     }

@@ -90,8 +90,17 @@ impl Evaluation {
 pub fn load_traces(a: &EvalArgs) -> Result<Vec<Trace>, Error> {
     let mut traces = Vec::new();
     if !a.no_real {
-        for p in corpus::captures_in(&a.traces)? {
-            traces.push(Trace::load(&p, &corpus::trace_name(&p), Family::Real)?);
+        let paths = corpus::captures_in(&a.traces)?;
+        let stems: Vec<String> = paths.iter().map(|p| corpus::trace_name(p)).collect();
+        for (p, stem) in paths.iter().zip(&stems) {
+            // `x.pcap` and `x.pcapng` side by side keep their extensions.
+            let name = if stems.iter().filter(|s| *s == stem).count() > 1 {
+                p.file_name()
+                    .map_or(stem.clone(), |f| f.to_string_lossy().into_owned())
+            } else {
+                stem.clone()
+            };
+            traces.push(Trace::load(p, &name, Family::Real)?);
         }
     }
     let gen_dir = a.out.join("traces");

@@ -3,17 +3,19 @@
 //!
 //! * `error_vs_state_<objective>.svg` — median IAT-mean error (flows without
 //!   an estimate count as infinite) against state bytes, every
-//!   configuration, the golden model's Pareto front drawn as a line;
+//!   configuration, the golden model's Pareto front drawn as a line, and
+//!   its front on the worse of the IAT-mean and RTT-mean errors;
 //! * `cdf/<trace>.svg` — per trace, the CDF over flows of the IAT-mean
 //!   error of selected configurations (the curve ends at the fraction of
 //!   flows that have an estimate);
-//! * `flows_vs_state.svg` — flows tracked at ≤ 2 / 10 / 20 % median error on
-//!   the load ladder against state bytes, with the exact tracker's line;
-//! * `breakdown_<config>.svg` — per trace, the share of the IAT-mean error
-//!   by cause.
+//! * `flows_per_kib.svg` — flows per KiB tracked at ≤ 2 / 10 / 20 % median
+//!   error on the load ladder against state bytes, with the exact tracker's
+//!   flows per KiB and the `paper` preset's extrapolated capacity;
+//! * `breakdown_<config>.svg` — per trace, the IAT-mean error by cause
+//!   (mean per-flow shares, `metrics::Breakdown`).
 
 use super::attrib::CAUSES;
-use super::report::{Analysis, Point};
+use super::report::{file_stem, Analysis, CapPoint, Point};
 use super::Evaluation;
 use crate::error::Error;
 use crate::plot::{log_label, perr, FLOOR_PCT};
@@ -127,6 +129,16 @@ pub fn error_vs_state(
             .map_err(|e| perr(&path, e))?
             .label("Pareto front (golden model)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PALETTE[2]));
+        let balanced: Vec<(f64, f64)> = o
+            .balanced_front
+            .iter()
+            .map(|p| (p.bytes as f64, capped(p.balanced(), top)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(balanced, PALETTE[3].stroke_width(2)))
+            .map_err(|e| perr(&path, e))?
+            .label("front on the worse of IAT and RTT (golden model)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PALETTE[3]));
         for p in pts
             .iter()
             .filter(|p| ev.candidates[p.cand].group == "preset")
@@ -188,7 +200,7 @@ pub fn error_cdf(
     if rows.is_empty() {
         return Ok(None);
     }
-    let path = dir.join(format!("{}.svg", t.name));
+    let path = dir.join(format!("{}.svg", file_stem(&t.name)));
     let xmax = rows
         .iter()
         .filter_map(|(_, r)| r.fig.iat_mean.errors.last())
@@ -244,89 +256,113 @@ pub fn error_cdf(
     Ok(Some(path))
 }
 
-/// Flows tracked at each threshold on the load ladder against state bytes.
-pub fn flows_vs_state(an: &Analysis, dir: &Path) -> Result<PathBuf, Error> {
-    let path = dir.join("flows_vs_state.svg");
-    let cap = &an.capacity;
-    let pts: Vec<_> = cap.iter().filter(|c| c.golden).collect();
-    let xmin = pts.iter().map(|p| p.bytes).min().unwrap_or(1000) as f64 / 1.5;
-    let xmax = pts.iter().map(|p| p.bytes).max().unwrap_or(1_000_000) as f64 * 1.5;
-    let ymax = an.load_flows_max.max(10) as f64 * 3.0;
+/// Flows per KiB of state tracked at each threshold on the load ladder,
+/// against state bytes, with the exact tracker's flows per KiB.
+pub fn flows_per_kib(an: &Analysis, dir: &Path) -> Result<PathBuf, Error> {
+    let path = dir.join("flows_per_kib.svg");
+    let pts: Vec<&CapPoint> = an.capacity.iter().filter(|c| c.golden).collect();
+    let mut xs: Vec<f64> = pts.iter().map(|p| p.bytes as f64).collect();
+    if let Some(p) = &an.paper {
+        xs.push(p.paper_bytes as f64);
+    }
+    let xmin = xs.iter().copied().fold(f64::INFINITY, f64::min).min(1e3) / 1.5;
+    let xmax = xs.iter().copied().fold(0.0, f64::max).max(1e4) * 1.5;
+    let exact = if an.exact_bytes_per_flow > 0.0 {
+        1024.0 / an.exact_bytes_per_flow
+    } else {
+        0.0
+    };
+    let ymax = pts
+        .iter()
+        .map(|p| p.per_kib(2).max(p.per_kib(1)).max(p.per_kib(0)))
+        .fold(exact.max(1.0), f64::max)
+        * 12.0;
+    let ymin = 0.01;
     {
         let root = SVGBackend::new(&path, (900, 560)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| perr(&path, e))?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                "Flows tracked at a median IAT-mean error bound (load ladder)",
+                "Flows per KiB at a median IAT-mean error bound (load ladder)",
                 ("sans-serif", 20),
             )
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(60)
-            .build_cartesian_2d((xmin..xmax).log_scale(), (1.0..ymax).log_scale())
+            .build_cartesian_2d((xmin..xmax).log_scale(), (ymin..ymax).log_scale())
             .map_err(|e| perr(&path, e))?;
         chart
             .configure_mesh()
-            .x_desc("state bytes")
-            .y_desc("flows (largest passing load step)")
+            .x_desc("state bytes (banks + flow table)")
+            .y_desc("flows per KiB (largest passing load step)")
             .x_label_formatter(&log_label)
             .y_label_formatter(&log_label)
             .draw()
             .map_err(|e| perr(&path, e))?;
-        for (i, t) in ["<= 2 %", "<= 10 %", "<= 20 %"].iter().enumerate() {
-            let color = PALETTE[i];
-            // The best configuration at each size: the capacity front.
-            let mut front: Vec<(f64, f64)> = Vec::new();
-            let mut sorted = pts.clone();
-            sorted.sort_by_key(|p| p.bytes);
-            let mut best = 0usize;
-            for p in &sorted {
-                if p.flows[i] > best {
-                    best = p.flows[i];
-                    front.push((p.bytes as f64, best as f64));
-                }
-            }
-            chart
-                .draw_series(sorted.iter().filter(|p| p.flows[i] > 0).map(|p| {
-                    Circle::new(
-                        (p.bytes as f64, p.flows[i] as f64),
-                        2,
-                        color.mix(0.4).filled(),
-                    )
-                }))
-                .map_err(|e| perr(&path, e))?;
-            chart
-                .draw_series(LineSeries::new(front, color.stroke_width(2)))
-                .map_err(|e| perr(&path, e))?
-                .label(format!("BloomTime, median error {t}"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
-        }
-        let bpf = an.exact_bytes_per_flow;
-        if bpf > 0.0 {
-            let line: Vec<(f64, f64)> = [xmin, xmax]
+        for (k, t) in ["<= 2 %", "<= 10 %", "<= 20 %"].iter().enumerate() {
+            let color = PALETTE[k];
+            let inside: Vec<(f64, f64)> = pts
                 .iter()
-                .map(|&x| (x, (x / bpf).max(1.0)))
+                .filter(|p| p.flows[k] > 0 && !p.at_ceiling[k])
+                .map(|p| (p.bytes as f64, p.per_kib(k)))
+                .collect();
+            let ceiling: Vec<(f64, f64)> = pts
+                .iter()
+                .filter(|p| p.flows[k] > 0 && p.at_ceiling[k])
+                .map(|p| (p.bytes as f64, p.per_kib(k)))
                 .collect();
             chart
-                .draw_series(LineSeries::new(line, BLACK.stroke_width(2)))
+                .draw_series(
+                    inside
+                        .iter()
+                        .map(|&(x, y)| Circle::new((x, y), 3, color.mix(0.7).filled())),
+                )
                 .map_err(|e| perr(&path, e))?
-                .label(format!("exact tracker ({bpf:.0} B per flow)"))
+                .label(format!("golden model, median error {t}"))
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+            chart
+                .draw_series(
+                    ceiling
+                        .iter()
+                        .map(|&(x, y)| Circle::new((x, y), 4, color.stroke_width(1))),
+                )
+                .map_err(|e| perr(&path, e))?;
+            if let Some(p) = &an.paper {
+                if let Some(f) = p.paper_flows[k] {
+                    let y = f as f64 / (p.paper_bytes as f64 / 1024.0);
+                    chart
+                        .draw_series(std::iter::once(TriangleMarker::new(
+                            (p.paper_bytes as f64, y),
+                            7,
+                            color.filled(),
+                        )))
+                        .map_err(|e| perr(&path, e))?;
+                }
+            }
+        }
+        if exact > 0.0 {
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(xmin, exact), (xmax, exact)],
+                    BLACK.stroke_width(2),
+                ))
+                .map_err(|e| perr(&path, e))?
+                .label(format!(
+                    "exact tracker ({:.0} B per flow)",
+                    an.exact_bytes_per_flow
+                ))
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
         }
         chart
-            .draw_series(LineSeries::new(
-                vec![
-                    (xmin, an.load_flows_max as f64),
-                    (xmax, an.load_flows_max as f64),
-                ],
-                BLACK.mix(0.3).stroke_width(1),
-            ))
-            .map_err(|e| perr(&path, e))?
-            .label("largest load step (a ceiling of this test)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.3)));
+            .draw_series(std::iter::once(Text::new(
+                "hollow: every load step passes (a lower bound); triangles: paper preset, extrapolated",
+                (xmin * 1.1, ymin * 1.6),
+                ("sans-serif", 12),
+            )))
+            .map_err(|e| perr(&path, e))?;
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()
@@ -345,7 +381,7 @@ pub fn breakdown(ev: &Evaluation, cand: usize, dir: &Path) -> Result<PathBuf, Er
     ));
     let rows: Vec<_> = (0..ev.traces.len())
         .filter_map(|t| ev.row(cand, t).map(|r| (t, r)))
-        .filter(|(_, r)| r.fig.iat_breakdown.flows > 0)
+        .filter(|(_, r)| r.fig.iat_breakdown.explained > 0)
         .collect();
     let n = rows.len().max(1);
     {
@@ -383,7 +419,7 @@ pub fn breakdown(ev: &Evaluation, cand: usize, dir: &Path) -> Result<PathBuf, Er
                     String::new()
                 }
             })
-            .x_desc("share of the absolute error (sum over flows)")
+            .x_desc("mean share per flow with an error above 2 %")
             .draw()
             .map_err(|e| perr(&path, e))?;
         for (k, cause) in CAUSES.iter().enumerate() {
