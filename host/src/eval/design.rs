@@ -795,3 +795,97 @@ mod tests {
         assert!(MultiRes::new(&s).is_err());
     }
 }
+
+#[cfg(test)]
+mod multires_tests {
+    use super::*;
+    use bloomtime_model::config::ALCHITRY_CU;
+    use bloomtime_model::key::{FLAG_ECHO_REQUEST, PROTO_ICMP, PROTO_UDP};
+
+    fn key(p: u16) -> FlowKey {
+        FlowKey::v4(PROTO_UDP, [10, 1, 0, 1], p, [10, 1, 0, 2], 4242)
+    }
+
+    /// Records of a few flows at pseudo-random gaps up to `max_gap` time
+    /// units, with a ping exchange (RTT lookups).
+    fn records(n: usize, max_gap: u64) -> Vec<(u64, FlowKey, u8)> {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut t = 0;
+        let mut out = Vec::new();
+        let req = FlowKey::v4(PROTO_ICMP, [10, 1, 0, 3], 9, [10, 1, 0, 4], 0);
+        for i in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t += x % max_gap;
+            match i % 5 {
+                3 => out.push((t, req, FLAG_ECHO_REQUEST)),
+                4 => out.push((t, req.reverse(true), FLAG_ECHO_REPLY)),
+                f => out.push((t, key(f as u16), 0)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_level_is_the_golden_estimator() {
+        let spec = MultiResSpec {
+            base: ALCHITRY_CU,
+            coarse: vec![],
+            refine: true,
+        };
+        let mut m = MultiRes::new(&spec).unwrap();
+        let mut g = Golden::new(&ALCHITRY_CU).unwrap();
+        for (t, k, f) in records(4000, 3 * ALCHITRY_CU.bucket_units()) {
+            let (a, b) = (m.process(t, &k, f), g.process(t, &k, f));
+            for (x, y) in [(a.iat, b.iat), (a.rtt, b.rtt)] {
+                assert_eq!(x.map(|e| (e.ns, e.hit)), y.map(|e| (e.ns, e.hit)), "t {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_coarse_level_catches_gaps_beyond_the_fine_ring() {
+        // Level 0: 16 buckets of 2^13 units; level 1: 16 buckets of 2^17.
+        let base = ALCHITRY_CU;
+        for refine in [false, true] {
+            let spec = MultiResSpec {
+                base,
+                coarse: vec![LevelSpec {
+                    extra_log2: 4,
+                    buckets: 16,
+                }],
+                refine,
+            };
+            let mut m = MultiRes::new(&spec).unwrap();
+            let mut g = Golden::new(&base).unwrap();
+            let w1 = (base.bucket_units() << 4) as f64 * 1024.0;
+            let (mut t, mut n) = (5_000u64, 0);
+            let mut err = Vec::new();
+            // One flow alone: gaps of 20 to 200 fine buckets (past the
+            // 16-bucket fine ring, inside the 256-bucket coarse one).
+            for i in 0..60u64 {
+                let gap = base.bucket_units() * (20 + 3 * i) + 977 * i;
+                t += gap;
+                let a = m.process(t, &key(1), 0);
+                let b = g.process(t, &key(1), 0);
+                if n > 0 {
+                    assert_eq!(b.iat, None, "the golden ring cannot see {gap}");
+                    let e = a.iat.expect("the coarse level sees it");
+                    assert_eq!(e.hit.level, 1);
+                    let truth = gap as f64 * 1024.0;
+                    // Within a coarse bucket and a sample unit.
+                    assert!((e.ns - truth).abs() <= w1, "gap {truth} est {}", e.ns);
+                    assert_eq!(e, m.ideal(t - gap, t));
+                    err.push((e.ns - truth).abs());
+                }
+                n += 1;
+            }
+            let mean = err.iter().sum::<f64>() / err.len() as f64;
+            assert!(
+                mean < w1 / 2.0,
+                "refine {refine}: mean error {mean} of {w1}"
+            );
+        }
+    }
+}
