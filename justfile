@@ -47,4 +47,4 @@ sim-bench *ARGS: tools
 # ../shared/traces and generated traces; build/eval/results.csv, summary, plots.
 # `just eval --quick` for a smoke run.
 eval *ARGS:
-    cargo run --release -q -p bloomtime-host -- eval {{ARGS}}
+    cargo run --release -q -p bloomtime-host --bin bloomtime -- eval {{ARGS}}

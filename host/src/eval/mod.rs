@@ -3,16 +3,18 @@
 //! configurations, with every error split by cause.
 //!
 //! * [`corpus`] — traces parsed once into records (real captures from the
-//!   shared directory, generated traces with known truth);
-//! * [`design`] — the golden model wrapped for the evaluation, and the
-//!   experimental multi-resolution design (evaluation only; the default model
-//!   is untouched);
+//!   shared directory, generated traces with known truth, a load ladder);
+//! * [`design`] — the golden model wrapped for the evaluation, the
+//!   counterfactual designs (infinite flow table, exact membership, no
+//!   window limit) and the experimental multi-resolution design (evaluation
+//!   only; the model is untouched);
 //! * [`attrib`] — one lock-step pass per trace and design that attributes
 //!   every error to quantization, the window, Bloom collisions or the flow
-//!   table;
+//!   table; each preset's counterfactual runs are checked against it;
 //! * [`metrics`] — per-row figures; [`sweep`] — the configurations;
-//! * [`report`] — `results.csv`, the Pareto front, capacity, proposals and
-//!   `summary.md`; [`plots`] — the SVG figures.
+//! * [`report`] — `results.csv`, the Pareto fronts, capacity, the paper's
+//!   claims, proposals, `summary.md` and `summary.json`; [`plots`] — the SVG
+//!   figures.
 //!
 //! docs/EVAL.md describes the method and the results.
 

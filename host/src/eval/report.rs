@@ -1144,7 +1144,7 @@ pub fn write_all(ev: &Evaluation, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         written.push(plots::flows_per_kib(&an, dir)?);
     }
     // CDFs per trace: the presets, the proposals and the multi-resolution
-    // variant most accurate on the mixed traffic.
+    // variant most accurate on the mixed traffic within the HX8K budget.
     let mut sel: Vec<usize> = ev
         .candidates
         .iter()
@@ -1164,6 +1164,7 @@ pub fn write_all(ev: &Evaluation, dir: &Path) -> Result<Vec<PathBuf>, Error> {
             .points
             .iter()
             .filter(|p| ev.candidates[p.cand].design_name() == "multires")
+            .filter(|p| p.bytes <= HX8K_BYTES)
             .min_by(|a, b| a.median_all.total_cmp(&b.median_all))
         {
             sel.push(best.cand);
