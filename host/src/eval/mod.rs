@@ -272,7 +272,8 @@ pub fn run(a: &EvalArgs) -> Result<(), Error> {
     );
     let jobs = a
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let t1 = Instant::now();
     let rows = evaluate(&candidates, &traces, jobs, true)?;
     let ev = Evaluation {
