@@ -62,3 +62,9 @@ synth-fit: tools
 # Program the Alchitry Cu over USB (iceprog, from fpga-icestorm) with the bitstream of `just synth`.
 program: synth
     iceprog build/alchitry-cu/bloomtime.bin
+
+# Fidelity evaluation (docs/EVAL.md): presets, sweeps and counterfactuals over
+# ../shared/traces and generated traces; build/eval/results.csv, summary, plots.
+# `just eval --quick` for a smoke run.
+eval *ARGS:
+    cargo run --release -q -p bloomtime-host --bin bloomtime -- eval {{ARGS}}

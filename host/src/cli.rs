@@ -33,6 +33,9 @@ pub enum Command {
     Gen(GenArgs),
     /// The configuration presets: parameters and memory.
     Presets(PresetsArgs),
+    /// Fidelity evaluation: every preset and a sweep of configurations over
+    /// real and generated traces, errors split by cause (results.csv, plots).
+    Eval(crate::eval::EvalArgs),
     /// Drive a board (or a model device) over its serial port.
     Device(crate::device::cmd::DeviceArgs),
 }
@@ -383,6 +386,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Compare(a) => compare(a),
         Command::Gen(a) => gen(a),
         Command::Presets(a) => presets(a),
+        Command::Eval(a) => crate::eval::run(a),
         Command::Device(a) => crate::device::cmd::run(a),
     }
 }

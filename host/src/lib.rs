@@ -9,6 +9,8 @@
 //! * [`compare`] — estimate against exact on the same packets, error
 //!   statistics;
 //! * [`plot`] — SVG figures of a comparison;
+//! * [`eval`] — `bloomtime eval`: the fidelity evaluation over real and
+//!   generated traces and a sweep of configurations, errors split by cause;
 //! * [`device`] — the board link: transport, protocol client, the model
 //!   device, `bloomtime device`;
 //! * [`cli`] — the flags and `run`.
@@ -18,6 +20,7 @@ pub mod cli;
 pub mod compare;
 pub mod device;
 pub mod error;
+pub mod eval;
 pub mod plot;
 
 pub use cli::{run, Cli};

@@ -12,9 +12,11 @@ use crate::error::Error;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
-const FLOOR_PCT: f64 = 0.01;
+/// Errors below this (in percent) are drawn at it on log axes.
+pub(crate) const FLOOR_PCT: f64 = 0.01;
 
-fn perr<E: std::fmt::Debug>(path: &Path, e: E) -> Error {
+/// A plotting error as an I/O error on `path` (one line).
+pub(crate) fn perr<E: std::fmt::Debug>(path: &Path, e: E) -> Error {
     Error::io(
         path,
         std::io::Error::other(
@@ -28,7 +30,7 @@ fn perr<E: std::fmt::Debug>(path: &Path, e: E) -> Error {
 }
 
 /// Points of a step CDF of sorted values (in percent, floored).
-fn cdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
+pub(crate) fn cdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
     let n = sorted.len() as f64;
     let mut pts = Vec::with_capacity(2 * sorted.len() + 1);
     let mut prev = 0.0;
@@ -109,7 +111,7 @@ fn log_hist(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<u32> {
 
 /// Label 1, 2 and 5 times a power of ten; nothing elsewhere (log axes put
 /// ticks at every integer multiple).
-fn log_label(v: &f64) -> String {
+pub(crate) fn log_label(v: &f64) -> String {
     if *v <= 0.0 {
         return String::new();
     }

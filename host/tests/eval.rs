@@ -1,0 +1,288 @@
+//! `bloomtime eval --quick` end to end: the shared captures (required under
+//! `CI=true`) and a small generated corpus give `results.csv` with one row
+//! per configuration and trace, the summary and every plot; bad input is one
+//! line on stderr and a non-zero exit.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bloomtime"))
+        .args(args)
+        .output()
+        .expect("run bloomtime")
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bloomtime-eval-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The captures of `../shared/traces`, sorted; `None` (a skip) only when
+/// the directory is missing or empty and `CI` is not `true`.
+fn shared_captures() -> Option<(PathBuf, Vec<String>)> {
+    let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces");
+    let names: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("pcap" | "pcapng")
+                )
+            })
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) => {
+            assert!(
+                !ci,
+                "CI=true and the shared traces dir {} is missing: {e}",
+                dir.display()
+            );
+            eprintln!(
+                "note: no shared traces at {}: generated traces only",
+                dir.display()
+            );
+            return None;
+        }
+    };
+    if names.is_empty() {
+        assert!(!ci, "CI=true and {} has no captures", dir.display());
+        eprintln!(
+            "note: no captures in {}: generated traces only",
+            dir.display()
+        );
+        return None;
+    }
+    let mut names = names;
+    names.sort();
+    Some((dir, names))
+}
+
+/// Split one CSV line (cells are quoted only when they hold a comma).
+fn cells(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn is_svg(p: &Path) -> bool {
+    std::fs::read_to_string(p).is_ok_and(|s| s.contains("<svg") && s.trim_end().ends_with("</svg>"))
+}
+
+#[test]
+fn quick_eval_writes_results_summary_and_plots() {
+    let out = tmpdir("quick");
+    let o = out.to_str().unwrap();
+    let shared = shared_captures();
+    let mut args = vec!["eval", "--quick", "--out", o, "--jobs", "2"];
+    let dir;
+    match &shared {
+        Some((d, _)) => {
+            dir = d.to_str().unwrap().to_string();
+            args.extend(["--traces", &dir]);
+        }
+        None => args.push("--no-real"),
+    }
+    let r = run(&args);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "eval failed: {err}");
+
+    let mut traces: Vec<String> = shared.map(|s| s.1).unwrap_or_default();
+    traces.extend(["gen-demo".to_string(), "load-250".to_string()]);
+
+    // results.csv: the header, then one row per configuration and trace.
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = cells(lines.next().unwrap());
+    for col in [
+        "trace",
+        "family",
+        "config",
+        "group",
+        "design",
+        "counterfactual_of",
+        "bucket_log2",
+        "buckets",
+        "banks",
+        "lines_log2",
+        "state_bytes",
+        "iat_mean_median",
+        "iat_mean_median_all",
+        "iat_mean_within_20pct",
+        "rtt_mean_median",
+        "iat_dominant",
+        "iat_share_quantization",
+        "iat_share_window",
+        "iat_share_collision",
+        "iat_share_table",
+        "rtt_dominant",
+        "iat_samples_collision",
+        "export_bytes_per_record",
+        "exact_bytes_per_flow",
+    ] {
+        assert!(header.iter().any(|h| h == col), "no column {col}");
+    }
+    assert_eq!(
+        &header[..4],
+        ["trace", "family", "load_conversations", "config"]
+    );
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<Vec<String>> = lines.map(cells).collect();
+    for r in &rows {
+        assert_eq!(r.len(), header.len(), "{r:?}");
+    }
+    // Quick: two presets with three counterfactuals each, and three more.
+    let configs = [
+        "alchitry-cu",
+        "alchitry-cu/cf:infinite-table",
+        "alchitry-cu/cf:no-collisions",
+        "alchitry-cu/cf:no-collisions-infinite-window",
+        "paper",
+        "paper/cf:infinite-table",
+        "paper/cf:no-collisions",
+        "paper/cf:no-collisions-infinite-window",
+        "cu:bucket_log2=16",
+        "paper-scaled:lines_log2=8",
+        "mr:cu+4x16",
+    ];
+    assert_eq!(rows.len(), configs.len() * traces.len());
+    for c in configs {
+        for t in &traces {
+            let n = rows
+                .iter()
+                .filter(|r| r[col("config")] == c && &r[col("trace")] == t)
+                .count();
+            assert_eq!(n, 1, "{c} on {t}");
+        }
+    }
+    // Counterfactual rows name their preset; a run of the generated demo
+    // trace estimates flows.
+    for r in &rows {
+        let cf = &r[col("counterfactual_of")];
+        assert_eq!(cf.is_empty(), !r[col("config")].contains("/cf:"));
+        if r[col("config")] == "alchitry-cu" && r[col("trace")] == "gen-demo" {
+            let est: usize = r[col("iat_mean_flows_estimated")].parse().unwrap();
+            assert!(est > 50, "{est}");
+            assert!(!r[col("iat_dominant")].is_empty());
+        }
+    }
+
+    // Summary and plots.
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for s in [
+        "Error causes by traffic",
+        "Counterfactual runs",
+        "Pareto front",
+        "Capacity on the load ladder",
+        "The paper's claims in our setup",
+        "Proposed presets",
+    ] {
+        assert!(md.contains(s), "summary.md lacks {s}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(!json["objectives"].as_array().unwrap().is_empty());
+    let mut plots = vec![
+        out.join("error_vs_state_generated.svg"),
+        out.join("flows_per_kib.svg"),
+        out.join("breakdown_alchitry-cu.svg"),
+        out.join("breakdown_paper.svg"),
+        out.join("cdf/gen-demo.svg"),
+        out.join("cdf/load-250.svg"),
+    ];
+    if traces.len() > 2 {
+        plots.push(out.join("error_vs_state_real.svg"));
+        plots.push(out.join("error_vs_state_mixed.svg"));
+    }
+    for p in &plots {
+        assert!(is_svg(p), "{} missing or not an SVG", p.display());
+    }
+    for line in err.lines().filter(|l| l.starts_with("wrote ")) {
+        assert!(Path::new(&line[6..]).is_file(), "{line}");
+    }
+}
+
+fn fails(args: &[&str], expect: &str) {
+    let o = run(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+    assert!(err.contains(expect), "{args:?}: {err:?} lacks {expect:?}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_nonzero() {
+    let d = tmpdir("bad");
+    let out = d.join("out");
+    let o = out.to_str().unwrap();
+    let missing = d.join("missing");
+    fails(
+        &[
+            "eval",
+            "--quick",
+            "--out",
+            o,
+            "--traces",
+            missing.to_str().unwrap(),
+        ],
+        "cannot read the traces directory",
+    );
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    fails(
+        &[
+            "eval",
+            "--quick",
+            "--out",
+            o,
+            "--traces",
+            empty.to_str().unwrap(),
+        ],
+        "no captures",
+    );
+    let garbage = d.join("garbage");
+    std::fs::create_dir_all(&garbage).unwrap();
+    std::fs::write(garbage.join("bad.pcap"), b"not a capture at all").unwrap();
+    fails(
+        &[
+            "eval",
+            "--quick",
+            "--out",
+            o,
+            "--traces",
+            garbage.to_str().unwrap(),
+        ],
+        "bad.pcap",
+    );
+    fails(
+        &[
+            "eval",
+            "--quick",
+            "--no-real",
+            "--out",
+            o,
+            "--only",
+            "no-such-config",
+        ],
+        "matches no configuration",
+    );
+}
