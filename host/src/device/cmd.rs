@@ -21,7 +21,7 @@ use super::client::{Client, ClientOptions, LinkCounters, LinkStats, Status, MAX_
 use super::transport::{SerialTransport, Transport};
 use super::DeviceError;
 use crate::analyze::MergeSummary;
-use crate::cli::with_output;
+use crate::cli::{with_output, write_report};
 use crate::error::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters, COUNTERS};
@@ -657,17 +657,16 @@ fn write_flows<T: Transport, X: Serialize>(
         config: *c.config(),
         extra,
     };
-    with_output(a.output.as_deref(), |mut w: &mut dyn Write| {
-        match a.format {
-            Format::Csv => report::write_csv(&mut w, rows),
-            Format::Json => report::write_json(&mut w, &meta, counters, rows),
-            Format::Table => {
-                writeln!(w, "{tool} on {port} ({})", c.config())?;
-                report::write_table(&mut w, rows, counters)?;
-                writeln!(w, "{note}")
-            }
-        }
-    })
+    let title = format!("{tool} on {port} ({})", c.config());
+    write_report(
+        a.output.as_deref(),
+        a.format,
+        &title,
+        &meta,
+        rows,
+        counters,
+        note,
+    )
 }
 
 #[derive(Serialize)]
