@@ -9,6 +9,8 @@
 //!   drives the rust-hdl one (records in, key announcements, exports,
 //!   per-record outcomes, control commands, counter readout), converting to
 //!   and from the golden model's types;
+//! * [`replay`]: whole captures through [`CoreSim`], merged and reported
+//!   like `bloomtime analyze` (`bloomtime-sim replay`);
 //! * [`board`]: [`BoardSim`](board::BoardSim), the Verilated board top
 //!   (UART included) with a bit-level model of the host's end of the serial
 //!   line, served on a pseudo-terminal by `bloomtime-sim board` (the
@@ -35,6 +37,7 @@
 use bloomtime_model::config::{Config, ALCHITRY_CU};
 use bloomtime_model::counters::{Counters, N_COUNTERS};
 use bloomtime_model::key::{FlowKey, Record};
+use bloomtime_model::parse::DropReason;
 use bloomtime_model::table::{Event, EvictReason, SlotStats};
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, c_void, CString};
@@ -44,6 +47,7 @@ use std::path::Path;
 use std::ptr::NonNull;
 
 pub mod board;
+pub mod replay;
 
 /// The generated port structs, shims and hardware constants.
 #[allow(clippy::all)]
@@ -297,6 +301,9 @@ impl Cmd {
         }
     }
 }
+
+/// A frame after the parser: its record, or why it was dropped.
+pub type ParsedFrame = Result<Record, DropReason>;
 
 /// What [`CoreSim::run`] returns: outcomes in record order, key
 /// announcements and exports in the order the core emitted them (within a
@@ -675,6 +682,53 @@ impl CoreSim {
             }
             self.inputs.s_rec_valid = 0;
         }
+        let mut quiet = 0;
+        while quiet < 12 {
+            sink(&self.step());
+            quiet = if self.quiet() { quiet + 1 } else { 0 };
+        }
+    }
+
+    /// Offer parsed frames in order (a record, or the parser's drop reason),
+    /// as the board's frame parser hands them over: a record with the
+    /// one-cycle `frame_done` pulse of its frame, a dropped frame as that
+    /// pulse with `frame_drop` and its reason. Every cycle's transfers go
+    /// to `sink`; nothing is drained at the end (see
+    /// [`drain_into`](Self::drain_into)).
+    pub fn push_frames(&mut self, frames: &[ParsedFrame], mut sink: impl FnMut(&Transfers)) {
+        for f in frames {
+            match f {
+                Ok(r) => {
+                    record_inputs(&mut self.inputs, r);
+                    self.inputs.frame_done = 1;
+                    loop {
+                        let t = self.step();
+                        sink(&t);
+                        self.inputs.frame_done = 0;
+                        if self.last.s_rec_ready != 0 {
+                            break;
+                        }
+                        self.refused += 1;
+                    }
+                    self.inputs.s_rec_valid = 0;
+                }
+                Err(reason) => {
+                    self.inputs.frame_done = 1;
+                    self.inputs.frame_drop = 1;
+                    self.inputs.frame_drop_reason = *reason as u64;
+                    let t = self.step();
+                    sink(&t);
+                    self.inputs.frame_done = 0;
+                    self.inputs.frame_drop = 0;
+                }
+            }
+        }
+    }
+
+    /// Idle cycles until the pipeline is empty and every output taken,
+    /// handing the transfers to `sink` (nothing is queued).
+    pub fn drain_into(&mut self, mut sink: impl FnMut(&Transfers)) {
+        self.inputs.s_rec_valid = 0;
         let mut quiet = 0;
         while quiet < 12 {
             sink(&self.step());
