@@ -10,21 +10,56 @@ default:
 tools:
     ./scripts/ensure-tools.sh
 
-# The main job: generate a realistic trace, analyze it estimated and exact, compare.
+# A generated trace with pings and TCP handshakes goes through the virtual board
+# (the bitstream's Verilog, Verilated, UART included, behind a pseudo-terminal),
+# driven by the host CLI exactly like a real board's USB UART; then the same
+# trace through the golden model (identical CSV) and estimated vs exact, plotted.
+# The main job: per-flow IAT/RTT from the virtual board, CSV in build/demo/flows.csv.
 demo: tools
-    cargo build --release -q -p bloomtime-host
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release -q -p bloomtime-host -p bloomtime-sim
+    bin=./target/release
     mkdir -p build/demo
-    ./target/release/bloomtime gen build/demo/demo.pcap --truth build/demo/demo.truth.json --seed 7
-    ./target/release/bloomtime analyze build/demo/demo.pcap --format table
-    ./target/release/bloomtime analyze build/demo/demo.pcap --format csv --output build/demo/flows.csv
-    ./target/release/bloomtime compare build/demo/demo.pcap --plot build/demo
-    @echo "per-flow CSV: build/demo/flows.csv; plots: build/demo/*.svg"
+    $bin/bloomtime gen build/demo/demo.pcap --truth build/demo/demo.truth.json --seed 7 --flows 40 --packets 2000 --duration 2
+    rm -f build/demo/board.pty
+    $bin/bloomtime-sim board --link build/demo/tty >build/demo/board.pty 2>build/demo/board.log &
+    board=$!
+    # Stop the board however this script ends (it removes its link on SIGTERM).
+    trap 'kill $board 2>/dev/null || true; wait $board 2>/dev/null || true' EXIT
+    for _ in $(seq 100); do
+        [ -s build/demo/board.pty ] && break
+        kill -0 $board 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ ! -s build/demo/board.pty ]; then
+        echo "the virtual board did not start:" >&2
+        cat build/demo/board.log >&2
+        exit 1
+    fi
+    echo "virtual board on $(cat build/demo/board.pty), linked as build/demo/tty"
+    $bin/bloomtime device --port build/demo/tty replay build/demo/demo.pcap --csv build/demo/flows.csv
+    echo "per-flow CSV from the virtual board written to build/demo/flows.csv"
+    kill $board
+    wait $board
+    tail -n 1 build/demo/board.log
+    $bin/bloomtime analyze build/demo/demo.pcap --preset alchitry-cu --format csv --output build/demo/flows.model.csv
+    if cmp -s build/demo/flows.csv build/demo/flows.model.csv; then
+        echo "identical to bloomtime analyze --preset alchitry-cu (build/demo/flows.model.csv)"
+    else
+        echo "build/demo/flows.csv differs from bloomtime analyze's build/demo/flows.model.csv" >&2
+        exit 1
+    fi
+    $bin/bloomtime compare build/demo/demo.pcap --plot build/demo
+    echo "plots of estimated vs exact: build/demo/*.svg"
 
-# Every test: model, traces, host, RustHDL design.
+# The Verilator tests run in the release build (shared with `just demo`).
+# Every test: model, traces, host, RustHDL design, Verilator co-simulation, virtual board.
 test: tools
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -q -- -D warnings
-    cargo test --workspace -q
+    cargo test --workspace --exclude bloomtime-sim -q
+    cargo test -q -p bloomtime-sim --release
 
 # Verilog of the RustHDL core.
 verilog:
@@ -41,11 +76,20 @@ bench: tools
     cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu --allow-timing-fail
     python3 scripts/bench-table.py
 
-# Verilator co-simulation (sim/): the Verilated core against the model and rust-hdl.
+# The Verilated core against the model and rust-hdl, whole captures through it,
+# the virtual board end to end with the host CLI.
+# Verilator co-simulation tests (sim/).
 sim: tools
-    cargo test -q -p bloomtime-sim
+    cargo test -q -p bloomtime-sim --release
 
-# Records/s of the Verilated core (median of 5 runs; `just sim-bench --packets N`).
+# The virtual board on build/board/tty until Ctrl-C (`bloomtime device --port build/board/tty info`).
+board *ARGS: tools
+    cargo build --release -q -p bloomtime-sim
+    mkdir -p build/board
+    ./target/release/bloomtime-sim board --link build/board/tty {{ARGS}}
+
+# Medians of 5 runs; `just sim-bench --only link`, `--packets N`, `--link-packets N`.
+# Records/s of the Verilated core, bytes/s of the virtual board's link.
 sim-bench *ARGS: tools
     cargo run --release -q -p bloomtime-sim --bin bloomtime-sim-bench -- {{ARGS}}
 

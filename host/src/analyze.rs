@@ -184,22 +184,9 @@ impl Analyzer {
                 e.bt.flush();
                 e.drain()?;
                 e.merge.open_slots_after_flush = e.merger.open_slots();
-                if e.merge.open_slots_after_flush != 0 {
-                    return Err(Error::Invariant(format!(
-                        "{} slots still owned after the final flush",
-                        e.merge.open_slots_after_flush
-                    )));
-                }
                 let counters = *e.bt.counters();
-                counters.check_invariants().map_err(Error::Invariant)?;
                 let flows = e.merger.flows();
-                let packets: u64 = flows.iter().map(|f| f.1.packets).sum();
-                if packets != counters.get(Counter::Records) {
-                    return Err(Error::Invariant(format!(
-                        "merged flows hold {packets} packets but the model processed {} records",
-                        counters.get(Counter::Records)
-                    )));
-                }
+                check_estimate(&counters, &e.merge, &flows, "the model")?;
                 Some(EstimateResult {
                     cfg: self.cfg,
                     flows,
@@ -231,6 +218,32 @@ impl Analyzer {
         };
         Ok((est, exact))
     }
+}
+
+/// The checks of a finished estimate (after the final flush and merge):
+/// every slot closed, the counters' conservation laws, merged packets equal
+/// to the records `who` processed.
+pub fn check_estimate(
+    counters: &Counters,
+    merge: &MergeSummary,
+    flows: &[(FlowKey, MergedStats)],
+    who: &str,
+) -> Result<(), Error> {
+    if merge.open_slots_after_flush != 0 {
+        return Err(Error::Invariant(format!(
+            "{} slots still owned after the final flush",
+            merge.open_slots_after_flush
+        )));
+    }
+    counters.check_invariants().map_err(Error::Invariant)?;
+    let packets: u64 = flows.iter().map(|f| f.1.packets).sum();
+    if packets != counters.get(Counter::Records) {
+        return Err(Error::Invariant(format!(
+            "merged flows hold {packets} packets but {who} processed {} records",
+            counters.get(Counter::Records)
+        )));
+    }
+    Ok(())
 }
 
 /// Estimate mode over captures.

@@ -4,7 +4,9 @@ use crate::analyze::{self, Analyzer};
 use crate::compare::{self, CompareReport};
 use crate::error::Error;
 use bloomtime_model::config::{preset, Config, PRESETS};
+use bloomtime_model::counters::Counters;
 use bloomtime_model::report::{self, Format};
+use bloomtime_model::stats::FlowRow;
 use bloomtime_traces::gen::{self, GenOptions, Mix};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -139,6 +141,19 @@ pub struct PresetsArgs {
     pub format: CompareFormat,
 }
 
+/// clap's message for a bad command line, up to its usage lines, as one line.
+pub fn clap_error_line(e: &clap::Error) -> String {
+    let msg = e.render().to_string();
+    let line = msg
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    line.strip_prefix("error: ").unwrap_or(&line).to_string()
+}
+
 fn get_preset(name: &str) -> Result<Config, Error> {
     preset(name).map_err(|e| Error::Usage(e.0))
 }
@@ -222,19 +237,41 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         );
         (x.rows(), x.counters, note)
     };
-    with_output(a.output.as_deref(), |mut w: &mut dyn Write| {
-        match a.format {
-            Format::Csv => report::write_csv(&mut w, &rows),
-            Format::Json => report::write_json(&mut w, &meta, &counters, &rows),
-            Format::Table => {
-                writeln!(
-                    w,
-                    "{} of {} packets, preset {} ({})",
-                    meta.mode, packets, a.preset, cfg
-                )?;
-                report::write_table(&mut w, &rows, &counters)?;
-                writeln!(w, "{note}")
-            }
+    let title = format!(
+        "{} of {} packets, preset {} ({})",
+        meta.mode, packets, a.preset, cfg
+    );
+    write_report(
+        a.output.as_deref(),
+        a.format,
+        &title,
+        &meta,
+        &rows,
+        &counters,
+        &note,
+    )
+}
+
+/// A flow report to `output` (or standard output): the CSV contract, JSON
+/// (`meta`, then the counters and the flows) or the table between the
+/// `title` line and the `note` line. Every command that prints flows
+/// (`analyze`, `device`, `bloomtime-sim replay`) goes through here.
+pub fn write_report<M: Serialize>(
+    output: Option<&Path>,
+    format: Format,
+    title: &str,
+    meta: &M,
+    rows: &[FlowRow],
+    counters: &Counters,
+    note: &str,
+) -> Result<(), Error> {
+    with_output(output, |mut w: &mut dyn Write| match format {
+        Format::Csv => report::write_csv(&mut w, rows),
+        Format::Json => report::write_json(&mut w, meta, counters, rows),
+        Format::Table => {
+            writeln!(w, "{title}")?;
+            report::write_table(&mut w, rows, counters)?;
+            writeln!(w, "{note}")
         }
     })
 }

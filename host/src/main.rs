@@ -16,16 +16,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
             }
             _ => {
-                // clap's message, up to its usage lines, as one line.
-                let msg = e.render().to_string();
-                let line = msg
-                    .lines()
-                    .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more"))
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let line = line.strip_prefix("error: ").unwrap_or(&line);
+                let line = bloomtime_host::cli::clap_error_line(&e);
                 eprintln!("bloomtime: {line} (see bloomtime --help)");
                 return ExitCode::from(2);
             }

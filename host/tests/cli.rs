@@ -221,62 +221,7 @@ fn presets_lists_memory() {
 // Real captures from ../shared/traces: required when CI=true.
 
 fn shared_traces() -> Option<Vec<PathBuf>> {
-    let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces");
-    let listed = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            assert!(
-                !ci,
-                "CI=true and the shared traces dir {} is missing: {e}",
-                dir.display()
-            );
-            eprintln!("skip: no shared traces at {}", dir.display());
-            return None;
-        }
-    };
-    let mut v: Vec<PathBuf> = listed
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng")
-            )
-        })
-        .collect();
-    v.sort();
-    // The README names the captures the project relies on.
-    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
-    for line in readme
-        .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| file"))
-    {
-        let cell = line
-            .trim_start_matches("| ")
-            .split(" |")
-            .next()
-            .unwrap_or("");
-        for name in cell.split(", ").map(str::trim) {
-            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
-                let present = dir.join(name).is_file();
-                if ci {
-                    assert!(
-                        present,
-                        "CI=true and {} is missing",
-                        dir.join(name).display()
-                    );
-                } else if !present {
-                    eprintln!("skip: {name} listed in the README is missing");
-                }
-            }
-        }
-    }
-    if v.is_empty() {
-        assert!(!ci, "CI=true and {} has no captures", dir.display());
-        eprintln!("skip: no captures in {}", dir.display());
-        return None;
-    }
-    Some(v)
+    bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

@@ -54,6 +54,38 @@ fn replay_of_the_demo_equals_analyze() {
     assert_eq!(v["meta"]["merge"]["open_slots_after_flush"], 0);
     assert_eq!(v["counters"]["frames"], 4000);
     assert_eq!(v["flows"].as_array().unwrap().len(), 86);
+    // --csv: the table printed and the CSV written, from one replay.
+    let d = tmpdir("csv");
+    let csv = d.join("flows.csv");
+    let table = device_out(
+        &[
+            "replay",
+            demo.to_str().unwrap(),
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+        model(),
+    )
+    .unwrap();
+    assert!(table.contains("86 flows"), "{table}");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), want);
+    // A CSV path that cannot be written fails before the device is touched.
+    let dev = Arc::new(Mutex::new(ModelDevice::new(ModelOptions::default())));
+    let bad = d.join("no/such/dir/flows.csv");
+    let e = device_out(
+        &[
+            "replay",
+            demo.to_str().unwrap(),
+            "--csv",
+            bad.to_str().unwrap(),
+        ],
+        Loopback::shared(dev.clone()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("flows.csv"), "{e}");
+    let mut c = client(Loopback::shared(dev));
+    assert_eq!(c.counters().unwrap().get(Counter::Frames), 0);
 }
 
 #[test]

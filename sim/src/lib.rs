@@ -8,7 +8,13 @@
 //! * [`CoreSim`]: the pipeline core driven like `hw/tests/common/core_harness.rs`
 //!   drives the rust-hdl one (records in, key announcements, exports,
 //!   per-record outcomes, control commands, counter readout), converting to
-//!   and from the golden model's types.
+//!   and from the golden model's types;
+//! * [`replay`]: whole captures through [`CoreSim`], merged and reported
+//!   like `bloomtime analyze` (`bloomtime-sim replay`);
+//! * [`board`]: [`BoardSim`](board::BoardSim), the Verilated board top
+//!   (UART included) with a bit-level model of the host's end of the serial
+//!   line, served on a pseudo-terminal by `bloomtime-sim board` (the
+//!   virtual board).
 //!
 //! **Clocking.** A cycle is: inputs applied, combinational logic settled,
 //! rising edge, falling edge, as in rust-hdl's stepping
@@ -21,7 +27,8 @@
 //! core alone runs ~2.1 M cycles/s (two passes of its combinational logic
 //! and one of its registers per cycle); [`CoreSim::replay`] of the bench
 //! trace ~1.5 M records/s and [`CoreSim::run`] ~1.3 M records/s, at 1.01
-//! cycles per record (`just sim-bench`).
+//! cycles per record (`just sim-bench`). The board top runs ~1.2 to
+//! 1.9 M cycles/s (`just sim-bench --only link`).
 //!
 //! **Traces.** Built with `--features trace`, [`CoreSim::trace_window`] and
 //! [`Model::trace_open`] write VCD files (time `10c` ns: cycle `c` settled
@@ -30,6 +37,7 @@
 use bloomtime_model::config::{Config, ALCHITRY_CU};
 use bloomtime_model::counters::{Counters, N_COUNTERS};
 use bloomtime_model::key::{FlowKey, Record};
+use bloomtime_model::parse::DropReason;
 use bloomtime_model::table::{Event, EvictReason, SlotStats};
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int, c_void, CString};
@@ -38,12 +46,15 @@ use std::ops::Range;
 use std::path::Path;
 use std::ptr::NonNull;
 
+pub mod board;
+pub mod replay;
+
 /// The generated port structs, shims and hardware constants.
 #[allow(clippy::all)]
 pub mod models {
     include!(concat!(env!("OUT_DIR"), "/models.rs"));
 }
-pub use models::{hw, CoreIn, CoreOut, CoreTop};
+pub use models::{hw, Board1mTop, BoardIn, BoardOut, BoardTop, CoreIn, CoreOut, CoreTop};
 
 /// The configuration the hardware is built for.
 pub const CFG: Config = ALCHITRY_CU;
@@ -96,6 +107,7 @@ pub unsafe trait Top {
     unsafe fn tick(p: *mut c_void);
     unsafe fn get(p: *mut c_void, now: *mut Self::Out, pre: *mut Self::Out);
     unsafe fn cycle(p: *mut c_void, i: &Self::In, pre: &mut Self::Out);
+    unsafe fn run(p: *mut c_void, i: &Self::In, max: u64, pre: &mut Self::Out) -> u64;
     unsafe fn cycles(p: *mut c_void) -> u64;
     unsafe fn trace_open(p: *mut c_void, path: *const c_char) -> c_int;
     unsafe fn trace_close(p: *mut c_void);
@@ -197,6 +209,14 @@ impl<T: Top> Model<T> {
         unsafe { T::cycle(self.raw.as_ptr(), i, o) }
     }
 
+    /// Up to `max` cycles with inputs `i`, in one call, stopping after the
+    /// first cycle whose outputs (at its rising edge) differ from the cycle
+    /// before's. Returns the cycles run; `o` gets the outputs of the last.
+    #[inline]
+    pub fn run_until_change(&mut self, i: &T::In, max: u64, o: &mut T::Out) -> u64 {
+        unsafe { T::run(self.raw.as_ptr(), i, max, o) }
+    }
+
     /// Cycles run since power-on.
     pub fn cycles(&self) -> u64 {
         unsafe { T::cycles(self.raw.as_ptr()) }
@@ -281,6 +301,9 @@ impl Cmd {
         }
     }
 }
+
+/// A frame after the parser: its record, or why it was dropped.
+pub type ParsedFrame = Result<Record, DropReason>;
 
 /// What [`CoreSim::run`] returns: outcomes in record order, key
 /// announcements and exports in the order the core emitted them (within a
@@ -659,6 +682,53 @@ impl CoreSim {
             }
             self.inputs.s_rec_valid = 0;
         }
+        let mut quiet = 0;
+        while quiet < 12 {
+            sink(&self.step());
+            quiet = if self.quiet() { quiet + 1 } else { 0 };
+        }
+    }
+
+    /// Offer parsed frames in order (a record, or the parser's drop reason),
+    /// as the board's frame parser hands them over: a record with the
+    /// one-cycle `frame_done` pulse of its frame, a dropped frame as that
+    /// pulse with `frame_drop` and its reason. Every cycle's transfers go
+    /// to `sink`; nothing is drained at the end (see
+    /// [`drain_into`](Self::drain_into)).
+    pub fn push_frames(&mut self, frames: &[ParsedFrame], mut sink: impl FnMut(&Transfers)) {
+        for f in frames {
+            match f {
+                Ok(r) => {
+                    record_inputs(&mut self.inputs, r);
+                    self.inputs.frame_done = 1;
+                    loop {
+                        let t = self.step();
+                        sink(&t);
+                        self.inputs.frame_done = 0;
+                        if self.last.s_rec_ready != 0 {
+                            break;
+                        }
+                        self.refused += 1;
+                    }
+                    self.inputs.s_rec_valid = 0;
+                }
+                Err(reason) => {
+                    self.inputs.frame_done = 1;
+                    self.inputs.frame_drop = 1;
+                    self.inputs.frame_drop_reason = *reason as u64;
+                    let t = self.step();
+                    sink(&t);
+                    self.inputs.frame_done = 0;
+                    self.inputs.frame_drop = 0;
+                }
+            }
+        }
+    }
+
+    /// Idle cycles until the pipeline is empty and every output taken,
+    /// handing the transfers to `sink` (nothing is queued).
+    pub fn drain_into(&mut self, mut sink: impl FnMut(&Transfers)) {
+        self.inputs.s_rec_valid = 0;
         let mut quiet = 0;
         while quiet < 12 {
             sink(&self.step());

@@ -5,6 +5,7 @@
 
 pub mod gen;
 pub mod pcap;
+pub mod shared;
 pub mod truth;
 pub mod writer;
 

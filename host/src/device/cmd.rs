@@ -21,7 +21,7 @@ use super::client::{Client, ClientOptions, LinkCounters, LinkStats, Status, MAX_
 use super::transport::{SerialTransport, Transport};
 use super::DeviceError;
 use crate::analyze::MergeSummary;
-use crate::cli::with_output;
+use crate::cli::{with_output, write_report};
 use crate::error::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters, COUNTERS};
@@ -40,7 +40,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::collections::VecDeque;
-use std::io::{IsTerminal, Write};
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -102,6 +103,10 @@ pub struct ReplayArgs {
     /// be empty and its events drained).
     #[arg(long)]
     pub no_clear: bool,
+    /// Also write the flows as CSV (the contract of `bloomtime analyze
+    /// --format csv`) to this file, whatever `--format` prints.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -657,17 +662,16 @@ fn write_flows<T: Transport, X: Serialize>(
         config: *c.config(),
         extra,
     };
-    with_output(a.output.as_deref(), |mut w: &mut dyn Write| {
-        match a.format {
-            Format::Csv => report::write_csv(&mut w, rows),
-            Format::Json => report::write_json(&mut w, &meta, counters, rows),
-            Format::Table => {
-                writeln!(w, "{tool} on {port} ({})", c.config())?;
-                report::write_table(&mut w, rows, counters)?;
-                writeln!(w, "{note}")
-            }
-        }
-    })
+    let title = format!("{tool} on {port} ({})", c.config());
+    write_report(
+        a.output.as_deref(),
+        a.format,
+        &title,
+        &meta,
+        rows,
+        counters,
+        note,
+    )
 }
 
 #[derive(Serialize)]
@@ -684,6 +688,11 @@ fn replay_cmd<T: Transport>(
     r: &ReplayArgs,
     c: &mut Client<T>,
 ) -> Result<(), Error> {
+    // Created first: a path that cannot be written fails before the replay.
+    let csv = match &r.csv {
+        Some(p) => Some((p, File::create(p).map_err(|e| Error::io(p, e))?)),
+        None => None,
+    };
     let run = replay(
         c,
         &r.traces,
@@ -694,6 +703,13 @@ fn replay_cmd<T: Transport>(
     )?;
     let s = &run.summary;
     eprintln!("{}", summary_line(s));
+    let rows = run.rows();
+    if let Some((p, f)) = csv {
+        let mut w = BufWriter::new(f);
+        report::write_csv(&mut w, &rows)
+            .and_then(|_| w.flush())
+            .map_err(|e| Error::io(p, e))?;
+    }
     let note = format!(
         "merge: consistent ({} events: {} opens, {} evicts; {} slots open after flush)",
         run.merge.events, run.merge.opens, run.merge.evicts, run.merge.open_slots_after_flush
@@ -709,7 +725,7 @@ fn replay_cmd<T: Transport>(
             link_counters: &run.link,
             replay: *s,
         },
-        &run.rows(),
+        &rows,
         &run.counters,
         &note,
     )

@@ -1,6 +1,7 @@
-//! The model device on a pseudo-terminal: the host opens the pty's slave
-//! exactly like the board's USB UART (`/dev/ttyUSB0`), so the CLI is tested
-//! end to end through the kernel's tty layer.
+//! A device on a pseudo-terminal (the model device, `bloomtime-modeldev`;
+//! the Verilated board, `bloomtime-sim board`): the host opens the pty's
+//! slave exactly like the board's USB UART (`/dev/ttyUSB0`), so the CLI is
+//! tested end to end through the kernel's tty layer.
 //!
 //! The server keeps only the master open: a host that closes the port and
 //! opens it again finds it as a fresh tty (an exclusive lock of the previous
@@ -42,11 +43,21 @@ pub fn stop_on_signals() -> io::Result<&'static AtomicBool> {
     Ok(&STOP)
 }
 
-/// Something that answers bytes with bytes: the model device, or a test's
-/// impostor.
+/// Something that answers bytes with bytes: the model device, a test's
+/// impostor, or a simulated board (`bloomtime-sim board`).
 pub trait ByteDevice {
     /// Bytes from the host in; the answers' bytes appended to `out`.
     fn receive(&mut self, bytes: &[u8], out: &mut Vec<u8>);
+
+    /// Let a device that works on its own time (a simulated board clocking
+    /// its UART) run for a short slice, appending what it sent to `out`.
+    /// Returns whether it has more to do: the server then only looks for
+    /// input between slices instead of waiting for it. The model device
+    /// answers within `receive` and has nothing to do here.
+    fn advance(&mut self, out: &mut Vec<u8>) -> bool {
+        let _ = out;
+        false
+    }
 }
 
 impl ByteDevice for ModelDevice {
@@ -62,7 +73,7 @@ pub struct ServeStats {
     pub bytes_out: u64,
 }
 
-/// A pseudo-terminal with the model device behind it.
+/// A pseudo-terminal with a [`ByteDevice`] behind it.
 pub struct PtyServer {
     master: RawFd,
     path: PathBuf,
@@ -123,7 +134,8 @@ impl PtyServer {
     }
 
     /// Answer requests until `stop` is set. `pace`: emulate a UART at this
-    /// baud rate.
+    /// baud rate (for answers from `receive`; what `advance` sends goes out
+    /// at once).
     pub fn serve(
         &mut self,
         dev: &mut dyn ByteDevice,
@@ -138,7 +150,11 @@ impl PtyServer {
         let mut rbuf = vec![0u8; 4096];
         let mut answer = Vec::new();
         let (mut rx_free, mut tx_free) = (Instant::now(), Instant::now());
+        let mut sent = Vec::new();
         while !stop.load(Ordering::SeqCst) {
+            sent.clear();
+            let busy = dev.advance(&mut sent);
+            wbuf.extend(&sent);
             let now = Instant::now();
             while held.front().is_some_and(|h| h.0 <= now) {
                 wbuf.extend(held.pop_front().unwrap().1);
@@ -153,7 +169,12 @@ impl PtyServer {
                 flags |= PollFlags::POLLOUT;
             }
             let mut fds = [PollFd::new(self.master, flags)];
-            match poll(&mut fds, wait.as_millis().max(1) as i32) {
+            let wait_ms = if busy {
+                0
+            } else {
+                wait.as_millis().max(1) as i32
+            };
+            match poll(&mut fds, wait_ms) {
                 Ok(_) => {}
                 Err(Errno::EINTR) => continue,
                 Err(e) => return Err(e.into()),
@@ -163,7 +184,9 @@ impl PtyServer {
                 // No host has the port open: what was going out is lost.
                 wbuf.clear();
                 held.clear();
-                std::thread::sleep(Duration::from_millis(10));
+                if !busy {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 continue;
             }
             if rev.contains(PollFlags::POLLIN) {

@@ -75,51 +75,7 @@ pub fn model() -> Loopback {
 /// Real captures from ../shared/traces: required when CI=true, else skipped
 /// with a message when missing.
 pub fn shared_traces() -> Option<Vec<PathBuf>> {
-    let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces");
-    let Ok(rd) = std::fs::read_dir(&dir) else {
-        assert!(
-            !ci,
-            "CI=true and the shared traces dir {} is missing",
-            dir.display()
-        );
-        eprintln!("skip: no shared traces at {}", dir.display());
-        return None;
-    };
-    let mut v: Vec<PathBuf> = rd
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng")
-            )
-        })
-        .collect();
-    v.sort();
-    // Every capture the README lists must be there under CI.
-    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
-    for line in readme
-        .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| file"))
-    {
-        let cell = line
-            .trim_start_matches("| ")
-            .split(" |")
-            .next()
-            .unwrap_or("");
-        for name in cell.split(", ").map(str::trim) {
-            if (name.ends_with(".pcap") || name.ends_with(".pcapng")) && !dir.join(name).is_file() {
-                assert!(!ci, "CI=true and {} is missing", dir.join(name).display());
-                eprintln!("skip: {name} listed in the README is missing");
-            }
-        }
-    }
-    if v.is_empty() {
-        assert!(!ci, "CI=true and {} has no captures", dir.display());
-        eprintln!("skip: no captures in {}", dir.display());
-        return None;
-    }
-    Some(v)
+    bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The first `n` packets of a capture, as a new pcap.

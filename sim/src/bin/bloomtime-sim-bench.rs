@@ -1,23 +1,44 @@
-//! Records per second of the Verilated core.
+//! Records per second of the Verilated core, bytes per second of the
+//! virtual board's link.
 //!
-//! `cargo run --release -p bloomtime-sim --bin bloomtime-sim-bench [-- --packets N --reps N --only replay|run]`
+//! `cargo run --release -p bloomtime-sim --bin bloomtime-sim-bench [-- --packets N --reps N --only replay|run|link --link-packets N]`
 //!
-//! Generates the synthetic trace of `bloomtime-bench` (same options, same
-//! file in `build/bench/`, reused if present), parses it once into records,
-//! then replays them through [`CoreSim::run`] `reps` times (a new core each
-//! time: records, drain, flush, counter readout) and prints the median
-//! records/s, by wall clock and by this thread's CPU time (the two differ
-//! when the machine is busy). The first run is checked against the golden
-//! model (outcomes and counters). Writes `build/bench/sim.json`.
+//! **Core** (`replay`, `run`). Generates the synthetic trace of
+//! `bloomtime-bench` (same options, same file in `build/bench/`, reused if
+//! present), parses it once into records, then replays them through
+//! [`CoreSim::run`] `reps` times (a new core each time: records, drain,
+//! flush, counter readout) and prints the median records/s, by wall clock
+//! and by this thread's CPU time (the two differ when the machine is busy).
+//! The first run is checked against the golden model (outcomes and
+//! counters).
+//!
+//! **Link** (`link`). `reps` times: a virtual board (the Verilated board
+//! top behind a pseudo-terminal, served from a thread exactly as
+//! `bloomtime-sim board` serves it) and the host's device client on the
+//! pty's slave replay a generated trace of `--link-packets` packets (the
+//! demo trace's options, default 1000 packets); prints the median bytes/s
+//! of the link (both directions, as the host counts them), frames/s and
+//! simulated clocks/s. The first run's flows are checked against
+//! `bloomtime analyze`'s.
+//!
+//! Writes `build/bench/sim.json` (the parts measured).
 
+use bloomtime_host::device::client::{Client, ClientOptions};
+use bloomtime_host::device::cmd::{replay, ReplayOptions};
+use bloomtime_host::device::pty::PtyServer;
+use bloomtime_host::device::SerialTransport;
 use bloomtime_model::config::HEADER_WINDOW;
 use bloomtime_model::key::Record;
 use bloomtime_model::parse::parse_window;
+use bloomtime_model::report::write_csv;
 use bloomtime_model::BloomTime;
-use bloomtime_sim::{CoreSim, Outcome, CFG};
+use bloomtime_sim::board::{BoardModel, BoardSim, BoardStats};
+use bloomtime_sim::{BoardTop, CoreSim, Outcome, CFG};
 use bloomtime_traces::gen::{generate_file, GenOptions};
 use bloomtime_traces::{replay_ts, Packet, TraceReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -30,16 +51,60 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.parse()
-                .unwrap_or_else(|_| panic!("{name} takes a number, got {v}"))
-        })
-        .unwrap_or(default)
+/// One line on standard error, exit 1 (2: a bad command line).
+fn fail(code: i32, msg: impl std::fmt::Display) -> ! {
+    eprintln!("bloomtime-sim-bench: {msg}");
+    std::process::exit(code)
+}
+
+/// The value, or a line naming `path` and the error.
+fn or_fail<T, E: std::fmt::Display>(r: Result<T, E>, path: &Path) -> T {
+    r.unwrap_or_else(|e| fail(1, format_args!("{}: {e}", path.display())))
+}
+
+const USAGE: &str =
+    "usage: bloomtime-sim-bench [--packets N] [--reps N] [--only replay|run|link] [--link-packets N]";
+
+/// The command line: `--name value` pairs, each known.
+struct Opts {
+    packets: u64,
+    reps: usize,
+    only: Option<String>,
+    link_packets: u64,
+}
+
+fn opts() -> Opts {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut o = Opts {
+        packets: 1_000_000,
+        reps: 5,
+        only: None,
+        link_packets: 1000,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let Some(v) = it.next() else {
+            fail(2, format_args!("{a} needs a value ({USAGE})"));
+        };
+        let num = || -> u64 {
+            match v.parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                _ => fail(2, format_args!("{a} takes a positive number, got {v:?}")),
+            }
+        };
+        match a.as_str() {
+            "--packets" => o.packets = num(),
+            "--reps" => o.reps = num() as usize,
+            "--link-packets" => o.link_packets = num(),
+            "--only" if ["replay", "run", "link"].contains(&v.as_str()) => o.only = Some(v.clone()),
+            "--only" => fail(
+                2,
+                format_args!("--only takes replay, run or link, got {v:?}"),
+            ),
+            _ => fail(2, format_args!("unknown argument {a:?} ({USAGE})")),
+        }
+    }
+    o
 }
 
 /// This thread's CPU time in seconds (Linux), if available.
@@ -49,21 +114,49 @@ fn cpu_s() -> Option<f64> {
     Some(ns / 1e9)
 }
 
+/// `path`, generated with `opts` unless it is there already.
+fn trace(path: &Path, opts: &GenOptions) {
+    if path.exists() {
+        return;
+    }
+    let t0 = Instant::now();
+    let tmp = path.with_extension("pcap.sim-partial");
+    generate_file(opts, &tmp, None)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .unwrap_or_else(|e| fail(1, format_args!("generating {}: {e}", path.display())));
+    eprintln!(
+        "generated {} in {:.2} s",
+        path.display(),
+        t0.elapsed().as_secs_f64()
+    );
+}
+
 fn main() {
-    let packets = arg("--packets", 1_000_000);
-    let reps = arg("--reps", 5).max(1) as usize;
-    // `--only replay|run` measures one of the two (profiling).
-    let args: Vec<String> = std::env::args().collect();
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .and_then(|i| args.get(i + 1).cloned());
+    let o = opts();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("sim/ is inside the workspace")
         .to_path_buf();
     let dir = root.join("build/bench");
-    std::fs::create_dir_all(&dir).expect("create build/bench");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| fail(1, format_args!("{}: {e}", dir.display())));
+    let mut results = Vec::new();
+    if o.only.as_deref() != Some("link") {
+        results.push(core(&dir, &o));
+    }
+    if matches!(o.only.as_deref(), None | Some("link")) {
+        results.push(link(&dir, &o));
+    }
+    let json = format!("{{\n{}\n}}\n", results.join(",\n"));
+    let path = dir.join("sim.json");
+    std::fs::write(&path, json)
+        .unwrap_or_else(|e| fail(1, format_args!("{}: {e}", path.display())));
+    eprintln!("wrote {}", path.display());
+}
+
+/// Records/s of the Verilated core; its part of `sim.json`.
+fn core(dir: &Path, o: &Opts) -> String {
+    let (packets, reps) = (o.packets, o.reps);
     // The options of host/src/bin/bloomtime-bench.rs, so the file is shared.
     let opts = GenOptions {
         seed: 42,
@@ -73,22 +166,12 @@ fn main() {
         ..GenOptions::default()
     };
     let pcap = dir.join(format!("bench-{packets}.pcap"));
-    if !pcap.exists() {
-        let t0 = Instant::now();
-        let tmp = dir.join(format!("bench-{packets}.pcap.sim-partial"));
-        generate_file(&opts, &tmp, None).expect("generate the bench trace");
-        std::fs::rename(&tmp, &pcap).expect("rename the bench trace");
-        eprintln!(
-            "generated {} in {:.2} s",
-            pcap.display(),
-            t0.elapsed().as_secs_f64()
-        );
-    }
-    let mut rd = TraceReader::open(&pcap).expect("open the bench trace");
+    trace(&pcap, &opts);
+    let mut rd = or_fail(TraceReader::open(&pcap), &pcap);
     let mut p = Packet::default();
     let mut recs: Vec<Record> = Vec::with_capacity(packets as usize);
     let mut first = None;
-    while rd.next_into(&mut p).expect("read the bench trace") {
+    while or_fail(rd.next_into(&mut p), &pcap) {
         let f = *first.get_or_insert(p.ns);
         let n = p.data.len().min(HEADER_WINDOW);
         if let Ok(parsed) = parse_window(&p.data[..n], p.data.len()) {
@@ -112,12 +195,18 @@ fn main() {
             .zip(&outcomes)
             .all(|(r, o)| Outcome::from(&m.process(r)) == *o);
         m.flush();
-        assert!(
-            same && outcomes.len() == recs.len(),
-            "outcomes differ from the model"
-        );
-        assert_eq!(counters, *m.counters(), "counters differ from the model");
-        assert_eq!(events.len(), m.drain_events().len(), "event counts differ");
+        if !(same && outcomes.len() == recs.len()) {
+            fail(1, "the Verilated core's outcomes differ from the model's");
+        }
+        if counters != *m.counters() {
+            fail(1, "the Verilated core's counters differ from the model's");
+        }
+        if events.len() != m.drain_events().len() {
+            fail(
+                1,
+                "the Verilated core's event count differs from the model's",
+            );
+        }
         eprintln!(
             "{:.3} cycles per record; outcomes and counters equal the model's",
             sim.cycles() as f64 / n
@@ -128,7 +217,7 @@ fn main() {
     // (outcomes and events collected, then a flush and the counters).
     let mut results = Vec::new();
     for mode in ["replay", "run"] {
-        if only.as_deref().is_some_and(|o| o != mode) {
+        if o.only.as_deref().is_some_and(|o| o != mode) {
             continue;
         }
         let mut wall = Vec::new();
@@ -170,19 +259,144 @@ fn main() {
                 .unwrap_or_default()
         );
         results.push(format!(
-            "  \"{mode}\": {{\"median_records_per_s_wall\": {mw:.0}, \"median_records_per_s_cpu\": {}, \"runs_wall\": {:?}, \"runs_cpu\": {:?}}}",
+            "    \"{mode}\": {{\"median_records_per_s_wall\": {mw:.0}, \"median_records_per_s_cpu\": {}, \"runs_wall\": {:?}, \"runs_cpu\": {:?}}}",
             mc.map_or("null".to_string(), |c| format!("{c:.0}")),
             wall.iter().map(|x| x.round()).collect::<Vec<_>>(),
             cpu.iter().map(|x| x.round()).collect::<Vec<_>>(),
         ));
     }
-    let json = format!(
-        "{{\n  \"trace\": \"{}\",\n  \"records\": {},\n  \"reps\": {reps},\n{}\n}}\n",
+    format!(
+        "  \"core\": {{\n    \"trace\": \"{}\",\n    \"records\": {},\n    \"reps\": {reps},\n{}\n  }}",
         pcap.display(),
         recs.len(),
         results.join(",\n")
+    )
+}
+
+/// A virtual board served from a thread on a new pty, as `bloomtime-sim
+/// board` serves it: the pty's path, the stop flag, the thread (which
+/// returns what the board did and the CPU seconds it took, if known).
+#[allow(clippy::type_complexity)]
+fn serve_board() -> (
+    PathBuf,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<(BoardStats, Option<f64>)>,
+) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let s = stop.clone();
+    let h = std::thread::spawn(move || {
+        let mut srv = match PtyServer::open(None) {
+            Ok(srv) => srv,
+            Err(e) => fail(1, format_args!("pseudo-terminal: {e}")),
+        };
+        let mut dev = BoardSim::<BoardTop>::new();
+        let c0 = cpu_s();
+        tx.send(srv.path().to_path_buf())
+            .expect("the bench waits for the path");
+        if let Err(e) = srv.serve(&mut dev, &s, None) {
+            fail(1, format_args!("serving {}: {e}", srv.path().display()));
+        }
+        let cpu = c0.zip(cpu_s()).map(|(a, b)| b - a);
+        (dev.stats(), cpu)
+    });
+    let path = rx.recv().expect("the board thread sends its path");
+    (path, stop, h)
+}
+
+/// Bytes/s of the virtual board's link; its part of `sim.json`.
+fn link(dir: &Path, o: &Opts) -> String {
+    let (packets, reps) = (o.link_packets, o.reps);
+    let opts = GenOptions {
+        seed: 42,
+        packets,
+        // The demo trace's density (4000 packets in 4 s).
+        duration_s: (packets as f64 / 1000.0).max(0.1),
+        ..GenOptions::demo()
+    };
+    let pcap = dir.join(format!("link-{packets}.pcap"));
+    trace(&pcap, &opts);
+    let want = bloomtime_host::analyze::estimate(&CFG, &[&pcap])
+        .unwrap_or_else(|e| fail(1, format_args!("analyze {}: {e}", pcap.display())));
+    let (mut bps, mut fps, mut cps) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bps_cpu = Vec::new();
+    for rep in 0..reps {
+        let (pty, stop, h) = serve_board();
+        let t0 = Instant::now();
+        let port = pty.display().to_string();
+        let run = SerialTransport::open(&port, BoardTop::BAUD)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Client::connect(t, ClientOptions::default()).map_err(|e| e.to_string()))
+            .and_then(|mut c| {
+                replay(
+                    &mut c,
+                    &[&pcap],
+                    ReplayOptions {
+                        clear: true,
+                        progress: false,
+                    },
+                )
+                .map_err(|e| e.to_string())
+            })
+            .unwrap_or_else(|e| fail(1, format_args!("replay over the virtual board: {e}")));
+        stop.store(true, Ordering::SeqCst);
+        let (board, board_cpu) = h.join().expect("the board thread");
+        let session_s = t0.elapsed().as_secs_f64();
+        if rep == 0 {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            write_csv(&mut a, &run.rows())
+                .and_then(|_| write_csv(&mut b, &want.rows()))
+                .unwrap_or_else(|e| fail(1, e));
+            if a != b {
+                fail(
+                    1,
+                    "the virtual board's flows differ from bloomtime analyze's",
+                );
+            }
+        }
+        let s = &run.summary;
+        let bytes = (s.link.bytes_out + s.link.bytes_in) as f64;
+        bps.push(bytes / s.elapsed_s);
+        fps.push(s.frames as f64 / s.elapsed_s);
+        // Clocks of the whole session (connect, clear, replay) over its wall
+        // time: the Verilated board's speed on the link.
+        cps.push(board.cycles as f64 / session_s);
+        // The same bytes over the board thread's CPU time: what the link
+        // gives with a core of its own (the board is the bottleneck).
+        if let Some(c) = board_cpu {
+            bps_cpu.push(bytes / c);
+        }
+        eprintln!(
+            "link {}: {:.1} kB/s ({} bytes in {:.2} s), {:.0} frames/s, {:.2} M clocks/s{}",
+            rep + 1,
+            bytes / s.elapsed_s / 1e3,
+            bytes,
+            s.elapsed_s,
+            s.frames as f64 / s.elapsed_s,
+            cps.last().unwrap() / 1e6,
+            board_cpu
+                .map(|c| format!(", board thread {c:.2} s CPU"))
+                .unwrap_or_default()
+        );
+    }
+    let (b, f, c) = (median(bps.clone()), median(fps), median(cps));
+    let bc = (!bps_cpu.is_empty()).then(|| median(bps_cpu.clone()));
+    println!(
+        "virtual board link ({} baud, {} clocks a bit): {packets} frames, median of {reps} runs \
+         {:.1} kB/s both ways (wall){}, {:.0} frames/s, {:.2} M clocks/s",
+        BoardTop::BAUD,
+        BoardTop::DIVISOR,
+        b / 1e3,
+        bc.map(|x| format!(", {:.1} kB/s per CPU second of the board", x / 1e3))
+            .unwrap_or_default(),
+        f,
+        c / 1e6
     );
-    let path = dir.join("sim.json");
-    std::fs::write(&path, json).expect("write sim.json");
-    eprintln!("wrote {}", path.display());
+    format!(
+        "  \"link\": {{\"trace\": \"{}\", \"frames\": {packets}, \"reps\": {reps}, \"baud\": {}, \"median_bytes_per_s_wall\": {b:.0}, \"median_bytes_per_s_board_cpu\": {}, \"median_frames_per_s\": {f:.0}, \"runs_bytes_per_s_wall\": {:?}}}",
+        pcap.display(),
+        BoardTop::BAUD,
+        bc.map_or("null".to_string(), |x| format!("{x:.0}")),
+        bps.iter().map(|x| x.round()).collect::<Vec<_>>()
+    )
 }
