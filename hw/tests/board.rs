@@ -57,7 +57,7 @@ fn analyze_csv(trace: &Path) -> String {
 fn replay_through_the_board_equals_analyze() {
     let trace = prefix(&demo(), 300, "demo300");
     let opts = ClientOptions {
-        timeout: Duration::from_millis(250),
+        timeout: Duration::from_secs(10),
         retries: 3,
     };
     let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
@@ -196,7 +196,7 @@ fn two_frames(live: bool, ts1: u64, ts2: u64, gap: u64) -> (u64, u64, u64) {
     use bloomtime_model::regmap;
     use bloomtime_model::table::Event;
     let opts = ClientOptions {
-        timeout: Duration::from_millis(250),
+        timeout: Duration::from_secs(10),
         retries: 3,
     };
     let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
