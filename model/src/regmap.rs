@@ -1,5 +1,6 @@
 //! The register map: declared once, used by the board RTL's read and write
-//! decoder, the host client, and the README's table (`bloomtime regmap`).
+//! decoder, the host client, and the README's table ([`markdown`], which a
+//! test checks the README carries).
 //! Every register is 32 bits wide.
 
 use crate::counters::{COUNTERS, N_COUNTERS};
@@ -145,5 +146,20 @@ mod tests {
             assert!(w[0].addr < w[1].addr, "{:?} {:?}", w[0], w[1]);
         }
         assert_eq!(LINK.len(), N_LINK_COUNTERS);
+    }
+
+    /// The README's register table is this map's, between its markers.
+    #[test]
+    fn readme_carries_the_register_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let (a, b) = ("<!-- regmap -->\n", "<!-- /regmap -->");
+        let start = readme.find(a).expect("README: <!-- regmap --> marker") + a.len();
+        let end = readme.find(b).expect("README: <!-- /regmap --> marker");
+        assert_eq!(
+            &readme[start..end],
+            markdown(),
+            "README's register table differs from model/src/regmap.rs (paste regmap::markdown())"
+        );
     }
 }
