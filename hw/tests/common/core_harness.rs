@@ -7,8 +7,9 @@ use bloomtime_hw::core::{cmd, BloomtimeCore};
 use bloomtime_hw::types::{KeyBits, Ts};
 use bloomtime_hw::util::{vcd_path, Stepper};
 use bloomtime_model::golden::BloomTime;
-use bloomtime_model::key::Record;
-use bloomtime_model::merge::FlowMerger;
+use bloomtime_model::key::{FlowKey, Record};
+use bloomtime_model::merge::{FlowMerger, MergedStats};
+use bloomtime_model::parse::{parse_window, DropReason};
 use bloomtime_model::table::{Event, EvictReason, SlotStats};
 
 use std::collections::HashMap;
@@ -40,6 +41,9 @@ pub struct Harness {
     /// The core's spaced configuration: hold each key until the pipeline
     /// is quiet again (the board's contract).
     pub spaced: bool,
+    /// A frame-accounting pulse for the next clock: the frame's drop reason,
+    /// or `None` for a frame that became a record.
+    frame_pulse: Option<Option<DropReason>>,
 }
 
 impl Harness {
@@ -83,6 +87,7 @@ impl Harness {
             rng: Rng::new(seed),
             refused: 0,
             spaced,
+            frame_pulse: None,
         }
     }
 
@@ -90,12 +95,19 @@ impl Harness {
         self.backpressure == 0.0 || !self.rng.chance(self.backpressure)
     }
 
-    /// Drive this cycle's output readies and settle.
+    /// Drive this cycle's output readies (and a pending frame pulse) and settle.
     fn prepare(&mut self) -> (bool, bool, bool) {
         let (ro, re) = (self.ready(), self.ready());
+        let pulse = self.frame_pulse.take();
         let u = &mut self.st.uut;
         u.m_open_ready.next = ro;
         u.m_evict_ready.next = re;
+        u.frame_done.next = pulse.is_some();
+        u.frame_drop.next = matches!(pulse, Some(Some(_)));
+        u.frame_drop_reason.next = match pulse {
+            Some(Some(r)) => (r as u64).into(),
+            _ => 0u64.into(),
+        };
         self.st.settle();
         (ro, re, false)
     }
@@ -141,6 +153,16 @@ impl Harness {
             });
         }
         self.st.tick();
+    }
+
+    /// Account one frame as an upstream parser does: a one-clock
+    /// `frame_done` pulse, with `frame_drop` and the reason for a dropped
+    /// frame. The pulse goes out in the next clock (for a frame that became
+    /// a record, call [`Harness::push`] next: the pulse rides on its first
+    /// clock, as the board's parser emits it with the record).
+    pub fn frame(&mut self, drop: Option<DropReason>) {
+        assert!(self.frame_pulse.is_none(), "two frame pulses in one clock");
+        self.frame_pulse = Some(drop);
     }
 
     /// Offer a record until it is accepted (with random idle cycles first).
@@ -250,6 +272,67 @@ fn per_slot(events: &[Event], opens: bool) -> HashMap<u32, Vec<Event>> {
     m
 }
 
+/// One input of a comparison.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A record, straight into the core and into `BloomTime::process`.
+    Record(Record),
+    /// A captured frame at record time `ts`: the model takes it through
+    /// `BloomTime::frame` (its parser and drop counters, as the host's
+    /// analyze path does); the core gets the record the model's parser makes
+    /// of it, or a drop pulse with the reason.
+    Frame {
+        ts: u64,
+        /// The header window (`bloomtime_traces::window`).
+        window: Vec<u8>,
+        /// The captured length.
+        caplen: usize,
+    },
+}
+
+/// What a comparison compared, for the tests to check it was not trivial.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Inputs offered (records and frames).
+    pub inputs: usize,
+    /// Records that went through the core, each compared with its outcome.
+    pub records: usize,
+    /// Frames the parser dropped (counted by reason on both sides).
+    pub drops: usize,
+    pub iat_samples: usize,
+    pub rtt_samples: usize,
+    /// Final table slots compared that were valid in the model.
+    pub valid_slots: usize,
+    pub opens: usize,
+    pub evicts: usize,
+    /// The merged flows of the core's events (equal to the model's).
+    pub flows: Vec<(FlowKey, MergedStats)>,
+    /// The core's counters (equal to the model's).
+    pub counters: Vec<u64>,
+    /// Clock cycles the core was stepped.
+    pub cycles: u64,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} inputs, {} records ({} dropped frames), {} IAT + {} RTT samples, \
+             {} valid slots, {} opens, {} evicts, {} flows, {} cycles",
+            self.inputs,
+            self.records,
+            self.drops,
+            self.iat_samples,
+            self.rtt_samples,
+            self.valid_slots,
+            self.opens,
+            self.evicts,
+            self.flows.len(),
+            self.cycles
+        )
+    }
+}
+
 /// Run `recs` through core and model; return the first difference.
 pub fn compare(
     recs: &[Record],
@@ -257,8 +340,20 @@ pub fn compare(
     backpressure: f64,
     gaps: f64,
     vcd: Option<&std::path::Path>,
-) -> Result<(), String> {
-    compare_with(Harness::new(seed, backpressure, gaps, vcd), recs)
+) -> Result<Summary, String> {
+    let inputs: Vec<Input> = recs.iter().map(|r| Input::Record(*r)).collect();
+    compare_inputs(&inputs, seed, backpressure, gaps, vcd)
+}
+
+/// Run records and frames through core and model; return the first difference.
+pub fn compare_inputs(
+    inputs: &[Input],
+    seed: u64,
+    backpressure: f64,
+    gaps: f64,
+    vcd: Option<&std::path::Path>,
+) -> Result<Summary, String> {
+    compare_with(Harness::new(seed, backpressure, gaps, vcd), inputs)
 }
 
 /// The same comparison for the spaced configuration.
@@ -267,16 +362,48 @@ pub fn compare_spaced(
     seed: u64,
     backpressure: f64,
     vcd: Option<&std::path::Path>,
-) -> Result<(), String> {
-    compare_with(Harness::new_spaced(seed, backpressure, 0.0, vcd), recs)
+) -> Result<Summary, String> {
+    let inputs: Vec<Input> = recs.iter().map(|r| Input::Record(*r)).collect();
+    compare_with(Harness::new_spaced(seed, backpressure, 0.0, vcd), &inputs)
 }
 
-fn compare_with(mut h: Harness, recs: &[Record]) -> Result<(), String> {
+fn compare_with(mut h: Harness, inputs: &[Input]) -> Result<Summary, String> {
     let mut m = BloomTime::new(&CFG);
     let mut want = Vec::new();
-    for r in recs {
-        h.push(r);
-        let o = m.process(r);
+    // The records the core was given, and the input each came from.
+    let mut recs: Vec<(usize, Record)> = Vec::new();
+    let mut drops = 0;
+    for (n, inp) in inputs.iter().enumerate() {
+        let (rec, o) = match inp {
+            Input::Record(r) => (*r, m.process(r)),
+            Input::Frame { ts, window, caplen } => {
+                let parsed = parse_window(window, *caplen);
+                match (parsed, m.frame(*ts, window, *caplen)) {
+                    (Ok(p), Ok(o)) => {
+                        h.frame(None);
+                        let r = Record {
+                            ts: *ts,
+                            key: p.key,
+                            flags: p.flags,
+                        };
+                        (r, o)
+                    }
+                    (Err(a), Err(b)) if a == b => {
+                        h.frame(Some(a));
+                        h.cycle();
+                        drops += 1;
+                        continue;
+                    }
+                    (a, b) => {
+                        return Err(format!(
+                            "input #{n}: the parser says {a:?}, the model {b:?}"
+                        ))
+                    }
+                }
+            }
+        };
+        h.push(&rec);
+        recs.push((n, rec));
         want.push(HwOutcome {
             ts: o.ts,
             dir: o.dir,
@@ -289,9 +416,9 @@ fn compare_with(mut h: Harness, recs: &[Record]) -> Result<(), String> {
     h.drain();
     for (i, (g, w)) in h.outcomes.iter().zip(&want).enumerate() {
         if g != w {
+            let (n, r) = recs[i];
             return Err(format!(
-                "first diverging record #{i} {:?}\n  core:  {g:?}\n  model: {w:?}",
-                recs[i]
+                "first diverging record #{i} (input #{n}) {r:?}\n  core:  {g:?}\n  model: {w:?}"
             ));
         }
     }
@@ -304,6 +431,7 @@ fn compare_with(mut h: Harness, recs: &[Record]) -> Result<(), String> {
     }
     // Final table state, slot by slot.
     let cfg = CFG;
+    let valid_slots = m.table().slots.iter().filter(|s| s.valid).count();
     for (i, s) in m.table().slots.iter().enumerate() {
         let (tag, stats) = h.st.uut.stored_slot(i);
         let valid = tag >> 24 == 1;
@@ -356,7 +484,8 @@ fn compare_with(mut h: Harness, recs: &[Record]) -> Result<(), String> {
     for e in &model_events {
         mm.push(e).unwrap();
     }
-    if hm.flows() != mm.flows() {
+    let flows = hm.flows();
+    if flows != mm.flows() {
         return Err("merged flows differ".into());
     }
     let hc = h.read_counters();
@@ -368,23 +497,50 @@ fn compare_with(mut h: Harness, recs: &[Record]) -> Result<(), String> {
     if h.read_counters() != mc {
         return Err("a second counter readout differs".into());
     }
-    Ok(())
+    Ok(Summary {
+        inputs: inputs.len(),
+        records: want.len(),
+        drops,
+        iat_samples: want.iter().filter(|w| w.iat.is_some()).count(),
+        rtt_samples: want.iter().filter(|w| w.rtt.is_some()).count(),
+        valid_slots,
+        opens: h.opens.len(),
+        evicts: h.evicts.len(),
+        flows,
+        counters: hc,
+        cycles: h.st.cycle,
+    })
 }
 
 /// The spaced configuration: compare, and on a difference re-run with a VCD.
-pub fn check_spaced(name: &str, recs: &[Record], seed: u64, backpressure: f64) {
-    if let Err(e) = compare_spaced(recs, seed, backpressure, None) {
+pub fn check_spaced(name: &str, recs: &[Record], seed: u64, backpressure: f64) -> Summary {
+    compare_spaced(recs, seed, backpressure, None).unwrap_or_else(|e| {
         let p = vcd_path(name);
         let _ = compare_spaced(recs, seed, backpressure, Some(&p));
         panic!("{name}: {e}\nVCD: {}", p.display());
-    }
+    })
 }
 
 /// Compare, and on a difference re-run with a VCD and panic.
-pub fn check(name: &str, recs: &[Record], seed: u64, backpressure: f64, gaps: f64) {
-    if let Err(e) = compare(recs, seed, backpressure, gaps, None) {
+pub fn check(name: &str, recs: &[Record], seed: u64, backpressure: f64, gaps: f64) -> Summary {
+    compare(recs, seed, backpressure, gaps, None).unwrap_or_else(|e| {
         let p = vcd_path(name);
         let _ = compare(recs, seed, backpressure, gaps, Some(&p));
         panic!("{name}: {e}\nVCD: {}", p.display());
-    }
+    })
+}
+
+/// [`check`] for records and frames.
+pub fn check_inputs(
+    name: &str,
+    inputs: &[Input],
+    seed: u64,
+    backpressure: f64,
+    gaps: f64,
+) -> Summary {
+    compare_inputs(inputs, seed, backpressure, gaps, None).unwrap_or_else(|e| {
+        let p = vcd_path(name);
+        let _ = compare_inputs(inputs, seed, backpressure, gaps, Some(&p));
+        panic!("{name}: {e}\nVCD: {}", p.display());
+    })
 }
