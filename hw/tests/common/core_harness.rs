@@ -181,6 +181,7 @@ impl Harness {
         u.s_rec_ts.next = Ts::from_u64(rec.ts);
         u.s_rec_flags.next = (rec.flags as u64).into();
         u.s_rec_key.next = KeyBits::from_key(&rec.key);
+        let offered = self.st.cycle;
         loop {
             let r = self.prepare();
             let accepted = self.st.uut.s_rec_ready.val();
@@ -189,6 +190,12 @@ impl Harness {
                 break;
             }
             self.refused += 1;
+            stall_check(
+                offered,
+                self.st.cycle,
+                "the core does not accept the record",
+                rec,
+            );
         }
         self.st.uut.s_rec_valid.next = false;
     }
@@ -197,7 +204,9 @@ impl Harness {
     pub fn drain(&mut self) {
         self.st.uut.s_rec_valid.next = false;
         let mut quiet = 0;
+        let start = self.st.cycle;
         while quiet < 12 {
+            stall_check(start, self.st.cycle, "the core does not drain", &());
             self.cycle();
             let u = &self.st.uut;
             let busy =
@@ -256,6 +265,18 @@ impl Harness {
         }
         out
     }
+}
+
+/// Clocks a record may wait at the input, or a drain last, before the core
+/// counts as stalled: far more than a sweep pass (512 lines) under heavy
+/// back-pressure, so that a stall fails the test instead of hanging it.
+pub const STALL_CYCLES: u64 = 200_000;
+
+fn stall_check(from: u64, now: u64, what: &str, ctx: &dyn std::fmt::Debug) {
+    assert!(
+        now - from < STALL_CYCLES,
+        "STALL: {what} for {STALL_CYCLES} clocks (at clock {now}) {ctx:?}"
+    );
 }
 
 /// Per-slot sequences of one event kind.
