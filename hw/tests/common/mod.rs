@@ -116,7 +116,7 @@ pub fn random_records(r: &mut Rng, n: usize, hosts: u64, ports: u64) -> Vec<Reco
 /// Running under CI (`CI=true`): a missing external input (the shared
 /// traces, yosys, verilator) is a failure there, a printed skip elsewhere.
 pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
+    bloomtime_traces::shared::ci()
 }
 
 /// Skip a test for a missing external input: a failure under CI, else a
