@@ -37,6 +37,9 @@ pub const CMD_BITS: usize = 2;
 /// Epochs a sweep pass keeps every tag unambiguous: `2^E - B - 1`.
 pub const SWEEP_HORIZON: u64 = (1 << E) - B as u64 - 1;
 const _: () = assert!(SWEEP_HORIZON == 239 && EPOCH_BITS == 27 && S_SHIFT == 13);
+// The saturation literals of the sweep limit: 2^27 - 239 and 2^27 - 1.
+const _: () =
+    assert!((1 << EPOCH_BITS) - 239 == 134_217_489 && (1 << EPOCH_BITS) - 1 == 134_217_727);
 const _: () = assert!(IDX_BITS == 9 && LINE_ADDR == 9 && (1 << SLOT_ADDR) == 256);
 // Counter strobe positions, as literals below.
 const _: () = assert!(
@@ -132,7 +135,7 @@ pub struct BloomtimeCore {
     bank1: BucketBank,
     tags: TagCheck,
     est: Estimator,
-    table: FlowTable,
+    ftable: FlowTable,
     counters: CounterBank,
 
     // Input stage.
@@ -281,7 +284,7 @@ impl BloomtimeCore {
         c.bank0.spaced = ConstBit::new(true);
         c.bank1.spaced = ConstBit::new(true);
         c.tags.spaced = ConstBit::new(true);
-        c.table.spaced = ConstBit::new(true);
+        c.ftable.spaced = ConstBit::new(true);
         c
     }
 }
@@ -368,12 +371,12 @@ impl Logic for BloomtimeCore {
         self.bank1.clock.next = self.clock.val();
         self.tags.clock.next = self.clock.val();
         self.est.clock.next = self.clock.val();
-        self.table.clock.next = self.clock.val();
+        self.ftable.clock.next = self.clock.val();
         self.counters.clock.next = self.clock.val();
 
         // Every stage moves unless an output holds an unconsumed item.
         self.advance.next = !(self.open_valid.q.val() & !self.m_open_ready.val())
-            & !(self.table.evict_valid.val() & !self.m_evict_ready.val());
+            & !(self.ftable.evict_valid.val() & !self.m_evict_ready.val());
         self.c_regress.next = false;
         self.c_records.next = false;
         self.c_opens.next = false;
@@ -518,9 +521,17 @@ impl Logic for BloomtimeCore {
             self.cursor.d.next = self.cursor.q.val() + 1;
             if self.cursor.q.val() == 0 {
                 self.pass_stale.d.next = self.stale_next.val();
+                // Saturating: near the top of the 27-bit epoch range the
+                // limit is the last epoch (no later record can follow).
                 self.pass_limit.d.next = self.adm_epoch.val() + 239;
+                if self.adm_epoch.val() >= bits::<EPOCH_BITS>(134_217_489) {
+                    self.pass_limit.d.next = bits::<EPOCH_BITS>(134_217_727);
+                }
                 if self.stale_next.val() {
                     self.pass_limit.d.next = self.s0_epoch.val() + 239;
+                    if self.s0_epoch.val() >= bits::<EPOCH_BITS>(134_217_489) {
+                        self.pass_limit.d.next = bits::<EPOCH_BITS>(134_217_727);
+                    }
                 }
             }
             if self.cursor.q.val() == 511 {
@@ -705,31 +716,31 @@ impl Logic for BloomtimeCore {
         }
 
         // Stages 5..7: flow-table statistics.
-        self.table.advance.next = self.advance.val();
-        self.table.s5_op.next = self.op5.q.val();
-        self.table.s5_slot.next = self.slot5.q.val();
-        self.table.s5_opened.next = self.tags.opened.val();
-        self.table.s5_collided.next = self.tags.collided.val();
-        self.table.s5_flush_evict.next = self.tags.flush_evict.val();
-        self.table.s5_tag.next = self.tags.tag.val();
-        self.table.s6_iat_valid.next = self.est.iat_valid.val();
-        self.table.s6_iat.next = self.est.iat.val();
-        self.table.s6_rtt_valid.next = self.est.rtt_valid.val();
-        self.table.s6_rtt.next = self.est.rtt.val();
-        self.table.evict_ready.next = self.m_evict_ready.val();
-        self.m_evict_valid.next = self.table.evict_valid.val();
-        self.m_evict_slot.next = self.table.evict_slot.val();
-        self.m_evict_reason.next = self.table.evict_reason.val();
-        self.m_evict_stats.next = self.table.evict_stats.val();
-        self.m_evict_tag.next = self.table.evict_tag.val();
-        if self.advance.val() & self.table.evicting.val() {
-            if self.table.evicting_reason.val() == 0 {
+        self.ftable.advance.next = self.advance.val();
+        self.ftable.s5_op.next = self.op5.q.val();
+        self.ftable.s5_slot.next = self.slot5.q.val();
+        self.ftable.s5_opened.next = self.tags.opened.val();
+        self.ftable.s5_collided.next = self.tags.collided.val();
+        self.ftable.s5_flush_evict.next = self.tags.flush_evict.val();
+        self.ftable.s5_tag.next = self.tags.tag.val();
+        self.ftable.s6_iat_valid.next = self.est.iat_valid.val();
+        self.ftable.s6_iat.next = self.est.iat.val();
+        self.ftable.s6_rtt_valid.next = self.est.rtt_valid.val();
+        self.ftable.s6_rtt.next = self.est.rtt.val();
+        self.ftable.evict_ready.next = self.m_evict_ready.val();
+        self.m_evict_valid.next = self.ftable.evict_valid.val();
+        self.m_evict_slot.next = self.ftable.evict_slot.val();
+        self.m_evict_reason.next = self.ftable.evict_reason.val();
+        self.m_evict_stats.next = self.ftable.evict_stats.val();
+        self.m_evict_tag.next = self.ftable.evict_tag.val();
+        if self.advance.val() & self.ftable.evicting.val() {
+            if self.ftable.evicting_reason.val() == 0 {
                 self.c_ev_coll.next = true;
             }
-            if self.table.evicting_reason.val() == 1 {
+            if self.ftable.evicting_reason.val() == 1 {
                 self.c_ev_over.next = true;
             }
-            if self.table.evicting_reason.val() == 2 {
+            if self.ftable.evicting_reason.val() == 2 {
                 self.c_ev_flush.next = true;
             }
         }
@@ -802,6 +813,6 @@ crate::impl_clocked!(BloomtimeCore);
 impl BloomtimeCore {
     /// A slot's tag and statistics as stored (for tests).
     pub fn stored_slot(&self, slot: usize) -> (u64, StatsBits) {
-        (self.tags.stored_tag(slot), self.table.stored_stats(slot))
+        (self.tags.stored_tag(slot), self.ftable.stored_stats(slot))
     }
 }

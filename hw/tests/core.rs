@@ -192,16 +192,14 @@ fn spaced_configuration_matches_the_model() {
 }
 
 #[test]
-#[ignore = "core bug: stalls on records within 239 epochs of the top of the 40-bit time range"]
 fn records_near_the_top_of_the_time_range() {
     // Ordinary traffic (one record every 10 epochs) running up to and across
     // the 2^40 wrap of the record time (13 days at 1.024 µs: a long replay,
     // or the board's free-running clock). The model takes every record (the
-    // ones after the wrap are clamped). The core stops accepting records a
-    // little before the top: once a sweep pass starts at an epoch within
-    // SWEEP_HORIZON of 2^27, its limit `epoch + 239` wraps in EPOCH_BITS and
-    // the next record waits for a pass that never admits it (here the record
-    // at epoch 2^27 - 48; the harness reports the stall).
+    // ones after the wrap are clamped). The core once stopped accepting
+    // records a little before the top: a sweep pass that started at an epoch
+    // within SWEEP_HORIZON of 2^27 had its limit `epoch + 239` wrap in
+    // EPOCH_BITS (now it saturates at the last epoch).
     use bloomtime_hw::core::SWEEP_HORIZON;
     use bloomtime_model::config::TS_MASK;
     let k = FlowKey::v4(17, [10, 0, 0, 1], 1234, [10, 0, 0, 2], 53);
