@@ -7,6 +7,9 @@ use bloomtime_model::key::*;
 use bloomtime_model::parse::build::*;
 use bloomtime_model::parse::{parse_window, DropReason, ETH_IPV4, ETH_IPV6};
 use rust_hdl::prelude::*;
+
+#[path = "common/lint.rs"]
+mod lint;
 use std::fmt;
 use std::path::Path;
 use std::time::Instant;
@@ -1185,39 +1188,12 @@ mod structured {
 
 #[test]
 fn verilog_synthesizes_and_lints() {
-    let mut uut = FrameParser::default();
-    uut.connect_all();
-    let verilog = generate_verilog(&uut);
-    yosys_validate("frame_parser", &verilog).unwrap();
-    let dir = std::env::temp_dir().join(format!("frame_parser_lint.{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("frame_parser.v");
-    std::fs::write(&file, &verilog).unwrap();
-    // Allowed warnings, both from the shape of rust-hdl 0.46's Verilog:
-    // * WIDTH: every literal is emitted 32 bits wide, every `bit_cast` as an
-    //   AND with a mask of the target width and every struct-field slice
-    //   (`key$d[(64'h29)+:(8)]`) with a 64-bit offset, so no design that
-    //   mixes widths lints clean. The widths are fixed by the Rust types, the
-    //   kernel avoids the one construct where Verilog's wider context would
-    //   change a value (an intermediate sum compared or shifted right before
-    //   being truncated to its signal's width), and verilog_matches_simulation
-    //   checks the emitted Verilog against the Rust simulation.
-    // * DECLFILENAME: all modules (the top and one per DFF type) are in one
-    //   file.
-    let out = std::process::Command::new("verilator")
-        .args(["--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-DECLFILENAME"])
-        .args(["--top-module", "top"])
-        .arg(&file)
-        .output()
-        .expect("verilator");
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "verilator:\n{log}");
-    let _ = std::fs::remove_dir_all(&dir);
+    lint::lint("frame_parser", FrameParser::default());
 }
 
 /// The emitted Verilog, simulated by Verilator, matches the Rust simulation
 /// clock for clock on every output (random frames, gaps and back-pressure).
-/// This is what makes `-Wno-WIDTH` above safe to allow.
+/// This is what makes `-Wno-WIDTH` (common/lint.rs) safe to allow.
 #[test]
 fn verilog_matches_simulation() {
     let s = seed("verilog_matches_simulation", 5);

@@ -6,7 +6,10 @@
 
 use bloomtime_hw::uart::{divisor, UartRx, UartTx};
 use bloomtime_hw::util::{vcd_path, Stepper};
-use rust_hdl::prelude::*;
+
+#[path = "common/lint.rs"]
+mod lint;
+use lint::lint;
 use std::time::Instant;
 
 // ---------------------------------------------------------------- harness
@@ -501,28 +504,6 @@ fn loopback_at_several_divisors() {
 }
 
 // ---------------------------------------------------------------- Verilog
-
-/// Verilog of a block: yosys validation and a clean Verilator lint.
-/// Allowed warnings (the shape of rust-hdl 0.46's Verilog): WIDTH (every
-/// literal is 32 bits, `bit_cast` an AND with a mask) and DECLFILENAME (all
-/// modules in one file).
-fn lint<B: Block>(name: &str, mut uut: B) {
-    uut.connect_all();
-    let verilog = generate_verilog(&uut);
-    yosys_validate(name, &verilog).unwrap();
-    let dir = std::env::temp_dir().join(format!("{name}_lint"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("{name}.v"));
-    std::fs::write(&file, &verilog).unwrap();
-    let out = std::process::Command::new("verilator")
-        .args(["--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-DECLFILENAME"])
-        .args(["--top-module", "top"])
-        .arg(&file)
-        .output()
-        .expect("verilator");
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "verilator:\n{log}");
-}
 
 #[test]
 fn verilog_rx_synthesizes_and_lints() {
