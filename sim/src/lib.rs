@@ -9,7 +9,9 @@
 //!   drives the rust-hdl one (records in, key announcements, exports,
 //!   per-record outcomes, control commands, counter readout), converting to
 //!   and from the golden model's types;
-//! * [`replay`]: whole captures through [`CoreSim`], merged and reported
+//! * [`fast`]: [`FastCore`](fast::FastCore), the core behind an input
+//!   queue, run in batches: the same results as [`CoreSim`], twice as fast;
+//! * [`replay`]: whole captures through the fast core, merged and reported
 //!   like `bloomtime analyze` (`bloomtime-sim replay`);
 //! * [`board`]: [`BoardSim`](board::BoardSim), the Verilated board top
 //!   (UART included) with a bit-level model of the host's end of the serial
@@ -23,12 +25,14 @@
 //! so the outputs a cycle returns are the ones rust-hdl's tests read after
 //! settling and before ticking. See `build.rs` for the Verilator flags.
 //!
-//! **Speed.** On the (shared, 2-vCPU) development machine: the Verilated
-//! core alone runs ~2.1 M cycles/s (two passes of its combinational logic
-//! and one of its registers per cycle); [`CoreSim::replay`] of the bench
-//! trace ~1.5 M records/s and [`CoreSim::run`] ~1.3 M records/s, at 1.01
-//! cycles per record (`just sim-bench`). The board top runs ~1.2 to
-//! 1.9 M cycles/s (`just sim-bench --only link`).
+//! **Speed.** On the (shared, 2-vCPU) development machine: `CoreSim`, a
+//! cycle per FFI call with the inputs on the top's ports, ~1.1 M records/s
+//! (each cycle settles the combinational logic twice: once for the new
+//! inputs, once after the edge); [`fast::FastCore`], the same Verilog behind
+//! an input queue in its wrapper (one settling a cycle, batches per call),
+//! ~2.2 M records/s; `bloomtime-sim replay` end to end ~1.5 to 2.3 M
+//! packets/s depending on the machine's load (`just sim-bench`). The board
+//! top runs ~1.2 to 1.9 M cycles/s (`just sim-bench --only link`).
 //!
 //! **Traces.** Built with `--features trace`, [`CoreSim::trace_window`] and
 //! [`Model::trace_open`] write VCD files (time `10c` ns: cycle `c` settled
@@ -47,6 +51,7 @@ use std::path::Path;
 use std::ptr::NonNull;
 
 pub mod board;
+pub mod fast;
 pub mod replay;
 
 /// The generated port structs, shims and hardware constants.
@@ -363,16 +368,30 @@ mod bits {
     /// Read `width` <= 128 bits at bit `off`.
     #[inline]
     pub fn get(w: &[u32], off: usize, width: usize) -> u128 {
-        let mut v = 0u128;
-        let mut done = 0;
-        while done < width {
-            let p = off + done;
-            let n = (32 - p % 32).min(width - done);
-            let chunk = (w[p / 32] >> (p % 32)) & (u32::MAX >> (32 - n));
-            v |= (chunk as u128) << done;
-            done += n;
+        if width <= 64 {
+            get64(w, off, width) as u128
+        } else {
+            get64(w, off, 64) as u128 | (get64(w, off + 64, width - 64) as u128) << 64
         }
-        v
+    }
+
+    /// Read `width` <= 64 bits at bit `off`: the (at most three) words it
+    /// spans, shifted once.
+    #[inline]
+    fn get64(w: &[u32], off: usize, width: usize) -> u64 {
+        let i = off / 32;
+        let mut v = 0u128;
+        for k in 0..3 {
+            if let Some(x) = w.get(i + k) {
+                v |= (*x as u128) << (32 * k);
+            }
+        }
+        let x = (v >> (off % 32)) as u64;
+        if width >= 64 {
+            x
+        } else {
+            x & ((1u64 << width) - 1)
+        }
     }
 }
 
