@@ -15,8 +15,17 @@
 //! host merge of `bloomtime analyze` and `bloomtime device`), the table is
 //! flushed at the end, the counters are read through the core's readout
 //! port, and the result is checked like `analyze` checks the model's.
+//!
+//! The core is the [`FastCore`] (the core's Verilog behind an input queue,
+//! batches of cycles per call; `tests/fast.rs` checks it against
+//! [`CoreSim`](crate::CoreSim)). Three threads share the work: one reads and
+//! parses the captures into input bundles, the calling thread runs the
+//! core, a third converts and merges what the core exports. On the
+//! development machine the core's thread is the bottleneck at about
+//! 2.2 M records per CPU second.
 
-use crate::{CoreSim, ParsedFrame, Transfers, CFG};
+use crate::fast::{event, frame_bundle, FastCore, RawEvent, Stalled};
+use crate::{CoreIn, CFG};
 use bloomtime_host::analyze::{check_estimate, MergeSummary};
 use bloomtime_host::device::cmd::Merge;
 use bloomtime_host::Error;
@@ -26,12 +35,16 @@ use bloomtime_model::key::{FlowKey, Record};
 use bloomtime_model::merge::{MergeError, MergedStats};
 use bloomtime_model::parse::parse_window;
 use bloomtime_model::stats::{estimated_row, FlowRow};
-use bloomtime_traces::{replay_ts, window, MergedTraces};
+use bloomtime_model::table::Event;
+use bloomtime_traces::{replay_ts, window, MergedTraces, TraceError};
 use std::path::Path;
+use std::sync::mpsc;
 use std::time::Instant;
 
 /// Frames handed to the core at a time.
 const BATCH: usize = 4096;
+/// Batches parsed ahead of the core.
+const AHEAD: usize = 4;
 /// The core's counters are 32 bits wide: they are read (and the differences
 /// summed) at least this often, in frames, so a long capture cannot wrap them.
 const COUNTER_READ_FRAMES: u64 = 1 << 30;
@@ -51,6 +64,16 @@ pub struct SimReplay {
     pub cycles: u64,
     /// Wall time of the replay.
     pub elapsed_s: f64,
+    /// CPU time of the thread that ran the core, where the system tells
+    /// (Linux): on a busy machine, the core's own speed.
+    pub core_cpu_s: Option<f64>,
+}
+
+/// This thread's CPU time in seconds (Linux `schedstat`), if available.
+pub fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
 }
 
 impl SimReplay {
@@ -69,12 +92,10 @@ struct Sink {
 }
 
 impl Sink {
-    fn take(&mut self, t: &Transfers) {
-        for e in t.open.iter().chain(t.evict.iter()) {
-            if self.error.is_none() {
-                if let Err(err) = self.merge.push(e) {
-                    self.error = Some(err);
-                }
+    fn take(&mut self, e: Event) {
+        if self.error.is_none() {
+            if let Err(err) = self.merge.push(&e) {
+                self.error = Some(err);
             }
         }
     }
@@ -86,74 +107,106 @@ impl Sink {
     }
 }
 
-/// The core's 32-bit counters, read now; the differences since the last
-/// reading are added to `total` (events transferred while reading are merged).
-fn read_counters(
-    sim: &mut CoreSim,
-    last: &mut [u32; N_COUNTERS],
-    total: &mut Counters,
-    sink: &mut Sink,
-) -> Result<(), Error> {
-    for (i, l) in last.iter_mut().enumerate() {
-        let v = sim.read_counter(i);
-        total.0[i] += v.wrapping_sub(*l) as u64;
-        *l = v;
-    }
-    for e in sim.take_events() {
-        if let Err(err) = sink.merge.push(&e) {
-            return Err(err.into());
-        }
-    }
-    sim.take_outcomes();
-    sink.check()
+fn stalled(e: Stalled) -> Error {
+    Error::Invariant(e.to_string())
 }
 
-/// Replay captures (merged by timestamp) through the Verilated core.
-pub fn replay_traces<P: AsRef<Path>>(paths: &[P]) -> Result<SimReplay, Error> {
-    let start = Instant::now();
-    let mut src = MergedTraces::open(paths)?;
-    let mut sim = CoreSim::new();
-    let mut sink = Sink {
-        merge: Merge::new(&CFG),
-        error: None,
-    };
-    let mut batch: Vec<ParsedFrame> = Vec::with_capacity(BATCH);
+/// The core's 32-bit counters, read now; the differences since the last
+/// reading are added to `total` (events transferred while reading go to
+/// `events`).
+fn read_counters(
+    sim: &mut FastCore,
+    last: &mut [u32; N_COUNTERS],
+    total: &mut Counters,
+    events: &mut Vec<RawEvent>,
+) -> Result<(), Error> {
+    let v = sim
+        .read_counters_raw(N_COUNTERS, |e| events.push(*e), |_| {})
+        .map_err(stalled)?;
+    for (i, l) in last.iter_mut().enumerate() {
+        total.0[i] += v[i].wrapping_sub(*l) as u64;
+        *l = v[i];
+    }
+    Ok(())
+}
+
+/// Reads and parses the captures into batches of frames, on its own
+/// thread, `AHEAD` batches ahead of the core. Emptied batches come back
+/// through `spare` to be refilled. Stops at the end, at an error (sent
+/// on), or when the receiver is gone.
+fn parse_ahead(
+    mut src: MergedTraces,
+    out: mpsc::SyncSender<Result<Vec<CoreIn>, TraceError>>,
+    spare: mpsc::Receiver<Vec<CoreIn>>,
+) {
     let mut ns_first = None;
-    let mut packets = 0u64;
-    let mut last = [0u32; N_COUNTERS];
-    let mut counters = Counters::default();
-    let mut since_read = 0u64;
     loop {
+        let mut batch = spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
         batch.clear();
         while batch.len() < BATCH {
-            let Some((p, _)) = src.next_packet()? else {
-                break;
+            let p = match src.next_packet() {
+                Ok(Some((p, _))) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = out.send(Err(e));
+                    return;
+                }
             };
             let first = *ns_first.get_or_insert(p.ns);
-            batch.push(
-                parse_window(window(&p.data), p.data.len()).map(|parsed| Record {
+            batch.push(frame_bundle(
+                &parse_window(window(&p.data), p.data.len()).map(|parsed| Record {
                     ts: replay_ts(&CFG, p.ns, first),
                     key: parsed.key,
                     flags: parsed.flags,
                 }),
-            );
+            ));
         }
-        if batch.is_empty() {
-            break;
-        }
-        packets += batch.len() as u64;
-        sim.push_frames(&batch, |t| sink.take(t));
-        sink.check()?;
-        since_read += batch.len() as u64;
-        if since_read >= COUNTER_READ_FRAMES {
-            read_counters(&mut sim, &mut last, &mut counters, &mut sink)?;
-            since_read = 0;
+        let end = batch.len() < BATCH;
+        if (!batch.is_empty() && out.send(Ok(batch)).is_err()) || end {
+            return;
         }
     }
-    sim.drain_into(|t| sink.take(t));
+}
+
+/// Replay captures (merged by timestamp) through the Verilated core
+/// ([`FastCore`]). Three threads: the captures are read and parsed on one,
+/// the core runs on the calling thread, and its key announcements and
+/// exports are merged on a third.
+pub fn replay_traces<P: AsRef<Path>>(paths: &[P]) -> Result<SimReplay, Error> {
+    let start = Instant::now();
+    let src = MergedTraces::open(paths)?;
+    let (frames_tx, frames_rx) = mpsc::sync_channel(AHEAD);
+    let (frames_back, frames_spare) = mpsc::channel();
+    let reader = spawn("bloomtime-sim-parse", move || {
+        parse_ahead(src, frames_tx, frames_spare)
+    })?;
+    let (events_tx, events_rx) = mpsc::sync_channel::<Vec<RawEvent>>(AHEAD);
+    let (events_back, events_spare) = mpsc::channel();
+    let merger = spawn("bloomtime-sim-merge", move || {
+        let mut sink = Sink {
+            merge: Merge::new(&CFG),
+            error: None,
+        };
+        for mut events in events_rx {
+            for e in events.drain(..) {
+                sink.take(event(&e));
+            }
+            let _ = events_back.send(events);
+        }
+        sink
+    })?;
+    // Dropping the channels' ends (on return or error) stops both threads.
+    let cpu0 = thread_cpu_s();
+    let core = run_core(frames_rx, frames_back, events_tx, events_spare);
+    let core_cpu_s = cpu0.zip(thread_cpu_s()).map(|(a, b)| b - a);
+    let _ = reader.join();
+    let mut sink = merger
+        .join()
+        .map_err(|_| Error::Invariant("the merge thread panicked".into()))?;
+    let (counters, packets, cycles) = core?;
     sink.check()?;
-    sim.flush();
-    read_counters(&mut sim, &mut last, &mut counters, &mut sink)?;
     let mut merge = sink.merge;
     merge.summary.open_slots_after_flush = merge.merger.open_slots();
     let flows = merge.merger.flows();
@@ -164,7 +217,56 @@ pub fn replay_traces<P: AsRef<Path>>(paths: &[P]) -> Result<SimReplay, Error> {
         counters,
         merge: merge.summary,
         packets,
-        cycles: sim.cycles(),
+        cycles,
         elapsed_s: start.elapsed().as_secs_f64(),
+        core_cpu_s,
     })
+}
+
+fn spawn<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<std::thread::JoinHandle<T>, Error> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map_err(|e| Error::io(format!("(thread {name})"), e))
+}
+
+/// The core's side of [`replay_traces`]: every batch of frames through the
+/// core, its transfers sent to the merge, then a drain, a flush and the
+/// counters. Returns the counters, the packets and the clocks.
+fn run_core(
+    frames: mpsc::Receiver<Result<Vec<CoreIn>, TraceError>>,
+    frames_back: mpsc::Sender<Vec<CoreIn>>,
+    events: mpsc::SyncSender<Vec<RawEvent>>,
+    events_spare: mpsc::Receiver<Vec<RawEvent>>,
+) -> Result<(Counters, u64, u64), Error> {
+    let mut sim = FastCore::new();
+    let mut packets = 0u64;
+    let mut last = [0u32; N_COUNTERS];
+    let mut counters = Counters::default();
+    let mut since_read = 0u64;
+    let gone = || Error::Invariant("the merge thread stopped early".into());
+    for batch in frames {
+        let batch = batch?;
+        packets += batch.len() as u64;
+        let mut ev = events_spare.try_recv().unwrap_or_default();
+        sim.push_bundles(&batch, |e| ev.push(*e), |_| {})
+            .map_err(stalled)?;
+        since_read += batch.len() as u64;
+        if since_read >= COUNTER_READ_FRAMES {
+            read_counters(&mut sim, &mut last, &mut counters, &mut ev)?;
+            since_read = 0;
+        }
+        events.send(ev).map_err(|_| gone())?;
+        let _ = frames_back.send(batch);
+    }
+    let mut ev = Vec::new();
+    sim.drain(|e| ev.push(*e), |_| {}).map_err(stalled)?;
+    sim.control(crate::Cmd::Flush, |e| ev.push(*e), |_| {})
+        .map_err(stalled)?;
+    read_counters(&mut sim, &mut last, &mut counters, &mut ev)?;
+    events.send(ev).map_err(|_| gone())?;
+    Ok((counters, packets, sim.cycles()))
 }

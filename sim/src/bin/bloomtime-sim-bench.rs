@@ -1,16 +1,24 @@
 //! Records per second of the Verilated core, bytes per second of the
 //! virtual board's link.
 //!
-//! `cargo run --release -p bloomtime-sim --bin bloomtime-sim-bench [-- --packets N --reps N --only replay|run|link --link-packets N]`
+//! `cargo run --release -p bloomtime-sim --bin bloomtime-sim-bench [-- --packets N --reps N --only replay|fast|cycle|link --link-packets N]`
 //!
-//! **Core** (`replay`, `run`). Generates the synthetic trace of
+//! **Core** (`replay`, `fast`, `cycle`). Generates the synthetic trace of
 //! `bloomtime-bench` (same options, same file in `build/bench/`, reused if
-//! present), parses it once into records, then replays them through
-//! [`CoreSim::run`] `reps` times (a new core each time: records, drain,
-//! flush, counter readout) and prints the median records/s, by wall clock
-//! and by this thread's CPU time (the two differ when the machine is busy).
-//! The first run is checked against the golden model (outcomes and
-//! counters).
+//! present), checks the Verilated core and the fast core once against the
+//! golden model (outcomes, counters), then `reps` times each:
+//!
+//! * `replay`: `bloomtime-sim replay` of the trace end to end
+//!   ([`replay_traces`]: read and parse, the fast core, the merge, on three
+//!   threads); its CPU figure is the core's thread's. The first run's flows
+//!   are checked against `bloomtime analyze`'s.
+//! * `fast`: [`FastCore`] alone on the records parsed beforehand (drain,
+//!   flush, counters included), on this thread.
+//! * `cycle`: [`CoreSim::replay`], a cycle per call with the inputs on the
+//!   top's ports (the path the tests drive), for comparison.
+//!
+//! Each prints the median records/s by wall clock and by CPU time (the two
+//! differ when the machine is busy).
 //!
 //! **Link** (`link`). `reps` times: a virtual board (the Verilated board
 //! top behind a pseudo-terminal, served from a thread exactly as
@@ -33,7 +41,9 @@ use bloomtime_model::parse::parse_window;
 use bloomtime_model::report::write_csv;
 use bloomtime_model::BloomTime;
 use bloomtime_sim::board::{BoardModel, BoardSim, BoardStats};
-use bloomtime_sim::{BoardTop, CoreSim, Outcome, CFG};
+use bloomtime_sim::fast::FastCore;
+use bloomtime_sim::replay::replay_traces;
+use bloomtime_sim::{BoardTop, Cmd, CoreSim, Outcome, ParsedFrame, CFG};
 use bloomtime_traces::gen::{generate_file, GenOptions};
 use bloomtime_traces::{replay_ts, Packet, TraceReader};
 use std::path::{Path, PathBuf};
@@ -63,7 +73,7 @@ fn or_fail<T, E: std::fmt::Display>(r: Result<T, E>, path: &Path) -> T {
 }
 
 const USAGE: &str =
-    "usage: bloomtime-sim-bench [--packets N] [--reps N] [--only replay|run|link] [--link-packets N]";
+    "usage: bloomtime-sim-bench [--packets N] [--reps N] [--only replay|fast|cycle|link] [--link-packets N]";
 
 /// The command line: `--name value` pairs, each known.
 struct Opts {
@@ -96,10 +106,12 @@ fn opts() -> Opts {
             "--packets" => o.packets = num(),
             "--reps" => o.reps = num() as usize,
             "--link-packets" => o.link_packets = num(),
-            "--only" if ["replay", "run", "link"].contains(&v.as_str()) => o.only = Some(v.clone()),
+            "--only" if ["replay", "fast", "cycle", "link"].contains(&v.as_str()) => {
+                o.only = Some(v.clone())
+            }
             "--only" => fail(
                 2,
-                format_args!("--only takes replay, run or link, got {v:?}"),
+                format_args!("--only takes replay, fast, cycle or link, got {v:?}"),
             ),
             _ => fail(2, format_args!("unknown argument {a:?} ({USAGE})")),
         }
@@ -213,32 +225,102 @@ fn core(dir: &Path, o: &Opts) -> String {
         );
     }
 
-    // `replay` (transfers streamed to a closure that counts them) and `run`
-    // (outcomes and events collected, then a flush and the counters).
+    // And the fast core, once, with its outcomes.
+    {
+        let frames: Vec<ParsedFrame> = recs.iter().map(|r| Ok(*r)).collect();
+        let mut f = FastCore::new().with_outcomes(true);
+        let mut outcomes = Vec::with_capacity(recs.len());
+        for chunk in frames.chunks(4096) {
+            f.push_frames(chunk, |_| {}, |o| outcomes.push(o))
+                .unwrap_or_else(|e| fail(1, e));
+        }
+        f.drain(|_| {}, |o| outcomes.push(o))
+            .unwrap_or_else(|e| fail(1, e));
+        let mut m = BloomTime::new(&CFG);
+        let same = recs
+            .iter()
+            .zip(&outcomes)
+            .all(|(r, o)| Outcome::from(&m.process(r)) == *o);
+        if !(same && outcomes.len() == recs.len()) {
+            fail(1, "the fast core's outcomes differ from the model's");
+        }
+        // Every record came with its frame's `frame_done`: a frame each.
+        let mut want = *m.counters();
+        want.0[bloomtime_model::counters::Counter::Frames as usize] += recs.len() as u64;
+        let c = f
+            .read_counters(|_| {}, |_| {})
+            .unwrap_or_else(|e| fail(1, e));
+        if c != want {
+            fail(1, "the fast core's counters differ from the model's");
+        }
+    }
+    let want_csv = if matches!(o.only.as_deref(), None | Some("replay")) {
+        let want = bloomtime_host::analyze::estimate(&CFG, &[&pcap])
+            .unwrap_or_else(|e| fail(1, format_args!("analyze {}: {e}", pcap.display())));
+        let mut w = Vec::new();
+        write_csv(&mut w, &want.rows()).unwrap_or_else(|e| fail(1, e));
+        w
+    } else {
+        Vec::new()
+    };
+
+    // `replay`: `bloomtime-sim replay` end to end (the capture read and
+    // parsed, the fast core, the merge; three threads), its CPU figure the
+    // core's thread; `fast`: the fast core alone on the parsed records, on
+    // this thread; `cycle`: `CoreSim`, a cycle per call (inputs on the
+    // ports), the path the tests drive.
     let mut results = Vec::new();
-    for mode in ["replay", "run"] {
+    for mode in ["replay", "fast", "cycle"] {
         if o.only.as_deref().is_some_and(|o| o != mode) {
             continue;
         }
         let mut wall = Vec::new();
         let mut cpu = Vec::new();
         for rep in 0..reps {
-            let mut sim = CoreSim::new();
             let (t, c) = (Instant::now(), cpu_s());
             let mut seen = 0u64;
+            let mut core_cpu = None;
+            let mut n = n;
             if mode == "replay" {
+                let r = replay_traces(&[&pcap]).unwrap_or_else(|e| fail(1, e));
+                n = r.packets as f64;
+                core_cpu = r.core_cpu_s;
+                if rep == 0 {
+                    let mut got = Vec::new();
+                    write_csv(&mut got, &r.rows()).unwrap_or_else(|e| fail(1, e));
+                    if got != want_csv {
+                        fail(
+                            1,
+                            "bloomtime-sim replay's flows differ from bloomtime analyze's",
+                        );
+                    }
+                }
+                seen = r.flows.len() as u64;
+            } else if mode == "fast" {
+                let frames: Vec<ParsedFrame> = recs.iter().map(|r| Ok(*r)).collect();
+                let mut f = FastCore::new();
+                for chunk in frames.chunks(4096) {
+                    f.push_frames(chunk, |_| seen += 1, |_| {})
+                        .unwrap_or_else(|e| fail(1, e));
+                }
+                f.drain(|_| seen += 1, |_| {})
+                    .unwrap_or_else(|e| fail(1, e));
+                f.control(Cmd::Flush, |_| seen += 1, |_| {})
+                    .unwrap_or_else(|e| fail(1, e));
+                f.read_counters(|_| {}, |_| {})
+                    .unwrap_or_else(|e| fail(1, e));
+            } else {
+                let mut sim = CoreSim::new();
                 sim.replay(&recs, |t| {
                     seen += t.outcome.is_some() as u64 + t.open.is_some() as u64;
                 });
-            } else {
-                let (o, e, _) = sim.run(&recs);
-                seen = (o.len() + e.len()) as u64;
             }
             let w = t.elapsed().as_secs_f64();
             std::hint::black_box(seen);
             wall.push(n / w);
-            if let (Some(c0), Some(c1)) = (c, cpu_s()) {
-                cpu.push(n / (c1 - c0));
+            let c = core_cpu.or(c.zip(cpu_s()).map(|(c0, c1)| c1 - c0));
+            if let Some(c) = c {
+                cpu.push(n / c);
             }
             eprintln!(
                 "{mode} {}: {:.2} M records/s (wall){}",

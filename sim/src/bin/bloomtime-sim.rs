@@ -142,11 +142,17 @@ fn replay(a: &ReplayArgs) -> Result<(), Error> {
     // After the report, so that a failure to write it stays one line.
     eprintln!(
         "bloomtime-sim: {} packets through the Verilated core in {:.2} s ({:.2} M packets/s, \
-         {} clocks)",
+         {} clocks{})",
         r.packets,
         r.elapsed_s,
         r.packets as f64 / r.elapsed_s.max(1e-9) / 1e6,
-        r.cycles
+        r.cycles,
+        r.core_cpu_s
+            .map(|c| format!(
+                "; the core's thread {:.2} M packets per CPU second",
+                r.packets as f64 / c.max(1e-9) / 1e6
+            ))
+            .unwrap_or_default()
     );
     Ok(())
 }
