@@ -26,12 +26,12 @@
 //! settling and before ticking. See `build.rs` for the Verilator flags.
 //!
 //! **Speed.** On the (shared, 2-vCPU) development machine: `CoreSim`, a
-//! cycle per FFI call with the inputs on the top's ports, ~1.1 M records/s
+//! cycle per FFI call with the inputs on the top's ports, 1.0 to 1.3 M records/s
 //! (each cycle settles the combinational logic twice: once for the new
 //! inputs, once after the edge); [`fast::FastCore`], the same Verilog behind
 //! an input queue in its wrapper (one settling a cycle, batches per call),
-//! ~2.2 M records/s; `bloomtime-sim replay` end to end ~1.5 to 2.3 M
-//! packets/s depending on the machine's load (`just sim-bench`). The board
+//! 1.7 to 2.4 M records/s; `bloomtime-sim replay` end to end 1.6 to 2.1 M
+//! packets/s (medians), depending on the machine's load (`just sim-bench`). The board
 //! top runs ~1.2 to 1.9 M cycles/s (`just sim-bench --only link`).
 //!
 //! **Traces.** Built with `--features trace`, [`CoreSim::trace_window`] and

@@ -22,7 +22,7 @@
 //! parses the captures into input bundles, the calling thread runs the
 //! core, a third converts and merges what the core exports. On the
 //! development machine the core's thread is the bottleneck at about
-//! 2.2 M records per CPU second.
+//! 1.9 to 2.5 M records per CPU second (`just sim-bench --only replay`).
 
 use crate::fast::{event, frame_bundle, FastCore, RawEvent, Stalled};
 use crate::{CoreIn, CFG};
