@@ -10,7 +10,7 @@ mod common;
 use bloomtime_model::counters::Counters;
 use bloomtime_model::golden::BloomTime;
 use bloomtime_model::key::Record;
-use bloomtime_model::parse::{parse_window, DropReason};
+use bloomtime_model::parse::{parse_window, DROP_REASONS};
 use bloomtime_model::table::Event;
 use bloomtime_sim::fast::{event, FastCore};
 use bloomtime_sim::{Cmd, CoreSim, Outcome, ParsedFrame, CFG, TRACE_BUILT};
@@ -162,16 +162,6 @@ fn same(name: &str, frames: &[ParsedFrame], sizes: &[usize]) {
     );
 }
 
-const DROPS: [DropReason; 7] = [
-    DropReason::Truncated,
-    DropReason::NonIp,
-    DropReason::VlanDepth,
-    DropReason::BadIp,
-    DropReason::Fragment,
-    DropReason::ExtChain,
-    DropReason::HeaderWindow,
-];
-
 #[test]
 fn random_records_and_drops_in_batches_of_every_size() {
     let s = seed("random_records_and_drops_in_batches_of_every_size", 31);
@@ -181,7 +171,9 @@ fn random_records_and_drops_in_batches_of_every_size() {
         let mut frames: Vec<ParsedFrame> = Vec::new();
         for rec in recs {
             while r.chance(0.1) {
-                frames.push(Err(DROPS[r.below(DROPS.len() as u64) as usize]));
+                frames.push(Err(
+                    DROP_REASONS[r.below(DROP_REASONS.len() as u64) as usize]
+                ));
             }
             frames.push(Ok(rec));
         }
