@@ -21,24 +21,22 @@
 //! feature `verilated_vcd_c.cpp`). Adding a top is one line in [`TOPS`] and
 //! its Rust wrapper in `src/`.
 //!
-//! Verilator warnings are errors except these two, for the reasons given:
+//! Verilator warnings are errors except `WIDTH`, for this reason: rust-hdl's
+//! Verilog relies on Verilog's implicit widening and truncation (e.g.
+//! `q + 1` into a narrower register, constants sized to 32 bits, `a == 1`);
+//! the co-simulation test `verilator_matches_rust_hdl` checks that the
+//! emitted Verilog computes what rust-hdl computes, so the width rules do
+//! not change a result (the frame parser's test does the same).
 //!
-//! * `WIDTH`: rust-hdl's Verilog relies on Verilog's implicit widening and
-//!   truncation (e.g. `q + 1` into a narrower register, constants sized to
-//!   32 bits, `a == 1`); the co-simulation test `verilator_matches_rust_hdl`
-//!   checks that the emitted Verilog computes what rust-hdl computes, so the
-//!   width rules do not change a result (the frame parser's test does the
-//!   same).
-//! * `UNOPTFLAT`, on the board tops only: rust-hdl emits one `always @(*)`
-//!   per block, so a signal that goes into a child and a child output that
-//!   comes back form a loop at block granularity, not a real combinational
-//!   loop. Verilator then iterates the block until it settles (it would
-//!   stop with an error on a real loop); results are exact. In the core
-//!   the loops were `advance` -> tag check -> `opening` -> `advance` and
-//!   the same through the flow table's `evicting`; [`ISOLATE`] marks the
-//!   three `advance` signals `isolate_assignments`, which breaks them (each
-//!   is computed in an always block of its own), so the core tops settle
-//!   in one pass and a new loop in the core is an error here.
+//! `UNOPTFLAT` is an error too. rust-hdl emits one `always @(*)` per block,
+//! so a signal that goes into a child and a child output that comes back
+//! form a loop at block granularity, not a real combinational loop, which
+//! Verilator would iterate until it settles. The core had two: `advance` ->
+//! tag check -> `opening` -> `advance`, and the same through the flow
+//! table's `evicting`. [`ISOLATE`] marks the three `advance` signals
+//! `isolate_assignments` in every top (each is then computed in an always
+//! block of its own), which breaks them: every model settles in one pass,
+//! and a new loop fails the build here.
 //!
 //! A fourth model, `core_fast` (`build/fast.rs`), is the core's Verilog
 //! behind a queue of input bundles in its wrapper, run in batches of
@@ -81,7 +79,7 @@ const BOARD_BAUD: u32 = BOARD_CLOCK_HZ / bloomtime_hw::uart::RX_MIN_DIVISOR;
 const BOARD_1M_BAUD: u32 = 1_000_000;
 
 /// Warnings Verilator may report on rust-hdl's Verilog (see the module docs).
-const ALLOWED_WARNINGS: &[&str] = &["-Wno-WIDTH", "-Wno-UNOPTFLAT"];
+const ALLOWED_WARNINGS: &[&str] = &["-Wno-WIDTH"];
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -249,19 +247,16 @@ fn build_top(out: &Path, name: &str, v: &str, wrap: &str, trace: bool) -> Vec<Pa
 /// always block of their own (`isolate_assignments`; the module docs).
 const ISOLATE: &[&str] = &["advance", "tags$advance", "ftable$advance"];
 
-/// Marks [`ISOLATE`]'s declarations in the core top (every top that
-/// contains the core's module with these names: `core`, `core_fast`).
+/// Marks [`ISOLATE`]'s declarations in the Verilog of the top `name`
+/// (each top contains the core's module once, with these names).
 fn isolate(name: &str, v: &str) -> String {
-    if name != "core" {
-        return v.to_string();
-    }
     let mut v = v.to_string();
     for sig in ISOLATE {
         let decl = format!("    reg  {sig};\n");
         assert_eq!(
             v.matches(&decl).count(),
             1,
-            "sim/build.rs ISOLATE: '{sig}' is not declared once as `reg  {sig};` in the core's Verilog any more; update the list"
+            "sim/build.rs ISOLATE: '{sig}' is not declared once as `reg  {sig};` in the '{name}' top's Verilog any more; update the list"
         );
         v = v.replace(
             &decl,
@@ -271,15 +266,6 @@ fn isolate(name: &str, v: &str) -> String {
     v
 }
 
-/// Verilator warnings allowed for the top `name` (the module docs).
-fn allowed_warnings(name: &str) -> &'static [&'static str] {
-    if name.starts_with("core") {
-        &ALLOWED_WARNINGS[..1]
-    } else {
-        ALLOWED_WARNINGS
-    }
-}
-
 fn verilate(name: &str, dir: &Path, trace: bool) {
     let mut cmd = Command::new("verilator");
     cmd.current_dir(dir)
@@ -287,7 +273,7 @@ fn verilate(name: &str, dir: &Path, trace: bool) {
         .args(["--top-module", &format!("bt_sim_{name}")])
         .args(["--prefix", &format!("V{name}")])
         .args(["-Mdir", "obj"])
-        .args(allowed_warnings(name));
+        .args(ALLOWED_WARNINGS);
     if trace {
         cmd.arg("--trace");
     }

@@ -29,16 +29,16 @@ const QUIET: u32 = 12;
 pub struct Stalled {
     /// Cycles run in the call that gave up.
     pub cycles: u64,
-    /// Bundles that had not been applied.
-    pub left: u64,
+    /// Input bundles given to that call.
+    pub bundles: u64,
 }
 
 impl std::fmt::Display for Stalled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the Verilated core stopped taking input: {} bundles left after {} cycles",
-            self.left, self.cycles
+            "the Verilated core stopped taking input: {} clocks without finishing a call of {} input bundles",
+            self.cycles, self.bundles
         )
     }
 }
@@ -150,7 +150,7 @@ impl FastCore {
         if ran >= max {
             return Err(Stalled {
                 cycles: ran,
-                left: n,
+                bundles: n,
             });
         }
         Ok(counts)
