@@ -29,9 +29,10 @@ pub(crate) fn perr<E: std::fmt::Debug>(path: &Path, e: E) -> Error {
     )
 }
 
-/// Points of a step CDF of sorted values (in percent, floored).
-pub(crate) fn cdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
-    let n = sorted.len() as f64;
+/// Points of a step CDF of sorted values (in percent, floored), each step
+/// `1 / total` high (`total` >= the values: the rest are off the plot).
+pub(crate) fn cdf_points(sorted: &[f64], total: usize) -> Vec<(f64, f64)> {
+    let n = total.max(1) as f64;
     let mut pts = Vec::with_capacity(2 * sorted.len() + 1);
     let mut prev = 0.0;
     for (i, v) in sorted.iter().enumerate() {
@@ -41,6 +42,25 @@ pub(crate) fn cdf_points(sorted: &[f64]) -> Vec<(f64, f64)> {
         pts.push((x, prev));
     }
     pts
+}
+
+/// Draw the chart's legend at `pos`, on white of the given opacity, and
+/// write the file.
+pub(crate) fn legend_and_present<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    pos: SeriesLabelPosition,
+    opacity: f64,
+    path: &Path,
+) -> Result<(), Error> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .background_style(WHITE.mix(opacity))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| perr(path, e))?;
+    root.present().map_err(|e| perr(path, e))
 }
 
 /// Write the error CDF; returns the file written.
@@ -77,19 +97,21 @@ pub fn error_cdf(c: &Comparison, dir: &Path) -> Result<PathBuf, Error> {
                 continue;
             }
             chart
-                .draw_series(LineSeries::new(cdf_points(errs), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    cdf_points(errs, errs.len()),
+                    color.stroke_width(2),
+                ))
                 .map_err(|e| perr(&path, e))?
                 .label(format!("{name} ({} flows)", errs.len()))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| perr(&path, e))?;
-        root.present().map_err(|e| perr(&path, e))?;
+        legend_and_present(
+            &mut chart,
+            &root,
+            SeriesLabelPosition::LowerRight,
+            0.8,
+            &path,
+        )?;
     }
     Ok(path)
 }
@@ -194,13 +216,13 @@ pub fn iat_histogram(c: &Comparison, dir: &Path) -> Result<PathBuf, Error> {
                 .label(format!("{name} ({n} flows)"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| perr(&path, e))?;
-        root.present().map_err(|e| perr(&path, e))?;
+        legend_and_present(
+            &mut chart,
+            &root,
+            SeriesLabelPosition::MiddleRight,
+            0.8,
+            &path,
+        )?;
     }
     Ok(path)
 }

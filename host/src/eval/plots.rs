@@ -18,7 +18,7 @@ use super::attrib::CAUSES;
 use super::report::{file_stem, Analysis, CapPoint, Point};
 use super::Evaluation;
 use crate::error::Error;
-use crate::plot::{log_label, perr, FLOOR_PCT};
+use crate::plot::{cdf_points, legend_and_present, log_label, perr, FLOOR_PCT};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -159,29 +159,15 @@ pub fn error_vs_state(
                 ))
                 .map_err(|e| perr(&path, e))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| perr(&path, e))?;
-        root.present().map_err(|e| perr(&path, e))?;
+        legend_and_present(
+            &mut chart,
+            &root,
+            SeriesLabelPosition::UpperRight,
+            0.85,
+            &path,
+        )?;
     }
     Ok(path)
-}
-
-/// Step CDF points over `flows` flows of finite sorted errors (in percent).
-fn cdf(errors: &[f64], flows: usize) -> Vec<(f64, f64)> {
-    let mut pts = Vec::with_capacity(2 * errors.len() + 1);
-    let mut prev = 0.0;
-    for (i, v) in errors.iter().enumerate() {
-        let x = pct(*v);
-        pts.push((x, prev));
-        prev = (i + 1) as f64 / flows.max(1) as f64;
-        pts.push((x, prev));
-    }
-    pts
 }
 
 /// The IAT-mean error CDF of one trace for the selected configurations.
@@ -231,7 +217,7 @@ pub fn error_cdf(
             let color = PALETTE[i % PALETTE.len()];
             chart
                 .draw_series(LineSeries::new(
-                    cdf(&d.errors, d.flows - d.skipped_zero),
+                    cdf_points(&d.errors, d.flows - d.skipped_zero),
                     color.stroke_width(2),
                 ))
                 .map_err(|e| perr(&path, e))?
@@ -244,14 +230,13 @@ pub fn error_cdf(
                 ))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| perr(&path, e))?;
-        root.present().map_err(|e| perr(&path, e))?;
+        legend_and_present(
+            &mut chart,
+            &root,
+            SeriesLabelPosition::UpperLeft,
+            0.85,
+            &path,
+        )?;
     }
     Ok(Some(path))
 }
@@ -360,14 +345,13 @@ pub fn flows_per_kib(an: &Analysis, dir: &Path) -> Result<PathBuf, Error> {
                 ("sans-serif", 12),
             )))
             .map_err(|e| perr(&path, e))?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| perr(&path, e))?;
-        root.present().map_err(|e| perr(&path, e))?;
+        legend_and_present(
+            &mut chart,
+            &root,
+            SeriesLabelPosition::UpperRight,
+            0.85,
+            &path,
+        )?;
     }
     Ok(path)
 }
@@ -444,14 +428,13 @@ pub fn breakdown(ev: &Evaluation, cand: usize, dir: &Path) -> Result<PathBuf, Er
                     Rectangle::new([(x, y - 5), (x + 15, y + 5)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| perr(&path, e))?;
-        root.present().map_err(|e| perr(&path, e))?;
+        legend_and_present(
+            &mut chart,
+            &root,
+            SeriesLabelPosition::LowerRight,
+            0.85,
+            &path,
+        )?;
     }
     Ok(path)
 }
