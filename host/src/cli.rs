@@ -141,6 +141,25 @@ pub struct PresetsArgs {
     pub format: CompareFormat,
 }
 
+/// The command line of the tool `name`, parsed; or the exit code after
+/// help or version (0) or a bad command line, reported as one line on
+/// standard error (2). Shared by every binary of the workspace.
+pub fn parse_args<C: clap::Parser>(name: &str) -> Result<C, std::process::ExitCode> {
+    use clap::error::ErrorKind;
+    C::try_parse().map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+        }
+        _ => {
+            eprintln!("{name}: {} (see {name} --help)", clap_error_line(&e));
+            std::process::ExitCode::from(2)
+        }
+    })
+}
+
 /// clap's message for a bad command line, up to its usage lines, as one line.
 pub fn clap_error_line(e: &clap::Error) -> String {
     let msg = e.render().to_string();

@@ -1,26 +1,12 @@
 //! `bloomtime`: parse flags, run, map errors to exit codes. Every error is
 //! one line on standard error; the work is in the library.
 
-use clap::error::ErrorKind;
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match bloomtime_host::Cli::try_parse() {
+    let cli: bloomtime_host::Cli = match bloomtime_host::cli::parse_args("bloomtime") {
         Ok(c) => c,
-        Err(e) => match e.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                let _ = e.print();
-                return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-            }
-            _ => {
-                let line = bloomtime_host::cli::clap_error_line(&e);
-                eprintln!("bloomtime: {line} (see bloomtime --help)");
-                return ExitCode::from(2);
-            }
-        },
+        Err(code) => return code,
     };
     match bloomtime_host::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

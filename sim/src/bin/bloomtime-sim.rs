@@ -22,7 +22,6 @@ use bloomtime_model::report::Format;
 use bloomtime_sim::board::{BoardModel, BoardSim, BOARDS};
 use bloomtime_sim::replay::replay_traces;
 use bloomtime_sim::{hw, Board1mTop, BoardTop, CFG};
-use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::io::Write;
@@ -221,21 +220,9 @@ fn serve<T: BoardModel>(a: &BoardArgs) -> Result<(), Error> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match bloomtime_host::cli::parse_args("bloomtime-sim") {
         Ok(c) => c,
-        Err(e) => match e.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                let _ = e.print();
-                return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-            }
-            _ => {
-                let line = bloomtime_host::cli::clap_error_line(&e);
-                eprintln!("bloomtime-sim: {line} (see bloomtime-sim --help)");
-                return ExitCode::from(2);
-            }
-        },
+        Err(code) => return code,
     };
     let r = match &cli.command {
         Command::Replay(a) => replay(a),
