@@ -17,7 +17,7 @@ use bloomtime_hw::consts::CFG;
 use bloomtime_model::config::HEADER_WINDOW;
 use bloomtime_model::key::Record;
 use bloomtime_model::parse::parse_window;
-use bloomtime_traces::gen::{generate_file, GenOptions};
+use bloomtime_traces::gen::bench_trace;
 use bloomtime_traces::{replay_ts, Packet, TraceReader};
 use common::core_harness::{compare, Harness};
 use std::path::PathBuf;
@@ -44,21 +44,7 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = root.join("build/bench");
     std::fs::create_dir_all(&dir).expect("create build/bench");
-    // The options of host/src/bin/bloomtime-bench.rs, so the file is shared.
-    let packets = 1_000_000;
-    let opts = GenOptions {
-        seed: 42,
-        flows: 50_000,
-        packets,
-        duration_s: 60.0,
-        ..GenOptions::default()
-    };
-    let pcap = dir.join(format!("bench-{packets}.pcap"));
-    if !pcap.exists() {
-        let tmp = dir.join(format!("bench-{packets}.pcap.hw-partial"));
-        generate_file(&opts, &tmp, None).expect("generate the bench trace");
-        std::fs::rename(&tmp, &pcap).expect("rename the bench trace");
-    }
+    let (pcap, _) = bench_trace(&dir, 1_000_000).expect("generate the bench trace");
     let mut rd = TraceReader::open(&pcap).expect("open the bench trace");
     let mut p = Packet::default();
     let mut recs: Vec<Record> = Vec::with_capacity(n_rec);

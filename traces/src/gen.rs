@@ -36,7 +36,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Relative weights of the conversation kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,6 +166,18 @@ impl Default for GenOptions {
 }
 
 impl GenOptions {
+    /// The benchmarks' trace: `packets` packets of 50 000 flows over 60 s
+    /// ([`bench_trace`]).
+    pub fn bench(packets: u64) -> GenOptions {
+        GenOptions {
+            seed: 42,
+            flows: 50_000,
+            packets,
+            duration_s: 60.0,
+            ..GenOptions::default()
+        }
+    }
+
     /// The committed demo trace (`traces/data/demo.pcap`).
     pub fn demo() -> GenOptions {
         GenOptions {
@@ -668,6 +680,25 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<Truth> {
 }
 
 /// Generate into a file (and write the truth next to it if asked).
+/// The benchmarks' trace of `packets` packets, `dir/bench-<packets>.pcap`
+/// ([`GenOptions::bench`]), shared by `bloomtime-bench`, `rusthdl-bench`
+/// and `bloomtime-sim-bench`: generated (into a partial file renamed at
+/// the end) unless it is there. Returns its path, and the ground truth if
+/// it was generated now.
+pub fn bench_trace(dir: &Path, packets: u64) -> io::Result<(PathBuf, Option<Truth>)> {
+    let pcap = dir.join(format!("bench-{packets}.pcap"));
+    if pcap.exists() {
+        return Ok((pcap, None));
+    }
+    let tmp = dir.join(format!(
+        "bench-{packets}.pcap.partial-{}",
+        std::process::id()
+    ));
+    let truth = generate_file(&GenOptions::bench(packets), &tmp, None)?;
+    std::fs::rename(&tmp, &pcap)?;
+    Ok((pcap, Some(truth)))
+}
+
 pub fn generate_file(
     opts: &GenOptions,
     pcap: impl AsRef<Path>,

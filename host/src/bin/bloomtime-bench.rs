@@ -17,7 +17,7 @@ use bloomtime_model::key::Record;
 use bloomtime_model::parse::parse_window;
 use bloomtime_model::report::Format;
 use bloomtime_model::BloomTime;
-use bloomtime_traces::gen::{generate_file, GenOptions};
+use bloomtime_traces::gen::bench_trace;
 use bloomtime_traces::{replay_ts, Packet, TraceReader};
 use serde_json::json;
 use std::hint::black_box;
@@ -62,20 +62,10 @@ fn main() {
         .to_path_buf();
     let dir = root.join("build/bench");
     std::fs::create_dir_all(&dir).expect("create build/bench");
-    let opts = GenOptions {
-        seed: 42,
-        flows: 50_000,
-        packets,
-        duration_s: 60.0,
-        ..GenOptions::default()
-    };
-    let pcap = dir.join(format!("bench-{packets}.pcap"));
+    let t0 = Instant::now();
+    let (pcap, truth) = bench_trace(&dir, packets).expect("generate the bench trace");
     let mut gen_s = None;
-    if !pcap.exists() {
-        let t0 = Instant::now();
-        let tmp = dir.join(format!("bench-{packets}.pcap.partial"));
-        let t = generate_file(&opts, &tmp, None).expect("generate the bench trace");
-        std::fs::rename(&tmp, &pcap).expect("rename the bench trace");
+    if let Some(t) = truth {
         let s = t0.elapsed().as_secs_f64();
         eprintln!(
             "generated {} ({} packets, {} flows) in {:.2} s: {:.1} M packets/s",
@@ -199,7 +189,7 @@ fn main() {
     let out = json!({
         "trace": pcap.display().to_string(),
         "records": n as u64,
-        "generator": opts,
+        "generator": bloomtime_traces::gen::GenOptions::bench(packets),
         "generated_in_s": gen_s,
         "reps": reps,
         "model": model,

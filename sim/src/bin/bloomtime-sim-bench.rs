@@ -42,9 +42,9 @@ use bloomtime_model::report::write_csv;
 use bloomtime_model::BloomTime;
 use bloomtime_sim::board::{BoardModel, BoardSim, BoardStats};
 use bloomtime_sim::fast::FastCore;
-use bloomtime_sim::replay::replay_traces;
+use bloomtime_sim::replay::{replay_traces, thread_cpu_s};
 use bloomtime_sim::{BoardTop, Cmd, CoreSim, Outcome, ParsedFrame, CFG};
-use bloomtime_traces::gen::{generate_file, GenOptions};
+use bloomtime_traces::gen::{bench_trace, generate_file, GenOptions};
 use bloomtime_traces::{replay_ts, Packet, TraceReader};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -119,13 +119,6 @@ fn opts() -> Opts {
     o
 }
 
-/// This thread's CPU time in seconds (Linux), if available.
-fn cpu_s() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(ns / 1e9)
-}
-
 /// `path`, generated with `opts` unless it is there already.
 fn trace(path: &Path, opts: &GenOptions) {
     if path.exists() {
@@ -169,16 +162,20 @@ fn main() {
 /// Records/s of the Verilated core; its part of `sim.json`.
 fn core(dir: &Path, o: &Opts) -> String {
     let (packets, reps) = (o.packets, o.reps);
-    // The options of host/src/bin/bloomtime-bench.rs, so the file is shared.
-    let opts = GenOptions {
-        seed: 42,
-        flows: 50_000,
-        packets,
-        duration_s: 60.0,
-        ..GenOptions::default()
-    };
-    let pcap = dir.join(format!("bench-{packets}.pcap"));
-    trace(&pcap, &opts);
+    let t0 = Instant::now();
+    let (pcap, truth) = bench_trace(dir, packets).unwrap_or_else(|e| {
+        fail(
+            1,
+            format_args!("generating the bench trace in {}: {e}", dir.display()),
+        )
+    });
+    if truth.is_some() {
+        eprintln!(
+            "generated {} in {:.2} s",
+            pcap.display(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
     let mut rd = or_fail(TraceReader::open(&pcap), &pcap);
     let mut p = Packet::default();
     let mut recs: Vec<Record> = Vec::with_capacity(packets as usize);
@@ -277,7 +274,7 @@ fn core(dir: &Path, o: &Opts) -> String {
         let mut wall = Vec::new();
         let mut cpu = Vec::new();
         for rep in 0..reps {
-            let (t, c) = (Instant::now(), cpu_s());
+            let (t, c) = (Instant::now(), thread_cpu_s());
             let mut seen = 0u64;
             let mut core_cpu = None;
             let mut n = n;
@@ -318,7 +315,7 @@ fn core(dir: &Path, o: &Opts) -> String {
             let w = t.elapsed().as_secs_f64();
             std::hint::black_box(seen);
             wall.push(n / w);
-            let c = core_cpu.or(c.zip(cpu_s()).map(|(c0, c1)| c1 - c0));
+            let c = core_cpu.or(c.zip(thread_cpu_s()).map(|(c0, c1)| c1 - c0));
             if let Some(c) = c {
                 cpu.push(n / c);
             }
@@ -373,13 +370,13 @@ fn serve_board() -> (
             Err(e) => fail(1, format_args!("pseudo-terminal: {e}")),
         };
         let mut dev = BoardSim::<BoardTop>::new();
-        let c0 = cpu_s();
+        let c0 = thread_cpu_s();
         tx.send(srv.path().to_path_buf())
             .expect("the bench waits for the path");
         if let Err(e) = srv.serve(&mut dev, &s, None) {
             fail(1, format_args!("serving {}: {e}", srv.path().display()));
         }
-        let cpu = c0.zip(cpu_s()).map(|(a, b)| b - a);
+        let cpu = c0.zip(thread_cpu_s()).map(|(a, b)| b - a);
         (dev.stats(), cpu)
     });
     let path = rx.recv().expect("the board thread sends its path");
