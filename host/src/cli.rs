@@ -3,7 +3,7 @@
 use crate::analyze::{self, Analyzer};
 use crate::compare::{self, CompareReport};
 use crate::error::Error;
-use bloomtime_model::config::{preset, Config, PRESETS};
+use bloomtime_model::config::{bram, fmt_ns, preset, Config, PRESETS};
 use bloomtime_model::counters::Counters;
 use bloomtime_model::report::{self, Format};
 use bloomtime_model::stats::FlowRow;
@@ -370,6 +370,9 @@ struct PresetInfo {
     bucket_ns: u64,
     window_ns: u64,
     sample_unit_ns: u64,
+    /// iCE40 block RAMs of the core, and with the board's own buffers.
+    core_brams: u64,
+    board_brams: u64,
 }
 
 /// `bloomtime presets`.
@@ -386,6 +389,8 @@ pub fn presets(a: &PresetsArgs) -> Result<(), Error> {
             bucket_ns: p.config.bucket_ns(),
             window_ns: p.config.window_ns(),
             sample_unit_ns: p.config.sample_unit_ns(),
+            core_brams: p.config.core_brams(),
+            board_brams: p.config.board_brams(),
         })
         .collect();
     with_output(None, |w| match a.format {
@@ -408,26 +413,54 @@ pub fn presets(a: &PresetsArgs) -> Result<(), Error> {
                 )?;
                 writeln!(
                     w,
-                    "  bucket {:.3} ms x {} = window {:.1} ms; sample unit {:.3} us",
-                    p.bucket_ns as f64 / 1e6,
-                    c.buckets,
-                    p.window_ns as f64 / 1e6,
-                    p.sample_unit_ns as f64 / 1e3
+                    "  iCE40 block RAMs: core {} + board buffers {} = {} of {}",
+                    p.core_brams,
+                    bram::board_blocks(),
+                    p.board_brams,
+                    bram::HX8K_BLOCKS
                 )?;
+                let levels: Vec<String> = c
+                    .levels
+                    .as_slice()
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{}x{}",
+                            l.buckets,
+                            fmt_ns(1u64 << (l.bucket_log2 + c.time_unit_log2_ns))
+                        )
+                    })
+                    .collect();
                 writeln!(
                     w,
-                    "  parameters: time_unit_log2_ns {} bucket_log2 {} buckets {} banks {} lines_log2 {} \
-                     epoch_tag_bits {} slots_log2 {} fingerprint_bits {} sample_frac_bits {} packet_bits {}",
+                    "  levels: {} (window {}); sample unit {}",
+                    levels.join(", "),
+                    fmt_ns(p.window_ns),
+                    fmt_ns(p.sample_unit_ns)
+                )?;
+                let ls: Vec<String> = c
+                    .levels
+                    .as_slice()
+                    .iter()
+                    .map(|l| format!("{}:{}", l.bucket_log2, l.buckets))
+                    .collect();
+                writeln!(
+                    w,
+                    "  parameters: time_unit_log2_ns {} levels (bucket_log2:buckets) {} banks {} lines_log2 {} \
+                     epoch_tag_bits {} slots_log2 {} fingerprint_bits {} sample_frac_bits {} packet_bits {} \
+                     second_moment {} extremes {} histogram {}",
                     c.time_unit_log2_ns,
-                    c.bucket_log2,
-                    c.buckets,
+                    ls.join(" "),
                     c.banks,
                     c.lines_log2,
                     c.epoch_tag_bits,
                     c.slots_log2,
                     c.fingerprint_bits,
                     c.sample_frac_bits,
-                    c.packet_bits
+                    c.packet_bits,
+                    c.second_moment,
+                    c.extremes,
+                    c.histogram
                 )?;
             }
             Ok(())

@@ -160,7 +160,9 @@ pub fn compare_flows(
                 } else {
                     zm += 1;
                 }
-                if x.iat.std_us > 0.0 {
+                // A preset that keeps no second moment has no std to compare.
+                if !e.iat.std_us.is_finite() {
+                } else if x.iat.std_us > 0.0 {
                     es.push(rel(e.iat.std_us, x.iat.std_us));
                 } else {
                     zs += 1;

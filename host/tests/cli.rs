@@ -2,6 +2,7 @@
 //! truth byte for byte, every shared capture analyzes in every mode and
 //! format, and bad input gives one line on stderr and a non-zero exit.
 
+use bloomtime_model::config::{ALCHITRY_CU, LARGE};
 use bloomtime_model::report::write_csv;
 use bloomtime_model::stats::exact_row;
 use bloomtime_traces::truth::Truth;
@@ -116,7 +117,9 @@ fn estimate_counts_every_packet_of_every_flow() {
     assert_eq!(v["meta"]["tool"], "bloomtime analyze");
     assert_eq!(v["meta"]["preset"], "alchitry-cu");
     assert_eq!(v["meta"]["mode"], "estimate");
-    assert_eq!(v["meta"]["config"]["buckets"], 16);
+    let levels = &v["meta"]["config"]["levels"];
+    assert_eq!(levels.as_array().unwrap().len(), ALCHITRY_CU.level_count());
+    assert_eq!(levels[0]["buckets"], ALCHITRY_CU.level(0).buckets);
     assert_eq!(v["meta"]["merge"]["open_slots_after_flush"], 0);
     assert_eq!(v["meta"]["aliased"], 0);
     assert!(v["meta"]["traces"][0]
@@ -198,7 +201,7 @@ fn compare_reports_and_plots() {
     assert!(c["coverage"].as_f64().unwrap() > 0.5);
     assert!(c["iat_mean"]["median"].as_f64().is_some());
     assert!(c["rtt_mean"]["flows"].as_u64().unwrap() > 5);
-    assert_eq!(c["state_bytes"], 79_560_704);
+    assert_eq!(c["state_bytes"], LARGE.state_bytes());
     assert!(c["exact_state_bytes"].as_u64().unwrap() > 0);
 }
 
@@ -209,13 +212,18 @@ fn presets_lists_memory() {
         "alchitry-cu",
         "paper",
         "large",
+        "alchitry-cu-v1",
+        "datacenter",
         "12064 B",
-        "window 134.2 ms",
+        "window 134.218 ms",
+        "iCE40 block RAMs: core 24 + board buffers 8 = 32 of 32",
     ] {
         assert!(out.contains(n), "{n} missing from\n{out}");
     }
     let v: serde_json::Value = serde_json::from_str(&ok(&["presets", "--format", "json"])).unwrap();
-    assert_eq!(v[0]["state_bytes"], 12064);
+    assert_eq!(v[0]["state_bytes"], ALCHITRY_CU.state_bytes());
+    assert_eq!(v[0]["board_brams"], ALCHITRY_CU.board_brams());
+    assert_eq!(v[1]["state_bytes"], 12064);
 }
 
 // Real captures from ../shared/traces: required when CI=true.

@@ -118,7 +118,7 @@ fn replay_of_every_shared_trace_equals_analyze() {
 fn packets_are_conserved_and_refusals_resent() {
     // A small event buffer makes the device refuse frames often.
     let dev = ModelDevice::new(ModelOptions {
-        event_buffer: frame_worst_case_bytes(&bloomtime_model::config::ALCHITRY_CU) * 3,
+        event_buffer: frame_worst_case_bytes(&bloomtime_model::config::HARDWARE) * 3,
         ..ModelOptions::default()
     });
     let mut c = client(Loopback::new(dev));
@@ -186,7 +186,7 @@ fn decode_all(bytes: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fn demo_frames(n: usize) -> Vec<(u64, Vec<u8>)> {
-    let cfg = bloomtime_model::config::ALCHITRY_CU;
+    let cfg = bloomtime_model::config::HARDWARE;
     let mut src = MergedTraces::open(&[data("demo.pcap")]).unwrap();
     let mut v = Vec::new();
     let mut first = None;
@@ -293,7 +293,7 @@ fn bad_requests_are_answered_and_counted() {
 
 #[test]
 fn replay_admission_refuses_before_the_buffer_can_overflow() {
-    let cfg = bloomtime_model::config::ALCHITRY_CU;
+    let cfg = bloomtime_model::config::HARDWARE;
     let dev = Arc::new(Mutex::new(ModelDevice::new(ModelOptions::default())));
     let mut c = client(Loopback::shared(dev.clone()));
     // Every frame a new flow: opens (and later collisions) fill the buffer.
@@ -342,7 +342,7 @@ fn replay_admission_refuses_before_the_buffer_can_overflow() {
 
 #[test]
 fn flush_exports_slot_by_slot_while_the_host_drains() {
-    let cfg = bloomtime_model::config::ALCHITRY_CU;
+    let cfg = bloomtime_model::config::HARDWARE;
     // A buffer too small for the flush's exports.
     let cap = 1024;
     let dev = Arc::new(Mutex::new(ModelDevice::new(ModelOptions {
@@ -574,7 +574,7 @@ fn a_stored_answer_of_an_earlier_session_is_not_taken_for_info() {
     // A new session starting at seq 5 gets that stored answer to its INFO.
     let c = Client::connect_with_seq(Loopback::shared(dev.clone()), ClientOptions::default(), 5)
         .unwrap();
-    assert_eq!(c.info().config, bloomtime_model::config::ALCHITRY_CU);
+    assert_eq!(c.info().config, bloomtime_model::config::HARDWARE);
     assert_eq!(dev.lock().unwrap().link_counter(regmap::RETRIES), 1);
 }
 

@@ -105,7 +105,7 @@ fn the_cli_over_a_pty_equals_analyze() {
     let (want, _) = ok(&[
         "analyze",
         "--preset",
-        "alchitry-cu",
+        bloomtime_model::config::HARDWARE_PRESET,
         "--format",
         "csv",
         demo,

@@ -106,7 +106,7 @@ fn quick_eval_writes_results_summary_and_plots() {
     assert!(r.status.success(), "eval failed: {err}");
 
     let mut traces: Vec<String> = shared.map(|s| s.1).unwrap_or_default();
-    traces.extend(["gen-demo".to_string(), "load-250".to_string()]);
+    traces.extend(["gen-demo", "gen-us-rtt", "load-250"].map(String::from));
 
     // results.csv: the header, then one row per configuration and trace.
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
@@ -119,8 +119,10 @@ fn quick_eval_writes_results_summary_and_plots() {
         "group",
         "design",
         "counterfactual_of",
+        "level_count",
         "bucket_log2",
         "buckets",
+        "board_brams",
         "banks",
         "lines_log2",
         "state_bytes",
@@ -149,20 +151,32 @@ fn quick_eval_writes_results_summary_and_plots() {
     for r in &rows {
         assert_eq!(r.len(), header.len(), "{r:?}");
     }
-    // Quick: two presets with three counterfactuals each, and three more.
-    let configs = [
+    // Quick: every preset, three of them with three counterfactuals each,
+    // and four more.
+    let hx8k: Vec<String> = bloomtime_host::eval::sweep::hx8k_candidates()
+        .into_iter()
+        .take(2)
+        .map(|c| c.label)
+        .collect();
+    let mut configs = vec![
         "alchitry-cu",
         "alchitry-cu/cf:infinite-table",
         "alchitry-cu/cf:no-collisions",
         "alchitry-cu/cf:no-collisions-infinite-window",
+        "alchitry-cu-v1",
+        "alchitry-cu-v1/cf:infinite-table",
+        "alchitry-cu-v1/cf:no-collisions",
+        "alchitry-cu-v1/cf:no-collisions-infinite-window",
         "paper",
         "paper/cf:infinite-table",
         "paper/cf:no-collisions",
         "paper/cf:no-collisions-infinite-window",
+        "large",
+        "datacenter",
         "cu:bucket_log2=16",
         "paper-scaled:lines_log2=8",
-        "mr:cu+4x16",
     ];
+    configs.extend(hx8k.iter().map(|s| s.as_str()));
     assert_eq!(rows.len(), configs.len() * traces.len());
     for c in configs {
         for t in &traces {

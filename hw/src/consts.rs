@@ -1,14 +1,15 @@
 //! Compile-time widths of the hardware, all derived from the model's
-//! `alchitry-cu` preset: the one configuration the RTL is built for.
+//! [`config::HARDWARE`] preset (`alchitry-cu-v1`, one level): the one
+//! configuration the RTL is built for.
 
 use bloomtime_model::config::{self, Config};
 use bloomtime_model::key::{key_layout, FLAG_BITS};
 
 /// The configuration the hardware is built with.
-pub const CFG: Config = config::ALCHITRY_CU;
+pub const CFG: Config = config::HARDWARE;
 
 /// Buckets per ring (`B`).
-pub const B: usize = CFG.buckets as usize;
+pub const B: usize = CFG.level(0).buckets as usize;
 /// Epoch-tag bits stored with each line (`E`).
 pub const E: usize = CFG.epoch_tag_bits as usize;
 /// Bits of a bank line: tag, ring 0, ring 1.
@@ -34,7 +35,7 @@ pub const SUMSQ_BITS: usize = CFG.sumsq_bits() as usize;
 /// Stats RAM word.
 pub const STATS_BITS: usize = CFG.stats_bits() as usize;
 /// Bucket width, log2 time units (`s`).
-pub const S_SHIFT: usize = CFG.bucket_log2 as usize;
+pub const S_SHIFT: usize = CFG.level(0).bucket_log2 as usize;
 /// Sample fraction bits (`f`).
 pub const F_BITS: usize = CFG.sample_frac_bits as usize;
 /// Timestamp bits.
@@ -51,6 +52,10 @@ pub const AGE_BITS: usize = 5;
 pub const HASH_BITS: usize = 32;
 
 const _: () = assert!(K == 2, "the RTL instantiates two banks");
+const _: () = assert!(
+    CFG.level_count() == 1 && CFG.second_moment && CFG.extremes && !CFG.histogram,
+    "the RTL implements one level and keeps every moment"
+);
 const _: () = assert!(B == 16 && (1 << (AGE_BITS - 1)) >= B);
 const _: () = assert!(K * LINE_ADDR <= HASH_BITS && SLOT_ADDR + FP_BITS <= HASH_BITS);
 const _: () = assert!(X_BITS == 8 && F_BITS == 4 && E == 8 && LINE_BITS == 40);

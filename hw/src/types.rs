@@ -9,6 +9,8 @@
 use crate::consts::*;
 use bloomtime_model::key::{key_layout, FlowKey};
 use bloomtime_model::table::{Acc, SlotStats};
+#[cfg(test)]
+use bloomtime_model::{estimator::Hit, table::AccRule};
 use rust_hdl::prelude::*;
 
 /// A flow key, laid out as `key_layout` (src0/dst0 are the least significant
@@ -143,7 +145,7 @@ impl StatsBits {
                    hi: Bits<X_BITS>| Acc {
             n: n.to_u64() as u32,
             sum: s.to_u64(),
-            sumsq: q.to_u64(),
+            sumsq: q.to_u64() as i128,
             min: lo.to_u64() as u32,
             max: hi.to_u64() as u32,
         };
@@ -171,12 +173,12 @@ impl StatsBits {
             packets: (s.packets as u64).into(),
             iat_n: (s.iat.n as u64).into(),
             iat_sum: s.iat.sum.into(),
-            iat_sq: s.iat.sumsq.into(),
+            iat_sq: (s.iat.sumsq as u64).into(),
             iat_min: (s.iat.min as u64).into(),
             iat_max: (s.iat.max as u64).into(),
             rtt_n: (s.rtt.n as u64).into(),
             rtt_sum: s.rtt.sum.into(),
-            rtt_sq: s.rtt.sumsq.into(),
+            rtt_sq: (s.rtt.sumsq as u64).into(),
             rtt_min: (s.rtt.min as u64).into(),
             rtt_max: (s.rtt.max as u64).into(),
         }
@@ -196,8 +198,10 @@ mod tests {
         let flat: Bits<{ KeyBits::BITS }> = kb.into();
         assert_eq!(words_from_bits(flat), k.pack().to_vec());
         let cfg = CFG;
-        let mut s = SlotStats::first(&cfg, Some(200), Some(3));
-        s.add(Some(7), None);
+        let rule = AccRule::new(&cfg);
+        let x = |x| Some((x, Hit::default()));
+        let mut s = SlotStats::first(&rule, x(200), x(3));
+        s.add(&rule, x(7), None);
         let sb = StatsBits::from_stats(&s);
         assert_eq!(sb.to_stats(), s);
         let flat: Bits<{ StatsBits::BITS }> = sb.into();

@@ -41,7 +41,7 @@ fn analyze_csv(trace: &Path) -> String {
         "bloomtime",
         "analyze",
         "--preset",
-        "alchitry-cu",
+        bloomtime_model::config::HARDWARE_PRESET,
         "--format",
         "csv",
         "-o",

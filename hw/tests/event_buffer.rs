@@ -7,19 +7,21 @@ use bloomtime_hw::event_buffer::EventBuffer;
 use bloomtime_hw::types::{KeyBits, StatsBits};
 use bloomtime_hw::util::Stepper;
 use bloomtime_model::protocol::encode_event;
-use bloomtime_model::table::{Event, EvictReason, SlotStats};
+use bloomtime_model::table::{level0, AccRule, Event, EvictReason, SlotStats};
 use common::*;
 
 fn random_stats(r: &mut Rng) -> SlotStats {
+    let rule = AccRule::new(&CFG);
     let mut s = SlotStats::first(
-        &CFG,
-        r.chance(0.5).then(|| r.below(248) as u32),
-        r.chance(0.5).then(|| r.below(248) as u32),
+        &rule,
+        r.chance(0.5).then(|| level0(r.below(248) as u32)),
+        r.chance(0.5).then(|| level0(r.below(248) as u32)),
     );
     for _ in 0..r.below(40) {
         s.add(
-            r.chance(0.7).then(|| r.below(248) as u32),
-            r.chance(0.2).then(|| r.below(248) as u32),
+            &rule,
+            r.chance(0.7).then(|| level0(r.below(248) as u32)),
+            r.chance(0.2).then(|| level0(r.below(248) as u32)),
         );
     }
     s

@@ -1,9 +1,11 @@
 //! Bucket banks (docs/DESIGN.md §4): `k` banks of `M` lines, each line an
-//! epoch tag and two rings of `B` one-bit buckets.
+//! epoch tag and, for each of its `L` levels, two rings of `B_i` one-bit
+//! buckets.
 
 use crate::config::Config;
 
-/// One line. The model keeps the exact epoch; hardware keeps `E` bits of it.
+/// A one-level line (the single-ring design; the v1 RTL's bank word). The
+/// model keeps the exact epoch; hardware keeps `E` bits of it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Line {
     pub tag: u64,
@@ -15,21 +17,14 @@ impl Line {
     /// elapsed, or clear them after a full ring.
     #[inline]
     pub fn age(&mut self, epoch: u64, buckets: u32) {
-        let delta = epoch - self.tag;
-        if delta >= buckets as u64 {
-            self.ring = [0, 0];
-        } else if delta > 0 {
-            let mask = ring_mask(buckets);
-            self.ring[0] = (self.ring[0] << delta) & mask;
-            self.ring[1] = (self.ring[1] << delta) & mask;
-        }
+        age_pair(&mut self.ring, epoch - self.tag, buckets);
         self.tag = epoch;
     }
 
     /// Pack as the hardware stores it: tag (low `E` bits), ring 0, ring 1.
     pub fn pack(&self, cfg: &Config) -> u128 {
         let e = cfg.epoch_tag_bits;
-        let b = cfg.buckets;
+        let b = cfg.level(0).buckets;
         (self.tag as u128 & ((1u128 << e) - 1))
             | (self.ring[0] as u128) << e
             | (self.ring[1] as u128) << (e + b)
@@ -46,33 +41,136 @@ pub fn ring_mask(buckets: u32) -> u64 {
     }
 }
 
-/// All banks, bank-major.
+/// Age a ring pair by `delta` epochs of its level: shift both rings, or
+/// clear them after a full ring.
+#[inline]
+pub fn age_pair(pair: &mut [u64], delta: u64, buckets: u32) {
+    if delta >= buckets as u64 {
+        pair[0] = 0;
+        pair[1] = 0;
+    } else if delta > 0 {
+        let mask = ring_mask(buckets);
+        pair[0] = (pair[0] << delta) & mask;
+        pair[1] = (pair[1] << delta) & mask;
+    }
+}
+
+/// What a level needs per touch: `g_i`, `B_i`.
+#[derive(Clone, Copy, Debug)]
+struct LevelGeom {
+    shift: u32,
+    buckets: u32,
+}
+
+/// All banks, bank-major. A line is stored as its exact finest epoch (the
+/// tag) and then ring 0 and ring 1 of every level, finest first.
 #[derive(Clone, Debug)]
 pub struct Banks {
-    lines: Vec<Line>,
+    words: Vec<u64>,
+    stride: usize,
     lines_per_bank: usize,
+    levels: Vec<LevelGeom>,
 }
 
 impl Banks {
     pub fn new(cfg: &Config) -> Banks {
         let m = cfg.lines() as usize;
+        let stride = 1 + 2 * cfg.level_count();
         Banks {
-            lines: vec![Line::default(); m * cfg.banks as usize],
+            words: vec![0; m * cfg.banks as usize * stride],
+            stride,
             lines_per_bank: m,
+            levels: (0..cfg.level_count())
+                .map(|i| LevelGeom {
+                    shift: cfg.level_shift(i),
+                    buckets: cfg.level(i).buckets,
+                })
+                .collect(),
         }
     }
 
     #[inline]
-    pub fn line_mut(&mut self, bank: u32, index: u32) -> &mut Line {
-        &mut self.lines[bank as usize * self.lines_per_bank + index as usize]
+    fn at(&self, bank: u32, index: u32) -> usize {
+        (bank as usize * self.lines_per_bank + index as usize) * self.stride
     }
 
-    pub fn line(&self, bank: u32, index: u32) -> &Line {
-        &self.lines[bank as usize * self.lines_per_bank + index as usize]
+    /// One record's read-modify-write of one line (docs/DESIGN.md §4): age
+    /// every level to `epoch` (in finest epochs), AND each level's ring `d`
+    /// into `and_d[i]` and ring `1 − d` into `and_r[i]`, mark bit 0 of ring
+    /// `d` in every level and set the tag.
+    #[inline]
+    pub fn touch(
+        &mut self,
+        bank: u32,
+        index: u32,
+        epoch: u64,
+        d: usize,
+        and_d: &mut [u64],
+        and_r: &mut [u64],
+    ) {
+        let at = self.at(bank, index);
+        let line = &mut self.words[at..at + self.stride];
+        let tag = line[0];
+        debug_assert!(epoch >= tag, "lines age forwards only");
+        for (i, l) in self.levels.iter().enumerate() {
+            let pair = &mut line[1 + 2 * i..3 + 2 * i];
+            age_pair(pair, (epoch >> l.shift) - (tag >> l.shift), l.buckets);
+            and_d[i] &= pair[d];
+            and_r[i] &= pair[1 - d];
+            pair[d] |= 1;
+        }
+        line[0] = epoch;
+    }
+
+    /// Age one line to `epoch` without touching it (what a sweeper does).
+    pub fn age(&mut self, bank: u32, index: u32, epoch: u64) {
+        let at = self.at(bank, index);
+        let line = &mut self.words[at..at + self.stride];
+        let tag = line[0];
+        for (i, l) in self.levels.iter().enumerate() {
+            age_pair(
+                &mut line[1 + 2 * i..3 + 2 * i],
+                (epoch >> l.shift) - (tag >> l.shift),
+                l.buckets,
+            );
+        }
+        line[0] = epoch;
+    }
+
+    /// A line's exact tag.
+    pub fn tag(&self, bank: u32, index: u32) -> u64 {
+        self.words[self.at(bank, index)]
+    }
+
+    /// A line's rings: `[level][direction]`, flattened.
+    pub fn rings(&self, bank: u32, index: u32) -> &[u64] {
+        let at = self.at(bank, index);
+        &self.words[at + 1..at + self.stride]
+    }
+
+    /// The line as the hardware stores it (LSB first): tag (low `E` bits),
+    /// then ring 0 and ring 1 of each level, finest first; 64-bit words.
+    pub fn pack(&self, cfg: &Config, bank: u32, index: u32) -> Vec<u64> {
+        let mut w = vec![0u64; (cfg.line_bits() as usize).div_ceil(64)];
+        let e = cfg.epoch_tag_bits;
+        crate::key::put(
+            &mut w,
+            0,
+            e,
+            self.tag(bank, index) as u128 & ((1u128 << e) - 1),
+        );
+        let mut off = e;
+        for (i, r) in self.rings(bank, index).chunks(2).enumerate() {
+            let b = cfg.level(i).buckets;
+            crate::key::put(&mut w, off, b, r[0] as u128);
+            crate::key::put(&mut w, off + b, b, r[1] as u128);
+            off += 2 * b;
+        }
+        w
     }
 
     pub fn clear(&mut self) {
-        self.lines.fill(Line::default());
+        self.words.fill(0);
     }
 }
 
@@ -101,6 +199,33 @@ mod tests {
             let mut again = one;
             again.age(tag + d1 + d2, b);
             prop_assert_eq!(again, one);
+        }
+
+        /// With levels: a sweeper ageing lines at any epochs between records
+        /// changes no lookup (what lets hardware age idle lines lazily).
+        #[test]
+        fn sweeping_levels_changes_nothing(
+            p in 0usize..crate::config::PRESETS.len(),
+            steps in proptest::collection::vec((0u64..5000, any::<bool>(), 0u64..5000, any::<bool>()), 1..40),
+        ) {
+            let cfg = crate::config::PRESETS[p].config;
+            let n = cfg.level_count();
+            let mut plain = Banks::new(&cfg);
+            let mut swept = Banks::new(&cfg);
+            let mut epoch = 0u64;
+            for (gap, dir, sweep_at, sweep) in steps {
+                if sweep {
+                    swept.age(0, 0, epoch + sweep_at.min(gap));
+                }
+                epoch += gap;
+                let d = dir as usize;
+                let (mut a1, mut r1) = (vec![u64::MAX; n], vec![u64::MAX; n]);
+                let (mut a2, mut r2) = (vec![u64::MAX; n], vec![u64::MAX; n]);
+                plain.touch(0, 0, epoch, d, &mut a1, &mut r1);
+                swept.touch(0, 0, epoch, d, &mut a2, &mut r2);
+                prop_assert_eq!((&a1, &r1), (&a2, &r2));
+                prop_assert_eq!(plain.rings(0, 0), swept.rings(0, 0));
+            }
         }
 
         /// A bit set at epoch e sits at position (now - e) until it falls off.

@@ -1,5 +1,6 @@
 //! The estimator (docs/DESIGN.md §5): a sample from the age of the newest
-//! bucket set in all banks and the current packet's sub-bucket offset.
+//! bucket set in all banks, in the finest level that has one, and the
+//! current packet's sub-bucket offset in that level.
 
 use crate::config::Config;
 
@@ -24,12 +25,95 @@ pub fn newest(and: u64) -> Option<u32> {
     }
 }
 
-/// Epoch and sub-bucket offset of a timestamp.
+/// Epoch and sub-bucket offset of a timestamp at level 0.
 #[inline]
 pub fn epoch_offset(cfg: &Config, ts: u64) -> (u64, u32) {
-    let epoch = ts >> cfg.bucket_log2;
-    let off = (ts >> (cfg.bucket_log2 - cfg.sample_frac_bits)) & ((1 << cfg.sample_frac_bits) - 1);
-    (epoch, off as u32)
+    level_epoch_offset(cfg, 0, ts)
+}
+
+/// Epoch and sub-bucket offset of a timestamp at level `i`:
+/// `ts >> s_i` and `(ts >> (s_i − f)) & (2^f − 1)`.
+#[inline]
+pub fn level_epoch_offset(cfg: &Config, i: usize, ts: u64) -> (u64, u32) {
+    let s = cfg.level(i).bucket_log2;
+    let f = cfg.sample_frac_bits;
+    let off = (ts >> (s - f)) & ((1 << f) - 1);
+    (ts >> s, off as u32)
+}
+
+/// Which bucket gave a sample: the level, and the age in that level's buckets.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, serde::Serialize)]
+pub struct Hit {
+    pub level: u8,
+    pub age: u32,
+}
+
+/// A level-`i` sample `x_i` (units `q_i`) in units `q_0`: `x_i · 2^g` for
+/// level 0 (g = 0), else `x_i · 2^g + 2^(g−1)` (its `q_i/2` bias removed but
+/// for the `q_0/2` every sample gets back in the statistics, §7).
+#[inline]
+pub fn scale(x: u32, g: u32) -> u32 {
+    if g == 0 {
+        x
+    } else {
+        (x << g) + (1 << (g - 1))
+    }
+}
+
+/// The sample for a hit: level `hit.level`'s formula on its own offset,
+/// scaled to units `q_0`.
+#[inline]
+pub fn hit_sample(cfg: &Config, ts: u64, hit: Hit) -> u32 {
+    let i = hit.level as usize;
+    let (_, o) = level_epoch_offset(cfg, i, ts);
+    scale(sample(hit.age, o, cfg.sample_frac_bits), cfg.level_shift(i))
+}
+
+/// The estimator over levels (docs/DESIGN.md §5): the finest level whose AND
+/// has a bit set gives the hit; `None` when no level has one.
+#[inline]
+pub fn estimate(cfg: &Config, ts: u64, ands: &[u64]) -> Option<(u32, Hit)> {
+    ands.iter().enumerate().find_map(|(i, &a)| {
+        newest(a).map(|age| {
+            let hit = Hit {
+                level: i as u8,
+                age,
+            };
+            (hit_sample(cfg, ts, hit), hit)
+        })
+    })
+}
+
+/// What the estimator gives when the newest mark is exactly a packet at
+/// `prev <= now` (exact membership): the finest level whose ring still holds
+/// it; beyond the window, the coarsest level's formula at its real age (the
+/// "infinite window" of the evaluation). The second value says whether the
+/// mark is still inside the window.
+pub fn ideal(cfg: &Config, prev: u64, now: u64) -> (u64, Hit, bool) {
+    let last = cfg.level_count() - 1;
+    for i in 0..=last {
+        let s = cfg.level(i).bucket_log2;
+        let age = (now >> s) - (prev >> s);
+        let inside = age < cfg.level(i).buckets as u64;
+        if inside || i == last {
+            let hit = Hit {
+                level: i as u8,
+                age: age.min(u32::MAX as u64) as u32,
+            };
+            let (_, o) = level_epoch_offset(cfg, i, now);
+            let f = cfg.sample_frac_bits;
+            // The coarsest level's formula at any age, without a window (64-bit).
+            let x = if age == 0 {
+                (o >> 1) as u64
+            } else {
+                (age << f) + o as u64 - (1u64 << (f - 1))
+            };
+            let g = cfg.level_shift(i);
+            let x = if g == 0 { x } else { (x << g) + (1 << (g - 1)) };
+            return (x, hit, inside);
+        }
+    }
+    unreachable!("the last level always answers")
 }
 
 #[cfg(test)]
@@ -39,26 +123,38 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Without false positives, every sample is within w/2 + q of the true gap.
+        /// Without false positives, every sample of level `i` is within
+        /// `w_i/2 + q_i` of the true gap (and `q_0/2` for the coarse levels'
+        /// rounding), and the finest level that still holds the mark answers.
         #[test]
         fn samples_are_within_the_bound(
-            (p, prev, gap) in (0usize..3).prop_flat_map(|p| {
+            (p, prev, gap) in (0usize..PRESETS.len()).prop_flat_map(|p| {
                 let c = PRESETS[p].config;
-                (Just(p), 0u64..(1 << 36), 0u64..((c.buckets as u64) << c.bucket_log2))
+                let top = c.level(c.level_count() - 1);
+                let span = (top.buckets as u64) << (top.bucket_log2 + 1);
+                (Just(p), 0u64..(1 << 36), 0u64..span)
             })
         ) {
             let cfg = PRESETS[p].config;
             let now = prev + gap;
-            let (ep, _) = epoch_offset(&cfg, prev);
-            let (en, o) = epoch_offset(&cfg, now);
-            let age = en - ep;
-            prop_assume!(age < cfg.buckets as u64);
-            let x = sample(age as u32, o, cfg.sample_frac_bits) as i128;
-            let q = 1i128 << (cfg.bucket_log2 - cfg.sample_frac_bits);
-            let w = 1i128 << cfg.bucket_log2;
-            let err = gap as i128 - x * q;
-            prop_assert!(err.abs() < w / 2 + q, "gap {gap} x {x} q {q} w {w}");
-            prop_assert!(x as u64 <= cfg.sample_max());
+            let (x, hit, inside) = ideal(&cfg, prev, now);
+            prop_assume!(inside);
+            let i = hit.level as usize;
+            for j in 0..i {
+                let s = cfg.level(j).bucket_log2;
+                prop_assert!((now >> s) - (prev >> s) >= cfg.level(j).buckets as u64);
+            }
+            let q0 = 1i128 << (cfg.level(0).bucket_log2 - cfg.sample_frac_bits);
+            let w = 1i128 << cfg.level(i).bucket_log2;
+            let q = w >> cfg.sample_frac_bits;
+            let est = x as i128 * q0 + q0 / 2;
+            let err = gap as i128 - est;
+            prop_assert!(2 * err.abs() < w + 2 * q + q0, "gap {gap} x {x} level {i}");
+            prop_assert!(x <= cfg.level_sample_max(i));
+            // The banks' estimator gives the same for a ring holding only that mark.
+            let mut ands = vec![0u64; cfg.level_count()];
+            ands[i] = 1 << hit.age;
+            prop_assert_eq!(estimate(&cfg, now, &ands), Some((x as u32, hit)));
         }
     }
 
@@ -71,5 +167,19 @@ mod tests {
         assert_eq!(sample(3, 5, 4), 48 + 5 - 8);
         assert_eq!(newest(0), None);
         assert_eq!(newest(0b1000), Some(3));
+        // A level 3 octaves coarser: x_i·8 + 4.
+        assert_eq!(scale(sample(3, 5, 4), 3), (48 + 5 - 8) * 8 + 4);
+        assert_eq!(scale(7, 0), 7);
+    }
+
+    #[test]
+    fn the_finest_level_with_a_hit_answers() {
+        let cfg = crate::config::ALCHITRY_CU;
+        let ts = 1 << 30;
+        assert_eq!(
+            estimate(&cfg, ts, &[0, 0, 0b100, 0b1]).map(|h| h.1),
+            Some(Hit { level: 2, age: 2 })
+        );
+        assert_eq!(estimate(&cfg, ts, &[0; 4]), None);
     }
 }

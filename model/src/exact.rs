@@ -29,7 +29,7 @@ fn add(a: &mut MergedAcc, x: u64) {
     }
     a.n += 1;
     a.sum += x as u128;
-    a.sumsq += x as u128 * x as u128;
+    a.sumsq += x as i128 * x as i128;
 }
 
 impl ExactTracker {

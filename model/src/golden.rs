@@ -2,9 +2,9 @@
 //! flow table, exactly as the hardware does it.
 
 use crate::bank::Banks;
-use crate::config::{Config, TS_MASK};
+use crate::config::{Config, MAX_LEVELS, TS_MASK};
 use crate::counters::{Counter, Counters};
-use crate::estimator::{epoch_offset, newest, sample};
+use crate::estimator::{estimate, Hit};
 use crate::hash::Hashes;
 use crate::key::Record;
 use crate::parse::{parse_window, DropReason, DROP_REASONS};
@@ -18,9 +18,14 @@ pub struct Outcome {
     pub dir: u8,
     pub slot: u32,
     pub fingerprint: u32,
+    /// The IAT sample in units `q_0`.
     pub iat: Option<u32>,
-    /// `None` also when the record does not ask for RTT.
+    /// The RTT sample; `None` also when the record does not ask for RTT.
     pub rtt: Option<u32>,
+    /// Where the IAT sample came from: level and age (`Some` with `iat`).
+    pub iat_hit: Option<Hit>,
+    /// Where the RTT sample came from.
+    pub rtt_hit: Option<Hit>,
     pub table: TableOutcome,
 }
 
@@ -95,18 +100,16 @@ impl BloomTime {
         }
         self.last_ts = ts;
         self.counters.inc(Counter::Records);
-        let (epoch, off) = epoch_offset(&cfg, ts);
+        let epoch = ts >> cfg.level(0).bucket_log2;
         let h = Hashes::compute(rec);
         let d = h.dir as usize;
-        let (mut and_d, mut and_r) = (u64::MAX, u64::MAX);
+        let nl = cfg.level_count();
+        let (mut and_d, mut and_r) = ([u64::MAX; MAX_LEVELS], [u64::MAX; MAX_LEVELS]);
         for i in 0..cfg.banks {
-            let line = self.banks.line_mut(i, h.line(&cfg, i));
-            line.age(epoch, cfg.buckets);
-            and_d &= line.ring[d];
-            and_r &= line.ring[1 - d];
-            line.ring[d] |= 1;
+            self.banks
+                .touch(i, h.line(&cfg, i), epoch, d, &mut and_d, &mut and_r);
         }
-        let iat = newest(and_d).map(|a| sample(a, off, cfg.sample_frac_bits));
+        let iat = estimate(&cfg, ts, &and_d[..nl]);
         self.counters.inc(if iat.is_some() {
             Counter::IatSamples
         } else {
@@ -114,7 +117,7 @@ impl BloomTime {
         });
         let rtt = if rec.wants_rtt() {
             self.counters.inc(Counter::RttLookups);
-            let r = newest(and_r).map(|a| sample(a, off, cfg.sample_frac_bits));
+            let r = estimate(&cfg, ts, &and_r[..nl]);
             self.counters.inc(if r.is_some() {
                 Counter::RttSamples
             } else {
@@ -144,8 +147,10 @@ impl BloomTime {
             dir: h.dir,
             slot,
             fingerprint,
-            iat,
-            rtt,
+            iat: iat.map(|s| s.0),
+            rtt: rtt.map(|s| s.0),
+            iat_hit: iat.map(|s| s.1),
+            rtt_hit: rtt.map(|s| s.1),
             table: t,
         }
     }
@@ -171,6 +176,23 @@ impl BloomTime {
         // Keep the capacity: the next batch fills without regrowing.
         let cap = self.events.capacity();
         std::mem::replace(&mut self.events, Vec::with_capacity(cap))
+    }
+
+    /// Take the exported histograms: `2·hist_bins` counters (IAT bins, RTT
+    /// bins) per `Evict` drained since the last call, in event order. Empty
+    /// when the configuration keeps no histograms.
+    pub fn drain_hists(&mut self) -> Vec<u32> {
+        self.table.take_hist_out()
+    }
+
+    /// Drain events (and their histograms) into a host merge.
+    pub fn drain_into(
+        &mut self,
+        merger: &mut crate::merge::FlowMerger,
+    ) -> Result<(), crate::merge::MergeError> {
+        let events = self.drain_events();
+        let hists = self.drain_hists();
+        merger.push_all(&events, &hists)
     }
 
     /// Events exported and not yet drained.

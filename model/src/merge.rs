@@ -14,7 +14,8 @@ use std::fmt;
 pub struct MergedAcc {
     pub n: u64,
     pub sum: u128,
-    pub sumsq: u128,
+    /// `Σx²` (exact), or the estimate's `Σ(x² − d_level)` (§7).
+    pub sumsq: i128,
     pub min: u64,
     pub max: u64,
 }
@@ -33,7 +34,7 @@ impl MergedAcc {
         }
         self.n += a.n as u64;
         self.sum += a.sum as u128;
-        self.sumsq += a.sumsq as u128;
+        self.sumsq += a.sumsq;
     }
 
     pub fn merge(&mut self, o: &MergedAcc) {
@@ -86,6 +87,8 @@ pub enum MergeError {
     NoOwner { slot: u32 },
     /// A slot index outside the table.
     BadSlot { slot: u32 },
+    /// Evictions and exported histograms do not pair up.
+    MissingHistogram,
 }
 
 impl fmt::Display for MergeError {
@@ -108,6 +111,9 @@ impl fmt::Display for MergeError {
             MergeError::BadSlot { slot } => {
                 write!(f, "device named slot {slot}, outside the table")
             }
+            MergeError::MissingHistogram => {
+                write!(f, "evictions and exported histograms do not pair up")
+            }
         }
     }
 }
@@ -119,6 +125,10 @@ pub struct FlowMerger {
     cfg: Config,
     owners: HashMap<u32, VecDeque<FlowKey>>,
     flows: HashMap<FlowKey, MergedStats>,
+    /// Bins per histogram (0: the configuration keeps none).
+    bins: usize,
+    /// Per flow, its merged histograms: IAT bins then RTT bins.
+    hists: HashMap<FlowKey, Vec<u64>>,
 }
 
 impl FlowMerger {
@@ -127,10 +137,43 @@ impl FlowMerger {
             cfg: *cfg,
             owners: HashMap::default(),
             flows: HashMap::default(),
+            bins: cfg.hist_bins() as usize,
+            hists: HashMap::default(),
         }
     }
 
+    /// Events with the histograms of their evictions (`2·bins` counters per
+    /// `Evict`, in order, as `BloomTime::drain_hists` gives them; empty when
+    /// the configuration keeps none).
+    pub fn push_all(&mut self, events: &[Event], hists: &[u32]) -> Result<(), MergeError> {
+        let block = 2 * self.bins;
+        let mut at = 0;
+        for ev in events {
+            let h = match ev {
+                Event::Evict { .. } if block > 0 => {
+                    let h = hists
+                        .get(at..at + block)
+                        .ok_or(MergeError::MissingHistogram)?;
+                    at += block;
+                    Some(h)
+                }
+                _ => None,
+            };
+            self.push_with_hist(ev, h)?;
+        }
+        if at != hists.len() {
+            return Err(MergeError::MissingHistogram);
+        }
+        Ok(())
+    }
+
+    /// One event (an `Evict` without histograms).
     pub fn push(&mut self, ev: &Event) -> Result<(), MergeError> {
+        self.push_with_hist(ev, None)
+    }
+
+    /// One event; `hist` is the evicted slot's histograms.
+    pub fn push_with_hist(&mut self, ev: &Event, hist: Option<&[u32]>) -> Result<(), MergeError> {
         match *ev {
             Event::Open { slot, key } => {
                 self.check_slot(slot)?;
@@ -159,6 +202,15 @@ impl FlowMerger {
                     q.pop_front();
                 }
                 self.flows.entry(key).or_default().add_slot(&stats);
+                if let Some(h) = hist {
+                    let m = self
+                        .hists
+                        .entry(key)
+                        .or_insert_with(|| vec![0; 2 * self.bins]);
+                    for (a, &b) in m.iter_mut().zip(h) {
+                        *a += b as u64;
+                    }
+                }
             }
         }
         Ok(())
@@ -189,6 +241,16 @@ impl FlowMerger {
         self.owners.values().filter(|q| !q.is_empty()).count()
     }
 
+    /// A flow's merged histograms (IAT bins then RTT bins), if it has any.
+    pub fn hist(&self, key: &FlowKey) -> Option<&[u64]> {
+        self.hists.get(key).map(|v| v.as_slice())
+    }
+
+    /// Bins per histogram (0 when the configuration keeps none).
+    pub fn hist_bins(&self) -> usize {
+        self.bins
+    }
+
     /// The merged flows, sorted by key.
     pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
         let mut v: Vec<_> = self.flows.iter().map(|(k, s)| (*k, *s)).collect();
@@ -200,14 +262,16 @@ impl FlowMerger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ALCHITRY_CU;
-    use crate::table::EvictReason;
+    use crate::config::ALCHITRY_CU_V1 as ALCHITRY_CU;
+    use crate::estimator::Hit;
+    use crate::table::{AccRule, EvictReason};
     use proptest::prelude::*;
 
     fn acc(cfg: &Config, xs: &[u32]) -> Acc {
-        let mut a = Acc::empty(cfg);
+        let rule = AccRule::new(cfg);
+        let mut a = Acc::empty(&rule);
         for &x in xs {
-            a.add(x);
+            a.add(&rule, (x, Hit::default()));
         }
         a
     }
@@ -228,7 +292,7 @@ mod tests {
             let mut parts = Vec::new();
             for w in bounds.windows(2) {
                 let chunk = &xs[w[0]..w[1]];
-                parts.push(SlotStats { packets: chunk.len() as u32, iat: acc(&cfg, chunk), rtt: Acc::empty(&cfg) });
+                parts.push(SlotStats { packets: chunk.len() as u32, iat: acc(&cfg, chunk), rtt: Acc::empty(&AccRule::new(&cfg)) });
             }
             let mut fwd = MergedStats::default();
             for p in &parts { fwd.add_slot(p); }
@@ -239,7 +303,7 @@ mod tests {
                 rev.merge(&one);
             }
             let mut whole = MergedStats::default();
-            whole.add_slot(&SlotStats { packets: xs.len() as u32, iat: acc(&cfg, &xs), rtt: Acc::empty(&cfg) });
+            whole.add_slot(&SlotStats { packets: xs.len() as u32, iat: acc(&cfg, &xs), rtt: Acc::empty(&AccRule::new(&cfg)) });
             prop_assert_eq!(fwd, whole);
             prop_assert_eq!(rev, whole);
         }
@@ -260,7 +324,8 @@ mod tests {
             }
             p += 1;
         }
-        let st = |n| SlotStats::first(&cfg, Some(n), None);
+        let rule = AccRule::new(&cfg);
+        let st = |n| SlotStats::first(&rule, Some((n, Hit::default())), None);
         let open = |k| Event::Open {
             slot: target,
             key: k,
@@ -310,7 +375,7 @@ mod tests {
     fn inconsistent_streams_are_errors() {
         let cfg = ALCHITRY_CU;
         let mut m = FlowMerger::new(&cfg);
-        let st = SlotStats::first(&cfg, None, None);
+        let st = SlotStats::first(&AccRule::new(&cfg), None, None);
         assert_eq!(
             m.push(&Event::Evict {
                 slot: 5,

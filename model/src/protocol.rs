@@ -24,7 +24,7 @@
 //! frame only while [`replay_admits`] holds, and FLUSH exports slot by slot as
 //! the buffer has room, so a host drains while STATUS says busy.
 
-use crate::config::{Config, HEADER_WINDOW, TS_BITS};
+use crate::config::{Config, Level, Levels, HEADER_WINDOW, MAX_LEVELS, TS_BITS};
 use crate::key::FlowKey;
 use crate::table::{Event, EvictReason, SlotStats};
 use std::fmt;
@@ -351,8 +351,19 @@ pub struct Info {
     pub baud: u32,
 }
 
-/// Bytes of the INFO data.
+/// Bytes of the INFO data of a one-level design that keeps every moment
+/// (the v1 hardware); other configurations append [`Info::encode`]'s
+/// extension.
 pub const INFO_BYTES: usize = 4 + 2 + 2 + 10 + 2 + 4 + 4;
+
+/// Bytes of the link's request and response buffers.
+pub const LINK_BUFFER_BYTES: usize = 512;
+const _: () = assert!(MAX_FRAME <= LINK_BUFFER_BYTES);
+
+/// INFO's extension flags: what the slot keeps.
+const INFO_SECOND_MOMENT: u8 = 1 << 0;
+const INFO_EXTREMES: u8 = 1 << 1;
+const INFO_HISTOGRAM: u8 = 1 << 2;
 
 impl Info {
     pub fn encode(&self) -> Vec<u8> {
@@ -362,8 +373,8 @@ impl Info {
         b.extend_from_slice(&self.design_version.to_be_bytes());
         for v in [
             c.time_unit_log2_ns,
-            c.bucket_log2,
-            c.buckets,
+            c.level(0).bucket_log2,
+            c.level(0).buckets,
             c.banks,
             c.lines_log2,
             c.epoch_tag_bits,
@@ -377,7 +388,25 @@ impl Info {
         b.extend_from_slice(&self.header_window.to_be_bytes());
         b.extend_from_slice(&self.clock_hz.to_be_bytes());
         b.extend_from_slice(&self.baud.to_be_bytes());
+        if !Self::is_v1(c) {
+            // Extension: level count, (bucket_log2, buckets) of levels 1.., flags.
+            b.push(c.level_count() as u8);
+            for l in &c.levels.as_slice()[1..] {
+                b.push(l.bucket_log2 as u8);
+                b.push(l.buckets as u8);
+            }
+            b.push(
+                (c.second_moment as u8 * INFO_SECOND_MOMENT)
+                    | (c.extremes as u8 * INFO_EXTREMES)
+                    | (c.histogram as u8 * INFO_HISTOGRAM),
+            );
+        }
         b
+    }
+
+    /// A configuration INFO describes without its extension.
+    fn is_v1(c: &Config) -> bool {
+        c.level_count() == 1 && c.second_moment && c.extremes && !c.histogram
     }
 
     /// Decode, checking the magic; the version is the caller's to judge.
@@ -387,19 +416,41 @@ impl Info {
                 "the device did not answer with the BloomTime magic: wrong device or wrong baud rate".into(),
             ));
         }
-        if b.len() != INFO_BYTES {
+        let ext = &b[INFO_BYTES.min(b.len())..];
+        let ext_ok = ext.is_empty()
+            || (!ext.is_empty()
+                && (1..=MAX_LEVELS).contains(&(ext[0] as usize))
+                && ext.len() == 1 + 2 * (ext[0] as usize - 1) + 1);
+        if b.len() < INFO_BYTES || !ext_ok {
             return Err(DecodeError(format!(
-                "INFO has {} bytes, expected {INFO_BYTES}",
+                "INFO has {} bytes, expected {INFO_BYTES} or {INFO_BYTES} plus a level extension",
                 b.len()
             )));
         }
         let u16at = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
         let u32at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
         let c = &b[8..18];
-        let config = Config {
-            time_unit_log2_ns: c[0] as u32,
+        let mut levels = vec![Level {
             bucket_log2: c[1] as u32,
             buckets: c[2] as u32,
+        }];
+        let (mut second_moment, mut extremes, mut histogram) = (true, true, false);
+        if !ext.is_empty() {
+            let n = ext[0] as usize;
+            for i in 1..n {
+                levels.push(Level {
+                    bucket_log2: ext[2 * i - 1] as u32,
+                    buckets: ext[2 * i] as u32,
+                });
+            }
+            let flags = ext[ext.len() - 1];
+            second_moment = flags & INFO_SECOND_MOMENT != 0;
+            extremes = flags & INFO_EXTREMES != 0;
+            histogram = flags & INFO_HISTOGRAM != 0;
+        }
+        let config = Config {
+            time_unit_log2_ns: c[0] as u32,
+            levels: Levels::new(&levels),
             banks: c[3] as u32,
             lines_log2: c[4] as u32,
             epoch_tag_bits: c[5] as u32,
@@ -407,6 +458,9 @@ impl Info {
             fingerprint_bits: c[7] as u32,
             sample_frac_bits: c[8] as u32,
             packet_bits: c[9] as u32,
+            second_moment,
+            extremes,
+            histogram,
         };
         config
             .validate()
@@ -425,7 +479,9 @@ impl Info {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ALCHITRY_CU;
+    use crate::config::{ALCHITRY_CU_V1 as ALCHITRY_CU, PRESETS};
+    use crate::estimator::Hit;
+    use crate::table::AccRule;
     use proptest::prelude::*;
 
     #[test]
@@ -484,7 +540,11 @@ mod tests {
             Event::Evict {
                 slot: 3,
                 reason: EvictReason::Overflow,
-                stats: SlotStats::first(&cfg, Some(17), Some(3)),
+                stats: SlotStats::first(
+                    &AccRule::new(&cfg),
+                    Some((17, Hit::default())),
+                    Some((3, Hit::default())),
+                ),
             },
         ];
         let mut b = Vec::new();
@@ -508,6 +568,19 @@ mod tests {
             baud: 1_000_000,
         };
         assert_eq!(Info::decode(&i.encode()).unwrap(), i);
+        assert_eq!(i.encode().len(), INFO_BYTES);
+        for p in PRESETS {
+            let j = Info {
+                config: p.config,
+                ..i.clone()
+            };
+            assert_eq!(Info::decode(&j.encode()).unwrap(), j, "{}", p.name);
+            let mut cut = j.encode();
+            if cut.len() > INFO_BYTES {
+                cut.pop();
+                assert!(Info::decode(&cut).is_err(), "{}", p.name);
+            }
+        }
         assert!(Info::decode(b"HTTP/1.1 400").is_err());
     }
 

@@ -115,6 +115,9 @@ pub fn registers() -> Vec<Register> {
 
 /// Number of link counters.
 pub const N_LINK_COUNTERS: usize = 9;
+/// Words of the board's counter memory: every pipeline and link counter,
+/// rounded up to a power of two (its address width).
+pub const COUNTER_RAM_WORDS: usize = (N_COUNTERS + N_LINK_COUNTERS).next_power_of_two();
 const _: () = assert!(N_COUNTERS <= (LINK_BASE - COUNTER_BASE) as usize);
 
 /// The register table as Markdown (the README carries this text).

@@ -38,7 +38,7 @@
 //! [`Model::trace_open`] write VCD files (time `10c` ns: cycle `c` settled
 //! before its rising edge; `10c + 5`: after the cycle).
 
-use bloomtime_model::config::{Config, ALCHITRY_CU};
+use bloomtime_model::config::{Config, HARDWARE};
 use bloomtime_model::counters::{Counters, N_COUNTERS};
 use bloomtime_model::key::{FlowKey, Record};
 use bloomtime_model::parse::DropReason;
@@ -62,7 +62,7 @@ pub mod models {
 pub use models::{hw, Board1mTop, BoardIn, BoardOut, BoardTop, CoreIn, CoreOut, CoreTop};
 
 /// The configuration the hardware is built for.
-pub const CFG: Config = ALCHITRY_CU;
+pub const CFG: Config = HARDWARE;
 
 /// Whether the models were built with `--trace` (the `trace` feature).
 pub const TRACE_BUILT: bool = cfg!(feature = "trace");
@@ -434,7 +434,7 @@ pub fn stats_to_words(s: &SlotStats) -> [u32; 6] {
     for a in [&s.iat, &s.rtt] {
         put(a.n as u64, CFG.packet_bits);
         put(a.sum, CFG.sum_bits());
-        put(a.sumsq, CFG.sumsq_bits());
+        put(a.sumsq as u64, CFG.sumsq_bits());
         put(a.min as u64, CFG.sample_bits());
         put(a.max as u64, CFG.sample_bits());
     }
@@ -453,7 +453,7 @@ pub fn stats_from_words(w: &[u32; 6]) -> SlotStats {
     let mut acc = || bloomtime_model::table::Acc {
         n: get(CFG.packet_bits) as u32,
         sum: get(CFG.sum_bits()),
-        sumsq: get(CFG.sumsq_bits()),
+        sumsq: get(CFG.sumsq_bits()) as i128,
         min: get(CFG.sample_bits()) as u32,
         max: get(CFG.sample_bits()) as u32,
     };
@@ -928,6 +928,7 @@ impl CoreSim {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bloomtime_model::table::{level0, AccRule};
 
     fn rng(seed: &mut u64) -> u64 {
         *seed ^= *seed << 13;
@@ -960,10 +961,11 @@ mod tests {
             }
             assert_eq!(key_from_words(&w), k);
 
-            let mut s = SlotStats::first(&CFG, Some(rng(&mut r) as u8 as u32), None);
+            let rule = AccRule::new(&CFG);
+            let mut s = SlotStats::first(&rule, Some(level0(rng(&mut r) as u8 as u32)), None);
             for _ in 0..rng(&mut r) % 50 {
-                let x = |r: &mut u64| (rng(r) % 3 != 0).then(|| rng(r) as u8 as u32);
-                s.add(x(&mut r), x(&mut r));
+                let x = |r: &mut u64| (rng(r) % 3 != 0).then(|| level0(rng(r) as u8 as u32));
+                s.add(&rule, x(&mut r), x(&mut r));
             }
             s.packets = rng(&mut r) as u16 as u32;
             let w = stats_to_words(&s);

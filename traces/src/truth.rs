@@ -38,7 +38,7 @@ impl TruthAcc {
         MergedAcc {
             n: self.n,
             sum: self.sum,
-            sumsq: self.sumsq,
+            sumsq: self.sumsq as i128,
             min: self.min,
             max: self.max,
         }

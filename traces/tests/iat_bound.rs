@@ -1,10 +1,12 @@
 //! Property: on a collision-free configuration (every flow owns its lines in
 //! every bank and its own slot) every IAT and RTT sample of the golden model
-//! is within the documented bound of the true gap, |T − x·q| < w/2 + q
-//! (docs/DESIGN.md §5), and a gap whose previous packet has left the ring
-//! is a miss.
+//! comes from the finest level that still holds the previous packet, is the
+//! estimator's ideal sample for it, and is within the documented bound of
+//! the true gap, |T − (x + ½)·q_0| < w_i/2 + q_i + q_0/2 (docs/DESIGN.md §5);
+//! a gap whose previous packet has left the line's window is a miss.
 
-use bloomtime_model::config::{Config, ALCHITRY_CU, LARGE, PAPER};
+use bloomtime_model::config::{Config, Level, Levels, ALCHITRY_CU, ALCHITRY_CU_V1, LARGE, PAPER};
+use bloomtime_model::estimator::ideal;
 use bloomtime_model::hash::Hashes;
 use bloomtime_model::key::*;
 use bloomtime_model::{BloomTime, Record};
@@ -67,52 +69,58 @@ fn isolated_keys(cfg: &Config, n: usize) -> Vec<(FlowKey, u8)> {
 fn check(cfg: Config, events: &[(usize, u64)]) -> Result<(), TestCaseError> {
     let keys = isolated_keys(&cfg, 4);
     let mut bt = BloomTime::new(&cfg);
-    let q = 1u64 << (cfg.bucket_log2 - cfg.sample_frac_bits);
-    let w = 1u64 << cfg.bucket_log2;
-    let s = cfg.bucket_log2;
+    let q0 = 1i128 << (cfg.level(0).bucket_log2 - cfg.sample_frac_bits);
     let mut last: Vec<Option<u64>> = vec![None; keys.len()];
     let mut ts = 0u64;
-    let within =
-        |gap: u64, x: u32| (gap as i128 - x as i128 * q as i128).abs() < (w / 2 + q) as i128;
+    // The sample the model must give for a previous packet at `prev`, with
+    // its bound checked; `None` beyond the window.
+    let expect = |prev: u64, now: u64, got: Option<u32>, what: &str| -> Result<(), TestCaseError> {
+        let (x, hit, inside) = ideal(&cfg, prev, now);
+        if !inside {
+            prop_assert!(
+                got.is_none(),
+                "{what}: gap {} beyond the window gave {:?}",
+                now - prev,
+                got
+            );
+            return Ok(());
+        }
+        prop_assert_eq!(
+            got,
+            Some(x as u32),
+            "{} gap {} level {}",
+            what,
+            now - prev,
+            hit.level
+        );
+        let w = 1i128 << cfg.level(hit.level as usize).bucket_log2;
+        let q = w >> cfg.sample_frac_bits;
+        let err = (now - prev) as i128 - (x as i128 * q0 + q0 / 2);
+        prop_assert!(
+            2 * err.abs() < w + 2 * q + q0,
+            "{what}: gap {} sample {x} level {}",
+            now - prev,
+            hit.level
+        );
+        Ok(())
+    };
     for &(f, gap) in events {
         ts += gap;
         let (key, flags) = keys[f % keys.len()];
         let i = f % keys.len();
         let o = bt.process(&Record { ts, key, flags });
         prop_assert_eq!(o.ts, ts);
+        prop_assert_eq!(o.iat.is_some(), o.iat_hit.is_some());
         // IAT: the same key's previous packet.
         match last[i] {
-            Some(prev) if (ts >> s) - (prev >> s) < cfg.buckets as u64 => {
-                let x = o
-                    .iat
-                    .ok_or_else(|| TestCaseError::fail(format!("missed gap {}", ts - prev)))?;
-                prop_assert!(
-                    within(ts - prev, x),
-                    "iat gap {} sample {} q {} w {}",
-                    ts - prev,
-                    x,
-                    q,
-                    w
-                );
-            }
-            Some(prev) => {
-                prop_assert!(
-                    o.iat.is_none(),
-                    "gap {} beyond the window gave {:?}",
-                    ts - prev,
-                    o.iat
-                );
-            }
+            Some(prev) => expect(prev, ts, o.iat, "iat")?,
             None => prop_assert!(o.iat.is_none()),
         }
         // RTT: the echo reply against the latest request (index 0).
         if flags & FLAG_ECHO_REPLY != 0 {
             match last[0] {
-                Some(prev) if (ts >> s) - (prev >> s) < cfg.buckets as u64 => {
-                    let x = o.rtt.ok_or_else(|| TestCaseError::fail("missed rtt"))?;
-                    prop_assert!(within(ts - prev, x), "rtt gap {} sample {}", ts - prev, x);
-                }
-                _ => prop_assert!(o.rtt.is_none()),
+                Some(prev) => expect(prev, ts, o.rtt, "rtt")?,
+                None => prop_assert!(o.rtt.is_none()),
             }
         } else {
             prop_assert!(o.rtt.is_none());
@@ -128,8 +136,8 @@ fn check(cfg: Config, events: &[(usize, u64)]) -> Result<(), TestCaseError> {
 }
 
 fn events(cfg: Config) -> impl Strategy<Value = Vec<(usize, u64)>> {
-    let w = 1u64 << cfg.bucket_log2;
-    let window = w * cfg.buckets as u64;
+    let w = cfg.bucket_units();
+    let window = cfg.window_ns() >> cfg.time_unit_log2_ns;
     let gap = prop_oneof![
         3 => 0..w / 4,
         3 => 0..w * 2,
@@ -145,6 +153,16 @@ proptest! {
     #[test]
     fn alchitry_cu_samples_are_within_the_bound(ev in events(ALCHITRY_CU)) {
         check(ALCHITRY_CU, &ev)?;
+    }
+
+    #[test]
+    fn alchitry_cu_v1_samples_are_within_the_bound(ev in events(ALCHITRY_CU_V1)) {
+        check(ALCHITRY_CU_V1, &ev)?;
+    }
+
+    #[test]
+    fn small_levels_samples_are_within_the_bound(ev in events(small_levels())) {
+        check(small_levels(), &ev)?;
     }
 
     #[test]
@@ -172,8 +190,7 @@ proptest! {
 fn small() -> Config {
     Config {
         time_unit_log2_ns: 0,
-        bucket_log2: 6,
-        buckets: 4,
+        levels: Levels::one(6, 4),
         banks: 1,
         lines_log2: 6,
         epoch_tag_bits: 4,
@@ -181,5 +198,22 @@ fn small() -> Config {
         fingerprint_bits: 8,
         sample_frac_bits: 2,
         packet_bits: 16,
+        second_moment: true,
+        extremes: true,
+        histogram: false,
+    }
+}
+
+/// The same with three levels of uneven steps and sizes (2^6 x 4, 2^7 x 3,
+/// 2^10 x 5).
+fn small_levels() -> Config {
+    let l = |bucket_log2, buckets| Level {
+        bucket_log2,
+        buckets,
+    };
+    Config {
+        levels: Levels::new(&[l(6, 4), l(7, 3), l(10, 5)]),
+        epoch_tag_bits: 8,
+        ..small()
     }
 }

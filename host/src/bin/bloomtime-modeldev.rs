@@ -37,8 +37,8 @@ struct Args {
     /// Event buffer bytes.
     #[arg(long, value_name = "BYTES", default_value_t = bloomtime_model::protocol::EVENT_BUFFER_BYTES)]
     event_buffer: usize,
-    /// Configuration preset (the board is alchitry-cu).
-    #[arg(long, default_value = "alchitry-cu", value_name = "NAME")]
+    /// Configuration preset (the board's is alchitry-cu-v1).
+    #[arg(long, default_value = bloomtime_model::config::HARDWARE_PRESET, value_name = "NAME")]
     preset: String,
 }
 

@@ -225,7 +225,7 @@ impl<T: Transport> Client<T> {
             info: Info {
                 protocol_version: 0,
                 design_version: 0,
-                config: bloomtime_model::config::ALCHITRY_CU,
+                config: bloomtime_model::config::HARDWARE,
                 header_window: 0,
                 clock_hz: 0,
                 baud: 0,

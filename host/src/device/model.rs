@@ -27,7 +27,7 @@
 //!   ([`ModelOptions::clock`]).
 
 use super::transport::Transport;
-use bloomtime_model::config::{Config, ALCHITRY_CU, HEADER_WINDOW, TS_MASK};
+use bloomtime_model::config::{Config, HARDWARE, HEADER_WINDOW, TS_MASK};
 use bloomtime_model::counters::N_COUNTERS;
 use bloomtime_model::protocol::{
     self, cmd, encode_event, encode_frame, evict_bytes, replay_admits, status, Deframer,
@@ -66,7 +66,7 @@ pub struct ModelOptions {
 impl Default for ModelOptions {
     fn default() -> Self {
         ModelOptions {
-            config: ALCHITRY_CU,
+            config: HARDWARE,
             event_buffer: protocol::EVENT_BUFFER_BYTES,
             baud: 1_000_000,
             clock_hz: 100_000_000,

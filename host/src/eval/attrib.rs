@@ -320,7 +320,7 @@ mod tests {
     use crate::eval::corpus::{Family, Rec};
     use crate::eval::design::{Golden, Ideal};
     use crate::eval::metrics::{breakdown, iat, rtt};
-    use bloomtime_model::config::{Config, ALCHITRY_CU};
+    use bloomtime_model::config::{Config, ALCHITRY_CU_V1};
     use bloomtime_model::hash::Hashes;
     use bloomtime_model::key::{FLAG_ECHO_REQUEST, PROTO_ICMP, PROTO_UDP};
 
@@ -328,13 +328,31 @@ mod tests {
     /// two-slot table with two-bit fingerprints: every cause is present.
     fn tiny() -> Config {
         Config {
-            bucket_log2: 10,
-            buckets: 4,
+            levels: bloomtime_model::config::Levels::one(10, 4),
             banks: 1,
             lines_log2: 1,
             slots_log2: 1,
             fingerprint_bits: 2,
-            ..ALCHITRY_CU
+            ..ALCHITRY_CU_V1
+        }
+    }
+
+    /// The same with a second, coarser level (4 buckets of ~16 ms): the
+    /// attribution holds for levels too.
+    fn tiny_levels() -> Config {
+        Config {
+            levels: bloomtime_model::config::Levels::new(&[
+                bloomtime_model::config::Level {
+                    bucket_log2: 10,
+                    buckets: 4,
+                },
+                bloomtime_model::config::Level {
+                    bucket_log2: 14,
+                    buckets: 4,
+                },
+            ]),
+            epoch_tag_bits: 8,
+            ..tiny()
         }
     }
 
@@ -405,8 +423,7 @@ mod tests {
             .collect()
     }
 
-    fn design(kind: Option<Counterfactual>) -> Box<dyn Design> {
-        let c = tiny();
+    fn design(c: Config, kind: Option<Counterfactual>) -> Box<dyn Design> {
         match kind {
             None => Box::new(Golden::new(&c).unwrap()),
             Some(Counterfactual::InfiniteTable) => Box::new(Golden::without_table(&c).unwrap()),
@@ -418,7 +435,26 @@ mod tests {
     }
 
     fn run_of(kind: Option<Counterfactual>, t: &Trace) -> RunOutput {
-        run(design(kind).as_mut(), t).unwrap()
+        run(design(tiny(), kind).as_mut(), t).unwrap()
+    }
+
+    /// With two levels the 20 ms gaps are inside the line's window and
+    /// reach the coarse level; the counterfactuals still reproduce their
+    /// levels and the causes still add up.
+    #[test]
+    fn with_levels_the_counterfactuals_match_and_the_causes_add_up() {
+        let t = constructed();
+        let g = run(design(tiny_levels(), None).as_mut(), &t).unwrap();
+        for kind in COUNTERFACTUALS {
+            let r = run(design(tiny_levels(), Some(kind)).as_mut(), &t).unwrap();
+            check_counterfactual(&g, &r, kind).unwrap();
+        }
+        assert!(breakdown(&g.flows, iat).max_residual < 1e-9);
+        let one = run_of(None, &t);
+        assert!(
+            g.iat.window_miss < one.iat.window_miss,
+            "the coarse level sees gaps the single ring misses"
+        );
     }
 
     #[test]

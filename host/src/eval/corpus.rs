@@ -37,6 +37,8 @@ pub enum Family {
     /// One step of the load ladder: generated, `n` conversations of the
     /// default mix, the same per-flow behaviour at every step.
     Load(u32),
+    /// Generated pings and TCP handshakes with microsecond RTTs (5–200 µs).
+    Micro,
 }
 
 impl Family {
@@ -45,6 +47,7 @@ impl Family {
             Family::Real => "real",
             Family::Generated => "generated",
             Family::Load(_) => "load",
+            Family::Micro => "micro",
         }
     }
 }
@@ -237,6 +240,21 @@ pub fn generated_specs(quick: bool) -> Vec<GenSpec> {
                 ..d.clone()
             },
         },
+        GenSpec {
+            // Data-centre RTTs: pings and TCP handshakes answered in 5-200 us.
+            name: "gen-us-rtt".into(),
+            family: Family::Micro,
+            opts: GenOptions {
+                seed: 15,
+                flows: 400,
+                packets: 20_000,
+                duration_s: 4.0,
+                mix: mix("ping=1,tcp=1"),
+                rtt_min_us: 5.0,
+                rtt_max_us: 200.0,
+                ..d.clone()
+            },
+        },
     ];
     for &n in LOAD_STEPS.iter() {
         v.push(GenSpec {
@@ -246,7 +264,9 @@ pub fn generated_specs(quick: bool) -> Vec<GenSpec> {
         });
     }
     if quick {
-        v.retain(|s| s.name == "gen-demo" || s.family == Family::Load(250));
+        v.retain(|s| {
+            s.name == "gen-demo" || s.family == Family::Load(250) || s.family == Family::Micro
+        });
     }
     v
 }

@@ -1,17 +1,15 @@
-//! The designs the evaluation replays records through.
+//! The designs the evaluation replays records through, all built on the
+//! golden model's own primitives (`bloomtime_model`): no second estimator,
+//! ageing or bank loop lives here.
 //!
 //! * [`Golden`] — the golden model itself (`bloomtime_model::BloomTime`)
 //!   with the host merge: exactly what `bloomtime analyze` and `compare`
-//!   compute, bit for bit. [`Golden::without_table`] is the *infinite flow
-//!   table* counterfactual.
+//!   compute, bit for bit, for any configuration (one level or several).
+//!   [`Golden::without_table`] is the *infinite flow table* counterfactual.
 //! * [`Ideal`] — the *no collisions* counterfactual (exact membership
-//!   instead of Bloom banks), with the ring's window or with none (the
-//!   *infinite window* counterfactual).
-//! * [`MultiRes`] — an **experimental, evaluation-only** variant: every bank
-//!   line holds several ring pairs of increasing bucket width (levels), all
-//!   aged from the one epoch tag and looked up in parallel; the finest level
-//!   with a hit gives the sample. The default model and the hardware do not
-//!   change; this exists to measure what such a design would buy.
+//!   instead of Bloom banks: the model's estimator applied to the flow's own
+//!   previous packet, `estimator::ideal`), with the line's window or with
+//!   none (the *infinite window* counterfactual).
 //!
 //! Every design also states what it would estimate with *exact membership*
 //! (the flow's own previous packet, no other flow's marks) — [`Design::ideal`]
@@ -20,24 +18,15 @@
 //! output with these to split the error by cause.
 
 use crate::error::Error;
-use bloomtime_model::bank::ring_mask;
-use bloomtime_model::config::{bit_length, Config};
-use bloomtime_model::estimator::{epoch_offset, newest};
-use bloomtime_model::hash::Hashes;
+use bloomtime_model::config::Config;
+use bloomtime_model::estimator::{self, Hit};
 use bloomtime_model::key::{FlowKey, Record, FLAG_ECHO_REPLY, FLAG_TCP_SYNACK};
 use bloomtime_model::merge::{FlowMerger, MergedAcc, MergedStats};
 use bloomtime_model::protocol::{evict_bytes, OPEN_BYTES};
-use bloomtime_model::stats::{estimated_moments, Moments};
-use bloomtime_model::table::Event;
+use bloomtime_model::stats::{estimated_moments, hist_percentiles, Moments};
+use bloomtime_model::table::{AccRule, Event};
 use bloomtime_model::{BloomTime, Counter};
 use rustc_hash::FxHashMap;
-
-/// Which bucket produced a sample: level (0 for single-ring designs) and age.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hit {
-    pub level: u8,
-    pub age: u64,
-}
 
 /// One estimated sample.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,9 +36,11 @@ pub struct Est {
     /// Variance of this sample's quantization error (ns²): what the variance
     /// estimate subtracts (docs/DESIGN.md §7 for the golden model).
     pub var: f64,
-    /// The sample in units `q` where the design defines one (golden model):
-    /// lets its moments be computed by the model's own statistics code.
+    /// The sample in units `q_0`: its moments are computed by the model's
+    /// own statistics code.
     pub x: Option<u64>,
+    /// The level's variance correction `d` (units `q_0²`, §7).
+    pub d: i64,
     pub hit: Hit,
 }
 
@@ -107,9 +98,9 @@ pub struct LevelAcc {
     pub sum: f64,
     pub sumsq: f64,
     pub var: f64,
-    /// Integer sums of `x` (units `q`), valid while `int_ok`.
+    /// Integer sums of `x` and `x² − d` (units `q_0`), valid while `int_ok`.
     pub isum: u128,
-    pub isumsq: u128,
+    pub isumsq: i128,
     pub int_ok: bool,
 }
 
@@ -130,7 +121,7 @@ impl LevelAcc {
         match e.x {
             Some(x) if self.int_ok => {
                 self.isum += x as u128;
-                self.isumsq += x as u128 * x as u128;
+                self.isumsq += x as i128 * x as i128 - e.d as i128;
             }
             _ => self.int_ok = false,
         }
@@ -162,32 +153,36 @@ impl LevelAcc {
             std_us: var.sqrt() / 1e3,
             min_us: 0.0,
             max_us: 0.0,
+            pct_us: [f64::NAN; 3],
         }
     }
 }
 
 // ---------------------------------------------------------------- golden --
 
-/// The golden estimator's arithmetic for one configuration: samples in
-/// units `q`, their bias-corrected value in nanoseconds and the quantization
-/// variance the statistics subtract (docs/DESIGN.md §5, §7).
+/// The golden estimator's arithmetic for one configuration: a model sample
+/// (units `q_0`) and its hit as the evaluation's [`Est`]: bias-corrected
+/// nanoseconds and the quantization variance the statistics subtract
+/// (docs/DESIGN.md §5, §7).
 #[derive(Clone, Copy, Debug)]
 pub struct GoldenEstimator {
     cfg: Config,
+    rule: AccRule,
     q_ns: f64,
-    var: f64,
+    /// Level 0's quantization variance `(w_0² + q_0²)/12`, units `q_0²`.
+    c0: f64,
 }
 
 impl GoldenEstimator {
     pub fn new(cfg: &Config) -> Result<GoldenEstimator, Error> {
         cfg.validate()
             .map_err(|e| Error::Usage(format!("invalid configuration: {e}")))?;
-        let q = cfg.sample_unit_ns() as f64;
-        let w = cfg.bucket_ns() as f64;
+        let f = cfg.sample_frac_bits;
         Ok(GoldenEstimator {
             cfg: *cfg,
-            q_ns: q,
-            var: (w * w + q * q) / 12.0,
+            rule: AccRule::new(cfg),
+            q_ns: cfg.sample_unit_ns() as f64,
+            c0: ((1u64 << (2 * f)) + 1) as f64 / 12.0,
         })
     }
 
@@ -195,36 +190,29 @@ impl GoldenEstimator {
         &self.cfg
     }
 
-    /// The estimate of a golden sample `x` that came from a mark `age`
-    /// buckets old.
-    pub fn est(&self, x: u64, age: u64) -> Est {
+    /// The estimate of a model sample `x` from `hit`.
+    pub fn est(&self, x: u64, hit: Hit) -> Est {
+        let d = self.rule.corr[hit.level as usize];
         Est {
             ns: (x as f64 + 0.5) * self.q_ns,
-            var: self.var,
+            var: (self.c0 + d as f64) * self.q_ns * self.q_ns,
             x: Some(x),
-            hit: Hit { level: 0, age },
+            d,
+            hit,
         }
     }
 
-    /// The sample the golden estimator gives when the newest mark is the
-    /// flow's own previous packet at `prev` (no window limit: the age may
-    /// exceed the ring).
+    /// The sample the model's estimator gives when the newest mark is the
+    /// flow's own previous packet at `prev` (no window limit: beyond the
+    /// window, the coarsest level at its real age).
     pub fn ideal(&self, prev: u64, now: u64) -> Est {
-        let (ep, _) = epoch_offset(&self.cfg, prev);
-        let (en, o) = epoch_offset(&self.cfg, now);
-        let age = en - ep;
-        let f = self.cfg.sample_frac_bits;
-        let x = if age == 0 {
-            (o >> 1) as u64
-        } else {
-            (age << f) + o as u64 - (1u64 << (f - 1))
-        };
-        self.est(x, age)
+        let (x, hit, _) = estimator::ideal(&self.cfg, prev, now);
+        self.est(x, hit)
     }
 
-    /// Is a mark made at `prev` still in the ring at `now`?
+    /// Is a mark made at `prev` still in the line's window at `now`?
     pub fn in_window(&self, prev: u64, now: u64) -> bool {
-        (now >> self.cfg.bucket_log2) - (prev >> self.cfg.bucket_log2) < self.cfg.buckets as u64
+        estimator::ideal(&self.cfg, prev, now).2
     }
 
     /// Moments as the host computes them from integer sums (the model's own
@@ -275,24 +263,14 @@ impl Golden {
         })
     }
 
-    /// The age (in buckets) of the mark a golden sample `x` came from, given
-    /// the current sub-bucket offset: `x < 2^(f-1)` only for age 0.
-    pub fn age_of(x: u32, offset: u32, frac_bits: u32) -> u64 {
-        let half = 1u32 << (frac_bits - 1);
-        if x < half {
-            0
-        } else {
-            ((x + half - offset) >> frac_bits) as u64
-        }
-    }
-
     fn drain(&mut self) -> Result<(), Error> {
         let events = self.bt.drain_events();
+        let hists = self.bt.drain_hists();
         let Some(merger) = &mut self.merger else {
             return Ok(());
         };
         let evict = evict_bytes(self.g.config()) as u64;
-        for ev in events {
+        for ev in &events {
             match ev {
                 Event::Open { .. } => {
                     self.export.opens += 1;
@@ -303,8 +281,8 @@ impl Golden {
                     self.export.bytes += evict;
                 }
             }
-            merger.push(&ev)?;
         }
+        merger.push_all(&events, &hists)?;
         Ok(())
     }
 }
@@ -324,11 +302,11 @@ impl Design for Golden {
             flags,
         });
         debug_assert_eq!(out.ts, ts, "the caller clamps time");
-        let (_, o) = epoch_offset(self.g.config(), out.ts);
-        let f = self.g.config().sample_frac_bits;
+        let est =
+            |x: Option<u32>, hit: Option<Hit>| x.zip(hit).map(|(x, h)| self.g.est(x as u64, h));
         let s = Samples {
-            iat: out.iat.map(|x| self.g.est(x as u64, Self::age_of(x, o, f))),
-            rtt: out.rtt.map(|x| self.g.est(x as u64, Self::age_of(x, o, f))),
+            iat: est(out.iat, out.iat_hit),
+            rtt: est(out.rtt, out.rtt_hit),
         };
         if self.bt.pending_events().len() >= 256 && self.merge_error.is_none() {
             if let Err(e) = self.drain() {
@@ -370,16 +348,19 @@ impl Design for Golden {
         self.export.evict_collision = c.get(Counter::EvictCollision);
         self.export.aliased = self.bt.aliased();
         let cfg = self.g.config();
+        let bins = merger.hist_bins();
         Ok(Some(
             merger
                 .flows()
                 .into_iter()
                 .map(|(k, s): (FlowKey, MergedStats)| {
-                    (
-                        k,
-                        estimated_moments(cfg, &s.iat),
-                        estimated_moments(cfg, &s.rtt),
-                    )
+                    let mut iat = estimated_moments(cfg, &s.iat);
+                    let mut rtt = estimated_moments(cfg, &s.rtt);
+                    if let Some(h) = merger.hist(&k) {
+                        iat.pct_us = hist_percentiles(cfg, &h[..bins]);
+                        rtt.pct_us = hist_percentiles(cfg, &h[bins..]);
+                    }
+                    (k, iat, rtt)
                 })
                 .collect(),
         ))
@@ -460,346 +441,10 @@ impl Design for Ideal {
     }
 }
 
-// ------------------------------------------------------ multi-resolution --
-
-/// One level of a multi-resolution line: buckets `2^extra` times wider than
-/// the base bucket, `buckets` of them per ring.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct LevelSpec {
-    pub extra_log2: u32,
-    pub buckets: u32,
-}
-
-/// Most levels a multi-resolution line may have.
-pub const MAX_LEVELS: usize = 8;
-
-/// Parameters of a multi-resolution design: the base configuration gives
-/// time unit, level 0 (bucket width, buckets, sub-bucket bits), banks, lines
-/// and the flow table; `coarse` adds levels from fine to coarse.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct MultiResSpec {
-    pub base: Config,
-    pub coarse: Vec<LevelSpec>,
-    /// Use the finer levels' misses to narrow where a coarse hit's previous
-    /// packet can lie (interval midpoint) instead of the bucket midpoint.
-    pub refine: bool,
-}
-
-impl MultiResSpec {
-    /// All levels, level 0 first.
-    pub fn levels(&self) -> Vec<LevelSpec> {
-        let mut v = vec![LevelSpec {
-            extra_log2: 0,
-            buckets: self.base.buckets,
-        }];
-        v.extend(self.coarse.iter().copied());
-        v
-    }
-
-    pub fn validate(&self) -> Result<(), Error> {
-        self.base
-            .validate()
-            .map_err(|e| Error::Usage(format!("invalid base configuration: {e}")))?;
-        let mut prev = 0;
-        for l in &self.coarse {
-            if self.coarse.len() > MAX_LEVELS - 1
-                || l.extra_log2 <= prev
-                || l.extra_log2 > 24
-                || !(2..=64).contains(&l.buckets)
-            {
-                return Err(Error::Usage(format!(
-                    "multi-resolution levels: at most {MAX_LEVELS}, each strictly wider than the last (extra_log2 {} after {prev}, at most 24), 2..=64 buckets (got {})",
-                    l.extra_log2, l.buckets
-                )));
-            }
-            prev = l.extra_log2;
-        }
-        Ok(())
-    }
-
-    /// Epoch-tag bits a line needs: enough for the coarsest level's span.
-    pub fn tag_bits(&self) -> u32 {
-        self.levels()
-            .iter()
-            .map(|l| bit_length((l.buckets as u64) << l.extra_log2) + 1)
-            .max()
-            .unwrap_or(0)
-            .max(self.base.epoch_tag_bits)
-    }
-
-    /// Bits of one line: the tag and two rings per level.
-    pub fn line_bits(&self) -> u64 {
-        self.tag_bits() as u64 + 2 * self.levels().iter().map(|l| l.buckets as u64).sum::<u64>()
-    }
-
-    /// Bits of one sample when all levels share the accumulators (in units
-    /// `q` of level 0).
-    pub fn sample_bits(&self) -> u32 {
-        let c = self.coarse.last();
-        let (b, g) = c.map_or((self.base.buckets, 0), |l| (l.buckets, l.extra_log2));
-        bit_length(((b as u64) << (g + self.base.sample_frac_bits)) - 1)
-    }
-
-    /// State bytes: banks plus a flow table whose accumulators are widened
-    /// to the longest sample.
-    pub fn state_bytes(&self) -> u64 {
-        let c = &self.base;
-        let banks = (c.banks as u64 * c.lines() as u64 * self.line_bits()).div_ceil(8);
-        let (p, xb) = (c.packet_bits as u64, self.sample_bits() as u64);
-        let acc = p + (p + xb) + (p + 2 * xb) + 2 * xb;
-        let slot = 1 + c.fingerprint_bits as u64 + p + 2 * acc;
-        banks + (c.slots() as u64 * slot).div_ceil(8)
-    }
-
-    /// Window of the coarsest level in nanoseconds.
-    pub fn window_ns(&self) -> u64 {
-        let l = *self.levels().last().expect("level 0");
-        (l.buckets as u64) << (self.base.bucket_log2 + l.extra_log2 + self.base.time_unit_log2_ns)
-    }
-}
-
-/// The multi-resolution design (no flow table modelled: the golden model's
-/// merge is exact, so per-key sums are what the host would see).
-pub struct MultiRes {
-    spec: MultiResSpec,
-    levels: Vec<LevelSpec>,
-    masks: Vec<u64>,
-    tags: Vec<u64>,
-    /// `[line][level][direction]`, lines bank-major.
-    rings: Vec<u64>,
-    unit_ns: f64,
-}
-
-impl MultiRes {
-    pub fn new(spec: &MultiResSpec) -> Result<MultiRes, Error> {
-        spec.validate()?;
-        let levels = spec.levels();
-        let lines = spec.base.banks as usize * spec.base.lines() as usize;
-        Ok(MultiRes {
-            masks: levels.iter().map(|l| ring_mask(l.buckets)).collect(),
-            tags: vec![0; lines],
-            rings: vec![0; lines * levels.len() * 2],
-            unit_ns: (1u64 << spec.base.time_unit_log2_ns) as f64,
-            levels,
-            spec: spec.clone(),
-        })
-    }
-
-    /// Bucket width of level `r` as a shift of the time unit.
-    fn shift(&self, r: usize) -> u32 {
-        self.spec.base.bucket_log2 + self.levels[r].extra_log2
-    }
-
-    /// The estimate for a hit at `age` in level `r` at time `now`.
-    fn estimate(&self, r: usize, age: u64, now: u64) -> Est {
-        let c = &self.spec.base;
-        let hit = Hit {
-            level: r as u8,
-            age,
-        };
-        if r == 0 {
-            // Level 0 is the golden estimator, exactly.
-            let (_, o) = epoch_offset(c, now);
-            let f = c.sample_frac_bits;
-            let x = if age == 0 {
-                (o >> 1) as u64
-            } else {
-                (age << f) + o as u64 - (1u64 << (f - 1))
-            };
-            let q = c.sample_unit_ns() as f64;
-            let w = c.bucket_ns() as f64;
-            return Est {
-                ns: (x as f64 + 0.5) * q,
-                var: (w * w + q * q) / 12.0,
-                x: None,
-                hit,
-            };
-        }
-        let s = self.shift(r);
-        let e = now >> s;
-        let mut lo = (e - age) << s;
-        let mut hi = (e - age + 1) << s;
-        if self.spec.refine {
-            // Level r-1 missed: the previous packet is older than its window.
-            let sp = self.shift(r - 1);
-            let bound = ((now >> sp) + 1).saturating_sub(self.levels[r - 1].buckets as u64) << sp;
-            hi = hi.min(bound);
-            if hi <= lo {
-                // Cannot happen with exact ageing; keep the bucket.
-                hi = (e - age + 1) << s;
-                lo = (e - age) << s;
-            }
-        }
-        // Now lies in its level-0 sample cell.
-        let qs = c.bucket_log2 - c.sample_frac_bits;
-        let now_lo = (now >> qs) << qs;
-        let now_hi = now_lo + (1 << qs);
-        let t_lo = now_lo.saturating_sub(hi) as f64;
-        let t_hi = (now_hi - lo.min(now_hi)) as f64;
-        let width = (t_hi - t_lo).max(0.0);
-        Est {
-            ns: (t_lo + t_hi) / 2.0 * self.unit_ns,
-            var: width * width / 12.0 * self.unit_ns * self.unit_ns,
-            x: None,
-            hit,
-        }
-    }
-
-    fn first_hit(&self, ands: &[u64], now: u64) -> Option<Est> {
-        ands.iter()
-            .enumerate()
-            .find_map(|(r, &a)| newest(a).map(|age| self.estimate(r, age as u64, now)))
-    }
-}
-
-impl Design for MultiRes {
-    fn state_bytes(&self) -> u64 {
-        self.spec.state_bytes()
-    }
-    fn time_unit_log2_ns(&self) -> u32 {
-        self.spec.base.time_unit_log2_ns
-    }
-
-    fn process(&mut self, ts: u64, key: &FlowKey, flags: u8) -> Samples {
-        let c = self.spec.base;
-        let rec = Record {
-            ts,
-            key: *key,
-            flags,
-        };
-        let h = Hashes::compute(&rec);
-        let d = h.dir as usize;
-        let nl = self.levels.len();
-        let mut and_d = [u64::MAX; MAX_LEVELS];
-        let mut and_r = [u64::MAX; MAX_LEVELS];
-        let epoch = ts >> c.bucket_log2;
-        for i in 0..c.banks {
-            let line = i as usize * c.lines() as usize + h.line(&c, i) as usize;
-            let tag = self.tags[line];
-            for r in 0..nl {
-                let g = self.levels[r].extra_log2;
-                let delta = (epoch >> g) - (tag >> g);
-                let at = (line * nl + r) * 2;
-                let ring = &mut self.rings[at..at + 2];
-                if delta >= self.levels[r].buckets as u64 {
-                    ring[0] = 0;
-                    ring[1] = 0;
-                } else if delta > 0 {
-                    ring[0] = (ring[0] << delta) & self.masks[r];
-                    ring[1] = (ring[1] << delta) & self.masks[r];
-                }
-                and_d[r] &= ring[d];
-                and_r[r] &= ring[1 - d];
-                ring[d] |= 1;
-            }
-            self.tags[line] = epoch;
-        }
-        Samples {
-            iat: self.first_hit(&and_d[..nl], ts),
-            rtt: if rec.wants_rtt() {
-                self.first_hit(&and_r[..nl], ts)
-            } else {
-                None
-            },
-        }
-    }
-
-    fn ideal(&self, prev: u64, now: u64) -> Est {
-        let last = self.levels.len() - 1;
-        for r in 0..=last {
-            let s = self.shift(r);
-            let age = (now >> s) - (prev >> s);
-            if age < self.levels[r].buckets as u64 || r == last {
-                return self.estimate(r, age, now);
-            }
-        }
-        unreachable!("the last level always answers")
-    }
-
-    fn in_window(&self, prev: u64, now: u64) -> bool {
-        let r = self.levels.len() - 1;
-        let s = self.shift(r);
-        (now >> s) - (prev >> s) < self.levels[r].buckets as u64
-    }
-
-    fn moments(&self, acc: &LevelAcc) -> Moments {
-        acc.float_moments()
-    }
-
-    fn finish(&mut self) -> Result<Option<HostFlows>, Error> {
-        Ok(None)
-    }
-
-    fn export(&self) -> Export {
-        Export::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bloomtime_model::config::ALCHITRY_CU;
-    use bloomtime_model::estimator::sample;
-
-    #[test]
-    fn golden_age_is_recovered_from_the_sample() {
-        let f = 4;
-        for age in 0..20u32 {
-            for o in 0..16u32 {
-                let x = sample(age, o, f);
-                assert_eq!(Golden::age_of(x, o, f), age as u64, "age {age} o {o}");
-            }
-        }
-    }
-
-    #[test]
-    fn multires_state_grows_with_levels() {
-        let one = MultiResSpec {
-            base: ALCHITRY_CU,
-            coarse: vec![],
-            refine: true,
-        };
-        assert_eq!(one.line_bits(), ALCHITRY_CU.line_bits() as u64);
-        assert_eq!(one.state_bytes(), ALCHITRY_CU.state_bytes());
-        let two = MultiResSpec {
-            coarse: vec![LevelSpec {
-                extra_log2: 4,
-                buckets: 16,
-            }],
-            ..one
-        };
-        // The tag spans the coarsest ring, 16 buckets of 2^4 base epochs:
-        // bit_length(256) + 1 bits (the golden rule bit_length(B) + 1).
-        assert_eq!(two.tag_bits(), 10);
-        assert_eq!(two.line_bits(), 10 + 2 * (16 + 16));
-        assert!(two.state_bytes() > one.state_bytes());
-        assert_eq!(two.window_ns(), 16 * ALCHITRY_CU.window_ns());
-    }
-
-    #[test]
-    fn bad_levels_are_rejected() {
-        let s = MultiResSpec {
-            base: ALCHITRY_CU,
-            coarse: vec![
-                LevelSpec {
-                    extra_log2: 4,
-                    buckets: 16,
-                },
-                LevelSpec {
-                    extra_log2: 4,
-                    buckets: 16,
-                },
-            ],
-            refine: false,
-        };
-        assert!(MultiRes::new(&s).is_err());
-    }
-}
-
-#[cfg(test)]
-mod multires_tests {
-    use super::*;
-    use bloomtime_model::config::ALCHITRY_CU;
+    use bloomtime_model::config::{ALCHITRY_CU, ALCHITRY_CU_V1};
     use bloomtime_model::key::{FLAG_ECHO_REQUEST, PROTO_ICMP, PROTO_UDP};
 
     fn key(p: u16) -> FlowKey {
@@ -827,65 +472,55 @@ mod multires_tests {
         out
     }
 
+    /// Without other flows' marks, the golden model's samples are the ideal
+    /// ones, level and age included, for one level and for many.
     #[test]
-    fn one_level_is_the_golden_estimator() {
-        let spec = MultiResSpec {
-            base: ALCHITRY_CU,
-            coarse: vec![],
-            refine: true,
-        };
-        let mut m = MultiRes::new(&spec).unwrap();
-        let mut g = Golden::new(&ALCHITRY_CU).unwrap();
-        for (t, k, f) in records(4000, 3 * ALCHITRY_CU.bucket_units()) {
-            let (a, b) = (m.process(t, &k, f), g.process(t, &k, f));
-            for (x, y) in [(a.iat, b.iat), (a.rtt, b.rtt)] {
-                assert_eq!(x.map(|e| (e.ns, e.hit)), y.map(|e| (e.ns, e.hit)), "t {t}");
+    fn alone_the_model_gives_the_ideal_sample() {
+        for cfg in [ALCHITRY_CU_V1, ALCHITRY_CU] {
+            let mut g = Golden::new(&cfg).unwrap();
+            let mut last: FxHashMap<FlowKey, u64> = FxHashMap::default();
+            let window = cfg.window_ns() >> cfg.time_unit_log2_ns;
+            for (t, k, f) in records(3000, window / 40) {
+                let s = g.process(t, &k, f);
+                if let Some(&p) = last.get(&k) {
+                    if g.in_window(p, t) {
+                        assert_eq!(s.iat, Some(g.ideal(p, t)), "t {t}");
+                    }
+                }
+                last.insert(k, t);
             }
         }
     }
 
     #[test]
-    fn a_coarse_level_catches_gaps_beyond_the_fine_ring() {
-        // Level 0: 16 buckets of 2^13 units; level 1: 16 buckets of 2^17.
-        let base = ALCHITRY_CU;
-        for refine in [false, true] {
-            let spec = MultiResSpec {
-                base,
-                coarse: vec![LevelSpec {
-                    extra_log2: 4,
-                    buckets: 16,
-                }],
-                refine,
-            };
-            let mut m = MultiRes::new(&spec).unwrap();
-            let mut g = Golden::new(&base).unwrap();
-            let w1 = (base.bucket_units() << 4) as f64 * 1024.0;
-            let (mut t, mut n) = (5_000u64, 0);
-            let mut err = Vec::new();
-            // One flow alone: gaps of 20 to 200 fine buckets (past the
-            // 16-bucket fine ring, inside the 256-bucket coarse one).
-            for i in 0..60u64 {
-                let gap = base.bucket_units() * (20 + 3 * i) + 977 * i;
-                t += gap;
-                let a = m.process(t, &key(1), 0);
-                let b = g.process(t, &key(1), 0);
-                if n > 0 {
-                    assert_eq!(b.iat, None, "the golden ring cannot see {gap}");
-                    let e = a.iat.expect("the coarse level sees it");
-                    assert_eq!(e.hit.level, 1);
-                    let truth = gap as f64 * 1024.0;
-                    // Within a coarse bucket and a sample unit.
-                    assert!((e.ns - truth).abs() <= w1, "gap {truth} est {}", e.ns);
-                    assert_eq!(e, m.ideal(t - gap, t));
-                    err.push((e.ns - truth).abs());
-                }
-                n += 1;
+    fn a_coarse_level_catches_gaps_beyond_the_fine_rings() {
+        let cfg = ALCHITRY_CU;
+        let mut g = Golden::new(&cfg).unwrap();
+        let unit = (1u64 << cfg.time_unit_log2_ns) as f64;
+        let mut t = 5_000u64;
+        for i in 0..60u64 {
+            // Gaps from 100 us to ~6 s.
+            let gap = (100_000.0 * 1.07f64.powi(i as i32 * 2) / unit) as u64;
+            t += gap;
+            let s = g.process(t, &key(1), 0);
+            if i > 0 {
+                let e = s.iat.expect("every gap inside the window is seen");
+                let truth = gap as f64 * unit;
+                let l = e.hit.level as usize;
+                let w = cfg.level_bucket_ns(l) as f64;
+                assert!(
+                    (e.ns - truth).abs() <= w,
+                    "gap {truth} est {} level {l}",
+                    e.ns
+                );
+                // The finest level that still holds the mark answered.
+                assert!(
+                    l == 0
+                        || truth
+                            >= cfg.level_window_ns(l - 1) as f64
+                                - cfg.level_bucket_ns(l - 1) as f64
+                );
             }
-            let mean = err.iter().sum::<f64>() / err.len() as f64;
-            assert!(
-                mean < w1 / 2.0,
-                "refine {refine}: mean error {mean} of {w1}"
-            );
         }
     }
 }

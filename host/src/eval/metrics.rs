@@ -83,6 +83,10 @@ pub fn dist(flows: &[FlowResult], metric: fn(&FlowResult) -> &Levels, stat: Stat
         }
         n += 1;
         let Some(e) = l.merged else { continue };
+        if matches!(stat, Stat::Std) && !e.std_us.is_finite() {
+            // The configuration keeps no second moment: no estimate.
+            continue;
+        }
         with += 1;
         let (x, y) = match stat {
             Stat::Mean => (l.truth.mean_us, e.mean_us),

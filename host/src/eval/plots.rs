@@ -90,12 +90,13 @@ pub fn error_vs_state(
             .draw()
             .map_err(|e| perr(&path, e))?;
         let groups: [(&str, RGBColor, Keep); 3] = [
-            ("golden model, sweep", RGBColor(150, 150, 150), |p, ev| {
+            ("single ring, sweep", RGBColor(150, 150, 150), |p, ev| {
                 ev.candidates[p.cand].design_name() == "golden"
                     && ev.candidates[p.cand].group != "preset"
+                    && !ev.candidates[p.cand].multi_level()
             }),
-            ("multi-resolution (experimental)", PALETTE[1], |p, ev| {
-                ev.candidates[p.cand].design_name() == "multires"
+            ("multi-level", PALETTE[1], |p, ev| {
+                ev.candidates[p.cand].multi_level() && ev.candidates[p.cand].group != "preset"
             }),
             ("presets", PALETTE[0], |p, ev| {
                 ev.candidates[p.cand].group == "preset"

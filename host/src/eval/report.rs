@@ -49,8 +49,9 @@ pub fn csv_fields(c: &Candidate, t: &Trace, f: &Figures) -> Vec<(String, String)
     put("counterfactual_of", c.of.clone().unwrap_or_default());
     put("levels", c.levels());
     put("time_unit_log2_ns", cfg.time_unit_log2_ns.to_string());
-    put("bucket_log2", cfg.bucket_log2.to_string());
-    put("buckets", cfg.buckets.to_string());
+    put("level_count", cfg.level_count().to_string());
+    put("bucket_log2", cfg.level(0).bucket_log2.to_string());
+    put("buckets", cfg.level(0).buckets.to_string());
     put("banks", cfg.banks.to_string());
     put("lines_log2", cfg.lines_log2.to_string());
     put("slots_log2", cfg.slots_log2.to_string());
@@ -58,6 +59,7 @@ pub fn csv_fields(c: &Candidate, t: &Trace, f: &Figures) -> Vec<(String, String)
     put("bucket_us", format!("{:.3}", cfg.bucket_ns() as f64 / 1e3));
     put("window_ms", format!("{:.3}", c.window_ns() as f64 / 1e6));
     put("state_bytes", c.state_bytes().to_string());
+    put("board_brams", c.board_brams().to_string());
     put("bank_bytes", c.bank_bytes().to_string());
     put(
         "table_bytes",
@@ -197,6 +199,12 @@ pub struct Point {
     /// The golden model as built (not a counterfactual or a variant).
     pub golden: bool,
     pub bytes: u64,
+    /// iCE40 block RAMs of core and board.
+    pub brams: u64,
+    /// Core and board fit the HX8K's block RAM.
+    pub fits_hx8k: bool,
+    /// Several levels per line.
+    pub multi_level: bool,
     /// Median IAT-mean error, flows without an estimate counted as infinite.
     pub median_all: f64,
     /// Median over flows with an estimate (the `compare` definition).
@@ -387,6 +395,9 @@ fn pooled(ev: &Evaluation, cand: usize, traces: &[usize]) -> Option<Point> {
         config: c.label.clone(),
         golden: c.design_name() == "golden",
         bytes: c.state_bytes(),
+        brams: c.board_brams(),
+        fits_hx8k: c.fits_hx8k(),
+        multi_level: c.multi_level(),
         median_all: finite_or_inf(median_with_missing(&errs, flows - with)),
         median: quantile(&errs, 0.5),
         p90: quantile(&errs, 0.9),
@@ -593,8 +604,8 @@ fn family_causes(ev: &Evaluation) -> Vec<FamilyCauses> {
     out
 }
 
-/// State the alchitry-cu build may use on the HX8K (its config test).
-pub const HX8K_BYTES: u64 = 13 * 1024;
+/// The HX8K's block RAMs: what core plus board may use.
+pub const HX8K_BLOCKS: u64 = bloomtime_model::config::bram::HX8K_BLOCKS;
 
 fn proposal(name: &str, why: String, o: &Objective, p: &Point) -> Proposal {
     Proposal {
@@ -609,31 +620,54 @@ fn proposal(name: &str, why: String, o: &Objective, p: &Point) -> Proposal {
     }
 }
 
-fn proposals(an: &Analysis) -> Vec<Proposal> {
+fn proposals(ev: &Evaluation, an: &Analysis) -> Vec<Proposal> {
     let mut out = Vec::new();
     let obj = |n: &str| an.objectives.iter().find(|o| o.name == n);
     if let Some(o) = obj("mixed") {
-        if let Some(p) = o.front.iter().rev().find(|p| p.bytes <= HX8K_BYTES) {
+        // The board's preset: among the multi-level designs that meet its
+        // range and fit its block RAM, the best worse-of IAT and RTT mean,
+        // then the fewest blocks.
+        if let Some(p) = o
+            .points
+            .iter()
+            .filter(|p| p.golden && p.multi_level && p.fits_hx8k && p.balanced().is_finite())
+            .filter(|p| {
+                let c = ev.candidates[p.cand].config();
+                c.bucket_ns() <= super::sweep::HX8K_FINEST_NS
+                    && c.window_ns() >= super::sweep::HX8K_WINDOW_NS
+            })
+            .min_by(|a, b| {
+                a.balanced()
+                    .total_cmp(&b.balanced())
+                    .then(a.brams.cmp(&b.brams))
+            })
+        {
+            out.push(proposal(
+                "hx8k-v2",
+                format!(
+                    "the board's preset: best worse-of IAT and RTT mean on {} of the multi-level designs that resolve 16 us, see 8 s and fit the HX8K's {HX8K_BLOCKS} block RAMs ({} blocks)",
+                    o.title, p.brams
+                ),
+                o,
+                p,
+            ));
+        }
+        if let Some(p) = o.front.iter().rev().find(|p| p.fits_hx8k) {
             out.push(proposal(
                 "hx8k-iat",
                 format!(
-                    "most accurate IAT mean within the HX8K budget ({HX8K_BYTES} bytes) on {}",
+                    "most accurate IAT mean within the HX8K's {HX8K_BLOCKS} block RAMs on {}",
                     o.title
                 ),
                 o,
                 p,
             ));
         }
-        if let Some(p) = o
-            .balanced_front
-            .iter()
-            .rev()
-            .find(|p| p.bytes <= HX8K_BYTES)
-        {
+        if let Some(p) = o.balanced_front.iter().rev().find(|p| p.fits_hx8k) {
             out.push(proposal(
                 "hx8k-balanced",
                 format!(
-                    "best worse-of IAT and RTT mean within the HX8K budget ({HX8K_BYTES} bytes) on {}",
+                    "best worse-of IAT and RTT mean within the HX8K's {HX8K_BLOCKS} block RAMs on {}",
                     o.title
                 ),
                 o,
@@ -648,14 +682,14 @@ fn proposals(an: &Analysis) -> Vec<Proposal> {
         let best = mx
             .points
             .iter()
-            .filter(|p| p.bytes <= HX8K_BYTES && p.golden && p.balanced().is_finite())
+            .filter(|p| p.fits_hx8k && p.golden && p.balanced().is_finite())
             .filter_map(|p| ld.points.iter().find(|q| q.cand == p.cand).map(|q| (p, q)))
             .min_by(|a, b| worst(a.0, a.1).total_cmp(&worst(b.0, b.1)));
         if let Some((p, q)) = best {
             out.push(proposal(
                 "hx8k-robust",
                 format!(
-                    "best worst case of IAT and RTT over {} and {} within the HX8K budget ({HX8K_BYTES} bytes); on 2000 conversations IAT {} / RTT {}",
+                    "best worst case of IAT and RTT over {} and {} within the HX8K's {HX8K_BLOCKS} block RAMs; on 2000 conversations IAT {} / RTT {}",
                     mx.title,
                     ld.title,
                     pc(Some(q.median_all)),
@@ -731,6 +765,11 @@ pub fn analyse(ev: &Evaluation) -> Analysis {
             "2000 conversations (load ladder)",
             by(&|f| *f == Family::Load(2000)),
         ),
+        (
+            "micro",
+            "microsecond RTTs (pings and handshakes, 5-200 us)",
+            by(&|f| *f == Family::Micro),
+        ),
     ];
     let mut objectives = Vec::new();
     for (name, title, traces) in sets {
@@ -759,7 +798,7 @@ pub fn analyse(ev: &Evaluation) -> Analysis {
         exact_bytes_per_flow,
         proposals: Vec::new(),
     };
-    an.proposals = proposals(&an);
+    an.proposals = proposals(ev, &an);
     an
 }
 
@@ -969,14 +1008,14 @@ pub fn summary(ev: &Evaluation, an: &Analysis) -> String {
         point_table(&mut m, ev, &o.balanced_front.iter().collect::<Vec<_>>());
         let _ = writeln!(
             m,
-            "Presets and multi-resolution variants on the same traces:\n"
+            "Presets and the best multi-level designs on the same traces:\n"
         );
         let others: Vec<&Point> = o
             .points
             .iter()
             .filter(|p| {
                 let c = &ev.candidates[p.cand];
-                c.group == "preset" || c.design_name() == "multires"
+                c.group == "preset"
             })
             .collect();
         point_table(&mut m, ev, &others);
@@ -1001,7 +1040,6 @@ pub fn summary(ev: &Evaluation, an: &Analysis) -> String {
         .filter(|c| {
             let cand = &ev.candidates[c.cand];
             matches!(cand.group.as_str(), "preset" | "paper-scaled")
-                || cand.design_name() == "multires"
                 || an.proposals.iter().any(|p| p.config == c.config)
                 || front.contains(&c.cand)
         })
@@ -1171,8 +1209,8 @@ pub fn write_all(ev: &Evaluation, dir: &Path) -> Result<Vec<PathBuf>, Error> {
     if !an.capacity.is_empty() {
         written.push(plots::flows_per_kib(&an, dir)?);
     }
-    // CDFs per trace: the presets, the proposals and the multi-resolution
-    // variant most accurate on the mixed traffic within the HX8K budget.
+    // CDFs per trace: the presets, the proposals and the multi-level
+    // design most accurate on the mixed traffic within the HX8K budget.
     let mut sel: Vec<usize> = ev
         .candidates
         .iter()
@@ -1191,8 +1229,7 @@ pub fn write_all(ev: &Evaluation, dir: &Path) -> Result<Vec<PathBuf>, Error> {
         if let Some(best) = o
             .points
             .iter()
-            .filter(|p| ev.candidates[p.cand].design_name() == "multires")
-            .filter(|p| p.bytes <= HX8K_BYTES)
+            .filter(|p| p.multi_level && p.golden && p.fits_hx8k)
             .min_by(|a, b| a.median_all.total_cmp(&b.median_all))
         {
             sel.push(best.cand);

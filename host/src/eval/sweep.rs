@@ -1,11 +1,15 @@
 //! The configurations the evaluation runs: the presets, one-parameter sweeps
-//! around them, a grid for the Pareto front, and the experimental
-//! multi-resolution variants.
+//! around the single-ring ones, a single-ring grid for the Pareto front, the
+//! multi-level designs that fit the HX8K's block RAM (where `alchitry-cu`
+//! is chosen from) and multi-level software variants. Every one is a
+//! golden-model configuration (`bloomtime_model::Config`).
 
 use super::attrib::{Counterfactual, COUNTERFACTUALS};
-use super::design::{Design, Golden, Ideal, LevelSpec, MultiRes, MultiResSpec};
+use super::design::{Design, Golden, Ideal};
 use crate::error::Error;
-use bloomtime_model::config::{Config, ALCHITRY_CU, PAPER};
+use bloomtime_model::config::{
+    bram, Config, Levels, ALCHITRY_CU, ALCHITRY_CU_V1, DATACENTER, LARGE, PAPER, PRESETS,
+};
 use serde::Serialize;
 
 /// What to build.
@@ -13,8 +17,6 @@ use serde::Serialize;
 pub enum DesignSpec {
     /// The golden model (what the hardware computes).
     Golden(Config),
-    /// The experimental multi-resolution variant (evaluation only).
-    MultiRes(MultiResSpec),
     /// A counterfactual of a golden configuration: one or more error
     /// causes taken away (`attrib::Counterfactual`).
     Counterfactual { cfg: Config, kind: Counterfactual },
@@ -26,7 +28,8 @@ pub struct Candidate {
     /// Unique name, e.g. `alchitry-cu`, `cu:bucket_log2=11`, `grid:s11-B32-l10-k2`.
     pub label: String,
     /// `preset`, `sweep-cu`, `sweep-paper`, `paper-scaled`, `grid`,
-    /// `multires`, `counterfactual`.
+    /// `hx8k` (multi-level, fits the board), `levels` (multi-level
+    /// software), `counterfactual`.
     pub group: String,
     pub spec: DesignSpec,
     /// For a counterfactual: the label of the configuration it belongs to
@@ -38,7 +41,6 @@ impl Candidate {
     pub fn build(&self) -> Result<Box<dyn Design>, Error> {
         Ok(match &self.spec {
             DesignSpec::Golden(c) => Box::new(Golden::new(c)?),
-            DesignSpec::MultiRes(s) => Box::new(MultiRes::new(s)?),
             DesignSpec::Counterfactual { cfg, kind } => match kind {
                 Counterfactual::InfiniteTable => Box::new(Golden::without_table(cfg)?),
                 Counterfactual::NoCollisions => Box::new(Ideal::new(cfg, true)?),
@@ -55,18 +57,16 @@ impl Candidate {
         }
     }
 
-    /// The configuration (the base one of a multi-resolution design).
+    /// The configuration.
     pub fn config(&self) -> &Config {
         match &self.spec {
             DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c,
-            DesignSpec::MultiRes(s) => &s.base,
         }
     }
 
     pub fn design_name(&self) -> &'static str {
         match &self.spec {
             DesignSpec::Golden(_) => "golden",
-            DesignSpec::MultiRes(_) => "multires",
             DesignSpec::Counterfactual { kind, .. } => match kind {
                 Counterfactual::InfiniteTable => "cf-infinite-table",
                 Counterfactual::NoCollisions => "cf-no-collisions",
@@ -77,48 +77,47 @@ impl Candidate {
 
     /// State bytes (a counterfactual's are its golden configuration's).
     pub fn state_bytes(&self) -> u64 {
-        match &self.spec {
-            DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c.state_bytes(),
-            DesignSpec::MultiRes(s) => s.state_bytes(),
-        }
+        self.config().state_bytes()
     }
 
     pub fn bank_bytes(&self) -> u64 {
-        match &self.spec {
-            DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c.bank_bytes(),
-            DesignSpec::MultiRes(s) => {
-                let c = &s.base;
-                (c.banks as u64 * c.lines() as u64 * s.line_bits()).div_ceil(8)
-            }
-        }
+        self.config().bank_bytes()
+    }
+
+    /// iCE40 block RAMs of core and board.
+    pub fn board_brams(&self) -> u64 {
+        self.config().board_brams()
+    }
+
+    /// Does core plus board fit the HX8K's block RAM?
+    pub fn fits_hx8k(&self) -> bool {
+        self.board_brams() <= bram::HX8K_BLOCKS
     }
 
     /// Longest gap the design can see, in nanoseconds.
     pub fn window_ns(&self) -> u64 {
-        match &self.spec {
-            DesignSpec::Golden(c) | DesignSpec::Counterfactual { cfg: c, .. } => c.window_ns(),
-            DesignSpec::MultiRes(s) => s.window_ns(),
-        }
+        self.config().window_ns()
     }
 
-    /// The levels of a multi-resolution design as `+extra:buckets` (empty
-    /// for the golden model), and whether it refines.
-    pub fn levels(&self) -> String {
-        match &self.spec {
-            DesignSpec::Golden(_) | DesignSpec::Counterfactual { .. } => String::new(),
-            DesignSpec::MultiRes(s) => {
-                let mut v: Vec<String> = s
-                    .coarse
-                    .iter()
-                    .map(|l| format!("+{}:{}", l.extra_log2, l.buckets))
-                    .collect();
-                if s.refine {
-                    v.push("refine".into());
-                }
-                v.join(" ")
-            }
-        }
+    /// Is this a multi-level design?
+    pub fn multi_level(&self) -> bool {
+        self.config().level_count() > 1
     }
+
+    /// The levels as `bucket_log2:buckets`, finest first.
+    pub fn levels(&self) -> String {
+        levels_label(self.config())
+    }
+}
+
+/// `bucket_log2:buckets` of every level, finest first.
+pub fn levels_label(c: &Config) -> String {
+    c.levels
+        .as_slice()
+        .iter()
+        .map(|l| format!("{}:{}", l.bucket_log2, l.buckets))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn golden(label: impl Into<String>, group: &str, c: Config) -> Candidate {
@@ -164,17 +163,32 @@ pub fn paper_scaled(lines_log2: u32) -> Candidate {
     )
 }
 
-/// One-parameter sweeps around `base` (the base itself excluded).
+/// A single ring of `buckets` buckets of `2^bucket_log2` units, with an epoch
+/// tag wide enough for it.
+pub fn single_ring(base: Config, bucket_log2: u32, buckets: u32) -> Config {
+    let mut c = Config {
+        levels: Levels::one(bucket_log2, buckets),
+        ..base
+    };
+    c.epoch_tag_bits = base.epoch_tag_bits.max(c.min_epoch_tag_bits());
+    c
+}
+
+fn set_bucket_log2(c: &mut Config, v: u32) {
+    *c = single_ring(*c, v, c.level(0).buckets);
+}
+
+fn set_buckets(c: &mut Config, v: u32) {
+    *c = single_ring(*c, c.level(0).bucket_log2, v);
+}
+
+/// One-parameter sweeps around a single-ring `base` (the base itself excluded).
 fn one_at_a_time(prefix: &str, group: &str, base: Config, full: bool) -> Vec<Candidate> {
     type Set = fn(&mut Config, u32);
     let params: Vec<(&str, Set, Vec<u32>)> = if full {
         vec![
-            ("bucket_log2", |c, v| c.bucket_log2 = v, (8..=18).collect()),
-            (
-                "buckets",
-                |c, v| c.buckets = v,
-                vec![8, 12, 16, 24, 32, 48, 64],
-            ),
+            ("bucket_log2", set_bucket_log2, (8..=18).collect()),
+            ("buckets", set_buckets, vec![8, 12, 16, 24, 32, 48, 64]),
             ("lines_log2", |c, v| c.lines_log2 = v, (5..=14).collect()),
             ("banks", |c, v| c.banks = v, vec![1, 2, 3, 4]),
             (
@@ -190,8 +204,8 @@ fn one_at_a_time(prefix: &str, group: &str, base: Config, full: bool) -> Vec<Can
         ]
     } else {
         vec![
-            ("bucket_log2", |c, v| c.bucket_log2 = v, vec![12, 16]),
-            ("buckets", |c, v| c.buckets = v, vec![32, 64]),
+            ("bucket_log2", set_bucket_log2, vec![12, 16]),
+            ("buckets", set_buckets, vec![32, 64]),
             ("lines_log2", |c, v| c.lines_log2 = v, vec![14, 16]),
             ("banks", |c, v| c.banks = v, vec![1, 3]),
         ]
@@ -216,7 +230,11 @@ fn one_at_a_time(prefix: &str, group: &str, base: Config, full: bool) -> Vec<Can
 pub fn grid_label(c: &Config) -> String {
     format!(
         "grid:s{}-B{}-l{}-k{}-t{}",
-        c.bucket_log2, c.buckets, c.lines_log2, c.banks, c.slots_log2
+        c.level(0).bucket_log2,
+        c.level(0).buckets,
+        c.lines_log2,
+        c.banks,
+        c.slots_log2
     )
 }
 
@@ -232,12 +250,10 @@ fn grid() -> Vec<Candidate> {
             for l in 7..=12 {
                 for k in 1..=3 {
                     let c = Config {
-                        bucket_log2: s,
-                        buckets: b,
                         lines_log2: l,
                         banks: k,
                         slots_log2: GRID_SLOTS_LOG2,
-                        ..ALCHITRY_CU
+                        ..single_ring(ALCHITRY_CU_V1, s, b)
                     };
                     if c.validate().is_ok() {
                         out.push(golden(grid_label(&c), "grid", c));
@@ -252,101 +268,117 @@ fn grid() -> Vec<Candidate> {
 /// Flow-table slots of the grid, as a power of two.
 pub const GRID_SLOTS_LOG2: u32 = 6;
 
-fn multires(label: &str, base: Config, coarse: &[(u32, u32)], refine: bool) -> Candidate {
-    Candidate {
-        label: format!("mr:{label}{}", if refine { "" } else { "-norefine" }),
-        group: "multires".into(),
-        of: None,
-        spec: DesignSpec::MultiRes(MultiResSpec {
-            base,
-            coarse: coarse
-                .iter()
-                .map(|&(extra_log2, buckets)| LevelSpec {
-                    extra_log2,
-                    buckets,
-                })
-                .collect(),
-            refine,
-        }),
-    }
+/// What the board's preset must do (issue 12): resolve gaps of 16 µs or
+/// less, see gaps of 8 s or more.
+pub const HX8K_FINEST_NS: u64 = 16_000;
+pub const HX8K_WINDOW_NS: u64 = 8_000_000_000;
+
+/// Label of a multi-level hardware candidate: finest level `s`, level step
+/// `g`, `B` buckets a level, `L` levels, `f` sample bits, lines `l`, banks
+/// `k`, `P` counter bits, and what the slot keeps (`m` mean only, `e` with
+/// extremes, `v` with the second moment, `ev` both).
+pub fn hx8k_label(c: &Config) -> String {
+    let keep = match (c.extremes, c.second_moment) {
+        (false, false) => "m",
+        (true, false) => "e",
+        (false, true) => "v",
+        (true, true) => "ev",
+    };
+    format!(
+        "hx8k:s{}-g{}-B{}-L{}-f{}-l{}-k{}-P{}-{keep}",
+        c.level(0).bucket_log2,
+        c.level_shift(c.level_count().min(2) - 1),
+        c.level(0).buckets,
+        c.level_count(),
+        c.sample_frac_bits,
+        c.lines_log2,
+        c.banks,
+        c.packet_bits
+    )
 }
 
-/// The multi-resolution variants, each with a golden configuration of
-/// comparable memory in the sweep.
-fn multires_variants() -> Vec<Candidate> {
-    let cu = ALCHITRY_CU;
-    let fine8 = Config { buckets: 8, ..cu };
-    let s11 = Config {
-        bucket_log2: 11,
-        buckets: 8,
-        ..cu
-    };
-    let mut v = Vec::new();
-    for refine in [true, false] {
-        // alchitry-cu plus coarser rings.
-        v.push(multires("cu+4x16", cu, &[(4, 16)], refine));
-        v.push(multires("cu+4x16+8x16", cu, &[(4, 16), (8, 16)], refine));
-        // alchitry-cu's bits per line, split into two or three levels.
-        v.push(multires("cu8+3x8", fine8, &[(3, 8)], refine));
-        v.push(multires("cu8+4x8+8x8", fine8, &[(4, 8), (8, 8)], refine));
+/// Geometric levels from `2^s0` units, `step` octaves apart, `buckets` each:
+/// as few as reach `window_ns`, with the tag they need.
+pub fn geometric_reaching(
+    base: Config,
+    s0: u32,
+    step: u32,
+    buckets: u32,
+    window_ns: u64,
+) -> Option<Config> {
+    (1..=bloomtime_model::config::MAX_LEVELS).find_map(|n| {
+        let mut c = Config {
+            levels: Levels::geometric(s0, step, buckets, n),
+            ..base
+        };
+        c.epoch_tag_bits = c.min_epoch_tag_bits();
+        (c.window_ns() >= window_ns && c.validate().is_ok()).then_some(c)
+    })
+}
+
+/// The multi-level designs that meet the board's range and fit its 32 block
+/// RAMs (core plus the board's buffers): the space `alchitry-cu` is chosen
+/// from.
+pub fn hx8k_candidates() -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for s0 in [2, 3] {
+        for (b, step) in [(2, 1), (4, 2), (4, 1), (6, 2), (8, 3), (8, 2), (16, 4)] {
+            for f in [1, 2] {
+                for (l, k) in [(8, 2), (9, 1), (9, 2), (8, 1), (8, 3)] {
+                    for p in [6, 8, 10] {
+                        for (e, v) in [(false, false), (true, false), (false, true), (true, true)] {
+                            let base = Config {
+                                lines_log2: l,
+                                banks: k,
+                                slots_log2: 8,
+                                sample_frac_bits: f,
+                                packet_bits: p,
+                                extremes: e,
+                                second_moment: v,
+                                histogram: false,
+                                ..ALCHITRY_CU
+                            };
+                            let Some(c) = geometric_reaching(base, s0, step, b, HX8K_WINDOW_NS)
+                            else {
+                                continue;
+                            };
+                            if c.bucket_ns() <= HX8K_FINEST_NS
+                                && c.board_brams() <= bram::HX8K_BLOCKS
+                            {
+                                out.push(golden(hx8k_label(&c), "hx8k", c));
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
-    v.push(multires("cu+6x16", cu, &[(6, 16)], true));
-    // Within the HX8K budget: a 64-slot table leaves room for more rings.
-    let t6 = |c: Config| Config { slots_log2: 6, ..c };
-    v.push(multires(
-        "cu8+4x8+8x8-t6",
-        t6(fine8),
-        &[(4, 8), (8, 8)],
-        true,
-    ));
-    v.push(multires(
-        "s11-8+3x8+6x8+9x8-t6",
-        t6(s11),
-        &[(3, 8), (6, 8), (9, 8)],
-        true,
-    ));
-    v.push(multires(
-        "cu+4x16+8x16-l8-t6",
-        t6(Config {
-            lines_log2: 8,
-            ..cu
-        }),
-        &[(4, 16), (8, 16)],
-        true,
-    ));
-    v.push(multires(
-        "s11-8+3x8+6x8+9x8",
-        s11,
-        &[(3, 8), (6, 8), (9, 8)],
-        true,
-    ));
-    v.push(multires(
-        "s11-8+3x8+6x8+9x8-l10",
-        Config {
-            lines_log2: 10,
-            ..s11
-        },
-        &[(3, 8), (6, 8), (9, 8)],
-        true,
-    ));
-    v.push(multires(
-        "cu+4x16-l10",
-        Config {
-            lines_log2: 10,
-            ..cu
-        },
-        &[(4, 16)],
-        true,
-    ));
-    v.push(multires(
-        "cu+4x16+8x16-l10",
-        Config {
-            lines_log2: 10,
-            ..cu
-        },
-        &[(4, 16), (8, 16)],
-        true,
-    ));
+    out
+}
+
+/// Multi-level software variants around `large` and `datacenter`.
+fn level_variants() -> Vec<Candidate> {
+    let mut v = Vec::new();
+    for (name, base) in [("large", LARGE), ("datacenter", DATACENTER)] {
+        let s0 = base.level(0).bucket_log2;
+        for (b, step) in [(8, 3), (4, 2), (16, 4), (16, 3)] {
+            for f in [1, 2, 3] {
+                let c = Config {
+                    sample_frac_bits: f.min(s0),
+                    ..base
+                };
+                if let Some(c) = geometric_reaching(c, s0, step, b, base.window_ns()) {
+                    if c != base {
+                        v.push(golden(
+                            format!("{name}:B{b}-g{step}-L{}-f{f}", c.level_count()),
+                            "levels",
+                            c,
+                        ));
+                    }
+                }
+            }
+        }
+    }
     v
 }
 
@@ -355,11 +387,14 @@ fn multires_variants() -> Vec<Candidate> {
 /// presets come first, each followed by its counterfactuals.
 pub fn candidates(quick: bool) -> Vec<Candidate> {
     let mut v = Vec::new();
-    for p in [
-        golden("alchitry-cu", "preset", ALCHITRY_CU),
-        golden("paper", "preset", PAPER),
-    ] {
-        let cfs = counterfactuals(&p);
+    for p in PRESETS {
+        let p = golden(p.name, "preset", p.config);
+        // Counterfactuals of the presets a board or the paper runs.
+        let cfs = if ["alchitry-cu", "alchitry-cu-v1", "paper"].contains(&p.label.as_str()) {
+            counterfactuals(&p)
+        } else {
+            Vec::new()
+        };
         v.push(p);
         v.extend(cfs);
     }
@@ -367,20 +402,18 @@ pub fn candidates(quick: bool) -> Vec<Candidate> {
         v.push(golden(
             "cu:bucket_log2=16",
             "sweep-cu",
-            Config {
-                bucket_log2: 16,
-                ..ALCHITRY_CU
-            },
+            single_ring(ALCHITRY_CU_V1, 16, 16),
         ));
         v.push(paper_scaled(8));
-        v.push(multires("cu+4x16", ALCHITRY_CU, &[(4, 16)], true));
+        v.extend(hx8k_candidates().into_iter().take(2));
         return v;
     }
-    v.extend(one_at_a_time("cu", "sweep-cu", ALCHITRY_CU, true));
+    v.extend(one_at_a_time("cu", "sweep-cu", ALCHITRY_CU_V1, true));
     v.extend(one_at_a_time("paper", "sweep-paper", PAPER, false));
     v.extend(PAPER_SCALED_LINES_LOG2.iter().map(|&l| paper_scaled(l)));
     v.extend(grid());
-    v.extend(multires_variants());
+    v.extend(hx8k_candidates());
+    v.extend(level_variants());
     // Labels are unique; a golden configuration met twice (a grid point
     // equal to a sweep point) is kept once, under its first label.
     let mut seen = std::collections::HashSet::new();
@@ -388,7 +421,7 @@ pub fn candidates(quick: bool) -> Vec<Candidate> {
     v.retain(|c| {
         let fresh_cfg = match &c.spec {
             DesignSpec::Golden(cfg) => configs.insert(format!("{cfg:?}")),
-            DesignSpec::MultiRes(_) | DesignSpec::Counterfactual { .. } => true,
+            DesignSpec::Counterfactual { .. } => true,
         };
         fresh_cfg && seen.insert(c.label.clone())
     });
@@ -404,7 +437,8 @@ mod tests {
         for quick in [true, false] {
             let v = candidates(quick);
             assert_eq!(v[0].label, "alchitry-cu");
-            assert_eq!(v[4].label, "paper");
+            assert_eq!(v[4].label, "alchitry-cu-v1");
+            assert_eq!(v[8].label, "paper");
             let mut labels = std::collections::HashSet::new();
             for c in &v {
                 assert!(labels.insert(c.label.clone()), "duplicate {}", c.label);
@@ -418,5 +452,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn hx8k_candidates_meet_the_range_and_fit() {
+        let v = hx8k_candidates();
+        assert!(v.len() > 20, "{}", v.len());
+        for c in &v {
+            let cfg = c.config();
+            assert!(
+                c.fits_hx8k() && cfg.bucket_ns() <= HX8K_FINEST_NS,
+                "{}",
+                c.label
+            );
+            assert!(cfg.window_ns() >= HX8K_WINDOW_NS, "{}", c.label);
+        }
+        // The preset is one of them.
+        assert!(
+            v.iter().any(|c| *c.config() == ALCHITRY_CU),
+            "alchitry-cu is not an hx8k candidate"
+        );
     }
 }

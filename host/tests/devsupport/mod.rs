@@ -33,7 +33,7 @@ pub fn analyze_csv(traces: &[&Path]) -> String {
         "bloomtime",
         "analyze",
         "--preset",
-        "alchitry-cu",
+        bloomtime_model::config::HARDWARE_PRESET,
         "--format",
         "csv",
         "-o",

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! * `replay`: the captures through the Verilated core (`bloomtime_sim::replay`);
-//!   its CSV is byte for byte that of `bloomtime analyze --preset alchitry-cu`.
+//!   its CSV is byte for byte that of `bloomtime analyze --preset alchitry-cu-v1`
+//!   (the preset the RTL implements, `config::HARDWARE_PRESET`).
 //! * `board`: the Verilated board top, UART included, on a pseudo-terminal
 //!   (`bloomtime_sim::board`): `bloomtime device --port PATH ...` drives it
 //!   like the board's USB UART. Prints the pty's path on standard output,
@@ -43,7 +44,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Replay captures through the Verilated core: per-flow statistics with
-    /// the CSV of `bloomtime analyze --preset alchitry-cu`, byte for byte.
+    /// the CSV of `bloomtime analyze --preset alchitry-cu-v1`, byte for byte.
     Replay(ReplayArgs),
     /// Serve the Verilated board top (UART included) on a pseudo-terminal,
     /// for `bloomtime device --port PATH`, until Ctrl-C.
@@ -59,8 +60,8 @@ struct ReplayArgs {
     /// Capture files (pcap or pcapng, Ethernet), merged by timestamp.
     #[arg(required = true, value_name = "TRACE")]
     traces: Vec<PathBuf>,
-    /// Configuration preset: only alchitry-cu is synthesized (the hardware's).
-    #[arg(long, default_value = "alchitry-cu", value_name = "NAME")]
+    /// Configuration preset: only the hardware's (alchitry-cu-v1) is synthesized.
+    #[arg(long, default_value = bloomtime_model::config::HARDWARE_PRESET, value_name = "NAME")]
     preset: String,
     /// Output format: table, csv or json.
     #[arg(long, default_value = "table", value_parser = parse_format)]
@@ -87,8 +88,9 @@ fn synthesized(name: &str) -> Result<Config, Error> {
     let cfg = preset(name).map_err(|e| Error::Usage(e.0))?;
     if cfg != CFG {
         return Err(Error::Usage(format!(
-            "preset {name} is not synthesized: the Verilog simulated here is the alchitry-cu \
-             design (use --preset alchitry-cu, or `bloomtime analyze --preset {name}` for the model)"
+            "preset {name} is not synthesized: the Verilog simulated here is the {hw} \
+             design (use --preset {hw}, or `bloomtime analyze --preset {name}` for the model)",
+            hw = bloomtime_model::config::HARDWARE_PRESET
         )));
     }
     Ok(cfg)

@@ -37,7 +37,7 @@ pub fn analyze(traces: &[&Path], format: &str) -> String {
         "bloomtime",
         "analyze",
         "--preset",
-        "alchitry-cu",
+        bloomtime_model::config::HARDWARE_PRESET,
         "--format",
         format,
         "-o",
