@@ -10,10 +10,12 @@ default:
 tools:
     ./scripts/ensure-tools.sh
 
-# A generated trace with pings and TCP handshakes goes through the virtual board
-# (the bitstream's Verilog, Verilated, UART included, behind a pseudo-terminal),
+# A generated trace of 400 conversations (800 flows: pings, TCP handshakes,
+# Poisson, bursty and heavy-tailed) goes through the virtual board (the
+# bitstream's Verilog, Verilated, UART included, behind a pseudo-terminal),
 # driven by the host CLI exactly like a real board's USB UART; then the same
-# trace through the golden model (identical CSV) and estimated vs exact, plotted.
+# trace through the golden model (identical CSV), and the estimate against the
+# exact tracker, state and errors, for the board's preset and for BloomTime v2.
 # The main job: per-flow IAT/RTT from the virtual board, CSV in build/demo/flows.csv.
 demo: tools
     #!/usr/bin/env bash
@@ -21,7 +23,8 @@ demo: tools
     cargo build --release -q -p bloomtime-host -p bloomtime-sim
     bin=./target/release
     mkdir -p build/demo
-    $bin/bloomtime gen build/demo/demo.pcap --truth build/demo/demo.truth.json --seed 7 --flows 40 --packets 2000 --duration 2
+    hw=$($bin/bloomtime presets --hardware)
+    $bin/bloomtime gen build/demo/demo.pcap --truth build/demo/demo.truth.json --seed 7 --flows 400 --packets 3000 --duration 3
     rm -f build/demo/board.pty
     $bin/bloomtime-sim board --link build/demo/tty >build/demo/board.pty 2>build/demo/board.log &
     board=$!
@@ -43,15 +46,21 @@ demo: tools
     kill $board
     wait $board
     tail -n 1 build/demo/board.log
-    $bin/bloomtime analyze build/demo/demo.pcap --preset alchitry-cu --format csv --output build/demo/flows.model.csv
+    $bin/bloomtime analyze build/demo/demo.pcap --preset "$hw" --format csv --output build/demo/flows.model.csv
     if cmp -s build/demo/flows.csv build/demo/flows.model.csv; then
-        echo "identical to bloomtime analyze --preset alchitry-cu (build/demo/flows.model.csv)"
+        echo "identical to bloomtime analyze --preset $hw (build/demo/flows.model.csv)"
     else
         echo "build/demo/flows.csv differs from bloomtime analyze's build/demo/flows.model.csv" >&2
         exit 1
     fi
-    $bin/bloomtime compare build/demo/demo.pcap --plot build/demo
-    echo "plots of estimated vs exact: build/demo/*.svg"
+    echo
+    echo "== the board's design ($hw) against the exact tracker"
+    $bin/bloomtime compare build/demo/demo.pcap --preset "$hw"
+    echo
+    echo "== BloomTime v2 (alchitry-cu, the specification the RTL follows next) against the exact tracker"
+    mkdir -p build/demo/v2
+    $bin/bloomtime compare build/demo/demo.pcap --preset alchitry-cu --plot build/demo/v2
+    echo "plots of estimated vs exact: build/demo/v2/*.svg"
 
 # The Verilator tests run in the release build (shared with `just demo`).
 # Every test: model, traces, host, RustHDL design, Verilator co-simulation, virtual board.

@@ -1,18 +1,18 @@
 //! One pass over captures: every packet becomes a record by the replay rule
-//! (`bloomtime_traces::replay_ts`, header window of `min(caplen, 128)`
-//! bytes) and goes through the golden model, whose events are merged as they
-//! come (bounded memory), and/or through the exact tracker.
+//! (`bloomtime_traces::Records`: `replay_ts`, header window of
+//! `min(caplen, 128)` bytes) and goes through the golden model, whose events
+//! are merged as they come (bounded memory), and/or through the exact
+//! tracker.
 
 use crate::error::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters};
 use bloomtime_model::exact::ExactTracker;
-use bloomtime_model::key::{FlowKey, Record};
+use bloomtime_model::key::FlowKey;
 use bloomtime_model::merge::{FlowMerger, MergedStats};
-use bloomtime_model::parse::parse_window;
-use bloomtime_model::stats::{estimated_row, exact_row, FlowRow};
+use bloomtime_model::stats::{estimated_row, exact_row, hist_percentiles, FlowRow};
 use bloomtime_model::BloomTime;
-use bloomtime_traces::{replay_ts, window, MergedTraces, Packet};
+use bloomtime_traces::{Packet, PacketSource, Records, ReplayFrame};
 use serde::Serialize;
 use std::path::Path;
 
@@ -30,6 +30,9 @@ pub struct EstimateResult {
     pub aliased: u64,
     /// The host merge's consistency.
     pub merge: MergeSummary,
+    /// Per flow (as `flows`), its merged histograms (IAT bins then RTT
+    /// bins); empty where the configuration keeps none.
+    pub hists: Vec<Vec<u64>>,
 }
 
 /// Consistency of the host merge at the end of a run.
@@ -44,10 +47,21 @@ pub struct MergeSummary {
 }
 
 impl EstimateResult {
+    /// Report rows, with percentiles where the configuration keeps
+    /// histograms.
     pub fn rows(&self) -> Vec<FlowRow> {
+        let bins = self.cfg.hist_bins() as usize;
         self.flows
             .iter()
-            .map(|(k, s)| estimated_row(&self.cfg, k, s))
+            .zip(&self.hists)
+            .map(|((k, s), h)| {
+                let mut r = estimated_row(&self.cfg, k, s);
+                if bins > 0 && h.len() == 2 * bins {
+                    r.iat.pct_us = hist_percentiles(&self.cfg, &h[..bins]);
+                    r.rtt.pct_us = hist_percentiles(&self.cfg, &h[bins..]);
+                }
+                r
+            })
             .collect()
     }
 }
@@ -61,11 +75,23 @@ pub struct ExactResult {
     pub counters: Counters,
     /// Bytes of the exact tracker's state.
     pub state_bytes: u64,
+    /// Per flow (as `flows`), exact p50/p90/p99 of IAT and RTT, when asked for.
+    pub percentiles: Option<Vec<([f64; 3], [f64; 3])>>,
 }
 
 impl ExactResult {
     pub fn rows(&self) -> Vec<FlowRow> {
-        self.flows.iter().map(|(k, s)| exact_row(k, s)).collect()
+        self.flows
+            .iter()
+            .enumerate()
+            .map(|(i, (k, s))| {
+                let mut r = exact_row(k, s);
+                if let Some(p) = &self.percentiles {
+                    (r.iat.pct_us, r.rtt.pct_us) = p[i];
+                }
+                r
+            })
+            .collect()
     }
 }
 
@@ -77,14 +103,16 @@ struct Estimate {
 
 impl Estimate {
     fn drain(&mut self) -> Result<(), Error> {
-        for ev in self.bt.drain_events() {
+        let events = self.bt.drain_events();
+        let hists = self.bt.drain_hists();
+        for ev in &events {
             match ev {
                 bloomtime_model::table::Event::Open { .. } => self.merge.opens += 1,
                 bloomtime_model::table::Event::Evict { .. } => self.merge.evicts += 1,
             }
-            self.merge.events += 1;
-            self.merger.push(&ev)?;
         }
+        self.merge.events += events.len() as u64;
+        self.merger.push_all(&events, &hists)?;
         Ok(())
     }
 }
@@ -100,7 +128,6 @@ pub struct Analyzer {
     cfg: Config,
     est: Option<Estimate>,
     exact: Option<Exact>,
-    ns_first: Option<u64>,
     packets: u64,
 }
 
@@ -118,8 +145,15 @@ impl Analyzer {
                 counters: Counters::default(),
                 last_ns: 0,
             }),
-            ns_first: None,
             packets: 0,
+        }
+    }
+
+    /// Keep every exact sample, for exact percentiles (memory grows with
+    /// the samples).
+    pub fn exact_percentiles(&mut self) {
+        if let Some(x) = &mut self.exact {
+            x.tracker = ExactTracker::keeping_samples();
         }
     }
 
@@ -128,39 +162,32 @@ impl Analyzer {
         self.packets
     }
 
-    /// One packet, in capture order (the first one fixes `ns_first`).
+    /// One frame, in capture order, from [`Records`] by this analyzer's
+    /// configuration (its time unit): the model takes `ts`, the exact
+    /// tracker `rel_ns`.
     #[inline]
-    pub fn feed(&mut self, p: &Packet) -> Result<(), Error> {
+    pub fn feed(&mut self, f: &ReplayFrame<'_>) -> Result<(), Error> {
         self.packets += 1;
-        let ns_first = *self.ns_first.get_or_insert(p.ns);
-        let win = window(&p.data);
-        let caplen = p.data.len();
         if let Some(e) = &mut self.est {
-            let ts = replay_ts(&self.cfg, p.ns, ns_first);
-            let _ = e.bt.frame(ts, win, caplen);
+            let _ = f.process(&mut e.bt);
             if e.bt.pending_events().len() >= DRAIN_BATCH {
                 e.drain()?;
             }
         }
         if let Some(x) = &mut self.exact {
-            let ns = p.ns.saturating_sub(ns_first);
+            let ns = f.rel_ns;
             x.counters.inc(Counter::Frames);
-            match parse_window(win, caplen) {
-                Ok(parsed) => {
+            match f.record() {
+                Ok(rec) => {
                     x.counters.inc(Counter::Records);
                     if ns < x.last_ns {
                         x.counters.inc(Counter::TimeRegressions);
                     }
                     x.last_ns = x.last_ns.max(ns);
-                    let rec = Record {
-                        ts: 0,
-                        key: parsed.key,
-                        flags: parsed.flags,
-                    };
                     if rec.wants_rtt() {
                         x.counters.inc(Counter::RttLookups);
                     }
-                    x.tracker.record(ns, &parsed.key, parsed.flags);
+                    x.tracker.record(ns, &rec.key, rec.flags);
                 }
                 Err(r) => x.counters.0[Counter::DropTruncated as usize + r as usize] += 1,
             }
@@ -168,13 +195,24 @@ impl Analyzer {
         Ok(())
     }
 
-    /// Feed every packet of the captures, merged by timestamp.
-    pub fn feed_traces<P: AsRef<Path>>(&mut self, paths: &[P]) -> Result<(), Error> {
-        let mut src = MergedTraces::open(paths)?;
-        while let Some((p, _)) = src.next_packet()? {
-            self.feed(p)?;
+    /// Feed every frame of a packet source (the first packet it gives is
+    /// the first of the capture).
+    pub fn feed_source<S: PacketSource>(&mut self, src: S) -> Result<(), Error> {
+        let mut recs = Records::new(src, &self.cfg);
+        while let Some(f) = recs.next_frame()? {
+            self.feed(&f)?;
         }
         Ok(())
+    }
+
+    /// Feed every packet of the captures, merged by timestamp.
+    pub fn feed_traces<P: AsRef<Path>>(&mut self, paths: &[P]) -> Result<(), Error> {
+        self.feed_source(bloomtime_traces::MergedTraces::open(paths)?)
+    }
+
+    /// Feed packets in memory, the first being the capture's first.
+    pub fn feed_packets(&mut self, packets: &[Packet]) -> Result<(), Error> {
+        self.feed_source(packets.iter())
     }
 
     /// Flush the model, merge its last events and check every invariant.
@@ -187,12 +225,17 @@ impl Analyzer {
                 let counters = *e.bt.counters();
                 let flows = e.merger.flows();
                 check_estimate(&counters, &e.merge, &flows, "the model")?;
+                let hists = flows
+                    .iter()
+                    .map(|(k, _)| e.merger.hist(k).map(<[u64]>::to_vec).unwrap_or_default())
+                    .collect();
                 Some(EstimateResult {
                     cfg: self.cfg,
                     flows,
                     counters,
                     aliased: e.bt.aliased(),
                     merge: e.merge,
+                    hists,
                 })
             }
             None => None,
@@ -208,10 +251,15 @@ impl Analyzer {
                 c.0[Counter::RttSamples as usize] = rtt;
                 c.0[Counter::RttMisses as usize] = c.get(Counter::RttLookups).saturating_sub(rtt);
                 c.check_invariants().map_err(Error::Invariant)?;
+                let percentiles = flows
+                    .iter()
+                    .map(|(k, _)| x.tracker.percentiles(k))
+                    .collect::<Option<Vec<_>>>();
                 Some(ExactResult {
                     state_bytes: x.tracker.state_bytes(),
                     flows,
                     counters: c,
+                    percentiles,
                 })
             }
             None => None,

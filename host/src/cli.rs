@@ -63,6 +63,11 @@ pub struct AnalyzeArgs {
     /// Write the report here instead of standard output.
     #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Add p50, p90 and p99 of IAT and RTT (six columns after the CSV's 14):
+    /// from the slots' histograms for a preset that keeps them (empty for
+    /// one that does not), exact with `--exact`.
+    #[arg(long)]
+    pub percentiles: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -139,6 +144,10 @@ pub struct GenArgs {
 pub struct PresetsArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: CompareFormat,
+    /// Print only the name of the preset the RTL (the board, the virtual
+    /// board, `bloomtime-sim`) implements.
+    #[arg(long)]
+    pub hardware: bool,
 }
 
 /// The command line of the tool `name`, parsed; or the exit code after
@@ -223,6 +232,9 @@ struct AnalyzeMeta<'a> {
 pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     let cfg = get_preset(&a.preset)?;
     let mut an = Analyzer::new(&cfg, !a.exact, a.exact);
+    if a.percentiles {
+        an.exact_percentiles();
+    }
     an.feed_traces(&a.traces)?;
     let packets = an.packets();
     let (est, exact) = an.finish()?;
@@ -260,7 +272,7 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         "{} of {} packets, preset {} ({})",
         meta.mode, packets, a.preset, cfg
     );
-    write_report(
+    write_report_with(
         a.output.as_deref(),
         a.format,
         &title,
@@ -268,6 +280,7 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         &rows,
         &counters,
         &note,
+        a.percentiles,
     )
 }
 
@@ -284,12 +297,28 @@ pub fn write_report<M: Serialize>(
     counters: &Counters,
     note: &str,
 ) -> Result<(), Error> {
+    write_report_with(output, format, title, meta, rows, counters, note, false)
+}
+
+/// [`write_report`], with the percentile columns in CSV and table if asked
+/// for (JSON always carries them, `null` where not kept).
+#[allow(clippy::too_many_arguments)]
+pub fn write_report_with<M: Serialize>(
+    output: Option<&Path>,
+    format: Format,
+    title: &str,
+    meta: &M,
+    rows: &[FlowRow],
+    counters: &Counters,
+    note: &str,
+    percentiles: bool,
+) -> Result<(), Error> {
     with_output(output, |mut w: &mut dyn Write| match format {
-        Format::Csv => report::write_csv(&mut w, rows),
+        Format::Csv => report::write_csv_with(&mut w, rows, percentiles),
         Format::Json => report::write_json(&mut w, meta, counters, rows),
         Format::Table => {
             writeln!(w, "{title}")?;
-            report::write_table(&mut w, rows, counters)?;
+            report::write_table_with(&mut w, rows, counters, percentiles)?;
             writeln!(w, "{note}")
         }
     })
@@ -377,6 +406,11 @@ struct PresetInfo {
 
 /// `bloomtime presets`.
 pub fn presets(a: &PresetsArgs) -> Result<(), Error> {
+    if a.hardware {
+        return with_output(None, |w| {
+            writeln!(w, "{}", bloomtime_model::config::HARDWARE_PRESET)
+        });
+    }
     let info: Vec<PresetInfo> = PRESETS
         .iter()
         .map(|p| PresetInfo {

@@ -224,6 +224,10 @@ fn presets_lists_memory() {
     assert_eq!(v[0]["state_bytes"], ALCHITRY_CU.state_bytes());
     assert_eq!(v[0]["board_brams"], ALCHITRY_CU.board_brams());
     assert_eq!(v[1]["state_bytes"], 12064);
+    assert_eq!(
+        ok(&["presets", "--hardware"]).trim(),
+        bloomtime_model::config::HARDWARE_PRESET
+    );
 }
 
 // Real captures from ../shared/traces: required when CI=true.
@@ -403,4 +407,67 @@ fn several_files_merge_by_timestamp() {
     ]);
     let split = ok(&["analyze", "--exact", "--format", "csv", &pa, &pb]);
     assert_eq!(whole, split);
+}
+
+/// `--percentiles` appends six columns after the contract's 14: exact with
+/// `--exact`, from the histograms for a preset that keeps them (within half
+/// a half-octave bin of the exact ones on a constant-rate flow), empty for
+/// one that does not.
+#[test]
+fn percentiles_are_six_more_columns() {
+    let demo = data("demo.pcap");
+    let d = demo.to_str().unwrap();
+    let parse = |out: &str| -> Vec<Vec<String>> {
+        out.lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let exact = parse(&ok(&[
+        "analyze",
+        "--exact",
+        "--percentiles",
+        "--format",
+        "csv",
+        d,
+    ]));
+    let large = parse(&ok(&[
+        "analyze",
+        "--preset",
+        "large",
+        "--percentiles",
+        "--format",
+        "csv",
+        d,
+    ]));
+    let hw = parse(&ok(&["analyze", "--percentiles", "--format", "csv", d]));
+    let header = bloomtime_model::report::csv_header(true);
+    for t in [&exact, &large, &hw] {
+        assert_eq!(t[0].join(","), header);
+        assert!(t.iter().all(|r| r.len() == 20));
+    }
+    // Without --percentiles the contract's 14 columns, unchanged.
+    let plain = ok(&["analyze", "--exact", "--format", "csv", d]);
+    assert_eq!(
+        plain.lines().next().unwrap(),
+        bloomtime_model::report::CSV_HEADER
+    );
+    let col = |name: &str| exact[0].iter().position(|h| h == name).unwrap();
+    let (p50, p99) = (col("iat_p50_us"), col("iat_p99_us"));
+    let mut compared = 0;
+    for (x, e) in exact[1..].iter().zip(&large[1..]) {
+        assert_eq!(x[..5], e[..5], "same flows in the same order");
+        if x[p50].is_empty() {
+            assert!(e[p50].is_empty());
+            continue;
+        }
+        let (xv, ev): (f64, f64) = (x[p50].parse().unwrap(), e[p50].parse().unwrap());
+        // A half-octave bin's midpoint is within a quarter of any of its
+        // samples, plus the samples' own quantization.
+        assert!((ev - xv).abs() <= xv * 0.3 + 5.0, "{x:?} vs {e:?}");
+        assert!(!e[p99].is_empty());
+        compared += 1;
+    }
+    assert!(compared > 50, "{compared}");
+    // alchitry-cu keeps no histograms: empty percentile cells.
+    assert!(hw[1..].iter().all(|r| r[14..].iter().all(String::is_empty)));
 }

@@ -16,7 +16,7 @@ use bloomtime_model::protocol::{
 };
 use bloomtime_model::regmap;
 use bloomtime_model::table::{Event, EvictReason};
-use bloomtime_traces::{replay_ts, MergedTraces};
+use bloomtime_traces::Records;
 use devsupport::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -187,12 +187,10 @@ fn decode_all(bytes: &[u8]) -> Vec<Vec<u8>> {
 
 fn demo_frames(n: usize) -> Vec<(u64, Vec<u8>)> {
     let cfg = bloomtime_model::config::HARDWARE;
-    let mut src = MergedTraces::open(&[data("demo.pcap")]).unwrap();
+    let mut src = Records::open(&[data("demo.pcap")], &cfg).unwrap();
     let mut v = Vec::new();
-    let mut first = None;
-    while let Some((p, _)) = src.next_packet().unwrap() {
-        let f = *first.get_or_insert(p.ns);
-        v.push((replay_ts(&cfg, p.ns, f), p.data.clone()));
+    while let Some(f) = src.next_frame().unwrap() {
+        v.push((f.ts, f.data.to_vec()));
         if v.len() == n {
             break;
         }
@@ -505,15 +503,11 @@ fn live_mode_stamps_with_the_device_clock_and_watch_follows() {
     let mut c = client(Loopback::shared(dev.clone()));
     c.clear().unwrap();
     c.write_reg(regmap::CONTROL, regmap::CONTROL_LIVE).unwrap();
-    let pk = bloomtime_traces::pcap::read_file(&head).unwrap();
-    let first = pk[0].ns;
-    for p in &pk {
-        clock.store(p.ns - first, Ordering::SeqCst);
+    let mut frames = Records::open(&[&head], &bloomtime_model::config::HARDWARE).unwrap();
+    while let Some(f) = frames.next_frame().unwrap() {
+        clock.store(f.rel_ns, Ordering::SeqCst);
         // The frame's own timestamp is ignored in live mode.
-        assert_eq!(
-            c.replay(&[(0xdead, p.data.as_slice())]).unwrap().accepted,
-            1
-        );
+        assert_eq!(c.replay(&[(0xdead, f.data)]).unwrap().accepted, 1);
     }
     let want = analyze_csv(&[&head]);
     // stats: reads without changing anything.

@@ -14,11 +14,9 @@
 mod common;
 
 use bloomtime_hw::consts::CFG;
-use bloomtime_model::config::HEADER_WINDOW;
 use bloomtime_model::key::Record;
-use bloomtime_model::parse::parse_window;
 use bloomtime_traces::gen::bench_trace;
-use bloomtime_traces::{replay_ts, Packet, TraceReader};
+use bloomtime_traces::Records;
 use common::core_harness::{compare, Harness};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -45,19 +43,14 @@ fn main() {
     let dir = root.join("build/bench");
     std::fs::create_dir_all(&dir).expect("create build/bench");
     let (pcap, _) = bench_trace(&dir, 1_000_000).expect("generate the bench trace");
-    let mut rd = TraceReader::open(&pcap).expect("open the bench trace");
-    let mut p = Packet::default();
+    let mut rd = Records::open(&[&pcap], &CFG).expect("open the bench trace");
     let mut recs: Vec<Record> = Vec::with_capacity(n_rec);
-    let mut first = None;
-    while recs.len() < n_rec && rd.next_into(&mut p).expect("read the bench trace") {
-        let f = *first.get_or_insert(p.ns);
-        let n = p.data.len().min(HEADER_WINDOW);
-        if let Ok(parsed) = parse_window(&p.data[..n], p.data.len()) {
-            recs.push(Record {
-                ts: replay_ts(&CFG, p.ns, f),
-                key: parsed.key,
-                flags: parsed.flags,
-            });
+    while recs.len() < n_rec {
+        let Some(f) = rd.next_frame().expect("read the bench trace") else {
+            break;
+        };
+        if let Ok(r) = f.record() {
+            recs.push(r);
         }
     }
     eprintln!("{} records from {}", recs.len(), pcap.display());

@@ -237,7 +237,7 @@ fn model_iat(ts1: u64, ts2: u64) -> u64 {
     use bloomtime_hw::consts::CFG;
     let pk = bloomtime_traces::pcap::read_file(demo()).unwrap();
     let f = &pk[0].data;
-    let w = &f[..f.len().min(bloomtime_model::config::HEADER_WINDOW)];
+    let w = bloomtime_traces::window(f);
     let mut m = bloomtime_model::golden::BloomTime::new(&CFG);
     m.frame(ts1, w, f.len()).unwrap();
     let o = m.frame(ts2, w, f.len()).unwrap();

@@ -12,7 +12,6 @@
 
 mod common;
 use bloomtime_host::device::model::{ModelDevice, ModelOptions};
-use bloomtime_model::config::TS_MASK;
 use bloomtime_model::protocol::{
     cmd, encode_frame, encode_replay_frame, status, Deframer, MAX_PAYLOAD,
 };
@@ -45,13 +44,15 @@ struct Pair {
     last_is_clock: bool,
 }
 
+/// The demo trace's frames and their replay timestamps.
 fn demo_frames() -> Vec<(u64, Vec<u8>)> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../traces/data/demo.pcap");
-    let pk = bloomtime_traces::pcap::read_file(&path).unwrap();
-    let t0 = pk[0].ns;
-    pk.iter()
-        .map(|p| (((p.ns - t0) >> 10) & TS_MASK, p.data.clone()))
-        .collect()
+    let mut r = bloomtime_traces::Records::open(&[path], &bloomtime_hw::consts::CFG).unwrap();
+    let mut v = Vec::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        v.push((f.ts, f.data.to_vec()));
+    }
+    v
 }
 
 impl Pair {

@@ -1,12 +1,12 @@
 //! The whole core against the golden model on captures: traces from the
 //! traces crate's generator and the real captures in `../shared/traces`.
 //!
-//! Every frame becomes a harness input by the host's analyze rule
-//! (`bloomtime_host::analyze::Analyzer::feed`): record time
-//! `bloomtime_traces::replay_ts` from the first packet, header window
-//! `bloomtime_traces::window`, captured length `data.len()`. The model takes
-//! the frame through `BloomTime::frame` (parser, drop counters); the core
-//! gets the parser's record, or a drop pulse with the reason. The harness
+//! Every frame becomes a harness input by the path the host's analyze
+//! takes (`bloomtime_traces::Records`, as `Analyzer::feed` gets them):
+//! record time `replay_ts` from the first packet, header window `window`,
+//! captured length `data.len()`. The model takes the frame through
+//! `BloomTime::frame` (parser, drop counters); the core gets the frame's
+//! record, or a drop pulse with the reason. The harness
 //! compares every record's outcome (samples included), every final table
 //! slot, the events and the counters; each test then runs the host's
 //! `Analyzer` on the same packets and checks that its counters and merged
@@ -17,7 +17,7 @@ use bloomtime_host::analyze::Analyzer;
 use bloomtime_hw::consts::CFG;
 use bloomtime_model::counters::Counter;
 use bloomtime_traces::gen::{generate, GenOptions, Mix};
-use bloomtime_traces::{replay_ts, shared, window, Packet, TraceErrorKind, TraceReader};
+use bloomtime_traces::{shared, Packet, Records, TraceErrorKind, TraceReader};
 use common::core_harness::*;
 use common::*;
 use std::path::Path;
@@ -28,23 +28,18 @@ const REAL_PREFIX: usize = 20_000;
 
 /// Harness inputs of captured packets, by the analyze path's rule.
 fn inputs_of(packets: &[Packet]) -> Vec<Input> {
-    let ns_first = packets.first().map_or(0, |p| p.ns);
-    packets
-        .iter()
-        .map(|p| Input::Frame {
-            ts: replay_ts(&CFG, p.ns, ns_first),
-            window: window(&p.data).to_vec(),
-            caplen: p.data.len(),
-        })
-        .collect()
+    let mut r = Records::of_packets(packets, &CFG);
+    let mut v = Vec::with_capacity(packets.len());
+    while let Some(f) = r.next_frame().unwrap() {
+        v.push(Input::frame(&f));
+    }
+    v
 }
 
 /// The host's analyze path on the same packets agrees with the core.
 fn check_against_host(name: &str, packets: &[Packet], s: &Summary) {
     let mut a = Analyzer::new(&CFG, true, false);
-    for p in packets {
-        a.feed(p).unwrap();
-    }
+    a.feed_packets(packets).unwrap();
     let est = a.finish().unwrap().0.unwrap();
     assert_eq!(
         est.counters.0.to_vec(),

@@ -60,7 +60,7 @@ struct Frame {
 impl Frame {
     /// A captured frame: the stream is its first `min(len, 128)` bytes.
     fn captured(bytes: &[u8]) -> Frame {
-        Frame::new(&bytes[..bytes.len().min(HEADER_WINDOW)], bytes.len())
+        Frame::new(bloomtime_traces::window(bytes), bytes.len())
     }
     /// A stream and a captured length (an empty stream is sent as one dummy byte).
     fn new(stream: &[u8], caplen: usize) -> Frame {

@@ -11,11 +11,16 @@ struct Entry {
     stats: MergedStats,
 }
 
+/// Every IAT and RTT sample (ns) of each flow.
+type Samples = HashMap<FlowKey, (Vec<u64>, Vec<u64>)>;
+
 /// Exact per-flow tracker.
 #[derive(Clone, Debug, Default)]
 pub struct ExactTracker {
     flows: HashMap<FlowKey, Entry>,
     last_ns: u64,
+    /// Every IAT and RTT sample per flow, when percentiles are asked for.
+    samples: Option<Samples>,
 }
 
 #[inline]
@@ -37,6 +42,26 @@ impl ExactTracker {
         Self::default()
     }
 
+    /// A tracker that also keeps every sample, for exact percentiles.
+    pub fn keeping_samples() -> Self {
+        ExactTracker {
+            samples: Some(HashMap::default()),
+            ..Self::default()
+        }
+    }
+
+    /// Exact p50/p90/p99 of a flow's IAT and RTT samples (NaN without
+    /// samples), when the tracker keeps them.
+    pub fn percentiles(&self, key: &FlowKey) -> Option<([f64; 3], [f64; 3])> {
+        let s = self.samples.as_ref()?;
+        let (iat, rtt) = s.get(key).cloned().unwrap_or_default();
+        let (mut iat, mut rtt) = (iat, rtt);
+        Some((
+            crate::stats::exact_percentiles(&mut iat),
+            crate::stats::exact_percentiles(&mut rtt),
+        ))
+    }
+
     /// One record at `ns` nanoseconds (clamped to be monotonic, like the model).
     pub fn record(&mut self, ns: u64, key: &FlowKey, flags: u8) {
         let ns = ns.max(self.last_ns);
@@ -51,11 +76,17 @@ impl ExactTracker {
             last_ns: u64::MAX,
             stats: MergedStats::default(),
         });
-        if e.last_ns != u64::MAX {
-            add(&mut e.stats.iat, ns - e.last_ns);
+        let iat = (e.last_ns != u64::MAX).then(|| ns - e.last_ns);
+        if let Some(x) = iat {
+            add(&mut e.stats.iat, x);
         }
         if let Some(r) = rtt {
             add(&mut e.stats.rtt, r);
+        }
+        if let Some(s) = &mut self.samples {
+            let v = s.entry(*key).or_default();
+            v.0.extend(iat);
+            v.1.extend(rtt);
         }
         e.stats.packets += 1;
         e.last_ns = ns;

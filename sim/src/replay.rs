@@ -1,9 +1,10 @@
 //! `bloomtime-sim replay`: whole captures through the Verilated core.
 //!
 //! Every packet is turned into what the board's frame parser hands the
-//! core, by the rules `bloomtime analyze` uses (`replay_ts`, the header
-//! window of `min(caplen, 128)` bytes, `model::parse::parse_window`): a
-//! record, or a dropped frame with its reason. The core gets the record
+//! core by the path `bloomtime analyze` takes (`bloomtime_traces::Records`:
+//! `replay_ts`, the header window of `min(caplen, 128)` bytes,
+//! `model::parse::parse_window`): a record, or a dropped frame with its
+//! reason. The core gets the record
 //! stream (one record a clock) with the parser's per-frame `frame_done` /
 //! `frame_drop` pulses, so its counters count frames and drops too. The RTL
 //! frame parser itself is not in this path: it takes a byte a clock, which
@@ -31,12 +32,11 @@ use bloomtime_host::device::cmd::Merge;
 use bloomtime_host::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counters, N_COUNTERS};
-use bloomtime_model::key::{FlowKey, Record};
+use bloomtime_model::key::FlowKey;
 use bloomtime_model::merge::{MergeError, MergedStats};
-use bloomtime_model::parse::parse_window;
 use bloomtime_model::stats::{estimated_row, FlowRow};
 use bloomtime_model::table::Event;
-use bloomtime_traces::{replay_ts, window, MergedTraces, TraceError};
+use bloomtime_traces::{Records, TraceError};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Instant;
@@ -135,33 +135,25 @@ fn read_counters(
 /// through `spare` to be refilled. Stops at the end, at an error (sent
 /// on), or when the receiver is gone.
 fn parse_ahead(
-    mut src: MergedTraces,
+    mut src: Records,
     out: mpsc::SyncSender<Result<Vec<CoreIn>, TraceError>>,
     spare: mpsc::Receiver<Vec<CoreIn>>,
 ) {
-    let mut ns_first = None;
     loop {
         let mut batch = spare
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
         batch.clear();
         while batch.len() < BATCH {
-            let p = match src.next_packet() {
-                Ok(Some((p, _))) => p,
+            let f = match src.next_frame() {
+                Ok(Some(f)) => f,
                 Ok(None) => break,
                 Err(e) => {
                     let _ = out.send(Err(e));
                     return;
                 }
             };
-            let first = *ns_first.get_or_insert(p.ns);
-            batch.push(frame_bundle(
-                &parse_window(window(&p.data), p.data.len()).map(|parsed| Record {
-                    ts: replay_ts(&CFG, p.ns, first),
-                    key: parsed.key,
-                    flags: parsed.flags,
-                }),
-            ));
+            batch.push(frame_bundle(&f.record()));
         }
         let end = batch.len() < BATCH;
         if (!batch.is_empty() && out.send(Ok(batch)).is_err()) || end {
@@ -176,7 +168,7 @@ fn parse_ahead(
 /// exports are merged on a third.
 pub fn replay_traces<P: AsRef<Path>>(paths: &[P]) -> Result<SimReplay, Error> {
     let start = Instant::now();
-    let src = MergedTraces::open(paths)?;
+    let src = Records::open(paths, &CFG)?;
     let (frames_tx, frames_rx) = mpsc::sync_channel(AHEAD);
     let (frames_back, frames_spare) = mpsc::channel();
     let reader = spawn("bloomtime-sim-parse", move || {

@@ -169,14 +169,12 @@ fn info_stats_flush_and_clear() {
     // the waiting open events and the live slots without changing them.
     let head = head_of(&demo(), 25, &d);
     let frames: Vec<(u64, Vec<u8>)> = {
-        let pk = bloomtime_traces::pcap::read_file(&head).unwrap();
-        let first = pk[0].ns;
-        pk.iter()
-            .map(|p| {
-                let ts = bloomtime_traces::replay_ts(&bloomtime_sim::CFG, p.ns, first);
-                (ts, p.data.clone())
-            })
-            .collect()
+        let mut r = bloomtime_traces::Records::open(&[&head], &bloomtime_sim::CFG).unwrap();
+        let mut v = Vec::new();
+        while let Some(f) = r.next_frame().unwrap() {
+            v.push((f.ts, f.data.to_vec()));
+        }
+        v
     };
     {
         let mut c = Client::connect(

@@ -10,12 +10,12 @@ mod common;
 use bloomtime_model::counters::Counters;
 use bloomtime_model::golden::BloomTime;
 use bloomtime_model::key::Record;
-use bloomtime_model::parse::{parse_window, DROP_REASONS};
+use bloomtime_model::parse::DROP_REASONS;
 use bloomtime_model::table::Event;
 use bloomtime_sim::fast::{event, FastCore};
 use bloomtime_sim::{Cmd, CoreSim, Outcome, ParsedFrame, CFG, TRACE_BUILT};
 use bloomtime_traces::gen::{generate_file, GenOptions};
-use bloomtime_traces::{replay_ts, window, TraceReader};
+use bloomtime_traces::Records;
 use common::*;
 use std::path::Path;
 
@@ -184,17 +184,13 @@ fn random_records_and_drops_in_batches_of_every_size() {
 
 /// The frames of a capture as the replay parses them (at most `limit`).
 fn frames_of(path: &Path, limit: usize) -> Vec<ParsedFrame> {
-    let mut rd = TraceReader::open(path).unwrap();
-    let mut p = bloomtime_traces::Packet::default();
-    let mut first = None;
+    let mut rd = Records::open(&[path], &CFG).unwrap();
     let mut out = Vec::new();
-    while out.len() < limit && rd.next_into(&mut p).unwrap() {
-        let f = *first.get_or_insert(p.ns);
-        out.push(parse_window(window(&p.data), p.data.len()).map(|x| Record {
-            ts: replay_ts(&CFG, p.ns, f),
-            key: x.key,
-            flags: x.flags,
-        }));
+    while out.len() < limit {
+        let Some(f) = rd.next_frame().unwrap() else {
+            break;
+        };
+        out.push(f.record());
     }
     out
 }

@@ -1,10 +1,11 @@
 //! Packet captures: reading pcap/pcapng ([`pcap`]), generating synthetic
 //! traces with known ground truth ([`gen`], [`truth`], [`writer`]) and the one
-//! rule every tool uses to turn a packet into a pipeline record
-//! ([`replay_ts`], [`window`]).
+//! path every tool takes from a captured packet to a pipeline record
+//! ([`Records`], by the rules [`replay_ts`] and [`window`]).
 
 pub mod gen;
 pub mod pcap;
+pub mod records;
 pub mod shared;
 pub mod truth;
 pub mod writer;
@@ -12,6 +13,7 @@ pub mod writer;
 use bloomtime_model::config::{Config, HEADER_WINDOW, TS_MASK};
 
 pub use pcap::{MergedTraces, Packet, TraceError, TraceErrorKind, TraceReader};
+pub use records::{PacketSource, Records, ReplayFrame};
 
 /// The record timestamp of a packet replayed from a capture
 /// (docs/DESIGN.md §1): nanoseconds since the first packet of the capture,

@@ -730,6 +730,9 @@ pub struct MergedTraces<R: Read = BufReader<File>> {
     heads: Vec<Packet>,
     heap: BinaryHeap<Reverse<(u64, usize)>>,
     current: Packet,
+    /// An error met reading ahead, returned by the next call (after the
+    /// packet read before it).
+    pending: Option<TraceError>,
 }
 
 impl MergedTraces<BufReader<File>> {
@@ -757,6 +760,7 @@ impl<R: Read> MergedTraces<R> {
             heads,
             heap,
             current: Packet::default(),
+            pending: None,
         })
     }
 
@@ -766,13 +770,22 @@ impl<R: Read> MergedTraces<R> {
     }
 
     /// The next packet in timestamp order and the index of its file.
+    ///
+    /// A file's error is returned after every packet read before it, by
+    /// the call after the last of them; that file then ends, the others go
+    /// on.
     pub fn next_packet(&mut self) -> Result<Option<(&Packet, usize)>, TraceError> {
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
         let Some(Reverse((_, i))) = self.heap.pop() else {
             return Ok(None);
         };
         std::mem::swap(&mut self.current, &mut self.heads[i]);
-        if self.readers[i].next_into(&mut self.heads[i])? {
-            self.heap.push(Reverse((self.heads[i].ns, i)));
+        match self.readers[i].next_into(&mut self.heads[i]) {
+            Ok(true) => self.heap.push(Reverse((self.heads[i].ns, i))),
+            Ok(false) => {}
+            Err(e) => self.pending = Some(e),
         }
         Ok(Some((&self.current, i)))
     }

@@ -4,22 +4,19 @@
 
 use bloomtime_model::exact::ExactTracker;
 use bloomtime_model::key::*;
-use bloomtime_model::parse::parse_window;
 use bloomtime_traces::gen::{generate, GenOptions, Mix};
 use bloomtime_traces::truth::Truth;
-use bloomtime_traces::{window, TraceReader};
+use bloomtime_traces::{Records, TraceReader};
 use std::io::Cursor;
 use std::path::PathBuf;
 
 fn exact_over(bytes: &[u8]) -> ExactTracker {
     let r = TraceReader::from_reader("gen.pcap", Cursor::new(bytes.to_vec())).unwrap();
+    let mut r = Records::from_reader(r, &bloomtime_model::config::HARDWARE).unwrap();
     let mut t = ExactTracker::new();
-    let mut first = None;
-    for p in r {
-        let p = p.unwrap();
-        let f = *first.get_or_insert(p.ns);
-        let parsed = parse_window(window(&p.data), p.data.len()).expect("generated frames parse");
-        t.record(p.ns - f, &parsed.key, parsed.flags);
+    while let Some(f) = r.next_frame().unwrap() {
+        let rec = f.record().expect("generated frames parse");
+        t.record(f.rel_ns, &rec.key, rec.flags);
     }
     t
 }

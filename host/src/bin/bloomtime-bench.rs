@@ -11,14 +11,13 @@
 //! to /dev/null) on the pcap. Writes `build/bench/model.json`.
 
 use bloomtime_host::cli::AnalyzeArgs;
-use bloomtime_model::config::{preset, HEADER_WINDOW};
+use bloomtime_model::config::preset;
 use bloomtime_model::exact::ExactTracker;
 use bloomtime_model::key::Record;
-use bloomtime_model::parse::parse_window;
 use bloomtime_model::report::Format;
 use bloomtime_model::BloomTime;
 use bloomtime_traces::gen::bench_trace;
-use bloomtime_traces::{replay_ts, Packet, TraceReader};
+use bloomtime_traces::Records;
 use serde_json::json;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -81,21 +80,13 @@ fn main() {
     // Parse once into records.
     let t0 = Instant::now();
     let cfg = preset("alchitry-cu").unwrap();
-    let mut rd = TraceReader::open(&pcap).expect("open the bench trace");
-    let mut p = Packet::default();
+    let mut rd = Records::open(&[&pcap], &cfg).expect("open the bench trace");
     let mut recs: Vec<Record> = Vec::with_capacity(packets as usize);
     let mut ns: Vec<u64> = Vec::with_capacity(packets as usize);
-    let mut first = None;
-    while rd.next_into(&mut p).expect("read the bench trace") {
-        let f = *first.get_or_insert(p.ns);
-        let n = p.data.len().min(HEADER_WINDOW);
-        if let Ok(parsed) = parse_window(&p.data[..n], p.data.len()) {
-            recs.push(Record {
-                ts: replay_ts(&cfg, p.ns, f),
-                key: parsed.key,
-                flags: parsed.flags,
-            });
-            ns.push(p.ns - f);
+    while let Some(f) = rd.next_frame().expect("read the bench trace") {
+        if let Ok(r) = f.record() {
+            recs.push(r);
+            ns.push(f.rel_ns);
         }
     }
     eprintln!(
@@ -167,6 +158,7 @@ fn main() {
             preset: "alchitry-cu".into(),
             format: Format::Table,
             output: Some(PathBuf::from("/dev/null")),
+            percentiles: false,
         };
         let t0 = Instant::now();
         bloomtime_host::cli::analyze(&a).expect("analyze the bench trace");

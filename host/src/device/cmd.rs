@@ -25,16 +25,15 @@ use crate::cli::{with_output, write_report};
 use crate::error::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters, COUNTERS};
-use bloomtime_model::key::FlowKey;
-use bloomtime_model::key::{FLAG_ECHO_REPLY, FLAG_TCP_SYNACK};
+use bloomtime_model::key::{FlowKey, Record};
 use bloomtime_model::merge::{FlowMerger, MergeError, MergedStats};
-use bloomtime_model::parse::parse_window;
+use bloomtime_model::parse::DropReason;
 use bloomtime_model::protocol::{evict_bytes, Info, EVENT_BUFFER_BYTES, OPEN_BYTES};
 use bloomtime_model::regmap;
 use bloomtime_model::report::{self, Format};
 use bloomtime_model::stats::{estimated_row, FlowRow};
 use bloomtime_model::table::Event;
-use bloomtime_traces::{replay_ts, window, MergedTraces};
+use bloomtime_traces::{MergedTraces, Records};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -318,7 +317,7 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
 ) -> Result<ReplayRun, Error> {
     let cfg = *c.config();
     // Open the captures first: a bad file fails before the device is touched.
-    let mut src = MergedTraces::open(traces)?;
+    let mut src = Records::open(traces, &cfg)?;
     if opts.clear {
         c.clear()?;
     } else {
@@ -372,7 +371,6 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
     let mut m = Merge::new(&cfg);
     let mut s = ReplaySummary::default();
     let mut queue: VecDeque<(u64, Vec<u8>)> = VecDeque::with_capacity(QUEUE);
-    let mut ns_first = None;
     let mut eof = false;
     let mut refused_in_a_row = 0;
     let mut expect = Expected::default();
@@ -380,11 +378,10 @@ pub fn replay<T: Transport, P: AsRef<std::path::Path>>(
     let (mut drain_every, mut since_drain) = (4u32, 0u32);
     loop {
         while !eof && queue.len() < QUEUE {
-            match src.next_packet()? {
-                Some((p, _)) => {
-                    let first = *ns_first.get_or_insert(p.ns);
-                    queue.push_back((replay_ts(&cfg, p.ns, first), p.data.clone()));
-                    expect.frame(&p.data);
+            match src.next_frame()? {
+                Some(f) => {
+                    queue.push_back((f.ts, f.data.to_vec()));
+                    expect.frame(&f.record());
                 }
                 None => eof = true,
             }
@@ -491,18 +488,18 @@ struct Expected {
 }
 
 impl Expected {
-    fn frame(&mut self, data: &[u8]) {
+    fn frame(&mut self, parsed: &Result<Record, DropReason>) {
         let k = &mut self.counters;
         k.inc(Counter::Frames);
-        match parse_window(window(data), data.len()) {
-            Ok(p) => {
+        match parsed {
+            Ok(rec) => {
                 k.inc(Counter::Records);
-                if p.flags & (FLAG_ECHO_REPLY | FLAG_TCP_SYNACK) != 0 {
+                if rec.wants_rtt() {
                     k.inc(Counter::RttLookups);
                 }
-                self.keys.insert(p.key);
+                self.keys.insert(rec.key);
             }
-            Err(r) => k.0[Counter::DropTruncated as usize + r as usize] += 1,
+            Err(r) => k.0[Counter::DropTruncated as usize + *r as usize] += 1,
         }
     }
 

@@ -2,9 +2,10 @@
 //! memory, so that hundreds of configurations replay the same records
 //! without touching the files again.
 //!
-//! Records follow the replay rule of `analyze` exactly: nanoseconds since the
-//! first packet of the capture (saturating), the parser's header window, and
-//! dropped frames counted but not kept. The exact tracker runs once per trace
+//! Records follow the replay rule of `analyze` exactly
+//! (`bloomtime_traces::Records`): nanoseconds since the first packet of the
+//! capture (saturating), the parser's header window, and dropped frames
+//! counted but not kept. The exact tracker runs once per trace
 //! here: its per-flow statistics are the truth of every configuration, and
 //! its state size the baseline of the memory comparison.
 
@@ -12,9 +13,8 @@ use crate::error::Error;
 use bloomtime_model::exact::ExactTracker;
 use bloomtime_model::key::{FlowKey, FLAG_ECHO_REPLY, FLAG_TCP_SYNACK};
 use bloomtime_model::merge::MergedStats;
-use bloomtime_model::parse::parse_window;
 use bloomtime_traces::gen::{generate_file, GenOptions, Mix};
-use bloomtime_traces::{window, MergedTraces};
+use bloomtime_traces::Records;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
@@ -82,23 +82,21 @@ pub struct Trace {
 impl Trace {
     /// Parse a capture (pcap or pcapng) into records.
     pub fn load(path: &Path, name: &str, family: Family) -> Result<Trace, Error> {
-        let mut src = MergedTraces::open(&[path])?;
+        // Nanoseconds are kept, not time units: any configuration will do.
+        let mut src = Records::open(&[path], &bloomtime_model::config::HARDWARE)?;
         let mut records = Vec::new();
-        let (mut frames, mut first) = (0u64, None);
-        while let Some((p, _)) = src.next_packet()? {
-            frames += 1;
-            let f = *first.get_or_insert(p.ns);
-            if let Ok(parsed) = parse_window(window(&p.data), p.data.len()) {
+        while let Some(f) = src.next_frame()? {
+            if let Ok(r) = f.record() {
                 records.push(Rec {
-                    ns: p.ns.saturating_sub(f),
-                    key: parsed.key,
-                    flags: parsed.flags,
+                    ns: f.rel_ns,
+                    key: r.key,
+                    flags: r.flags,
                 });
             }
         }
         let mut t = Trace::from_records(name, family, records)?;
         t.path = path.to_path_buf();
-        t.frames = frames;
+        t.frames = src.frames();
         Ok(t)
     }
 

@@ -285,7 +285,7 @@ pub fn hx8k_label(c: &Config) -> String {
         (true, true) => "ev",
     };
     format!(
-        "hx8k:s{}-g{}-B{}-L{}-f{}-l{}-k{}-P{}-{keep}",
+        "hx8k:s{}-g{}-B{}-L{}-f{}-l{}-k{}-P{}-fp{}-{keep}",
         c.level(0).bucket_log2,
         c.level_shift(c.level_count().min(2) - 1),
         c.level(0).buckets,
@@ -293,7 +293,8 @@ pub fn hx8k_label(c: &Config) -> String {
         c.sample_frac_bits,
         c.lines_log2,
         c.banks,
-        c.packet_bits
+        c.packet_bits,
+        c.fingerprint_bits
     )
 }
 
@@ -322,31 +323,48 @@ pub fn geometric_reaching(
 pub fn hx8k_candidates() -> Vec<Candidate> {
     let mut out = Vec::new();
     for s0 in [2, 3] {
-        for (b, step) in [(2, 1), (4, 2), (4, 1), (6, 2), (8, 3), (8, 2), (16, 4)] {
+        for (b, step) in [
+            (2, 1),
+            (4, 2),
+            (4, 1),
+            (6, 2),
+            (8, 3),
+            (8, 2),
+            (12, 3),
+            (16, 4),
+            (12, 4),
+        ] {
             for f in [1, 2] {
-                for (l, k) in [(8, 2), (9, 1), (9, 2), (8, 1), (8, 3)] {
-                    for p in [6, 8, 10] {
-                        for (e, v) in [(false, false), (true, false), (false, true), (true, true)] {
-                            let base = Config {
-                                lines_log2: l,
-                                banks: k,
-                                slots_log2: 8,
-                                sample_frac_bits: f,
-                                packet_bits: p,
-                                extremes: e,
-                                second_moment: v,
-                                histogram: false,
-                                ..ALCHITRY_CU
-                            };
-                            let Some(c) = geometric_reaching(base, s0, step, b, HX8K_WINDOW_NS)
-                            else {
-                                continue;
-                            };
-                            if c.bucket_ns() <= HX8K_FINEST_NS
-                                && c.board_brams() <= bram::HX8K_BLOCKS
-                            {
-                                out.push(golden(hx8k_label(&c), "hx8k", c));
-                            }
+                for (l, k) in [(8, 2), (9, 1), (9, 2), (8, 1), (8, 3), (10, 1)] {
+                    // Counter and fingerprint widths, and what a slot keeps
+                    // (extremes, second moment); the slot's options only at
+                    // the middle widths.
+                    for (p, fp, e, v) in [
+                        (6, 24, false, false),
+                        (6, 15, false, false),
+                        (8, 24, false, false),
+                        (10, 24, false, false),
+                        (8, 24, true, false),
+                        (8, 24, false, true),
+                        (8, 24, true, true),
+                    ] {
+                        let base = Config {
+                            lines_log2: l,
+                            banks: k,
+                            slots_log2: 8,
+                            fingerprint_bits: fp,
+                            sample_frac_bits: f,
+                            packet_bits: p,
+                            extremes: e,
+                            second_moment: v,
+                            histogram: false,
+                            ..ALCHITRY_CU
+                        };
+                        let Some(c) = geometric_reaching(base, s0, step, b, HX8K_WINDOW_NS) else {
+                            continue;
+                        };
+                        if c.bucket_ns() <= HX8K_FINEST_NS && c.board_brams() <= bram::HX8K_BLOCKS {
+                            out.push(golden(hx8k_label(&c), "hx8k", c));
                         }
                     }
                 }
@@ -361,8 +379,8 @@ fn level_variants() -> Vec<Candidate> {
     let mut v = Vec::new();
     for (name, base) in [("large", LARGE), ("datacenter", DATACENTER)] {
         let s0 = base.level(0).bucket_log2;
-        for (b, step) in [(8, 3), (4, 2), (16, 4), (16, 3)] {
-            for f in [1, 2, 3] {
+        for (b, step) in [(8, 3), (16, 4), (16, 3), (16, 2), (32, 3), (32, 4)] {
+            for f in [1, 2] {
                 let c = Config {
                     sample_frac_bits: f.min(s0),
                     ..base

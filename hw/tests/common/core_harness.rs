@@ -9,7 +9,7 @@ use bloomtime_hw::util::{vcd_path, Stepper};
 use bloomtime_model::golden::BloomTime;
 use bloomtime_model::key::{FlowKey, Record};
 use bloomtime_model::merge::{FlowMerger, MergedStats};
-use bloomtime_model::parse::{parse_window, DropReason};
+use bloomtime_model::parse::DropReason;
 use bloomtime_model::table::{Event, EvictReason, SlotStats};
 
 use std::collections::HashMap;
@@ -298,17 +298,32 @@ fn per_slot(events: &[Event], opens: bool) -> HashMap<u32, Vec<Event>> {
 pub enum Input {
     /// A record, straight into the core and into `BloomTime::process`.
     Record(Record),
-    /// A captured frame at record time `ts`: the model takes it through
-    /// `BloomTime::frame` (its parser and drop counters, as the host's
-    /// analyze path does); the core gets the record the model's parser makes
-    /// of it, or a drop pulse with the reason.
+    /// A captured frame at record time `ts` ([`Input::frame`]): the model
+    /// takes it through `BloomTime::frame` (its parser and drop counters,
+    /// as the host's analyze path does); the core gets the frame's record,
+    /// or a drop pulse with the reason.
     Frame {
         ts: u64,
         /// The header window (`bloomtime_traces::window`).
         window: Vec<u8>,
         /// The captured length.
         caplen: usize,
+        /// The frame's record or drop reason
+        /// (`bloomtime_traces::ReplayFrame::record`).
+        record: Result<Record, DropReason>,
     },
+}
+
+impl Input {
+    /// A captured frame, as `bloomtime_traces::Records` yields it.
+    pub fn frame(f: &bloomtime_traces::ReplayFrame<'_>) -> Input {
+        Input::Frame {
+            ts: f.ts,
+            window: f.window.to_vec(),
+            caplen: f.caplen,
+            record: f.record(),
+        }
+    }
 }
 
 /// What a comparison compared, for the tests to check it was not trivial.
@@ -397,31 +412,28 @@ fn compare_with(mut h: Harness, inputs: &[Input]) -> Result<Summary, String> {
     for (n, inp) in inputs.iter().enumerate() {
         let (rec, o) = match inp {
             Input::Record(r) => (*r, m.process(r)),
-            Input::Frame { ts, window, caplen } => {
-                let parsed = parse_window(window, *caplen);
-                match (parsed, m.frame(*ts, window, *caplen)) {
-                    (Ok(p), Ok(o)) => {
-                        h.frame(None);
-                        let r = Record {
-                            ts: *ts,
-                            key: p.key,
-                            flags: p.flags,
-                        };
-                        (r, o)
-                    }
-                    (Err(a), Err(b)) if a == b => {
-                        h.frame(Some(a));
-                        h.cycle();
-                        drops += 1;
-                        continue;
-                    }
-                    (a, b) => {
-                        return Err(format!(
-                            "input #{n}: the parser says {a:?}, the model {b:?}"
-                        ))
-                    }
+            Input::Frame {
+                ts,
+                window,
+                caplen,
+                record,
+            } => match (*record, m.frame(*ts, window, *caplen)) {
+                (Ok(r), Ok(o)) => {
+                    h.frame(None);
+                    (r, o)
                 }
-            }
+                (Err(a), Err(b)) if a == b => {
+                    h.frame(Some(a));
+                    h.cycle();
+                    drops += 1;
+                    continue;
+                }
+                (a, b) => {
+                    return Err(format!(
+                        "input #{n}: the parser says {a:?}, the model {b:?}"
+                    ))
+                }
+            },
         };
         h.push(&rec);
         recs.push((n, rec));

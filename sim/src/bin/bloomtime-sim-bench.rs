@@ -35,9 +35,7 @@ use bloomtime_host::device::client::{Client, ClientOptions};
 use bloomtime_host::device::cmd::{replay, ReplayOptions};
 use bloomtime_host::device::pty::PtyServer;
 use bloomtime_host::device::SerialTransport;
-use bloomtime_model::config::HEADER_WINDOW;
 use bloomtime_model::key::Record;
-use bloomtime_model::parse::parse_window;
 use bloomtime_model::report::write_csv;
 use bloomtime_model::BloomTime;
 use bloomtime_sim::board::{BoardModel, BoardSim, BoardStats};
@@ -45,7 +43,7 @@ use bloomtime_sim::fast::FastCore;
 use bloomtime_sim::replay::{replay_traces, thread_cpu_s};
 use bloomtime_sim::{BoardTop, Cmd, CoreSim, Outcome, ParsedFrame, CFG};
 use bloomtime_traces::gen::{bench_trace, generate_file, GenOptions};
-use bloomtime_traces::{replay_ts, Packet, TraceReader};
+use bloomtime_traces::Records;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -176,19 +174,11 @@ fn core(dir: &Path, o: &Opts) -> String {
             t0.elapsed().as_secs_f64()
         );
     }
-    let mut rd = or_fail(TraceReader::open(&pcap), &pcap);
-    let mut p = Packet::default();
+    let mut rd = or_fail(Records::open(&[&pcap], &CFG), &pcap);
     let mut recs: Vec<Record> = Vec::with_capacity(packets as usize);
-    let mut first = None;
-    while or_fail(rd.next_into(&mut p), &pcap) {
-        let f = *first.get_or_insert(p.ns);
-        let n = p.data.len().min(HEADER_WINDOW);
-        if let Ok(parsed) = parse_window(&p.data[..n], p.data.len()) {
-            recs.push(Record {
-                ts: replay_ts(&CFG, p.ns, f),
-                key: parsed.key,
-                flags: parsed.flags,
-            });
+    while let Some(f) = or_fail(rd.next_frame(), &pcap) {
+        if let Ok(r) = f.record() {
+            recs.push(r);
         }
     }
     let n = recs.len() as f64;
