@@ -137,7 +137,7 @@ impl Analyzer {
             cfg: *cfg,
             est: estimate.then(|| Estimate {
                 bt: BloomTime::new(cfg),
-                merger: FlowMerger::new(cfg),
+                merger: FlowMerger::of_model(cfg),
                 merge: MergeSummary::default(),
             }),
             exact: exact.then(|| Exact {

@@ -37,7 +37,7 @@ pub enum Command {
     Presets(PresetsArgs),
     /// Fidelity evaluation: every preset and a sweep of configurations over
     /// real and generated traces, errors split by cause (results.csv, plots).
-    Eval(crate::eval::EvalArgs),
+    Eval(bloomtime_eval::EvalArgs),
     /// Drive a board (or a model device) over its serial port.
     Device(crate::device::cmd::DeviceArgs),
 }
@@ -509,7 +509,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Compare(a) => compare(a),
         Command::Gen(a) => gen(a),
         Command::Presets(a) => presets(a),
-        Command::Eval(a) => crate::eval::run(a),
+        Command::Eval(a) => bloomtime_eval::run(a).map(drop).map_err(Error::from),
         Command::Device(a) => crate::device::cmd::run(a),
     }
 }

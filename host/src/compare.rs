@@ -33,14 +33,9 @@ pub struct ErrorSummary {
     pub max: Option<f64>,
 }
 
-/// The nearest-rank `p`-quantile of sorted values.
-pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
-    Some(sorted[rank.min(sorted.len()) - 1])
-}
+/// The nearest-rank `p`-quantile of sorted values (shared with the
+/// evaluation).
+pub use bloomtime_eval::metrics::quantile;
 
 impl ErrorSummary {
     fn of(mut errs: Vec<f64>, skipped: usize) -> (ErrorSummary, Vec<f64>) {
@@ -274,18 +269,4 @@ pub fn write_table<W: Write>(w: &mut W, r: &CompareReport) -> io::Result<()> {
         c.state_bytes, r.preset, c.exact_state_bytes, ratio
     )?;
     writeln!(w, "aliased merges: {}", c.aliased)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_quantiles() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(quantile(&v, 0.5), Some(2.0));
-        assert_eq!(quantile(&v, 0.95), Some(4.0));
-        assert_eq!(quantile(&[7.0], 0.5), Some(7.0));
-        assert_eq!(quantile(&[], 0.5), None);
-    }
 }

@@ -84,3 +84,17 @@ impl From<crate::device::DeviceError> for Error {
         Error::Device(e)
     }
 }
+
+/// The evaluation's errors become the command's, variant for variant: the
+/// same one-line messages and exit codes as every other subcommand.
+impl From<bloomtime_eval::Error> for Error {
+    fn from(e: bloomtime_eval::Error) -> Self {
+        match e {
+            bloomtime_eval::Error::Trace(e) => Error::Trace(e),
+            bloomtime_eval::Error::Usage(m) => Error::Usage(m),
+            bloomtime_eval::Error::Io { path, err } => Error::Io { path, err },
+            bloomtime_eval::Error::Merge(e) => Error::Merge(e),
+            bloomtime_eval::Error::Invariant(m) => Error::Invariant(m),
+        }
+    }
+}

@@ -380,6 +380,70 @@ fn bad_input_is_one_line_and_nonzero() {
     );
 }
 
+/// `bloomtime eval` (the `bloomtime-eval` crate behind the command): the
+/// evaluation's errors are one line with the command's exit codes, 2 for
+/// usage, 1 for a bad capture; a small run reports every file it writes.
+#[test]
+fn eval_errors_and_files_written() {
+    let d = tmpdir("eval");
+    let out = d.join("out");
+    let o = out.to_str().unwrap();
+    let status = |args: &[&str], expect: &str| {
+        fails(args, &["bloomtime: ", expect]);
+        run(args).status.code().unwrap()
+    };
+    let missing = d.join("missing");
+    let args = ["eval", "--quick", "--out", o, "--traces"];
+    let code = status(
+        &[&args[..], &[missing.to_str().unwrap()]].concat(),
+        "cannot read the traces directory",
+    );
+    assert_eq!(code, 2);
+    let garbage = d.join("garbage");
+    std::fs::create_dir_all(&garbage).unwrap();
+    write(&garbage, "bad.pcap", b"not a capture at all");
+    let code = status(
+        &[&args[..], &[garbage.to_str().unwrap()]].concat(),
+        "bad.pcap",
+    );
+    assert_eq!(code, 1);
+    let code = status(
+        &[
+            "eval",
+            "--quick",
+            "--no-real",
+            "--out",
+            o,
+            "--only",
+            "no-such-config",
+        ],
+        "--only no-such-config matches no configuration",
+    );
+    assert_eq!(code, 2);
+
+    let r = run(&[
+        "eval",
+        "--quick",
+        "--no-real",
+        "--out",
+        o,
+        "--only",
+        "alchitry-cu-v1",
+        "--jobs",
+        "2",
+    ]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "eval failed: {err}");
+    let wrote: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .collect();
+    assert!(wrote.iter().any(|p| p.ends_with("results.csv")), "{err}");
+    for p in wrote {
+        assert!(Path::new(p).is_file(), "{p}");
+    }
+}
+
 #[test]
 fn several_files_merge_by_timestamp() {
     // The demo split into two files by packet parity analyzes like the demo.

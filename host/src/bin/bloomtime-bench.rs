@@ -104,12 +104,21 @@ fn main() {
             continue;
         }
         let c = preset(name).unwrap();
-        assert_eq!(c.time_unit_log2_ns, cfg.time_unit_log2_ns);
+        // The records in this preset's time unit (the replay rule on the
+        // same nanoseconds).
+        let own: Vec<Record> = recs
+            .iter()
+            .zip(&ns)
+            .map(|(r, &x)| Record {
+                ts: bloomtime_traces::replay_ts(&c, x, 0),
+                ..*r
+            })
+            .collect();
         let mut runs = Vec::new();
         for _ in 0..reps {
             let mut bt = BloomTime::new(&c);
             let t = Instant::now();
-            for (i, r) in recs.iter().enumerate() {
+            for (i, r) in own.iter().enumerate() {
                 black_box(bt.process(r));
                 if i & 255 == 255 {
                     black_box(bt.drain_events());
@@ -150,26 +159,37 @@ fn main() {
     // analyze end to end.
     drop(recs);
     drop(ns);
-    let mut runs = Vec::new();
+    // `bloomtime analyze` end to end, the estimate (alchitry-cu) and --exact,
+    // runs interleaved so that both see the same machine.
+    let (mut runs, mut runs_exact) = (Vec::new(), Vec::new());
     for _ in 0..if want("analyze") { reps } else { 0 } {
-        let a = AnalyzeArgs {
-            traces: vec![pcap.clone()],
-            exact: false,
-            preset: "alchitry-cu".into(),
-            format: Format::Table,
-            output: Some(PathBuf::from("/dev/null")),
-            percentiles: false,
-        };
-        let t0 = Instant::now();
-        bloomtime_host::cli::analyze(&a).expect("analyze the bench trace");
-        runs.push(n / t0.elapsed().as_secs_f64());
+        for (exact, runs) in [(false, &mut runs), (true, &mut runs_exact)] {
+            let a = AnalyzeArgs {
+                traces: vec![pcap.clone()],
+                exact,
+                preset: "alchitry-cu".into(),
+                format: Format::Table,
+                output: Some(PathBuf::from("/dev/null")),
+                percentiles: false,
+            };
+            let t0 = Instant::now();
+            bloomtime_host::cli::analyze(&a).expect("analyze the bench trace");
+            runs.push(n / t0.elapsed().as_secs_f64());
+        }
     }
-    let analyze = if runs.is_empty() {
-        f64::NAN
-    } else {
-        median(runs.clone())
+    let med = |r: &Vec<f64>| {
+        if r.is_empty() {
+            f64::NAN
+        } else {
+            median(r.clone())
+        }
     };
+    let (analyze, analyze_exact) = (med(&runs), med(&runs_exact));
     eprintln!("analyze            {:>8.2} M packets/s", analyze / 1e6);
+    eprintln!(
+        "analyze --exact    {:>8.2} M packets/s",
+        analyze_exact / 1e6
+    );
 
     let ratios: serde_json::Map<String, serde_json::Value> = model_rps
         .iter()
@@ -188,6 +208,8 @@ fn main() {
         "exact": exact_json,
         "model_over_exact": ratios,
         "analyze_estimate_table": {"median_packets_per_s": analyze, "runs": runs},
+        "analyze_exact_table": {"median_packets_per_s": analyze_exact, "runs": runs_exact},
+        "analyze_estimate_over_exact": analyze / analyze_exact,
     });
     if only.is_some() {
         return;

@@ -1,16 +1,26 @@
-//! `bloomtime eval --quick` end to end: the shared captures (required under
-//! `CI=true`) and a small generated corpus give `results.csv` with one row
-//! per configuration and trace, the summary and every plot; bad input is one
-//! line on stderr and a non-zero exit.
+//! `bloomtime eval --quick` end to end, in process: the flags parsed as
+//! the command parses them, then `bloomtime_eval::run`. The shared captures
+//! (required under `CI=true`) and a small generated corpus give
+//! `results.csv` with one row per configuration and trace, the summary and
+//! every plot; bad input is an error of one line. (The command's exit codes
+//! for these errors: `host/tests/cli.rs`.)
 
+use bloomtime_eval::{Error, EvalArgs};
+use clap::Parser;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bloomtime"))
-        .args(args)
-        .output()
-        .expect("run bloomtime")
+/// The flags of `bloomtime eval`.
+#[derive(Parser)]
+struct Eval {
+    #[command(flatten)]
+    args: EvalArgs,
+}
+
+/// `bloomtime ARGS` for `ARGS` = `eval ...`: the files written.
+fn run(args: &[&str]) -> Result<Vec<PathBuf>, Error> {
+    assert_eq!(args[0], "eval");
+    let e = Eval::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    bloomtime_eval::run(&e.args)
 }
 
 fn tmpdir(name: &str) -> PathBuf {
@@ -101,9 +111,7 @@ fn quick_eval_writes_results_summary_and_plots() {
         }
         None => args.push("--no-real"),
     }
-    let r = run(&args);
-    let err = String::from_utf8_lossy(&r.stderr);
-    assert!(r.status.success(), "eval failed: {err}");
+    let written = run(&args).unwrap_or_else(|e| panic!("eval failed: {e}"));
 
     let mut traces: Vec<String> = shared.map(|s| s.1).unwrap_or_default();
     traces.extend(["gen-demo", "gen-us-rtt", "load-250"].map(String::from));
@@ -153,7 +161,7 @@ fn quick_eval_writes_results_summary_and_plots() {
     }
     // Quick: every preset, three of them with three counterfactuals each,
     // and four more.
-    let hx8k: Vec<String> = bloomtime_host::eval::sweep::hx8k_candidates()
+    let hx8k: Vec<String> = bloomtime_eval::sweep::hx8k_candidates()
         .into_iter()
         .take(2)
         .map(|c| c.label)
@@ -229,16 +237,23 @@ fn quick_eval_writes_results_summary_and_plots() {
     for p in &plots {
         assert!(is_svg(p), "{} missing or not an SVG", p.display());
     }
-    for line in err.lines().filter(|l| l.starts_with("wrote ")) {
-        assert!(Path::new(&line[6..]).is_file(), "{line}");
+    for p in plots.iter().chain([
+        &out.join("results.csv"),
+        &out.join("summary.md"),
+        &out.join("summary.json"),
+    ]) {
+        assert!(written.contains(p), "{} not reported written", p.display());
+    }
+    for p in &written {
+        assert!(p.is_file(), "{}", p.display());
     }
 }
 
 fn fails(args: &[&str], expect: &str) {
-    let o = run(args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    assert!(!err.contains("panicked"), "{err}");
+    let err = match run(args) {
+        Ok(_) => panic!("{args:?} succeeded"),
+        Err(e) => e.to_string(),
+    };
     assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
     assert!(err.contains(expect), "{args:?}: {err:?} lacks {expect:?}");
 }

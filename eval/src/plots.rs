@@ -1,5 +1,5 @@
-//! SVG figures of the evaluation (plotters' SVG backend, like
-//! [`crate::plot`], whose helpers they share):
+//! SVG figures of the evaluation (plotters' SVG backend, with the helpers
+//! of [`crate::plot`] that `bloomtime compare`'s figures share):
 //!
 //! * `error_vs_state_<objective>.svg` — median IAT-mean error (flows without
 //!   an estimate count as infinite) against state bytes, every

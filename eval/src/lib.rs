@@ -1,6 +1,9 @@
+//! # bloomtime-eval
+//!
 //! `bloomtime eval`: fidelity of BloomTime against the exact tracker over
 //! real and generated traces, for the presets and a sweep of
-//! configurations, with every error split by cause.
+//! configurations, with every error split by cause. The `bloomtime`
+//! command (`bloomtime-host`) parses [`EvalArgs`] and calls [`run`].
 //!
 //! * [`corpus`] — traces parsed once into records (real captures from the
 //!   shared directory, generated traces with known truth, a load ladder);
@@ -14,21 +17,25 @@
 //! * [`metrics`] — per-row figures; [`sweep`] — the configurations;
 //! * [`report`] — `results.csv`, the Pareto fronts, capacity, the paper's
 //!   claims, proposals, `summary.md` and `summary.json`; [`plots`] — the SVG
-//!   figures.
+//!   figures;
+//! * [`plot`] — SVG helpers shared with `bloomtime compare`'s figures;
+//! * [`error`] — the evaluation's errors, one line each.
 //!
 //! docs/EVAL.md describes the method and the results.
 
 pub mod attrib;
 pub mod corpus;
 pub mod design;
+pub mod error;
 pub mod metrics;
+pub mod plot;
 pub mod plots;
 pub mod report;
 pub mod sweep;
 
-use crate::error::Error;
 use clap::Args;
 use corpus::{Family, Trace};
+pub use error::Error;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use metrics::Figures;
 use std::path::PathBuf;
@@ -243,8 +250,9 @@ fn context(e: Error, c: &Candidate, t: &Trace) -> Error {
     }
 }
 
-/// `bloomtime eval`.
-pub fn run(a: &EvalArgs) -> Result<(), Error> {
+/// `bloomtime eval`: returns the files written (each also reported on
+/// standard error).
+pub fn run(a: &EvalArgs) -> Result<Vec<PathBuf>, Error> {
     let t0 = Instant::now();
     let mut candidates = sweep::candidates(a.quick);
     if !a.only.is_empty() {
@@ -293,40 +301,5 @@ pub fn run(a: &EvalArgs) -> Result<(), Error> {
         ev.seconds_run,
         t0.elapsed().as_secs_f64()
     );
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::eval::corpus::Family;
-    use bloomtime_model::config::{ALCHITRY_CU, PAPER};
-    use std::path::Path;
-
-    /// The evaluation's golden rows are `bloomtime compare`'s numbers: the
-    /// same flows, the same estimated means, the same sorted errors.
-    #[test]
-    fn golden_rows_are_what_compare_computes() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/data/demo.pcap");
-        let trace = Trace::load(&path, "demo", Family::Generated).unwrap();
-        for cfg in [ALCHITRY_CU, PAPER] {
-            let (est, exact, _) = crate::analyze::both(&cfg, &[&path]).unwrap();
-            let c = crate::compare::compare(&est, &exact);
-            let mut g = design::Golden::new(&cfg).unwrap();
-            let r = attrib::run(&mut g, &trace).unwrap();
-            let f = metrics::figures(&r);
-            assert_eq!(f.iat_mean.errors, c.iat_mean_errors);
-            assert_eq!(f.rtt_mean.errors, c.rtt_mean_errors);
-            assert_eq!(f.iat_std.errors, c.iat_std_errors);
-            assert_eq!(f.iat_mean.with_estimate, c.flows_with_estimate);
-            assert_eq!(f.run.aliased, est.aliased);
-            for p in &c.pairs {
-                let fr = r.flows.iter().find(|x| x.key == p.exact.key).unwrap();
-                assert_eq!(fr.iat.truth.mean_us, p.exact.iat.mean_us);
-                let e = p.estimate.map(|e| e.iat).filter(|m| m.n > 0);
-                assert_eq!(fr.iat.merged.map(|m| m.mean_us), e.map(|m| m.mean_us));
-            }
-            assert!(c.iat_mean_errors.len() > 20);
-        }
-    }
+    Ok(written)
 }

@@ -249,7 +249,7 @@ impl Golden {
         Ok(Golden {
             g: GoldenEstimator::new(cfg)?,
             bt: BloomTime::new(cfg),
-            merger: Some(FlowMerger::new(cfg)),
+            merger: Some(FlowMerger::of_model(cfg)),
             export: Export::default(),
             merge_error: None,
         })

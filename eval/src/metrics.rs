@@ -15,11 +15,20 @@
 //!   outside).
 
 use super::attrib::{FlowResult, Levels, RunOutput, CAUSES};
-use crate::compare::quantile;
 use serde::Serialize;
 
 /// Thresholds of the `within` fractions and of the capacity figures.
 pub const THRESHOLDS: [f64; 3] = [0.02, 0.10, 0.20];
+
+/// The nearest-rank `p`-quantile of sorted values: the `⌈p·n⌉`-th of `n`
+/// (`bloomtime compare` uses it too).
+pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(sorted.len()) - 1])
+}
 
 /// Distribution over flows of one relative error.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -318,6 +327,15 @@ mod tests {
             direct: merged,
             merged,
         }
+    }
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&v, 0.5), Some(2.0));
+        assert_eq!(quantile(&v, 0.95), Some(4.0));
+        assert_eq!(quantile(&[7.0], 0.5), Some(7.0));
+        assert_eq!(quantile(&[], 0.5), None);
     }
 
     #[test]

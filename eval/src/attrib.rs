@@ -317,9 +317,9 @@ pub fn run(design: &mut dyn Design, trace: &Trace) -> Result<RunOutput, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::corpus::{Family, Rec};
-    use crate::eval::design::{Golden, Ideal};
-    use crate::eval::metrics::{breakdown, iat, rtt};
+    use crate::corpus::{Family, Rec};
+    use crate::design::{Golden, Ideal};
+    use crate::metrics::{breakdown, iat, rtt};
     use bloomtime_model::config::{Config, ALCHITRY_CU_V1};
     use bloomtime_model::hash::Hashes;
     use bloomtime_model::key::{FLAG_ECHO_REQUEST, PROTO_ICMP, PROTO_UDP};
