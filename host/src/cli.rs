@@ -272,7 +272,7 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         "{} of {} packets, preset {} ({})",
         meta.mode, packets, a.preset, cfg
     );
-    write_report_with(
+    write_report(
         a.output.as_deref(),
         a.format,
         &title,
@@ -286,24 +286,12 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
 
 /// A flow report to `output` (or standard output): the CSV contract, JSON
 /// (`meta`, then the counters and the flows) or the table between the
-/// `title` line and the `note` line. Every command that prints flows
-/// (`analyze`, `device`, `bloomtime-sim replay`) goes through here.
-pub fn write_report<M: Serialize>(
-    output: Option<&Path>,
-    format: Format,
-    title: &str,
-    meta: &M,
-    rows: &[FlowRow],
-    counters: &Counters,
-    note: &str,
-) -> Result<(), Error> {
-    write_report_with(output, format, title, meta, rows, counters, note, false)
-}
-
-/// [`write_report`], with the percentile columns in CSV and table if asked
-/// for (JSON always carries them, `null` where not kept).
+/// `title` line and the `note` line; the percentile columns in CSV and table
+/// if asked for (JSON always carries them, `null` where not kept). Every
+/// command that prints flows (`analyze`, `device`, `bloomtime-sim replay`)
+/// goes through here.
 #[allow(clippy::too_many_arguments)]
-pub fn write_report_with<M: Serialize>(
+pub fn write_report<M: Serialize>(
     output: Option<&Path>,
     format: Format,
     title: &str,

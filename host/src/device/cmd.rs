@@ -668,6 +668,7 @@ fn write_flows<T: Transport, X: Serialize>(
         rows,
         counters,
         note,
+        false,
     )
 }
 

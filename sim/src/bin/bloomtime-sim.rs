@@ -139,6 +139,7 @@ fn replay(a: &ReplayArgs) -> Result<(), Error> {
         &r.rows(),
         &r.counters,
         &note,
+        false,
     )?;
     // After the report, so that a failure to write it stays one line.
     eprintln!(
