@@ -63,7 +63,7 @@ demo: tools
     echo "plots of estimated vs exact: build/demo/v2/*.svg"
 
 # The Verilator tests run in the release build (shared with `just demo`).
-# Every test: model, traces, host, RustHDL design, Verilator co-simulation, virtual board.
+# Every test: model, traces, evaluation, host, RustHDL design, Verilator co-simulation, virtual board.
 test: tools
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -q -- -D warnings
