@@ -55,11 +55,12 @@ pub fn age_pair(pair: &mut [u64], delta: u64, buckets: u32) {
     }
 }
 
-/// What a level needs per touch: `g_i`, `B_i`.
+/// What a level needs per touch: `g_i`, `B_i` and the ring's mask.
 #[derive(Clone, Copy, Debug)]
 struct LevelGeom {
     shift: u32,
-    buckets: u32,
+    buckets: u64,
+    mask: u64,
 }
 
 /// All banks, bank-major. A line is stored as its exact finest epoch (the
@@ -83,7 +84,8 @@ impl Banks {
             levels: (0..cfg.level_count())
                 .map(|i| LevelGeom {
                     shift: cfg.level_shift(i),
-                    buckets: cfg.level(i).buckets,
+                    buckets: cfg.level(i).buckets as u64,
+                    mask: ring_mask(cfg.level(i).buckets),
                 })
                 .collect(),
         }
@@ -109,17 +111,25 @@ impl Banks {
         and_r: &mut [u64],
     ) {
         let at = self.at(bank, index);
-        let line = &mut self.words[at..at + self.stride];
-        let tag = line[0];
-        debug_assert!(epoch >= tag, "lines age forwards only");
-        for (i, l) in self.levels.iter().enumerate() {
-            let pair = &mut line[1 + 2 * i..3 + 2 * i];
-            age_pair(pair, (epoch >> l.shift) - (tag >> l.shift), l.buckets);
-            and_d[i] &= pair[d];
-            and_r[i] &= pair[1 - d];
+        let (tag, rings) = self.words[at..at + self.stride]
+            .split_first_mut()
+            .expect("a line has a tag");
+        debug_assert!(epoch >= *tag, "lines age forwards only");
+        let levels = self.levels.iter().zip(rings.chunks_exact_mut(2));
+        for ((l, pair), (ad, ar)) in levels.zip(and_d.iter_mut().zip(and_r.iter_mut())) {
+            let delta = (epoch >> l.shift) - (*tag >> l.shift);
+            if delta >= l.buckets {
+                pair[0] = 0;
+                pair[1] = 0;
+            } else if delta > 0 {
+                pair[0] = (pair[0] << delta) & l.mask;
+                pair[1] = (pair[1] << delta) & l.mask;
+            }
+            *ad &= pair[d];
+            *ar &= pair[1 - d];
             pair[d] |= 1;
         }
-        line[0] = epoch;
+        *tag = epoch;
     }
 
     /// Age one line to `epoch` without touching it (what a sweeper does).
@@ -131,7 +141,7 @@ impl Banks {
             age_pair(
                 &mut line[1 + 2 * i..3 + 2 * i],
                 (epoch >> l.shift) - (tag >> l.shift),
-                l.buckets,
+                l.buckets as u32,
             );
         }
         line[0] = epoch;

@@ -414,8 +414,8 @@ impl FlowTable {
         rtt: Option<Sample>,
         events: &mut Vec<Event>,
     ) -> TableOutcome {
-        let cfg = self.cfg;
-        let rule = self.rule;
+        let packet_max = self.cfg.packet_max();
+        let rule = &self.rule;
         let s = &mut self.slots[slot as usize];
         let mut out = TableOutcome::default();
         if !s.valid || s.fingerprint != fingerprint {
@@ -434,12 +434,12 @@ impl FlowTable {
                 valid: true,
                 fingerprint,
                 key: *key,
-                stats: SlotStats::first(&rule, iat, rtt),
+                stats: SlotStats::first(rule, iat, rtt),
             };
             if was_valid {
                 self.export_hist(slot);
             }
-        } else if s.stats.packets as u64 == cfg.packet_max() {
+        } else if s.stats.packets as u64 == packet_max {
             events.push(Event::Evict {
                 slot,
                 reason: EvictReason::Overflow,
@@ -447,11 +447,11 @@ impl FlowTable {
             });
             out.evicted = Some(EvictReason::Overflow);
             out.aliased = s.key != *key;
-            s.stats = SlotStats::first(&rule, iat, rtt);
+            s.stats = SlotStats::first(rule, iat, rtt);
             self.export_hist(slot);
         } else {
             out.aliased = s.key != *key;
-            s.stats.add(&rule, iat, rtt);
+            s.stats.add(rule, iat, rtt);
         }
         self.hist_add(slot, iat, rtt);
         out

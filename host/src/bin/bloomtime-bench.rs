@@ -99,7 +99,7 @@ fn main() {
     // Golden model.
     let mut model = serde_json::Map::new();
     let mut model_rps = Vec::new();
-    for name in ["alchitry-cu", "paper", "large"] {
+    for name in ["alchitry-cu", "alchitry-cu-v1", "paper", "large"] {
         if !want(&format!("model-{name}")) {
             continue;
         }
