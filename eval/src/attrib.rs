@@ -210,9 +210,9 @@ fn attribute(
     match prev {
         Some(pts) => {
             c.exact += 1;
-            let ideal = d.ideal(pts, ts);
+            let (ideal, in_window) = d.ideal(pts, ts);
             m[QUANT].add(&ideal);
-            if d.in_window(pts, ts) {
+            if in_window {
                 m[WINDOW].add(&ideal);
                 match est {
                     Some(e) if e.hit == ideal.hit => c.clean += 1,

@@ -12,9 +12,9 @@
 //!   none (the *infinite window* counterfactual).
 //!
 //! Every design also states what it would estimate with *exact membership*
-//! (the flow's own previous packet, no other flow's marks) — [`Design::ideal`]
-//! — and whether that previous packet is still inside its window
-//! ([`Design::in_window`]). The attribution (`attrib.rs`) compares the real
+//! (the flow's own previous packet, no other flow's marks) and whether that
+//! previous packet is still inside its window, in one call
+//! ([`Design::ideal`]). The attribution (`attrib.rs`) compares the real
 //! output with these to split the error by cause.
 
 use crate::error::Error;
@@ -76,10 +76,9 @@ pub trait Design: Send {
     /// One record; `ts` is in time units and already monotonic.
     fn process(&mut self, ts: u64, key: &FlowKey, flags: u8) -> Samples;
     /// The sample with exact membership for a previous packet at `prev`
-    /// (time units, `prev <= now`), with no window limit.
-    fn ideal(&self, prev: u64, now: u64) -> Est;
-    /// Is a packet at `prev` still inside the window at `now`?
-    fn in_window(&self, prev: u64, now: u64) -> bool;
+    /// (time units, `prev <= now`), with no window limit, and whether that
+    /// packet is still inside the design's window at `now`.
+    fn ideal(&self, prev: u64, now: u64) -> (Est, bool);
     /// Moments of accumulated samples: `int` holds the `x` of every sample
     /// when they all had one, `float` the generic sums.
     fn moments(&self, acc: &LevelAcc) -> Moments;
@@ -204,15 +203,11 @@ impl GoldenEstimator {
 
     /// The sample the model's estimator gives when the newest mark is the
     /// flow's own previous packet at `prev` (no window limit: beyond the
-    /// window, the coarsest level at its real age).
-    pub fn ideal(&self, prev: u64, now: u64) -> Est {
-        let (x, hit, _) = estimator::ideal(&self.cfg, prev, now);
-        self.est(x, hit)
-    }
-
-    /// Is a mark made at `prev` still in the line's window at `now`?
-    pub fn in_window(&self, prev: u64, now: u64) -> bool {
-        estimator::ideal(&self.cfg, prev, now).2
+    /// window, the coarsest level at its real age), and whether that mark is
+    /// still in the line's window at `now`.
+    pub fn ideal(&self, prev: u64, now: u64) -> (Est, bool) {
+        let (x, hit, inside) = estimator::ideal(&self.cfg, prev, now);
+        (self.est(x, hit), inside)
     }
 
     /// Moments as the host computes them from integer sums (the model's own
@@ -316,12 +311,8 @@ impl Design for Golden {
         s
     }
 
-    fn ideal(&self, prev: u64, now: u64) -> Est {
+    fn ideal(&self, prev: u64, now: u64) -> (Est, bool) {
         self.g.ideal(prev, now)
-    }
-
-    fn in_window(&self, prev: u64, now: u64) -> bool {
-        self.g.in_window(prev, now)
     }
 
     fn moments(&self, acc: &LevelAcc) -> Moments {
@@ -395,8 +386,8 @@ impl Ideal {
     }
 
     fn sample(&self, prev: Option<u64>, now: u64) -> Option<Est> {
-        prev.filter(|&p| self.in_window(p, now))
-            .map(|p| self.g.ideal(p, now))
+        let (e, inside) = self.ideal(prev?, now);
+        inside.then_some(e)
     }
 }
 
@@ -420,12 +411,9 @@ impl Design for Ideal {
         Samples { iat, rtt }
     }
 
-    fn ideal(&self, prev: u64, now: u64) -> Est {
-        self.g.ideal(prev, now)
-    }
-
-    fn in_window(&self, prev: u64, now: u64) -> bool {
-        !self.window || self.g.in_window(prev, now)
+    fn ideal(&self, prev: u64, now: u64) -> (Est, bool) {
+        let (e, inside) = self.g.ideal(prev, now);
+        (e, inside || !self.window)
     }
 
     fn moments(&self, acc: &LevelAcc) -> Moments {
@@ -483,8 +471,8 @@ mod tests {
             for (t, k, f) in records(3000, window / 40) {
                 let s = g.process(t, &k, f);
                 if let Some(&p) = last.get(&k) {
-                    if g.in_window(p, t) {
-                        assert_eq!(s.iat, Some(g.ideal(p, t)), "t {t}");
+                    if let (e, true) = g.ideal(p, t) {
+                        assert_eq!(s.iat, Some(e), "t {t}");
                     }
                 }
                 last.insert(k, t);

@@ -8,10 +8,16 @@ use crate::config::Config;
 /// sub-bucket offset `offset` (`f` bits).
 #[inline]
 pub fn sample(age: u32, offset: u32, frac_bits: u32) -> u32 {
+    sample_wide(age as u64, offset, frac_bits) as u32
+}
+
+/// [`sample`] for any age (the ideal estimator beyond the window).
+#[inline]
+fn sample_wide(age: u64, offset: u32, frac_bits: u32) -> u64 {
     if age == 0 {
-        offset >> 1
+        (offset >> 1) as u64
     } else {
-        (age << frac_bits) + offset - (1 << (frac_bits - 1))
+        (age << frac_bits) + offset as u64 - (1 << (frac_bits - 1))
     }
 }
 
@@ -53,6 +59,11 @@ pub struct Hit {
 /// for the `q_0/2` every sample gets back in the statistics, §7).
 #[inline]
 pub fn scale(x: u32, g: u32) -> u32 {
+    scale_wide(x as u64, g) as u32
+}
+
+#[inline]
+fn scale_wide(x: u64, g: u32) -> u64 {
     if g == 0 {
         x
     } else {
@@ -101,15 +112,11 @@ pub fn ideal(cfg: &Config, prev: u64, now: u64) -> (u64, Hit, bool) {
                 age: age.min(u32::MAX as u64) as u32,
             };
             let (_, o) = level_epoch_offset(cfg, i, now);
-            let f = cfg.sample_frac_bits;
-            // The coarsest level's formula at any age, without a window (64-bit).
-            let x = if age == 0 {
-                (o >> 1) as u64
-            } else {
-                (age << f) + o as u64 - (1u64 << (f - 1))
-            };
-            let g = cfg.level_shift(i);
-            let x = if g == 0 { x } else { (x << g) + (1 << (g - 1)) };
+            // The level's formula at any age (64-bit: beyond the window too).
+            let x = scale_wide(
+                sample_wide(age, o, cfg.sample_frac_bits),
+                cfg.level_shift(i),
+            );
             return (x, hit, inside);
         }
     }
