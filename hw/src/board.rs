@@ -23,6 +23,9 @@ use crate::link::Link;
 use crate::uart::{UartRx, UartTx};
 use rust_hdl::prelude::*;
 
+// The timestamp split at a literal shift below: s_0 = 3.
+const _: () = assert!(S_SHIFT == 3);
+
 /// The board without its UART.
 #[derive(LogicBlock)]
 pub struct BoardCore {
@@ -117,23 +120,21 @@ impl Logic for BoardCore {
         self.cp.link_tx.next = self.link.tx_frame.val();
         self.cp.reset_req.next = self.reset_req.val();
 
-        // Processor -> parser (flat timestamp: sub | off << 9 | epoch << 13).
+        // Processor -> parser (flat timestamp: sub | epoch << 3, S_SHIFT = 3).
         self.parser.reset.next = false;
         self.parser.s_valid.next = self.cp.f_valid.val();
         self.cp.f_ready.next = self.parser.s_ready.val();
         self.parser.s_data.next = self.cp.f_data.val();
         self.parser.s_last.next = self.cp.f_last.val();
-        self.parser.s_ts.next = bit_cast::<TS_BITS, 9>(self.cp.f_ts.val().sub)
-            | (bit_cast::<TS_BITS, F_BITS>(self.cp.f_ts.val().off) << 9)
-            | (bit_cast::<TS_BITS, EPOCH_BITS>(self.cp.f_ts.val().epoch) << 13);
+        self.parser.s_ts.next = bit_cast::<TS_BITS, S_SHIFT>(self.cp.f_ts.val().sub)
+            | (bit_cast::<TS_BITS, EPOCH_BITS>(self.cp.f_ts.val().epoch) << 3);
         self.parser.s_caplen.next = self.cp.f_caplen.val();
 
         // Parser -> core (the packed key: proto, v6, sport, dport, src, dst).
         self.core.s_rec_valid.next = self.parser.m_valid.val();
         self.parser.m_ready.next = self.core.s_rec_ready.val();
-        self.core.s_rec_ts.next.sub = self.parser.m_ts.val().get_bits::<9>(0);
-        self.core.s_rec_ts.next.off = self.parser.m_ts.val().get_bits::<F_BITS>(9);
-        self.core.s_rec_ts.next.epoch = self.parser.m_ts.val().get_bits::<EPOCH_BITS>(13);
+        self.core.s_rec_ts.next.sub = self.parser.m_ts.val().get_bits::<S_SHIFT>(0);
+        self.core.s_rec_ts.next.epoch = self.parser.m_ts.val().get_bits::<EPOCH_BITS>(3);
         self.core.s_rec_flags.next = self.parser.m_flags.val();
         self.core.s_rec_key.next.proto = self.parser.m_key.val().get_bits::<8>(0);
         self.core.s_rec_key.next.v6 = self.parser.m_key.val().get_bit(8);

@@ -15,7 +15,7 @@
 
 use crate::consts::*;
 use crate::counter_bank::CNT_INDEX_BITS;
-use crate::event_buffer::EB_ADDR;
+use crate::event_buffer::{EB_ADDR, EVICT_BYTES, SLOT_RECORD_BYTES};
 use crate::leaf::ByteRom;
 use crate::link::BUF_ADDR;
 use crate::types::Ts;
@@ -54,11 +54,25 @@ const _: () = assert!(
 );
 const _: () = assert!(bloomtime_model::config::HEADER_WINDOW == 128);
 const _: () = assert!(protocol::MAX_PAYLOAD == 500 && protocol::MAX_SLOTS_PER_READ == 16);
-// REPLAY admission with an idle pipeline: level + 68 + 27 <= 2048.
-const _: () = assert!(protocol::EVENT_BUFFER_BYTES - 68 - 27 == 1953);
-const _: () = assert!(protocol::INFO_BYTES == 28 && protocol::OPEN_BYTES == 41);
+// REPLAY admission with an idle pipeline: level + 54 + 13 <= 2048
+// (`protocol::replay_admits`); an evict event is 13 bytes, an open 41, a
+// READ_SLOTS record 14 (`event_buffer`), INFO 42.
+const _: () = assert!(
+    protocol::EVENT_BUFFER_BYTES
+        - protocol::frame_worst_case_bytes(&CFG)
+        - protocol::evict_bytes(&CFG)
+        == 1981
+);
+const _: () = assert!(
+    protocol::info_bytes(&CFG) == 42
+        && protocol::OPEN_BYTES == 41
+        && EVICT_BYTES == 13
+        && SLOT_RECORD_BYTES == 14
+);
 // Clock ticks per time unit: 1024 ns / 10 ns (100 MHz, time unit 2^10 ns).
 const _: () = assert!(CFG.time_unit_log2_ns == 10);
+// The timestamp's split (`types::Ts`) at literal shifts: 40 bits, s_0 = 3.
+const _: () = assert!(S_SHIFT == 3 && EPOCH_BITS == 37);
 
 /// Design version reported by INFO.
 pub const DESIGN_VERSION: u16 = 1;
@@ -160,7 +174,7 @@ pub struct CommandProcessor {
     /// CLEAR does, without a response; also forgets the stored response and
     /// leaves live mode.
     pub reset_req: Signal<In, Bit>,
-    rom: ByteRom<5>,
+    rom: ByteRom<6>,
     st: DFF<CpState>,
     rdaddr: DFF<Bits<BUF_ADDR>>,
     li: DFF<Bits<4>>,
@@ -218,7 +232,7 @@ pub struct CommandProcessor {
     nstatus: DFF<Bits<8>>,
     n_resend: DFF<Bit>,
     n_wctl: DFF<Bit>,
-    j: DFF<Bits<5>>,
+    j: DFF<Bits<6>>,
     slot: DFF<Bits<SLOT_ADDR>>,
     remaining: DFF<Bits<5>>,
     // Event walk and copy (DRAIN, PEEK).
@@ -578,8 +592,7 @@ impl Logic for CommandProcessor {
         self.f_data.next = self.fdata.q.val();
         self.f_last.next = self.fi.q.val() == self.fn_len.q.val();
         self.f_caplen.next = self.caplen.q.val();
-        self.f_ts.next.sub = bits::<9>(0);
-        self.f_ts.next.off = bits::<4>(0);
+        self.f_ts.next.sub = bits::<S_SHIFT>(0);
         self.f_ts.next.epoch = bits::<EPOCH_BITS>(0);
         self.rom.addr.next = self.j.q.val();
         self.addr16.next = bits::<16>(0);
@@ -693,7 +706,7 @@ impl Logic for CommandProcessor {
             CpState::Decide => {
                 // Every command's starting registers, loaded whatever the
                 // command (each is used only by its own command's states).
-                self.j.d.next = bits::<5>(0);
+                self.j.d.next = bits::<6>(0);
                 self.wi.d.next = bits::<2>(0);
                 self.word.d.next = self.uptime.q.val();
                 if self.f_reg_status.q.val() {
@@ -844,7 +857,7 @@ impl Logic for CommandProcessor {
                 self.resp_wr_data.next = self.rom.data.val();
                 self.pos.d.next = self.pos.q.val() + 1;
                 self.j.d.next = self.j.q.val() + 1;
-                if self.j.q.val() == 27 {
+                if self.j.q.val() == 41 {
                     self.st.d.next = CpState::Send;
                 }
             }
@@ -885,7 +898,7 @@ impl Logic for CommandProcessor {
             CpState::SlotReq => {
                 self.ctl_valid.next = true;
                 self.ctl_cmd.next = bits::<2>(3);
-                self.j.d.next = bits::<5>(0);
+                self.j.d.next = bits::<6>(0);
                 if self.ctl_ready.val() {
                     self.st.d.next = CpState::SlotBytes;
                 }
@@ -897,7 +910,7 @@ impl Logic for CommandProcessor {
                     self.resp_wr_data.next = self.p_byte.val();
                     self.pos.d.next = self.pos.q.val() + 1;
                     self.j.d.next = self.j.q.val() + 1;
-                    if self.j.q.val() == 27 {
+                    if self.j.q.val() == 13 {
                         self.slot.d.next = self.slot.q.val() + 1;
                         self.remaining.d.next = self.remaining.q.val() - 1;
                         self.st.d.next = CpState::SlotReq;
@@ -923,8 +936,8 @@ impl Logic for CommandProcessor {
                 }
             }
             CpState::WalkType => {
-                self.evlen.d.next = bits::<6>(27);
-                self.nxt.d.next = self.o.q.val() + 27;
+                self.evlen.d.next = bits::<6>(13);
+                self.nxt.d.next = self.o.q.val() + 13;
                 if self.eb_rd_data.val() == 1 {
                     self.evlen.d.next = bits::<6>(41);
                     self.nxt.d.next = self.o.q.val() + 41;
@@ -1032,7 +1045,7 @@ impl Logic for CommandProcessor {
                     self.pos.d.next = self.pos.q.val() + 1;
                     self.st.d.next = CpState::Send;
                 } else if self.quiet.val() & (self.rdaddr.q.val() == self.p.q.val()) {
-                    if self.eb_level.val() > 1953 {
+                    if self.eb_level.val() > 1981 {
                         self.refuse.d.next = self.nframes.q.val() - self.k.q.val();
                         self.st.d.next = CpState::RpRefuse;
                     } else {
@@ -1080,18 +1093,16 @@ impl Logic for CommandProcessor {
             CpState::RpByte => {
                 // Stream the frame: a byte is read, then offered until taken.
                 if self.control.q.val() {
-                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.time_hi.q.val()) << 19)
-                        | bit_cast::<EPOCH_BITS, 32>(self.time_lo.q.val() >> 13);
-                    self.f_ts.next.off = bit_cast::<4, 32>(self.time_lo.q.val() >> 9);
-                    self.f_ts.next.sub = bit_cast::<9, 32>(self.time_lo.q.val());
+                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.time_hi.q.val()) << 29)
+                        | bit_cast::<EPOCH_BITS, 32>(self.time_lo.q.val() >> 3);
+                    self.f_ts.next.sub = bit_cast::<S_SHIFT, 32>(self.time_lo.q.val());
                 } else {
-                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.tsb0.q.val()) << 19)
-                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb1.q.val()) << 11)
-                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb2.q.val()) << 3)
-                        | bit_cast::<EPOCH_BITS, 8>(self.tsb3.q.val() >> 5);
-                    self.f_ts.next.off = bit_cast::<4, 8>(self.tsb3.q.val() >> 1);
-                    self.f_ts.next.sub = (bit_cast::<9, 8>(self.tsb3.q.val()) << 8)
-                        | bit_cast::<9, 8>(self.tsb4.q.val());
+                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.tsb0.q.val()) << 29)
+                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb1.q.val()) << 21)
+                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb2.q.val()) << 13)
+                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb3.q.val()) << 5)
+                        | bit_cast::<EPOCH_BITS, 8>(self.tsb4.q.val() >> 3);
+                    self.f_ts.next.sub = bit_cast::<S_SHIFT, 8>(self.tsb4.q.val());
                 }
                 // Capture a byte and start reading the next; offer it until taken.
                 if !self.fvalid.q.val() {

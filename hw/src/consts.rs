@@ -1,5 +1,5 @@
 //! Compile-time widths of the hardware, all derived from the model's
-//! [`config::HARDWARE`] preset (`alchitry-cu-v1`, one level): the one
+//! [`config::HARDWARE`] preset (`alchitry-cu`, BloomTime v2): the one
 //! configuration the RTL is built for.
 
 use bloomtime_model::config::{self, Config};
@@ -8,11 +8,28 @@ use bloomtime_model::key::{key_layout, FLAG_BITS};
 /// The configuration the hardware is built with.
 pub const CFG: Config = config::HARDWARE;
 
-/// Buckets per ring (`B`).
+/// Levels per line (`L`).
+pub const L: usize = CFG.level_count();
+/// Buckets per ring, the same in every level (`B`).
 pub const B: usize = CFG.level(0).buckets as usize;
+/// Bits of one level's ring pair.
+pub const PAIR_BITS: usize = 2 * B;
+/// Bits of a saturated level age `0..=B` (`B` means "older than the ring").
+pub const DELTA_BITS: usize = B.trailing_zeros() as usize + 1;
+/// Bits of every level's saturated age, level `i` at `i·DELTA_BITS`.
+pub const DELTAS_BITS: usize = L * DELTA_BITS;
+/// Bits of a bucket age inside a ring (`0..B`).
+pub const HIT_AGE_BITS: usize = B.trailing_zeros() as usize;
+/// Bits of a level index.
+pub const LEVEL_BITS: usize = 3;
+/// The window in finest epochs: a record this far after every line finds
+/// every level empty (what a stale sweep pass does at once).
+pub const WINDOW_EPOCHS: u64 = CFG.window_epochs();
+/// Finest epochs a sweep pass keeps every tag unambiguous (docs/DESIGN.md §9).
+pub const SWEEP_HORIZON: u64 = CFG.sweep_horizon();
 /// Epoch-tag bits stored with each line (`E`).
 pub const E: usize = CFG.epoch_tag_bits as usize;
-/// Bits of a bank line: tag, ring 0, ring 1.
+/// Bits of a bank line: tag, then ring 0 and ring 1 of every level.
 pub const LINE_BITS: usize = CFG.line_bits() as usize;
 /// Banks (`k`).
 pub const K: usize = CFG.banks as usize;
@@ -30,32 +47,35 @@ pub const X_BITS: usize = CFG.sample_bits() as usize;
 pub const P_BITS: usize = CFG.packet_bits as usize;
 /// Sum-of-samples bits.
 pub const SUM_BITS: usize = CFG.sum_bits() as usize;
-/// Sum-of-squares bits.
-pub const SUMSQ_BITS: usize = CFG.sumsq_bits() as usize;
 /// Stats RAM word.
 pub const STATS_BITS: usize = CFG.stats_bits() as usize;
-/// Bucket width, log2 time units (`s`).
+/// Level 0's bucket width, log2 time units (`s_0`).
 pub const S_SHIFT: usize = CFG.level(0).bucket_log2 as usize;
 /// Sample fraction bits (`f`).
 pub const F_BITS: usize = CFG.sample_frac_bits as usize;
 /// Timestamp bits.
 pub const TS_BITS: usize = config::TS_BITS as usize;
-/// Epoch bits (timestamp without the in-bucket part).
+/// Epoch bits (timestamp without level 0's in-bucket part).
 pub const EPOCH_BITS: usize = TS_BITS - S_SHIFT;
 /// Record flag bits.
 pub const FLAGS: usize = FLAG_BITS as usize;
 /// Packed key bits.
 pub const KEY_BITS: usize = key_layout::BITS as usize;
-/// Bits of a bucket age (0..B-1) and its found flag.
-pub const AGE_BITS: usize = 5;
 /// Hash bits computed per endpoint: enough for the bank lines and slot + fingerprint.
 pub const HASH_BITS: usize = 32;
 
 const _: () = assert!(K == 2, "the RTL instantiates two banks");
 const _: () = assert!(
-    CFG.level_count() == 1 && CFG.second_moment && CFG.extremes && !CFG.histogram,
-    "the RTL implements one level and keeps every moment"
+    !CFG.second_moment && !CFG.extremes && !CFG.histogram,
+    "the RTL keeps packets and the sums of the samples (the mean)"
 );
-const _: () = assert!(B == 16 && (1 << (AGE_BITS - 1)) >= B);
+const _: () = assert!(B.is_power_of_two() && L <= 1 << LEVEL_BITS && L >= 1);
+const _: () = {
+    let mut i = 0;
+    while i < L {
+        assert!(CFG.level(i).buckets as usize == B, "every level has B buckets");
+        i += 1;
+    }
+};
 const _: () = assert!(K * LINE_ADDR <= HASH_BITS && SLOT_ADDR + FP_BITS <= HASH_BITS);
-const _: () = assert!(X_BITS == 8 && F_BITS == 4 && E == 8 && LINE_BITS == 40);
+const _: () = assert!(X_BITS <= 32 && SUM_BITS <= 32 && E <= 32 && DELTAS_BITS <= 32);

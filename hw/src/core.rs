@@ -34,13 +34,12 @@ pub mod cmd {
 }
 pub const CMD_BITS: usize = 2;
 
-/// Epochs a sweep pass keeps every tag unambiguous: `2^E - B - 1`.
-pub const SWEEP_HORIZON: u64 = (1 << E) - B as u64 - 1;
-const _: () = assert!(SWEEP_HORIZON == 239 && EPOCH_BITS == 27 && S_SHIFT == 13);
-// The saturation literals of the sweep limit: 2^27 - 239 and 2^27 - 1.
-const _: () =
-    assert!((1 << EPOCH_BITS) - 239 == 134_217_489 && (1 << EPOCH_BITS) - 1 == 134_217_727);
-const _: () = assert!(IDX_BITS == 9 && LINE_ADDR == 9 && (1 << SLOT_ADDR) == 256);
+// `#[hdl_gen]` takes literals only. The sweep horizon (8_126_456 epochs) and
+// its saturation at the top of the 37-bit epoch range; the window (a record
+// this far after the last finds every line empty: a stale pass); the last
+// line and the last slot.
+const _: () = assert!(SWEEP_HORIZON == 8_126_456 && EPOCH_BITS == 37 && WINDOW_EPOCHS == 2_097_152);
+const _: () = assert!(IDX_BITS == 8 && LINE_ADDR == 8 && SLOT_ADDR == 8);
 // Counter strobe positions, as literals below.
 const _: () = assert!(
     Counter::Frames as usize == 0
@@ -148,8 +147,9 @@ pub struct BloomtimeCore {
     // Sweeper.
     cursor: DFF<Bits<LINE_ADDR>>,
     pass_stale: DFF<Bit>,
-    /// `pass_start + 239`, and the same for the last completed pass: records
-    /// up to that epoch are safe. Stored XOR 239 so the power-up value (0)
+    /// `pass_start + SWEEP_HORIZON`, and the same for the last completed
+    /// pass: records up to that epoch are safe. Stored XOR the horizon so the
+    /// power-up value (0)
     /// is the limit of a pass completed at epoch 0.
     pass_limit: DFF<Bits<EPOCH_BITS>>,
     limit_x: DFF<Bits<EPOCH_BITS>>,
@@ -217,11 +217,13 @@ pub struct BloomtimeCore {
     s0_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     adm_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     s0_ok: Signal<Local, Bit>,
+    lim_adm: Signal<Local, Bits<{ EPOCH_BITS + 1 }>>,
+    lim_s0: Signal<Local, Bits<{ EPOCH_BITS + 1 }>>,
     /// The S0 record's epoch is within the sweeper's limit (registered at
     /// load against the current limit — conservative if the limit moves in the
     /// same clock — and recomputed when a sweep pass completes).
     ok_r: DFF<Bit>,
-    /// The S0 record is at least B epochs after the previous record.
+    /// The S0 record is at least the window after the previous record.
     jump_r: DFF<Bit>,
     /// Spaced configuration: the input's comparisons, computed a clock
     /// ahead from the held input (a record is taken a clock after it appears).
@@ -415,13 +417,11 @@ impl Logic for BloomtimeCore {
         self.s_rec_ready.next = self.accept.val();
         self.ts_lt.next = (self.s_rec_ts.val().epoch < self.newest_ts.q.val().epoch)
             | ((self.s_rec_ts.val().epoch == self.newest_ts.q.val().epoch)
-                & ((self.s_rec_ts.val().off < self.newest_ts.q.val().off)
-                    | ((self.s_rec_ts.val().off == self.newest_ts.q.val().off)
-                        & (self.s_rec_ts.val().sub < self.newest_ts.q.val().sub))));
+                & (self.s_rec_ts.val().sub < self.newest_ts.q.val().sub));
         self.ok_use.next =
-            self.ts_lt.val() | (self.s_rec_ts.val().epoch <= (self.limit_x.q.val() ^ 239));
+            self.ts_lt.val() | (self.s_rec_ts.val().epoch <= (self.limit_x.q.val() ^ 8_126_456));
         self.jump_use.next =
-            !self.ts_lt.val() & ((self.s_rec_ts.val().epoch - self.newest_ts.q.val().epoch) >= 16);
+            !self.ts_lt.val() & ((self.s_rec_ts.val().epoch - self.newest_ts.q.val().epoch) >= 2_097_152);
         self.lt_use.next = self.ts_lt.val();
         // Spaced: the same comparisons from the held input, a clock ahead.
         self.in_seen.d.next =
@@ -506,8 +506,7 @@ impl Logic for BloomtimeCore {
         }
         if self.issuing.val() {
             self.hash.in_idx.next = self.ctl_idx.q.val();
-            self.hash.in_ts.next.sub = bits::<{ S_SHIFT - F_BITS }>(0);
-            self.hash.in_ts.next.off = bits::<F_BITS>(0);
+            self.hash.in_ts.next.sub = bits::<S_SHIFT>(0);
             self.hash.in_ts.next.epoch = bits::<EPOCH_BITS>(0);
             self.hash.in_op.next = bits::<OP_BITS>(3);
             if self.ctl_cmd_r.q.val() == 2 {
@@ -517,25 +516,28 @@ impl Logic for BloomtimeCore {
                 self.hash.in_op.next = bits::<OP_BITS>(5);
             }
         }
+        // A pass's limit: its start + the horizon, saturating (bit 37 is the carry).
+        self.lim_adm.next = bit_cast::<38, 37>(self.adm_epoch.val()) + 8_126_456;
+        self.lim_s0.next = bit_cast::<38, 37>(self.s0_epoch.val()) + 8_126_456;
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
             if self.cursor.q.val() == 0 {
                 self.pass_stale.d.next = self.stale_next.val();
-                // Saturating: near the top of the 27-bit epoch range the
+                // Saturating: near the top of the 37-bit epoch range the
                 // limit is the last epoch (no later record can follow).
-                self.pass_limit.d.next = self.adm_epoch.val() + 239;
-                if self.adm_epoch.val() >= bits::<EPOCH_BITS>(134_217_489) {
-                    self.pass_limit.d.next = bits::<EPOCH_BITS>(134_217_727);
+                self.pass_limit.d.next = bit_cast::<37, 38>(self.lim_adm.val());
+                if self.lim_adm.val().get_bit(37) {
+                    self.pass_limit.d.next = !bits::<EPOCH_BITS>(0);
                 }
                 if self.stale_next.val() {
-                    self.pass_limit.d.next = self.s0_epoch.val() + 239;
-                    if self.s0_epoch.val() >= bits::<EPOCH_BITS>(134_217_489) {
-                        self.pass_limit.d.next = bits::<EPOCH_BITS>(134_217_727);
+                    self.pass_limit.d.next = bit_cast::<37, 38>(self.lim_s0.val());
+                    if self.lim_s0.val().get_bit(37) {
+                        self.pass_limit.d.next = !bits::<EPOCH_BITS>(0);
                     }
                 }
             }
-            if self.cursor.q.val() == 511 {
-                self.limit_x.d.next = self.pass_limit.q.val() ^ 239;
+            if self.cursor.q.val() == 255 {
+                self.limit_x.d.next = self.pass_limit.q.val() ^ 8_126_456;
                 if !(self.accept.val() & self.s_rec_valid.val()) {
                     self.ok_r.d.next = self.s0_epoch.val() <= self.pass_limit.q.val();
                 }
@@ -559,7 +561,7 @@ impl Logic for BloomtimeCore {
                 if self.ctl_valid.val() {
                     self.ctl_cmd_r.d.next = self.ctl_cmd.val();
                     self.ctl_idx.d.next = bits::<IDX_BITS>(0);
-                    self.ctl_last.d.next = bits::<IDX_BITS>(511);
+                    self.ctl_last.d.next = bits::<IDX_BITS>(255);
                     if self.ctl_cmd.val() == 2 {
                         self.ctl_last.d.next = bits::<IDX_BITS>(255);
                     }
@@ -576,11 +578,9 @@ impl Logic for BloomtimeCore {
                     self.state.d.next = CtlState::Issue;
                     if self.ctl_cmd_r.q.val() == 1 {
                         self.counters.clear.next = true;
-                        self.newest_ts.d.next.sub = bits::<{ S_SHIFT - F_BITS }>(0);
-                        self.newest_ts.d.next.off = bits::<F_BITS>(0);
+                        self.newest_ts.d.next.sub = bits::<S_SHIFT>(0);
                         self.newest_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
-                        self.admitted_ts.d.next.sub = bits::<{ S_SHIFT - F_BITS }>(0);
-                        self.admitted_ts.d.next.off = bits::<F_BITS>(0);
+                        self.admitted_ts.d.next.sub = bits::<S_SHIFT>(0);
                         self.admitted_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
                         self.limit_x.d.next = bits::<EPOCH_BITS>(0);
                         self.cursor.d.next = bits::<LINE_ADDR>(0);
@@ -653,12 +653,12 @@ impl Logic for BloomtimeCore {
         self.bank0.advance.next = self.advance.val();
         self.bank0.s2_op.next = self.hash.op.val();
         self.bank0.s2_addr.next = self.hash.line0.val();
-        self.bank0.s2_epoch.next = self.hash.epoch.val();
+        self.bank0.s2_epoch.next = bit_cast::<E, EPOCH_BITS>(self.hash.epoch.val());
         self.bank0.s2_dir.next = self.hash.dir.val();
         self.bank1.advance.next = self.advance.val();
         self.bank1.s2_op.next = self.hash.op.val();
         self.bank1.s2_addr.next = self.hash.line1.val();
-        self.bank1.s2_epoch.next = self.hash.epoch.val();
+        self.bank1.s2_epoch.next = bit_cast::<E, EPOCH_BITS>(self.hash.epoch.val());
         self.bank1.s2_dir.next = self.hash.dir.val();
         self.tags.advance.next = self.advance.val();
         self.tags.s2_op.next = self.hash.op.val();
@@ -690,11 +690,9 @@ impl Logic for BloomtimeCore {
         self.est.s5_wants_rtt.next =
             self.flags5.q.val().get_bit(1) | self.flags5.q.val().get_bit(3);
         self.est.s5_dir.next = self.dir5.q.val();
-        self.est.s5_offset.next = self.ts5.q.val().off;
-        self.est.a_ring0.next = self.bank0.ring0.val();
-        self.est.a_ring1.next = self.bank0.ring1.val();
-        self.est.b_ring0.next = self.bank1.ring0.val();
-        self.est.b_ring1.next = self.bank1.ring1.val();
+        self.est.s5_ts.next = self.ts5.q.val();
+        self.est.a_rings.next = self.bank0.rings.val();
+        self.est.b_rings.next = self.bank1.rings.val();
 
         // Stage 6 counters: samples and misses.
         self.packet6.next = self.op6.q.val() == 1;

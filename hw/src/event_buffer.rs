@@ -1,7 +1,7 @@
 //! The board's event buffer: serializes the core's key announcements and
 //! exports into their wire encoding (`protocol::encode_event`) in a 2048-byte
 //! block-RAM FIFO (`protocol::EVENT_BUFFER_BYTES`) that DRAIN and PEEK read,
-//! and turns peek results into the 28-byte READ_SLOTS record for the command
+//! and turns peek results into the 14-byte READ_SLOTS record for the command
 //! processor. One byte per clock; it holds the core's output registers until
 //! an event's last byte is written, so a full buffer stalls the core.
 //! When both are waiting, the open is written first (docs/DESIGN.md §6: every
@@ -16,10 +16,23 @@ use rust_hdl::prelude::*;
 
 /// FIFO address bits.
 pub const EB_ADDR: usize = 11;
+/// Bytes of the statistics on the wire (`SlotStats::wire_bytes`).
+pub const STATS_BYTES: usize = STATS_BITS.div_ceil(8);
+/// Bytes of an evict event: type, slot:u16, statistics.
+pub const EVICT_BYTES: usize = 3 + STATS_BYTES;
 /// Bytes of a READ_SLOTS record: 4 tag bytes (valid << 24 | fingerprint), then the statistics.
-pub const SLOT_RECORD_BYTES: usize = 4 + STATS_BITS / 8;
-const _: () =
-    assert!(EVENT_BUFFER_BYTES == 1 << EB_ADDR && OPEN_BYTES == 41 && STATS_BITS / 8 == 24);
+pub const SLOT_RECORD_BYTES: usize = 4 + STATS_BYTES;
+// Literals below (`#[hdl_gen]`): open 41 bytes, evict 13 (the last at index
+// 12), the room thresholds 2048 − 41 + 1 and 2048 − 13 + 1, the tag's valid
+// bit 15 and its 15-bit fingerprint.
+const _: () = assert!(
+    EVENT_BUFFER_BYTES == 1 << EB_ADDR
+        && OPEN_BYTES == 41
+        && STATS_BYTES == 10
+        && EVICT_BYTES == 13
+        && FP_BITS == 15
+);
+const _: () = assert!(EVICT_BYTES == bloomtime_model::protocol::evict_bytes(&CFG));
 
 /// What the serializer is writing.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
@@ -71,7 +84,7 @@ pub struct EventBuffer {
     /// Flat copies (a field's bits cannot be sliced again in the Verilog
     /// rust-hdl writes); assigned only while serializing.
     key_flat: Signal<Local, Bits<KEY_BITS>>,
-    stats_flat: Signal<Local, Bits<STATS_BITS>>,
+    stats_flat: Signal<Local, Bits<{ 8 * STATS_BYTES }>>,
     slot_sel: Signal<Local, Bits<8>>,
     ev_type: Signal<Local, Bits<8>>,
     room: Signal<Local, Bit>,
@@ -104,11 +117,11 @@ impl Logic for EventBuffer {
         // Room for the whole event before starting it, so its bytes are
         // written one a clock without checking again: the bytes waiting are
         // `count` plus the one in `byte_r`; an open takes 41 bytes, an evict
-        // 27 (the model device's flush exports a slot on the same condition).
+        // 13 (the model device's flush exports a slot on the same condition).
         self.room.next =
             (self.count.q.val() < 2008) & !(self.write_r.q.val() & (self.count.q.val() == 2007));
         self.room_evict.next =
-            (self.count.q.val() < 2022) & !(self.write_r.q.val() & (self.count.q.val() == 2021));
+            (self.count.q.val() < 2036) & !(self.write_r.q.val() & (self.count.q.val() == 2035));
         self.s_open_ready.next = self.rdy_open.q.val();
         self.s_evict_ready.next = self.rdy_evict.q.val();
         self.rdy_open.d.next = false;
@@ -119,7 +132,7 @@ impl Logic for EventBuffer {
         self.last.next = false;
         self.byte.next = bits::<8>(0);
         self.key_flat.next = bits::<KEY_BITS>(0);
-        self.stats_flat.next = bits::<STATS_BITS>(0);
+        self.stats_flat.next = bits::<{ 8 * STATS_BYTES }>(0);
         self.slot_sel.next = bit_cast::<8, SLOT_ADDR>(self.s_evict_slot.val());
         // Evict type byte: 0x02 | reason << 4.
         self.ev_type.next = bits::<8>(2);
@@ -153,7 +166,7 @@ impl Logic for EventBuffer {
                     1 => {
                         self.byte.next = bits::<8>(0);
                         self.key_flat.next = bits::<KEY_BITS>(0);
-                        self.stats_flat.next = bits::<STATS_BITS>(0);
+                        self.stats_flat.next = bits::<{ 8 * STATS_BYTES }>(0);
                     }
                     2 => {
                         self.byte.next = self.slot_sel.val();
@@ -279,7 +292,8 @@ impl Logic for EventBuffer {
                 self.rdy_open.d.next = self.idx.q.val() == 39;
             }
             EbState::Evict => {
-                self.stats_flat.next = self.s_evict_stats.val().into();
+                self.stats_flat.next =
+                    bit_cast::<{ 8 * STATS_BYTES }, STATS_BITS>(self.s_evict_stats.val().into());
                 self.stats_byte.next = true;
                 match self.idx.q.val().index() {
                     0 => {
@@ -294,24 +308,25 @@ impl Logic for EventBuffer {
                     _ => {}
                 }
                 self.write.next = true;
-                self.last.next = self.idx.q.val() == 26;
-                self.rdy_evict.d.next = self.idx.q.val() == 25;
+                self.last.next = self.idx.q.val() == 12;
+                self.rdy_evict.d.next = self.idx.q.val() == 11;
             }
             EbState::Peek => {
                 // The READ_SLOTS record: 4 tag bytes (from index 63, i.e. -1,
-                // so the statistics share the evict bytes' multiplexer at 3..26).
-                self.stats_flat.next = self.s_evict_stats.val().into();
+                // so the statistics share the evict bytes' multiplexer at 3..12).
+                self.stats_flat.next =
+                    bit_cast::<{ 8 * STATS_BYTES }, STATS_BITS>(self.s_evict_stats.val().into());
                 self.stats_byte.next = true;
                 match self.idx.q.val().index() {
                     63 => {
                         self.byte.next =
-                            bit_cast::<8, 1>(self.s_evict_tag.val().get_bit(24).into());
+                            bit_cast::<8, 1>(self.s_evict_tag.val().get_bit(15).into());
                     }
                     0 => {
-                        self.byte.next = self.s_evict_tag.val().get_bits::<8>(16);
+                        self.byte.next = bits::<8>(0);
                     }
                     1 => {
-                        self.byte.next = self.s_evict_tag.val().get_bits::<8>(8);
+                        self.byte.next = bit_cast::<8, 7>(self.s_evict_tag.val().get_bits::<7>(8));
                     }
                     2 => {
                         self.byte.next = self.s_evict_tag.val().get_bits::<8>(0);
@@ -320,8 +335,8 @@ impl Logic for EventBuffer {
                 }
                 // The processor waits for these bytes: one a clock.
                 self.p_valid_c.next = true;
-                self.last.next = self.idx.q.val() == 26;
-                self.rdy_evict.d.next = self.idx.q.val() == 25;
+                self.last.next = self.idx.q.val() == 12;
+                self.rdy_evict.d.next = self.idx.q.val() == 11;
                 self.idx.d.next = self.idx.q.val() + 1;
                 if self.last.val() {
                     self.state.d.next = EbState::Idle;
@@ -363,48 +378,6 @@ impl Logic for EventBuffer {
                 12 => {
                     self.byte.next = self.stats_flat.val().get_bits::<8>(72);
                 }
-                13 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(80);
-                }
-                14 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(88);
-                }
-                15 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(96);
-                }
-                16 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(104);
-                }
-                17 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(112);
-                }
-                18 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(120);
-                }
-                19 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(128);
-                }
-                20 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(136);
-                }
-                21 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(144);
-                }
-                22 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(152);
-                }
-                23 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(160);
-                }
-                24 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(168);
-                }
-                25 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(176);
-                }
-                26 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(184);
-                }
                 _ => {}
             }
         }
@@ -416,7 +389,7 @@ impl Logic for EventBuffer {
         }
         self.byte_r.d.next = self.byte.val();
         // An empty slot reads as zeros (`protocol::cmd::READ_SLOTS`).
-        if (self.state.q.val() == EbState::Peek) & !self.s_evict_tag.val().get_bit(24) {
+        if (self.state.q.val() == EbState::Peek) & !self.s_evict_tag.val().get_bit(15) {
             self.byte_r.d.next = bits::<8>(0);
         }
         self.write_r.d.next = self.write.val();

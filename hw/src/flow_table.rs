@@ -1,7 +1,7 @@
 //! Flow-table statistics (docs/DESIGN.md §6), pipeline stages 6 and 7.
 //!
-//! Stage 6 holds the stats RAM's output for the record's slot, squares the
-//! samples (8 × 8 bits) and flags a full packet counter. Stage 7 picks the
+//! Stage 6 holds the stats RAM's output for the record's slot and flags a
+//! full packet counter. Stage 7 picks the
 //! freshest copy of the slot (forwarding the two records ahead), and either
 //! accumulates the samples, or — when the tag check opened the slot, or the
 //! packet counter is full — exports the old statistics and restarts the slot
@@ -21,8 +21,9 @@ use crate::leaf::ConstBit;
 use crate::types::StatsBits;
 use rust_hdl::prelude::*;
 
-const _: () =
-    assert!(P_BITS == 16 && SUM_BITS == 24 && SUMSQ_BITS == 32 && X_BITS == 8 && STATS_BITS == 192);
+// `#[hdl_gen]` takes literals only: a slot is full at 2^P − 1 packets, so a
+// write of 2^P − 2 + 1 packets makes it full (62 below).
+const _: () = assert!(P_BITS == 6 && CFG.packet_max() == 63);
 
 /// Eviction reasons (as `table::EvictReason`).
 pub const REASON_BITS: usize = 2;
@@ -78,10 +79,8 @@ pub struct FlowTable {
     raw7_full: DFF<Bit>,
     iv7: DFF<Bit>,
     ix7: DFF<Bits<X_BITS>>,
-    isq7: DFF<Bits<16>>,
     rv7: DFF<Bit>,
     rx7: DFF<Bits<X_BITS>>,
-    rsq7: DFF<Bits<16>>,
     h1: DFF<Bit>,
     h2: DFF<Bit>,
     w1_valid: DFF<Bit>,
@@ -98,10 +97,6 @@ pub struct FlowTable {
     ev_stats: DFF<StatsBits>,
     ev_tag: DFF<Bits<TAG_BITS>>,
     // Combinational.
-    ix16: Signal<Local, Bits<16>>,
-    rx16: Signal<Local, Bits<16>>,
-    isq: Signal<Local, Bits<32>>,
-    rsq: Signal<Local, Bits<32>>,
     sel: Signal<Local, StatsBits>,
     sel_full: Signal<Local, Bit>,
     packet: Signal<Local, Bit>,
@@ -118,17 +113,12 @@ impl Logic for FlowTable {
     fn update(&mut self) {
         dff_setup!(
             self, clock, op6, slot6, opened6, collided6, flush6, tag6, op7, slot7, opened7,
-            collided7, flush7, tag7, raw7, raw7_full, iv7, ix7, isq7, rv7, rx7, rsq7, h1, h2,
+            collided7, flush7, tag7, raw7, raw7_full, iv7, ix7, rv7, rx7, h1, h2,
             w1_valid, w1_slot, w1_stats, w1_full, w2_valid, w2_stats, w2_full, ev_valid, ev_slot,
             ev_reason, ev_stats, ev_tag
         );
         self.ram.clock.next = self.clock.val();
         self.ram.read_address.next = self.slot6.q.val();
-        self.ix16.next = bit_cast::<16, X_BITS>(self.s6_iat.val());
-        self.rx16.next = bit_cast::<16, X_BITS>(self.s6_rtt.val());
-        // 16 x 16 is the multiplier rust-hdl has; the operands are 8-bit.
-        self.isq.next = self.ix16.val() * self.ix16.val();
-        self.rsq.next = self.rx16.val() * self.rx16.val();
         if self.advance.val() {
             self.ram.read_address.next = self.s5_slot.val();
             // Stage 6.
@@ -149,10 +139,8 @@ impl Logic for FlowTable {
             self.raw7_full.d.next = self.ram.read_data.val().packets.all();
             self.iv7.d.next = self.s6_iat_valid.val();
             self.ix7.d.next = self.s6_iat.val();
-            self.isq7.d.next = bit_cast::<16, 32>(self.isq.val());
             self.rv7.d.next = self.s6_rtt_valid.val();
             self.rx7.d.next = self.s6_rtt.val();
-            self.rsq7.d.next = bit_cast::<16, 32>(self.rsq.val());
             self.h1.d.next = self.slot6.q.val() == self.slot7.q.val();
             self.h2.d.next = self.slot6.q.val() == self.w1_slot.q.val();
         }
@@ -177,56 +165,28 @@ impl Logic for FlowTable {
             self.accumulated.next.iat_n = self.sel.val().iat_n + 1;
             self.accumulated.next.iat_sum =
                 self.sel.val().iat_sum + bit_cast::<SUM_BITS, X_BITS>(self.ix7.q.val());
-            self.accumulated.next.iat_sq =
-                self.sel.val().iat_sq + bit_cast::<SUMSQ_BITS, 16>(self.isq7.q.val());
-            if self.ix7.q.val() < self.sel.val().iat_min {
-                self.accumulated.next.iat_min = self.ix7.q.val();
-            }
-            if self.ix7.q.val() > self.sel.val().iat_max {
-                self.accumulated.next.iat_max = self.ix7.q.val();
-            }
         }
         if self.rv7.q.val() {
             self.accumulated.next.rtt_n = self.sel.val().rtt_n + 1;
             self.accumulated.next.rtt_sum =
                 self.sel.val().rtt_sum + bit_cast::<SUM_BITS, X_BITS>(self.rx7.q.val());
-            self.accumulated.next.rtt_sq =
-                self.sel.val().rtt_sq + bit_cast::<SUMSQ_BITS, 16>(self.rsq7.q.val());
-            if self.rx7.q.val() < self.sel.val().rtt_min {
-                self.accumulated.next.rtt_min = self.rx7.q.val();
-            }
-            if self.rx7.q.val() > self.sel.val().rtt_max {
-                self.accumulated.next.rtt_max = self.rx7.q.val();
-            }
         }
-        // A slot that starts with this record; empty minimums are all ones.
+        // A slot that starts with this record.
         self.first.next.packets = bits::<P_BITS>(1);
         self.first.next.iat_n = bits::<P_BITS>(0);
         self.first.next.iat_sum = bits::<SUM_BITS>(0);
-        self.first.next.iat_sq = bits::<SUMSQ_BITS>(0);
-        self.first.next.iat_min = bits::<X_BITS>(255);
-        self.first.next.iat_max = bits::<X_BITS>(0);
         self.first.next.rtt_n = bits::<P_BITS>(0);
         self.first.next.rtt_sum = bits::<SUM_BITS>(0);
-        self.first.next.rtt_sq = bits::<SUMSQ_BITS>(0);
-        self.first.next.rtt_min = bits::<X_BITS>(255);
-        self.first.next.rtt_max = bits::<X_BITS>(0);
         if self.iv7.q.val() {
             self.first.next.iat_n = bits::<P_BITS>(1);
             self.first.next.iat_sum = bit_cast::<SUM_BITS, X_BITS>(self.ix7.q.val());
-            self.first.next.iat_sq = bit_cast::<SUMSQ_BITS, 16>(self.isq7.q.val());
-            self.first.next.iat_min = self.ix7.q.val();
-            self.first.next.iat_max = self.ix7.q.val();
         }
         if self.rv7.q.val() {
             self.first.next.rtt_n = bits::<P_BITS>(1);
             self.first.next.rtt_sum = bit_cast::<SUM_BITS, X_BITS>(self.rx7.q.val());
-            self.first.next.rtt_sq = bit_cast::<SUMSQ_BITS, 16>(self.rsq7.q.val());
-            self.first.next.rtt_min = self.rx7.q.val();
-            self.first.next.rtt_max = self.rx7.q.val();
         }
         self.newstats.next = self.accumulated.val();
-        self.new_full.next = self.sel.val().packets == 0xfffe;
+        self.new_full.next = self.sel.val().packets == 62;
         if self.restart.val() {
             self.newstats.next = self.first.val();
             self.new_full.next = false;
@@ -236,14 +196,8 @@ impl Logic for FlowTable {
             self.newstats.next.packets = bits::<P_BITS>(0);
             self.newstats.next.iat_n = bits::<P_BITS>(0);
             self.newstats.next.iat_sum = bits::<SUM_BITS>(0);
-            self.newstats.next.iat_sq = bits::<SUMSQ_BITS>(0);
-            self.newstats.next.iat_min = bits::<X_BITS>(255);
-            self.newstats.next.iat_max = bits::<X_BITS>(0);
             self.newstats.next.rtt_n = bits::<P_BITS>(0);
             self.newstats.next.rtt_sum = bits::<SUM_BITS>(0);
-            self.newstats.next.rtt_sq = bits::<SUMSQ_BITS>(0);
-            self.newstats.next.rtt_min = bits::<X_BITS>(255);
-            self.newstats.next.rtt_max = bits::<X_BITS>(0);
             self.new_full.next = false;
         }
         self.writes.next = self.packet.val() | (self.op7.q.val() == 3);

@@ -22,12 +22,10 @@ pub mod op {
     pub const CLEAR: u64 = 3;
     pub const FLUSH: u64 = 4;
     pub const PEEK: u64 = 5;
-    /// Sweeper: empty both rings of a line and tag it with the op's epoch
-    /// (equal to ageing it by at least `B` epochs).
+    /// Sweeper: empty every ring of a line and tag it with the op's epoch
+    /// (equal to ageing it by at least the window, `WINDOW_EPOCHS`).
     pub const STALE: u64 = 6;
 }
-// `#[hdl_gen]` takes literals only: 9 is LINE_ADDR and 8 SLOT_ADDR below.
-const _: () = assert!(LINE_ADDR == 9 && SLOT_ADDR == 8 && S_SHIFT == 13);
 const _: () = assert!(
     op::PACKET == 1
         && op::SWEEP == 2

@@ -18,6 +18,7 @@ pub mod frame_parser;
 pub mod h3;
 pub mod hash_unit;
 pub mod leaf;
+pub mod levels;
 pub mod link;
 pub mod prio;
 pub mod tag_check;

@@ -7,7 +7,7 @@
 //! the slot (announcing its key) and whether that evicts another flow. The
 //! statistics stage later acts on these decisions.
 //!
-//! Tag word: fingerprint in bits 0..24, valid in bit 24. Operation codes as
+//! Tag word: fingerprint in bits 0..15, valid in bit 15. Operation codes as
 //! `hash_unit::op` (literals for `#[hdl_gen]`): 1 packet, 3 clear, 4 flush, 5 peek.
 
 use crate::bram::Bram;
@@ -16,7 +16,7 @@ use crate::hash_unit::OP_BITS;
 use crate::leaf::ConstBit;
 use rust_hdl::prelude::*;
 
-const _: () = assert!(FP_BITS == 24 && TAG_BITS == 25);
+const _: () = assert!(FP_BITS == 15 && TAG_BITS == 16);
 
 #[derive(LogicBlock, Default)]
 pub struct TagCheck {
@@ -92,7 +92,7 @@ impl Logic for TagCheck {
         if !self.spaced.y.val() & self.h1.q.val() & self.w1_valid.q.val() {
             self.sel.next = self.w1_tag.q.val();
         }
-        self.hit.next = self.sel.val().get_bit(24)
+        self.hit.next = self.sel.val().get_bit(15)
             & (bit_cast::<FP_BITS, TAG_BITS>(self.sel.val()) == self.fp4.q.val());
         self.opening.next = (self.op4.q.val() == 1) & !self.hit.val();
         self.wr.next = false;
@@ -100,7 +100,7 @@ impl Logic for TagCheck {
         if self.op4.q.val() == 1 {
             self.wr.next = !self.hit.val();
             self.wtag.next =
-                bit_cast::<TAG_BITS, FP_BITS>(self.fp4.q.val()) | bits::<TAG_BITS>(0x100_0000);
+                bit_cast::<TAG_BITS, FP_BITS>(self.fp4.q.val()) | bits::<TAG_BITS>(0x8000);
         }
         if (self.op4.q.val() == 3) | (self.op4.q.val() == 4) {
             self.wr.next = true;
@@ -115,8 +115,8 @@ impl Logic for TagCheck {
             self.w2_valid.d.next = self.w1_valid.q.val();
             self.w2_tag.d.next = self.w1_tag.q.val();
             self.opened5.d.next = self.opening.val();
-            self.collided5.d.next = self.opening.val() & self.sel.val().get_bit(24);
-            self.flush5.d.next = (self.op4.q.val() == 4) & self.sel.val().get_bit(24);
+            self.collided5.d.next = self.opening.val() & self.sel.val().get_bit(15);
+            self.flush5.d.next = (self.op4.q.val() == 4) & self.sel.val().get_bit(15);
             self.tag5.d.next = self.sel.val();
         }
         self.opened.next = self.opened5.q.val();

@@ -78,93 +78,146 @@ impl KeyBits {
 }
 
 /// A 40-bit timestamp in time units, split where the pipeline uses it: the
-/// sub-offset bits, the sample offset `o` and the epoch (`ts >> s`).
+/// bits inside a level-0 bucket and the epoch (`ts >> s_0`).
 #[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
 pub struct Ts {
-    pub sub: Bits<{ S_SHIFT - F_BITS }>,
-    pub off: Bits<F_BITS>,
+    pub sub: Bits<S_SHIFT>,
     pub epoch: Bits<EPOCH_BITS>,
 }
 
-const _: () = assert!(TS_BITS == 40 && S_SHIFT - F_BITS + F_BITS + EPOCH_BITS == TS_BITS);
+const _: () = assert!(TS_BITS == 40 && S_SHIFT + EPOCH_BITS == TS_BITS);
 
 impl Ts {
     pub fn from_u64(t: u64) -> Ts {
-        let sub = S_SHIFT - F_BITS;
         Ts {
-            sub: (t & ((1 << sub) - 1)).into(),
-            off: ((t >> sub) & ((1 << F_BITS) - 1)).into(),
+            sub: (t & ((1 << S_SHIFT) - 1)).into(),
             epoch: ((t >> S_SHIFT) & ((1 << EPOCH_BITS) - 1)).into(),
         }
     }
     pub fn to_u64(&self) -> u64 {
-        self.sub.to_u64() | self.off.to_u64() << (S_SHIFT - F_BITS) | self.epoch.to_u64() << S_SHIFT
+        self.sub.to_u64() | self.epoch.to_u64() << S_SHIFT
     }
 }
 
-/// A bank line: tag, ring 0, ring 1 (as `bank::Line::pack`).
+/// The rings of every level, finest first; level `i` is its ring 0 (low `B`
+/// bits) and ring 1 (high `B` bits).
+#[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
+pub struct RingsBits {
+    pub lv0: Bits<PAIR_BITS>,
+    pub lv1: Bits<PAIR_BITS>,
+    pub lv2: Bits<PAIR_BITS>,
+    pub lv3: Bits<PAIR_BITS>,
+    pub lv4: Bits<PAIR_BITS>,
+    pub lv5: Bits<PAIR_BITS>,
+    pub lv6: Bits<PAIR_BITS>,
+}
+
+const _: () = assert!(L == 7, "RingsBits and LineBits have one field a level");
+
+impl RingsBits {
+    /// Level `i`'s pair (ring 0 in the low `B` bits).
+    pub fn pair(&self, i: usize) -> u64 {
+        [
+            self.lv0, self.lv1, self.lv2, self.lv3, self.lv4, self.lv5, self.lv6,
+        ][i]
+            .to_u64()
+    }
+    pub fn from_pairs(p: [u64; L]) -> RingsBits {
+        RingsBits {
+            lv0: p[0].into(),
+            lv1: p[1].into(),
+            lv2: p[2].into(),
+            lv3: p[3].into(),
+            lv4: p[4].into(),
+            lv5: p[5].into(),
+            lv6: p[6].into(),
+        }
+    }
+    pub fn pairs(&self) -> [u64; L] {
+        std::array::from_fn(|i| self.pair(i))
+    }
+}
+
+/// A bank line: tag, then ring 0 and ring 1 of every level, finest first
+/// (as `bank::Banks::pack`).
 #[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
 pub struct LineBits {
     pub tag: Bits<E>,
-    pub ring0: Bits<B>,
-    pub ring1: Bits<B>,
+    pub lv0: Bits<PAIR_BITS>,
+    pub lv1: Bits<PAIR_BITS>,
+    pub lv2: Bits<PAIR_BITS>,
+    pub lv3: Bits<PAIR_BITS>,
+    pub lv4: Bits<PAIR_BITS>,
+    pub lv5: Bits<PAIR_BITS>,
+    pub lv6: Bits<PAIR_BITS>,
 }
 
 impl LineBits {
-    pub fn to_u64(&self) -> u64 {
-        self.tag.to_u64() | self.ring0.to_u64() << E | self.ring1.to_u64() << (E + B)
+    pub fn new(tag: u64, r: RingsBits) -> LineBits {
+        LineBits {
+            tag: tag.into(),
+            lv0: r.lv0,
+            lv1: r.lv1,
+            lv2: r.lv2,
+            lv3: r.lv3,
+            lv4: r.lv4,
+            lv5: r.lv5,
+            lv6: r.lv6,
+        }
+    }
+    pub fn rings(&self) -> RingsBits {
+        RingsBits {
+            lv0: self.lv0,
+            lv1: self.lv1,
+            lv2: self.lv2,
+            lv3: self.lv3,
+            lv4: self.lv4,
+            lv5: self.lv5,
+            lv6: self.lv6,
+        }
+    }
+    /// The packed line in 64-bit words, LSB first (as `Banks::pack`).
+    pub fn to_words(&self) -> Vec<u64> {
+        let mut w = vec![0u64; LINE_BITS.div_ceil(64)];
+        bloomtime_model::key::put(&mut w, 0, E as u32, self.tag.to_u64() as u128);
+        for (i, p) in self.rings().pairs().iter().enumerate() {
+            bloomtime_model::key::put(
+                &mut w,
+                (E + i * PAIR_BITS) as u32,
+                PAIR_BITS as u32,
+                *p as u128,
+            );
+        }
+        w
     }
 }
 
-/// A slot's statistics, laid out as `SlotStats::pack`.
+/// A slot's statistics, laid out as `SlotStats::pack` for a configuration
+/// that keeps the mean only: packets, then count and sum of each sample kind.
 #[derive(LogicStruct, Copy, Clone, Default, PartialEq, Eq, Debug)]
 pub struct StatsBits {
     pub packets: Bits<P_BITS>,
     pub iat_n: Bits<P_BITS>,
     pub iat_sum: Bits<SUM_BITS>,
-    pub iat_sq: Bits<SUMSQ_BITS>,
-    pub iat_min: Bits<X_BITS>,
-    pub iat_max: Bits<X_BITS>,
     pub rtt_n: Bits<P_BITS>,
     pub rtt_sum: Bits<SUM_BITS>,
-    pub rtt_sq: Bits<SUMSQ_BITS>,
-    pub rtt_min: Bits<X_BITS>,
-    pub rtt_max: Bits<X_BITS>,
 }
 
-const _: () = assert!(
-    SUMSQ_BITS <= 32 && STATS_BITS == 2 * (P_BITS + SUM_BITS + SUMSQ_BITS + 2 * X_BITS) + P_BITS
-);
+const _: () = assert!(STATS_BITS == 2 * (P_BITS + SUM_BITS) + P_BITS);
 
 impl StatsBits {
     pub fn to_stats(&self) -> SlotStats {
-        let acc = |n: Bits<P_BITS>,
-                   s: Bits<SUM_BITS>,
-                   q: Bits<SUMSQ_BITS>,
-                   lo: Bits<X_BITS>,
-                   hi: Bits<X_BITS>| Acc {
+        let acc = |n: Bits<P_BITS>, s: Bits<SUM_BITS>| Acc {
             n: n.to_u64() as u32,
             sum: s.to_u64(),
-            sumsq: q.to_u64() as i128,
-            min: lo.to_u64() as u32,
-            max: hi.to_u64() as u32,
+            sumsq: 0,
+            min: 0,
+            max: 0,
         };
         SlotStats {
             packets: self.packets.to_u64() as u32,
-            iat: acc(
-                self.iat_n,
-                self.iat_sum,
-                self.iat_sq,
-                self.iat_min,
-                self.iat_max,
-            ),
-            rtt: acc(
-                self.rtt_n,
-                self.rtt_sum,
-                self.rtt_sq,
-                self.rtt_min,
-                self.rtt_max,
-            ),
+            iat: acc(self.iat_n, self.iat_sum),
+            rtt: acc(self.rtt_n, self.rtt_sum),
         }
     }
 
@@ -173,14 +226,8 @@ impl StatsBits {
             packets: (s.packets as u64).into(),
             iat_n: (s.iat.n as u64).into(),
             iat_sum: s.iat.sum.into(),
-            iat_sq: (s.iat.sumsq as u64).into(),
-            iat_min: (s.iat.min as u64).into(),
-            iat_max: (s.iat.max as u64).into(),
             rtt_n: (s.rtt.n as u64).into(),
             rtt_sum: s.rtt.sum.into(),
-            rtt_sq: (s.rtt.sumsq as u64).into(),
-            rtt_min: (s.rtt.min as u64).into(),
-            rtt_max: (s.rtt.max as u64).into(),
         }
     }
 }

@@ -1,12 +1,13 @@
-//! One bucket bank against the model's `bank::Line`, with same-line
-//! back-to-back records, sweeps, clears, epoch jumps and stalls.
+//! One bucket bank against the model's `bank::Banks` (one bank of it), with
+//! same-line back-to-back records, sweeps, clears, epoch jumps at every
+//! level's scale and stalls.
 
 mod common;
 use bloomtime_hw::bucket_bank::BucketBank;
 use bloomtime_hw::consts::*;
 use bloomtime_hw::hash_unit::op;
 use bloomtime_hw::util::{vcd_path, Stepper};
-use bloomtime_model::bank::Line;
+use bloomtime_model::bank::Banks;
 use common::*;
 
 #[derive(Clone, Copy, Debug)]
@@ -19,24 +20,30 @@ struct In {
 
 /// Records with the core sweeper's guarantee: before a record whose epoch
 /// passes `limit`, a full pass runs — ageing every line to the last admitted
-/// epoch, or emptying them all when the jump is at least `B` epochs.
+/// epoch, or emptying them all when the jump is at least the window.
 fn stimulus(r: &mut Rng, n: usize, lines: u32) -> Vec<In> {
     let mut v = Vec::new();
     let mut epoch = 0u64;
     let mut admitted = 0u64;
-    let mut limit = (1u64 << E) - B as u64 - 1;
+    let mut limit = SWEEP_HORIZON;
     while v.len() < n {
         epoch += match r.below(8) {
-            0..=4 => 0,
-            5 => 1,
-            6 => r.below(20),
+            0..=3 => 0,
+            4 => 1,
+            5 => r.below(20),
+            // Gaps at the scale of a random level, now and then past the
+            // window or the horizon.
+            6 => {
+                let l = r.below(L as u64) as usize;
+                r.below(1 << (CFG.level_shift(l) + 4))
+            }
             _ => {
-                let far = r.chance(0.1);
-                r.below(if far { 5000 } else { 200 })
+                let far = r.chance(0.02);
+                r.below(if far { 4 * SWEEP_HORIZON } else { 200 })
             }
         };
         if epoch > limit {
-            let (o, at) = if epoch - admitted >= B as u64 {
+            let (o, at) = if epoch - admitted >= WINDOW_EPOCHS {
                 (op::STALE, epoch)
             } else {
                 (op::SWEEP, admitted)
@@ -49,7 +56,7 @@ fn stimulus(r: &mut Rng, n: usize, lines: u32) -> Vec<In> {
                     dir: 0,
                 });
             }
-            limit = at + (1u64 << E) - B as u64 - 1;
+            limit = at + SWEEP_HORIZON;
             // In the core the pending record is admitted right after the pass.
             admitted = at;
         }
@@ -79,7 +86,7 @@ fn run(
     vcd: Option<&std::path::Path>,
 ) -> Option<(usize, String)> {
     let mut st = Stepper::new(BucketBank::default(), vcd);
-    let mut model = vec![Line::default(); 1 << LINE_ADDR];
+    let mut model = Banks::new(&CFG);
     let mut stall = stall_seed.map(Rng::new);
     let mut expect = std::collections::VecDeque::new();
     let mut i = 0;
@@ -96,7 +103,7 @@ fn run(
         st.uut.advance.next = adv;
         st.uut.s2_op.next = x.op.into();
         st.uut.s2_addr.next = (x.addr as u64).into();
-        st.uut.s2_epoch.next = x.epoch.into();
+        st.uut.s2_epoch.next = (x.epoch & ((1 << E) - 1)).into();
         st.uut.s2_dir.next = x.dir != 0;
         st.tick();
         if !adv {
@@ -105,21 +112,21 @@ fn run(
         // Model: apply the record entering stage 3 in order.
         if let Some(j) = cur {
             let x = ins[j];
-            let l = &mut model[x.addr as usize];
             let before = match x.op {
-                op::PACKET | op::SWEEP => {
-                    l.age(x.epoch, B as u32);
-                    let b = l.ring;
-                    if x.op == op::PACKET {
-                        l.ring[x.dir as usize] |= 1;
-                    }
-                    Some(b)
+                op::PACKET => {
+                    let (mut ad, mut ar) = ([u64::MAX; L], [u64::MAX; L]);
+                    let d = x.dir as usize;
+                    model.touch(0, x.addr, x.epoch, d, &mut ad, &mut ar);
+                    // As the bank outputs them: ring 0 and ring 1 of each level.
+                    let (r0, r1) = if d == 0 { (ad, ar) } else { (ar, ad) };
+                    Some(std::array::from_fn::<u64, L, _>(|i| r0[i] | r1[i] << B))
+                }
+                op::SWEEP => {
+                    model.age(0, x.addr, x.epoch);
+                    None
                 }
                 op::CLEAR | op::STALE => {
-                    *l = Line {
-                        tag: x.epoch,
-                        ring: [0, 0],
-                    };
+                    model.empty_line(0, x.addr, x.epoch);
                     None
                 }
                 _ => None,
@@ -132,7 +139,7 @@ fn run(
             let (jj, before) = expect.pop_front().unwrap();
             assert_eq!(jj, j);
             if ins[j].op == op::PACKET {
-                let got = [st.uut.ring0.val().to_u64(), st.uut.ring1.val().to_u64()];
+                let got = st.uut.rings.val().pairs();
                 let want = before.unwrap();
                 if got != want {
                     return Some((
@@ -147,18 +154,21 @@ fn run(
         }
     }
     // Every line as stored must equal the model (tag modulo 2^E).
-    for (a, &m) in model.iter().enumerate() {
-        let stored = st.uut.stored_line(a);
-        let (tag, r0, r1) = (
-            stored & 0xff,
-            (stored >> 8) & 0xffff,
-            (stored >> 24) & 0xffff,
-        );
+    for a in 0..(1u32 << LINE_ADDR) {
+        let stored = st.uut.stored_line(a as usize);
+        let want = model.pack(&CFG, 0, a);
         // Compare contents; an empty line's tag is don't-care.
-        if (r0, r1) != (m.ring[0], m.ring[1]) || ((r0 | r1) != 0 && tag != m.tag & 0xff) {
+        let empty = model.rings(0, a).iter().all(|&r| r == 0);
+        let tag_mask = (1u64 << E) - 1;
+        let same = if empty {
+            stored[0] & !tag_mask == 0 && stored[1..] == want[1..]
+        } else {
+            stored == want
+        };
+        if !same {
             return Some((
                 ins.len(),
-                format!("line {a}: stored {stored:x}, model {m:?}"),
+                format!("line {a}: stored {stored:x?}, model {want:x?}"),
             ));
         }
     }

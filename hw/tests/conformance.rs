@@ -15,7 +15,7 @@ use bloomtime_host::device::model::{ModelDevice, ModelOptions};
 use bloomtime_model::protocol::{
     cmd, encode_frame, encode_replay_frame, status, Deframer, MAX_PAYLOAD,
 };
-use bloomtime_model::regmap;
+use bloomtime_model::{protocol, regmap};
 use common::sim_board::SimBoard;
 use common::{seed, Rng};
 use std::path::PathBuf;
@@ -180,7 +180,10 @@ impl Pair {
                 p.push(cmd::PEEK);
                 let off = match r.below(4) {
                     0 => 0,
-                    1 => 41 * r.below(8) + 27 * r.below(8),
+                    1 => {
+                        let evict = protocol::evict_bytes(&bloomtime_hw::consts::CFG) as u64;
+                        protocol::OPEN_BYTES as u64 * r.below(8) + evict * r.below(8)
+                    }
                     2 => r.below(300),
                     _ => r.below(5000),
                 };

@@ -200,7 +200,7 @@ fn records_near_the_top_of_the_time_range() {
     // records a little before the top: a sweep pass that started at an epoch
     // within SWEEP_HORIZON of 2^27 had its limit `epoch + 239` wrap in
     // EPOCH_BITS (now it saturates at the last epoch).
-    use bloomtime_hw::core::SWEEP_HORIZON;
+    use bloomtime_hw::consts::SWEEP_HORIZON;
     use bloomtime_model::config::TS_MASK;
     let k = FlowKey::v4(17, [10, 0, 0, 1], 1234, [10, 0, 0, 2], 53);
     let first = (1u64 << EPOCH_BITS) - 1000;

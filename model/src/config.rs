@@ -191,8 +191,8 @@ pub const ALCHITRY_CU_V1: Config = Config {
 };
 
 /// The configuration the RTL is built with, and its preset's name.
-pub const HARDWARE: Config = ALCHITRY_CU_V1;
-pub const HARDWARE_PRESET: &str = "alchitry-cu-v1";
+pub const HARDWARE: Config = ALCHITRY_CU;
+pub const HARDWARE_PRESET: &str = "alchitry-cu";
 
 /// As close as powers of two allow to the paper's NetFPGA setup: 14 buckets of
 /// 16.8 ms (paper: 23 ms), 2 hash functions, 2^19 lines (two banks of 2^18).
@@ -416,6 +416,31 @@ impl Config {
             i += 1;
         }
         m
+    }
+    /// The span of level `i` in finest epochs: `B_i · 2^g_i`.
+    pub const fn level_span_epochs(&self, i: usize) -> u64 {
+        (self.levels.get(i).buckets as u64) << self.level_shift(i)
+    }
+    /// The window in finest epochs (the widest level span): a record this
+    /// many epochs after a line's tag finds every level of it empty.
+    pub const fn window_epochs(&self) -> u64 {
+        let mut m = 0;
+        let mut i = 0;
+        while i < self.levels.len() {
+            if self.level_span_epochs(i) > m {
+                m = self.level_span_epochs(i);
+            }
+            i += 1;
+        }
+        m
+    }
+    /// Finest epochs after a sweep pass's start within which every line's
+    /// `E`-bit tag still gives every level's age (docs/DESIGN.md §9):
+    /// `2^E − 2^(g_(L−1)) − B_0`.
+    pub const fn sweep_horizon(&self) -> u64 {
+        (1u64 << self.epoch_tag_bits)
+            - (1u64 << self.level_shift(self.levels.len() - 1))
+            - self.levels.get(0).buckets as u64
     }
     /// `M`, lines per bank.
     pub const fn lines(&self) -> u32 {

@@ -1,0 +1,440 @@
+//! The per-level logic of BloomTime v2 (docs/DESIGN.md §4, §5) as leaf
+//! blocks: their Verilog is generated from the configuration's levels (which
+//! `#[hdl_gen]`, taking literals only, cannot loop over), and their Rust
+//! `update` computes the same thing the same way. Each has a test against
+//! the model's formula here; the Verilator tests check the Verilog.
+//!
+//! * [`LevelAges`]: every level's saturated age of a line, from two `E`-bit
+//!   epochs and one subtraction (bank stage 3).
+//! * [`AgeMark`]: age every level's ring pair, mark and retag (bank stage 4,
+//!   the one-clock loop).
+//! * [`FinestHit`]: AND both banks' rings, the finest level with a mark and
+//!   its newest bucket, for both directions (estimator).
+//! * [`LevelSample`]: a hit's sample from the level's offset, in units `q_0`.
+
+use crate::consts::*;
+use crate::types::{LineBits, RingsBits, Ts};
+use bloomtime_model::estimator::{hit_sample, newest, Hit};
+use rust_hdl::prelude::*;
+
+/// Level `i`'s shift over level 0, `g_i`.
+fn g(i: usize) -> usize {
+    CFG.level_shift(i) as usize
+}
+
+/// Level `i`'s saturated age of a line with tag `t` at epoch `e` (both taken
+/// mod `2^E`): `(e >> g) − (t >> g)`, as the floor of the distance plus the
+/// borrow out of the low `g` bits, saturated at `B`.
+pub fn level_age(e: u64, t: u64, i: usize) -> u64 {
+    let m = (1u64 << E) - 1;
+    let (e, t) = (e & m, t & m);
+    let gi = g(i);
+    let q = (e.wrapping_sub(t) & m) >> gi;
+    let borrow = (e & ((1 << gi) - 1)) < (t & ((1 << gi) - 1));
+    (q + borrow as u64).min(B as u64)
+}
+
+/// Every level's saturated age, level `i` in bits `i·DELTA_BITS..`.
+#[derive(LogicBlock, Default)]
+pub struct LevelAges {
+    pub e: Signal<In, Bits<E>>,
+    pub t: Signal<In, Bits<E>>,
+    pub d: Signal<Out, Bits<DELTAS_BITS>>,
+}
+
+impl Logic for LevelAges {
+    fn update(&mut self) {
+        let (e, t) = (self.e.val().to_u64(), self.t.val().to_u64());
+        let d = (0..L).fold(0u64, |acc, i| acc | level_age(e, t, i) << (i * DELTA_BITS));
+        self.d.next = d.into();
+    }
+    fn connect(&mut self) {
+        self.d.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let hb = HIT_AGE_BITS;
+        let mut s = format!(
+            "wire [{m}:0] diff = e - t;\nwire [{m}:0] bw = diff ^ e ^ t;\n",
+            m = E - 1
+        );
+        let mut body = String::from("always @(*) begin\n");
+        for i in 0..L {
+            let gi = g(i);
+            let qw = E - gi;
+            s += &format!("wire [{}:0] q{i} = diff[{}:{gi}];\n", qw - 1, E - 1);
+            let b = if gi == 0 {
+                "1'b0".to_string()
+            } else {
+                format!("bw[{gi}]")
+            };
+            s += &format!("wire b{i} = {b};\n");
+            body += &format!(
+                "    if ((q{i} > {qw}'d{top}) | ((q{i} == {qw}'d{top}) & b{i})) d[{lo} +: {db}] = {db}'d{bb};\n    else d[{lo} +: {db}] = {{1'b0, q{i}[{h}:0]}} + {{{hb}'d0, b{i}}};\n",
+                top = B - 1,
+                lo = i * DELTA_BITS,
+                db = DELTA_BITS,
+                bb = B,
+                h = hb - 1,
+            );
+        }
+        body += "end\n";
+        Verilog::Custom(s + &body)
+    }
+}
+
+/// A line aged by `d` (every level's saturated age), marked in ring `dir`
+/// of every level when `mark`, emptied when `clear`, and tagged `epoch`.
+/// `aged` is the rings after ageing, before marking (what the estimator sees).
+#[derive(LogicBlock, Default)]
+pub struct AgeMark {
+    pub line: Signal<In, LineBits>,
+    pub d: Signal<In, Bits<DELTAS_BITS>>,
+    pub mark: Signal<In, Bit>,
+    pub dir: Signal<In, Bit>,
+    pub clear: Signal<In, Bit>,
+    pub epoch: Signal<In, Bits<E>>,
+    pub aged: Signal<Out, RingsBits>,
+    pub y: Signal<Out, LineBits>,
+}
+
+/// One level's pair aged by `d` (`d ≥ B` empties it).
+pub fn age_pair(pair: u64, d: u64) -> u64 {
+    let m = (1u64 << B) - 1;
+    if d >= B as u64 {
+        0
+    } else {
+        ((pair & m) << d) & m | (((pair >> B) << d) & m) << B
+    }
+}
+
+impl Logic for AgeMark {
+    fn update(&mut self) {
+        let d = self.d.val().to_u64();
+        let pairs = self.line.val().rings().pairs();
+        let aged: [u64; L] = std::array::from_fn(|i| {
+            age_pair(pairs[i], (d >> (i * DELTA_BITS)) & ((1 << DELTA_BITS) - 1))
+        });
+        let mark = if self.mark.val() {
+            1u64 << (if self.dir.val() { B } else { 0 })
+        } else {
+            0
+        };
+        let new: [u64; L] = std::array::from_fn(|i| {
+            if self.clear.val() {
+                0
+            } else {
+                aged[i] | mark
+            }
+        });
+        self.aged.next = RingsBits::from_pairs(aged);
+        self.y.next = LineBits::new(self.epoch.val().to_u64(), RingsBits::from_pairs(new));
+    }
+    fn connect(&mut self) {
+        self.aged.connect();
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (hb, db) = (HIT_AGE_BITS, DELTA_BITS);
+        let mut s = String::new();
+        let mut aged = Vec::new();
+        let mut new = Vec::new();
+        for i in 0..L {
+            for r in 0..2 {
+                let at = E + i * PAIR_BITS + r * B;
+                s += &format!(
+                    "wire [{m}:0] a{i}_{r} = d[{sat}] ? {B}'d0 : (line[{at} +: {B}] << d[{lo} +: {hb}]);\n",
+                    m = B - 1,
+                    sat = i * db + hb,
+                    lo = i * db,
+                );
+                s += &format!(
+                    "wire [{m}:0] n{i}_{r} = clear ? {B}'d0 : (a{i}_{r} | {{{z}'d0, mark & {want}dir}});\n",
+                    m = B - 1,
+                    z = B - 1,
+                    want = if r == 0 { "~" } else { "" },
+                );
+                aged.push(format!("a{i}_{r}"));
+                new.push(format!("n{i}_{r}"));
+            }
+        }
+        aged.reverse();
+        new.reverse();
+        s += &format!(
+            "always @(*) begin\n    aged = {{{}}};\n    y = {{{}, epoch}};\nend\n",
+            aged.join(", "),
+            new.join(", ")
+        );
+        Verilog::Custom(s)
+    }
+}
+
+/// Both banks' aged rings → for the record's own direction (IAT) and the
+/// other (RTT): whether a level has a bucket marked in both banks, the
+/// finest such level and its newest bucket's age.
+#[derive(LogicBlock, Default)]
+pub struct FinestHit {
+    pub a: Signal<In, RingsBits>,
+    pub b: Signal<In, RingsBits>,
+    pub dir: Signal<In, Bit>,
+    pub own_found: Signal<Out, Bit>,
+    pub own_level: Signal<Out, Bits<LEVEL_BITS>>,
+    pub own_age: Signal<Out, Bits<HIT_AGE_BITS>>,
+    pub rev_found: Signal<Out, Bit>,
+    pub rev_level: Signal<Out, Bits<LEVEL_BITS>>,
+    pub rev_age: Signal<Out, Bits<HIT_AGE_BITS>>,
+}
+
+/// The finest hit of per-level ANDs (the model's `estimate` without the sample).
+pub fn finest(ands: &[u64]) -> Option<Hit> {
+    ands.iter().enumerate().find_map(|(i, &a)| {
+        newest(a).map(|age| Hit {
+            level: i as u8,
+            age,
+        })
+    })
+}
+
+impl Logic for FinestHit {
+    fn update(&mut self) {
+        let (a, b) = (self.a.val().pairs(), self.b.val().pairs());
+        let m = (1u64 << B) - 1;
+        let ring = |p: u64, r: bool| if r { p >> B } else { p & m };
+        let d = self.dir.val();
+        let own: [u64; L] = std::array::from_fn(|i| ring(a[i], d) & ring(b[i], d));
+        let rev: [u64; L] = std::array::from_fn(|i| ring(a[i], !d) & ring(b[i], !d));
+        let h = finest(&own);
+        self.own_found.next = h.is_some();
+        self.own_level.next = (h.map_or(0, |h| h.level) as u64).into();
+        self.own_age.next = (h.map_or(0, |h| h.age) as u64).into();
+        let h = finest(&rev);
+        self.rev_found.next = h.is_some();
+        self.rev_level.next = (h.map_or(0, |h| h.level) as u64).into();
+        self.rev_age.next = (h.map_or(0, |h| h.age) as u64).into();
+    }
+    fn connect(&mut self) {
+        self.own_found.connect();
+        self.own_level.connect();
+        self.own_age.connect();
+        self.rev_found.connect();
+        self.rev_level.connect();
+        self.rev_age.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (lb, hb) = (LEVEL_BITS, HIT_AGE_BITS);
+        let mut s = String::new();
+        for i in 0..L {
+            let r0 = i * PAIR_BITS;
+            let r1 = r0 + B;
+            s += &format!(
+                "wire [{m}:0] and0_{i} = a[{r0} +: {B}] & b[{r0} +: {B}];\nwire [{m}:0] and1_{i} = a[{r1} +: {B}] & b[{r1} +: {B}];\n",
+                m = B - 1
+            );
+            s += &format!(
+                "wire [{m}:0] own{i} = dir ? and1_{i} : and0_{i};\nwire [{m}:0] rev{i} = dir ? and0_{i} : and1_{i};\n",
+                m = B - 1
+            );
+        }
+        let mut body = String::from("always @(*) begin\n");
+        for side in ["own", "rev"] {
+            body += &format!(
+                "    {side}_found = 1'b0;\n    {side}_level = {lb}'d0;\n    {side}_age = {hb}'d0;\n"
+            );
+            for i in (0..L).rev() {
+                body += &format!(
+                    "    if (|{side}{i}) begin\n        {side}_found = 1'b1;\n        {side}_level = {lb}'d{i};\n"
+                );
+                for k in (0..B).rev() {
+                    body += &format!("        if ({side}{i}[{k}]) {side}_age = {hb}'d{k};\n");
+                }
+                body += "    end\n";
+            }
+        }
+        body += "end\n";
+        Verilog::Custom(s + &body)
+    }
+}
+
+/// A hit's sample in units `q_0` (`estimator::hit_sample`): level `i`'s
+/// offset `o = (ts >> (s_i − f)) mod 2^f`, `x = a = 0 ? o >> 1 : a·2^f + o −
+/// 2^(f−1)`, scaled by `2^g_i` with `2^(g_i−1)` added for coarse levels.
+#[derive(LogicBlock, Default)]
+pub struct LevelSample {
+    pub level: Signal<In, Bits<LEVEL_BITS>>,
+    pub age: Signal<In, Bits<HIT_AGE_BITS>>,
+    pub ts: Signal<In, Ts>,
+    pub x: Signal<Out, Bits<X_BITS>>,
+}
+
+impl Logic for LevelSample {
+    fn update(&mut self) {
+        let level = self.level.val().to_u64() as usize;
+        self.x.next = if level < L {
+            let hit = Hit {
+                level: level as u8,
+                age: self.age.val().to_u64() as u32,
+            };
+            hit_sample(&CFG, self.ts.val().to_u64(), hit) as u64
+        } else {
+            0
+        }
+        .into();
+    }
+    fn connect(&mut self) {
+        self.x.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (hb, f, xb, lb) = (HIT_AGE_BITS, F_BITS, X_BITS, LEVEL_BITS);
+        let w = hb + f;
+        let mut s = String::new();
+        let mut body = format!("always @(*) begin\n    case (level)\n");
+        for i in 0..L {
+            let si = S_SHIFT + g(i);
+            let gi = g(i);
+            s += &format!("wire [{}:0] o{i} = ts[{}:{}];\n", f - 1, si - 1, si - f);
+            s += &format!(
+                "wire [{m}:0] u{i} = (age == {hb}'d0) ? {{{hb}'d0, o{i}}} >> 1 : {{age, o{i}}} - {w}'d{half};\n",
+                m = w - 1,
+                half = 1 << (f - 1),
+            );
+            let bias = if gi == 0 { 0u64 } else { 1u64 << (gi - 1) };
+            body += &format!(
+                "        {lb}'d{i}: x = ({{{z}'d0, u{i}}} << {gi}) | {xb}'d{bias};\n",
+                z = xb - w,
+            );
+        }
+        body += &format!("        default: x = {xb}'d0;\n    endcase\nend\n");
+        Verilog::Custom(s + &body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::settle;
+
+    /// Deterministic pseudo-random words.
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn level_ages_equal_the_models_formula() {
+        let mut r = rng(1);
+        for n in 0..20_000 {
+            // Tags up to the sweep horizon behind the epoch, as the sweeper
+            // guarantees; small distances more often.
+            let span = if n % 2 == 0 { 4 * WINDOW_EPOCHS } else { SWEEP_HORIZON };
+            let t = r() & ((1 << 37) - 1);
+            let e = t + r() % span;
+            let mut b = LevelAges::default();
+            b.e.next = (e & ((1 << E) - 1)).into();
+            b.t.next = (t & ((1 << E) - 1)).into();
+            b.connect_all();
+            settle(&mut b);
+            let d = b.d.val().to_u64();
+            for i in 0..L {
+                let gi = g(i);
+                let want = ((e >> gi) - (t >> gi)).min(B as u64);
+                let got = (d >> (i * DELTA_BITS)) & ((1 << DELTA_BITS) - 1);
+                assert_eq!(got, want, "level {i}, e {e}, t {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn age_mark_equals_the_model_bank() {
+        use bloomtime_model::bank::Banks;
+        let mut r = rng(2);
+        for _ in 0..2000 {
+            let mut banks = Banks::new(&CFG);
+            let t0 = r() % (1 << 30);
+            // A random line: mark it at a few earlier epochs.
+            let mut t = t0;
+            let (mut ad, mut ar) = ([u64::MAX; L], [u64::MAX; L]);
+            for _ in 0..(r() % 12) {
+                banks.touch(0, 0, t, (r() & 1) as usize, &mut ad, &mut ar);
+                t += r() % (1 << (r() % 22));
+            }
+            let line = banks.pack(&CFG, 0, 0);
+            let tag = banks.tag(0, 0);
+            let e = t;
+            let dir = (r() & 1) as usize;
+            let mut b = AgeMark::default();
+            let lb = LineBits::new(
+                tag & ((1 << E) - 1),
+                RingsBits::from_pairs(std::array::from_fn(|i| {
+                    let p = banks.rings(0, 0);
+                    p[2 * i] | p[2 * i + 1] << B
+                })),
+            );
+            assert_eq!(lb.to_words(), line);
+            let d = (0..L).fold(0u64, |a, i| a | level_age(e, tag, i) << (i * DELTA_BITS));
+            b.line.next = lb;
+            b.d.next = d.into();
+            b.mark.next = true;
+            b.dir.next = dir == 1;
+            b.clear.next = false;
+            b.epoch.next = (e & ((1 << E) - 1)).into();
+            b.connect_all();
+            settle(&mut b);
+            let (mut ad, mut ar) = ([u64::MAX; L], [u64::MAX; L]);
+            banks.touch(0, 0, e, dir, &mut ad, &mut ar);
+            assert_eq!(b.y.val().to_words(), banks.pack(&CFG, 0, 0));
+            let aged = b.aged.val().pairs();
+            let m = (1u64 << B) - 1;
+            for i in 0..L {
+                let own = if dir == 0 { aged[i] & m } else { aged[i] >> B };
+                let rev = if dir == 0 { aged[i] >> B } else { aged[i] & m };
+                assert_eq!((own, rev), (ad[i], ar[i]), "level {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn finest_hit_and_sample_equal_the_estimator() {
+        use bloomtime_model::estimator::estimate;
+        let mut r = rng(3);
+        for _ in 0..20_000 {
+            // Sparse rings, so that levels are often empty.
+            let mut pair = || r() & r() & r() & ((1 << PAIR_BITS) - 1);
+            let a: [u64; L] = std::array::from_fn(|_| pair());
+            let bb: [u64; L] = std::array::from_fn(|_| pair());
+            let dir = r() & 1 == 1;
+            let ts = r() & ((1 << 40) - 1);
+            let mut h = FinestHit::default();
+            h.a.next = RingsBits::from_pairs(a);
+            h.b.next = RingsBits::from_pairs(bb);
+            h.dir.next = dir;
+            h.connect_all();
+            settle(&mut h);
+            let m = (1u64 << B) - 1;
+            let ring = |p: u64, r: bool| if r { p >> B } else { p & m };
+            for (rev, found, level, age) in [
+                (false, &h.own_found, &h.own_level, &h.own_age),
+                (true, &h.rev_found, &h.rev_level, &h.rev_age),
+            ] {
+                let d = dir ^ rev;
+                let ands: Vec<u64> = (0..L).map(|i| ring(a[i], d) & ring(bb[i], d)).collect();
+                let want = estimate(&CFG, ts, &ands);
+                assert_eq!(found.val(), want.is_some());
+                if let Some((x, hit)) = want {
+                    assert_eq!(level.val().to_u64(), hit.level as u64);
+                    assert_eq!(age.val().to_u64(), hit.age as u64);
+                    let mut s = LevelSample::default();
+                    s.level.next = level.val();
+                    s.age.next = age.val();
+                    s.ts.next = Ts::from_u64(ts);
+                    s.connect_all();
+                    settle(&mut s);
+                    assert_eq!(s.x.val().to_u64(), x as u64);
+                }
+            }
+        }
+    }
+}
