@@ -342,6 +342,18 @@ fn bad_input_is_one_line_and_nonzero() {
         &["analyze", &sll2],
         &["sll2.pcapng", "link type 276 (Linux cooked SLL2)"],
     );
+    // Issue 15, item 3: a fraction of a second that is none (here the
+    // second record's ts_nsec), not an IAT of 4.3 s.
+    let mut frac = good.clone();
+    frac[24 + 16 + 60 + 4..24 + 16 + 60 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let frac = write(&d, "frac.pcap", &frac);
+    fails(
+        &["analyze", "--exact", &frac],
+        &[
+            "frac.pcap",
+            "record 2 at byte 100: ts_nsec 4294967295 is not below 1000000000",
+        ],
+    );
     // A good file first, a bad one second: still an error.
     let ok_file = write(&d, "good.pcap", &good);
     fails(&["analyze", &ok_file, &trunc], &["trunc.pcap"]);
