@@ -547,3 +547,33 @@ fn percentiles_are_six_more_columns() {
     // alchitry-cu keeps no histograms: empty percentile cells.
     assert!(hw[1..].iter().all(|r| r[14..].iter().all(String::is_empty)));
 }
+
+// Issue 15: options that destroyed data or misled.
+
+fn exit_code(args: &[&str]) -> i32 {
+    run(args).status.code().expect("exited")
+}
+
+/// Item 5: `--packets` is bounded; nothing is written above the bound.
+#[test]
+fn gen_packets_are_bounded() {
+    let d = tmpdir("genbound");
+    let out = d.join("x.pcap");
+    let args = [
+        "gen",
+        out.to_str().unwrap(),
+        "--packets",
+        "3000000000",
+        "--duration",
+        "0.001",
+    ];
+    fails(
+        &args,
+        &["packets must be at most 100000000", "got 3000000000"],
+    );
+    assert_eq!(exit_code(&args), 2);
+    assert!(
+        std::fs::read_dir(&d).unwrap().next().is_none(),
+        "wrote a file"
+    );
+}
