@@ -577,3 +577,15 @@ fn gen_packets_are_bounded() {
         "wrote a file"
     );
 }
+
+/// Item 7: `--timeout-ms 0` (or an absurd wait) is a flag error, not a
+/// board that "stopped answering".
+#[test]
+fn timeout_ms_must_be_sane() {
+    for v in ["0", "60001", "18446744073709551615", "-5", "soon"] {
+        let flag = format!("--timeout-ms={v}");
+        let args = ["device", "--port", "/dev/null", &flag, "info"];
+        fails(&args, &["--timeout-ms", "must be 1 to 60000 ms"]);
+        assert_eq!(exit_code(&args), 2);
+    }
+}

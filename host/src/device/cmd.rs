@@ -48,6 +48,20 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
+/// The longest `--timeout-ms` accepted: a minute for one try.
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
+
+/// `--timeout-ms`: 1 to [`MAX_TIMEOUT_MS`]. 0 would not wait at all and
+/// then blame the board for not answering.
+fn parse_timeout_ms(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok(ms),
+        _ => Err(format!(
+            "one try's wait for an answer must be 1 to {MAX_TIMEOUT_MS} ms"
+        )),
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct DeviceArgs {
     /// Serial port of the board (its USB UART, e.g. /dev/ttyUSB0) or of a
@@ -64,7 +78,8 @@ pub struct DeviceArgs {
     #[arg(long, short, global = true, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// How long one try of a request waits for its answer.
-    #[arg(long, global = true, default_value_t = 250, value_name = "MS")]
+    #[arg(long, global = true, default_value_t = 250, value_name = "MS",
+          value_parser = parse_timeout_ms)]
     pub timeout_ms: u64,
     /// Tries after the first before a request fails.
     #[arg(long, global = true, default_value_t = 8, value_name = "N")]
