@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
@@ -186,6 +187,45 @@ fn get_preset(name: &str) -> Result<Config, Error> {
     preset(name).map_err(|e| Error::Usage(e.0))
 }
 
+/// Refuse to write `output` (the value of `flag`) over one of the captures
+/// a command reads: an existing `output` must not be the same file as any
+/// of `inputs`, compared by device and inode, so that another spelling of
+/// the path, a symlink or a hard link is caught too. Every command that
+/// reads captures and writes a file calls it before reading (`analyze`,
+/// `compare`, `device replay`, `bloomtime-sim replay`).
+pub fn check_output_not_input<P: AsRef<Path>>(
+    flag: &str,
+    output: &Path,
+    inputs: &[P],
+) -> Result<(), Error> {
+    let Ok(out) = std::fs::metadata(output) else {
+        // Not there yet (or unreadable): it cannot be a capture being read.
+        return Ok(());
+    };
+    for input in inputs {
+        let input = input.as_ref();
+        let Ok(m) = std::fs::metadata(input) else {
+            continue;
+        };
+        if (m.dev(), m.ino()) == (out.dev(), out.ino()) {
+            return Err(Error::Usage(format!(
+                "{flag} {} is the same file as the capture {}: refusing to overwrite an input",
+                output.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Before any work: the report's destination can take it.
+fn check_output<P: AsRef<Path>>(output: Option<&Path>, inputs: &[P]) -> Result<(), Error> {
+    match output {
+        Some(o) => check_output_not_input("--output", o, inputs),
+        None => Ok(()),
+    }
+}
+
 /// Where a report goes: a file or standard output.
 pub(crate) fn with_output(
     output: Option<&Path>,
@@ -231,6 +271,7 @@ struct AnalyzeMeta<'a> {
 /// `bloomtime analyze`.
 pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     let cfg = get_preset(&a.preset)?;
+    check_output(a.output.as_deref(), &a.traces)?;
     let mut an = Analyzer::new(&cfg, !a.exact, a.exact);
     if a.percentiles {
         an.exact_percentiles();
@@ -315,6 +356,7 @@ pub fn write_report<M: Serialize>(
 /// `bloomtime compare`.
 pub fn compare(a: &CompareArgs) -> Result<(), Error> {
     let cfg = get_preset(&a.preset)?;
+    check_output(a.output.as_deref(), &a.traces)?;
     let (est, exact, packets) = analyze::both(&cfg, &a.traces)?;
     let c = compare::compare(&est, &exact);
     let report = CompareReport {
@@ -364,6 +406,7 @@ pub fn gen(a: &GenArgs) -> Result<(), Error> {
     o.validate().map_err(Error::Usage)?;
     let t = gen::generate_file(&o, &a.out, None).map_err(|e| Error::io(&a.out, e))?;
     if let Some(p) = &a.truth {
+        check_output_not_input("--truth", p, &[&a.out])?;
         t.write(p).map_err(|e| Error::io(p, e))?;
     }
     eprintln!(

@@ -554,6 +554,67 @@ fn exit_code(args: &[&str]) -> i32 {
     run(args).status.code().expect("exited")
 }
 
+/// Item 4: `-o` naming a capture being read (by the same path, another
+/// spelling, a symlink or a hard link) is refused before anything is
+/// written; the capture is intact.
+#[test]
+fn output_over_an_input_capture_is_refused() {
+    let d = tmpdir("clobber");
+    let demo = std::fs::read(data("demo.pcap")).unwrap();
+    let c = write(&d, "c.pcap", &demo);
+    let other = write(&d, "other.pcap", &demo);
+    let link = d.join("link.pcap");
+    std::os::unix::fs::symlink(&c, &link).unwrap();
+    let hard = d.join("hard.pcap");
+    std::fs::hard_link(&c, &hard).unwrap();
+    let dotted = d.join(".").join("c.pcap");
+    let (link, hard, dotted) = (
+        link.to_str().unwrap(),
+        hard.to_str().unwrap(),
+        dotted.to_str().unwrap(),
+    );
+    for out in [c.as_str(), link, hard, dotted] {
+        for cmd in ["analyze", "compare"] {
+            let args = [cmd, "-o", out, &other, &c];
+            fails(
+                &args,
+                &["--output", out, "is the same file as the capture", &c],
+            );
+            assert_eq!(exit_code(&args), 2);
+        }
+    }
+    fails(
+        &["device", "--port", "/dev/null", "replay", "-o", link, &c],
+        &["--output", "is the same file as the capture"],
+    );
+    fails(
+        &["device", "--port", "/dev/null", "replay", "--csv", hard, &c],
+        &["--csv", "is the same file as the capture"],
+    );
+    assert!(
+        std::fs::read(&c).unwrap() == demo,
+        "the capture was overwritten"
+    );
+    // `gen --truth` over the capture it just wrote: refused, the capture kept.
+    let g = d.join("g.pcap");
+    let gl = d.join("g-truth.json");
+    std::os::unix::fs::symlink(&g, &gl).unwrap();
+    let g = g.to_str().unwrap();
+    for truth in [g, gl.to_str().unwrap()] {
+        fails(
+            &["gen", g, "--truth", truth, "--packets", "10"],
+            &["--truth", "is the same file as the capture"],
+        );
+        assert_eq!(bloomtime_traces::pcap::read_file(g).unwrap().len(), 10);
+    }
+    // A report next to the capture is fine.
+    let r = d.join("r.csv");
+    ok(&["analyze", "-o", r.to_str().unwrap(), &c]);
+    assert!(std::fs::read_to_string(&r)
+        .unwrap()
+        .contains("counters: frames 4000"));
+}
+
 /// Item 5: `--packets` is bounded; nothing is written above the bound.
 #[test]
 fn gen_packets_are_bounded() {

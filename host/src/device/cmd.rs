@@ -21,7 +21,7 @@ use super::client::{Client, ClientOptions, LinkCounters, LinkStats, Status, MAX_
 use super::transport::{SerialTransport, Transport};
 use super::DeviceError;
 use crate::analyze::MergeSummary;
-use crate::cli::{with_output, write_report};
+use crate::cli::{check_output_not_input, with_output, write_report};
 use crate::error::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters, COUNTERS};
@@ -170,19 +170,36 @@ pub fn run(a: &DeviceArgs) -> Result<(), Error> {
     if a.baud == 0 {
         return Err(Error::Usage("--baud must be positive".into()));
     }
+    check_args(a)?;
     let t = SerialTransport::open(port, a.baud)?;
     run_on(a, t)
 }
 
-/// `bloomtime device` over any transport (tests use the in-process model).
-pub fn run_on<T: Transport>(a: &DeviceArgs, t: T) -> Result<(), Error> {
-    if let DeviceCommand::Watch(w) = &a.command {
-        if !(w.interval > 0.0 && w.interval.is_finite()) {
+/// What can be checked before the port is opened.
+fn check_args(a: &DeviceArgs) -> Result<(), Error> {
+    match &a.command {
+        DeviceCommand::Watch(w) if !(w.interval > 0.0 && w.interval.is_finite()) => {
             return Err(Error::Usage(
                 "--interval must be a positive number of seconds".into(),
             ));
         }
+        DeviceCommand::Replay(r) => {
+            // Neither report may overwrite a capture it reads.
+            if let Some(o) = &a.output {
+                check_output_not_input("--output", o, &r.traces)?;
+            }
+            if let Some(p) = &r.csv {
+                check_output_not_input("--csv", p, &r.traces)?;
+            }
+        }
+        _ => {}
     }
+    Ok(())
+}
+
+/// `bloomtime device` over any transport (tests use the in-process model).
+pub fn run_on<T: Transport>(a: &DeviceArgs, t: T) -> Result<(), Error> {
+    check_args(a)?;
     let mut c = Client::connect(t, a.client_options())?;
     match &a.command {
         DeviceCommand::Info => info(a, &mut c),

@@ -111,6 +111,9 @@ struct ReplayMeta<'a> {
 
 fn replay(a: &ReplayArgs) -> Result<(), Error> {
     let cfg = synthesized(&a.preset)?;
+    if let Some(o) = &a.output {
+        bloomtime_host::cli::check_output_not_input("--output", o, &a.traces)?;
+    }
     let r = replay_traces(&a.traces)?;
     let meta = ReplayMeta {
         tool: "bloomtime-sim replay",
