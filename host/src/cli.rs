@@ -357,6 +357,9 @@ pub fn write_report<M: Serialize>(
 pub fn compare(a: &CompareArgs) -> Result<(), Error> {
     let cfg = get_preset(&a.preset)?;
     check_output(a.output.as_deref(), &a.traces)?;
+    if let Some(dir) = &a.plot {
+        crate::plot::check_dir(dir)?;
+    }
     let (est, exact, packets) = analyze::both(&cfg, &a.traces)?;
     let c = compare::compare(&est, &exact);
     let report = CompareReport {

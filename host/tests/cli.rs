@@ -650,3 +650,15 @@ fn timeout_ms_must_be_sane() {
         assert_eq!(exit_code(&args), 2);
     }
 }
+
+/// Item 8: `--plot FILE` says it needs a directory (before any analysis).
+#[test]
+fn plot_needs_a_directory() {
+    let d = tmpdir("plotfile");
+    let f = write(&d, "figures", b"not a directory");
+    let demo = data("demo.pcap");
+    fails(
+        &["compare", "--plot", &f, demo.to_str().unwrap()],
+        &["--plot needs a directory", "figures is a file"],
+    );
+}
