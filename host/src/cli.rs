@@ -14,6 +14,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -218,11 +219,36 @@ pub fn check_output_not_input<P: AsRef<Path>>(
     Ok(())
 }
 
+/// Standard output was closed when the process started.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Note whether standard output is closed. Rust's runtime reopens a closed
+/// standard output on `/dev/null` before `main`, where a report would be
+/// lost with exit 0: a binary calls this earlier, from a constructor
+/// ([`crate::note_closed_stdout!`]).
+pub fn note_stdout_at_start() {
+    use nix::fcntl::{fcntl, FcntlArg};
+    let closed = fcntl(1, FcntlArg::F_GETFD) == Err(nix::errno::Errno::EBADF);
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+}
+
+/// An error if the report would go to a standard output that was closed at
+/// start (see [`note_stdout_at_start`]).
+pub fn check_stdout() -> Result<(), Error> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Err(Error::io(
+            "<stdout>",
+            io::Error::other("closed, the report would be lost (use -o FILE)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Before any work: the report's destination can take it.
 fn check_output<P: AsRef<Path>>(output: Option<&Path>, inputs: &[P]) -> Result<(), Error> {
     match output {
         Some(o) => check_output_not_input("--output", o, inputs),
-        None => Ok(()),
+        None => check_stdout(),
     }
 }
 
@@ -231,6 +257,9 @@ pub(crate) fn with_output(
     output: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Error> {
+    if output.is_none() {
+        check_stdout()?;
+    }
     match output {
         Some(p) => {
             let file = File::create(p).map_err(|e| Error::io(p, e))?;

@@ -662,3 +662,55 @@ fn plot_needs_a_directory() {
         &["--plot needs a directory", "figures is a file"],
     );
 }
+
+/// Item 8: a report that cannot be written is a non-zero exit: standard
+/// output closed (`>&-`, one line on stderr), a full device (one line), a
+/// closed pipe (quiet).
+#[test]
+fn a_report_that_cannot_be_written_is_an_error() {
+    let demo = data("demo.pcap");
+    let demo = demo.to_str().unwrap();
+    for args in [&["analyze", demo][..], &["compare", demo], &["presets"]] {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$@\" >&-")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_bloomtime"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(
+            err.trim(),
+            "bloomtime: <stdout>: closed, the report would be lost (use -o FILE)"
+        );
+    }
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = bin().args(["analyze", demo]).stdout(full).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with("bloomtime: <stdout>: No space left"),
+            "{err}"
+        );
+    }
+    // A pipe whose reader is gone before the first write.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = bin()
+        .args(["analyze", demo])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
