@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -186,11 +188,78 @@ fn get_preset(name: &str) -> Result<Config, Error> {
     preset(name).map_err(|e| Error::Usage(e.0))
 }
 
+/// Refuse to write `output` (the value of `flag`) over one of the captures
+/// a command reads: an existing `output` must not be the same file as any
+/// of `inputs`, compared by device and inode, so that another spelling of
+/// the path, a symlink or a hard link is caught too. Every command that
+/// reads captures and writes a file calls it before reading (`analyze`,
+/// `compare`, `device replay`, `bloomtime-sim replay`).
+pub fn check_output_not_input<P: AsRef<Path>>(
+    flag: &str,
+    output: &Path,
+    inputs: &[P],
+) -> Result<(), Error> {
+    let Ok(out) = std::fs::metadata(output) else {
+        // Not there yet (or unreadable): it cannot be a capture being read.
+        return Ok(());
+    };
+    for input in inputs {
+        let input = input.as_ref();
+        let Ok(m) = std::fs::metadata(input) else {
+            continue;
+        };
+        if (m.dev(), m.ino()) == (out.dev(), out.ino()) {
+            return Err(Error::Usage(format!(
+                "{flag} {} is the same file as the capture {}: refusing to overwrite an input",
+                output.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Standard output was closed when the process started.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Note whether standard output is closed. Rust's runtime reopens a closed
+/// standard output on `/dev/null` before `main`, where a report would be
+/// lost with exit 0: a binary calls this earlier, from a constructor
+/// ([`crate::note_closed_stdout!`]).
+pub fn note_stdout_at_start() {
+    use nix::fcntl::{fcntl, FcntlArg};
+    let closed = fcntl(1, FcntlArg::F_GETFD) == Err(nix::errno::Errno::EBADF);
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+}
+
+/// An error if the report would go to a standard output that was closed at
+/// start (see [`note_stdout_at_start`]).
+pub fn check_stdout() -> Result<(), Error> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Err(Error::io(
+            "<stdout>",
+            io::Error::other("closed, the report would be lost (use -o FILE)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Before any work: the report's destination can take it.
+fn check_output<P: AsRef<Path>>(output: Option<&Path>, inputs: &[P]) -> Result<(), Error> {
+    match output {
+        Some(o) => check_output_not_input("--output", o, inputs),
+        None => check_stdout(),
+    }
+}
+
 /// Where a report goes: a file or standard output.
 pub(crate) fn with_output(
     output: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), Error> {
+    if output.is_none() {
+        check_stdout()?;
+    }
     match output {
         Some(p) => {
             let file = File::create(p).map_err(|e| Error::io(p, e))?;
@@ -231,6 +300,7 @@ struct AnalyzeMeta<'a> {
 /// `bloomtime analyze`.
 pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     let cfg = get_preset(&a.preset)?;
+    check_output(a.output.as_deref(), &a.traces)?;
     let mut an = Analyzer::new(&cfg, !a.exact, a.exact);
     if a.percentiles {
         an.exact_percentiles();
@@ -315,6 +385,10 @@ pub fn write_report<M: Serialize>(
 /// `bloomtime compare`.
 pub fn compare(a: &CompareArgs) -> Result<(), Error> {
     let cfg = get_preset(&a.preset)?;
+    check_output(a.output.as_deref(), &a.traces)?;
+    if let Some(dir) = &a.plot {
+        crate::plot::check_dir(dir)?;
+    }
     let (est, exact, packets) = analyze::both(&cfg, &a.traces)?;
     let c = compare::compare(&est, &exact);
     let report = CompareReport {
@@ -364,6 +438,7 @@ pub fn gen(a: &GenArgs) -> Result<(), Error> {
     o.validate().map_err(Error::Usage)?;
     let t = gen::generate_file(&o, &a.out, None).map_err(|e| Error::io(&a.out, e))?;
     if let Some(p) = &a.truth {
+        check_output_not_input("--truth", p, &[&a.out])?;
         t.write(p).map_err(|e| Error::io(p, e))?;
     }
     eprintln!(

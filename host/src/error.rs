@@ -31,7 +31,8 @@ impl Error {
         }
     }
 
-    /// Writing to a closed pipe (`bloomtime ... | head`): not worth a message.
+    /// Writing to a closed pipe (`bloomtime ... | head`): not worth a
+    /// message, but the report is incomplete: exit 1 all the same.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { err, .. } if err.kind() == io::ErrorKind::BrokenPipe)
     }

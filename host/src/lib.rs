@@ -26,3 +26,26 @@ pub mod plot;
 
 pub use cli::{run, Cli};
 pub use error::Error;
+
+/// In a binary: a constructor that runs [`cli::note_stdout_at_start`]
+/// before Rust's runtime reopens a closed standard output on `/dev/null`,
+/// so that a report for standard output is an error there, not lost with
+/// exit 0. Every binary that writes a report to standard output invokes it
+/// once, at the top level of its `main.rs`.
+#[macro_export]
+macro_rules! note_closed_stdout {
+    () => {
+        #[used]
+        #[cfg_attr(
+            any(target_os = "linux", target_os = "android", target_os = "freebsd"),
+            link_section = ".init_array"
+        )]
+        #[cfg_attr(target_os = "macos", link_section = "__DATA,__mod_init_func")]
+        static NOTE_CLOSED_STDOUT: extern "C" fn() = {
+            extern "C" fn note() {
+                $crate::cli::note_stdout_at_start();
+            }
+            note
+        };
+    };
+}

@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+bloomtime_host::note_closed_stdout!();
+
 fn main() -> ExitCode {
     let cli: bloomtime_host::Cli = match bloomtime_host::cli::parse_args("bloomtime") {
         Ok(c) => c,
@@ -10,7 +12,8 @@ fn main() -> ExitCode {
     };
     match bloomtime_host::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        // A reader that went away (`| head`): quiet, but not a success.
+        Err(e) if e.is_broken_pipe() => ExitCode::from(e.exit_code()),
         Err(e) => {
             eprintln!("bloomtime: {e}");
             ExitCode::from(e.exit_code())

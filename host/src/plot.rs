@@ -160,8 +160,20 @@ pub fn iat_histogram(c: &Comparison, dir: &Path) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
+/// `--plot DIR` names a directory (or nothing yet): not an existing file.
+pub fn check_dir(dir: &Path) -> Result<(), Error> {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => Err(Error::Usage(format!(
+            "--plot needs a directory: {} is a file",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Write every figure into `dir` (created if needed).
 pub fn write_all(c: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    check_dir(dir)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     Ok(vec![error_cdf(c, dir)?, iat_histogram(c, dir)?])
 }

@@ -342,6 +342,18 @@ fn bad_input_is_one_line_and_nonzero() {
         &["analyze", &sll2],
         &["sll2.pcapng", "link type 276 (Linux cooked SLL2)"],
     );
+    // Issue 15, item 3: a fraction of a second that is none (here the
+    // second record's ts_nsec), not an IAT of 4.3 s.
+    let mut frac = good.clone();
+    frac[24 + 16 + 60 + 4..24 + 16 + 60 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let frac = write(&d, "frac.pcap", &frac);
+    fails(
+        &["analyze", "--exact", &frac],
+        &[
+            "frac.pcap",
+            "record 2 at byte 100: ts_nsec 4294967295 is not below 1000000000",
+        ],
+    );
     // A good file first, a bad one second: still an error.
     let ok_file = write(&d, "good.pcap", &good);
     fails(&["analyze", &ok_file, &trunc], &["trunc.pcap"]);
@@ -534,4 +546,171 @@ fn percentiles_are_six_more_columns() {
     assert!(compared > 50, "{compared}");
     // alchitry-cu keeps no histograms: empty percentile cells.
     assert!(hw[1..].iter().all(|r| r[14..].iter().all(String::is_empty)));
+}
+
+// Issue 15: options that destroyed data or misled.
+
+fn exit_code(args: &[&str]) -> i32 {
+    run(args).status.code().expect("exited")
+}
+
+/// Item 4: `-o` naming a capture being read (by the same path, another
+/// spelling, a symlink or a hard link) is refused before anything is
+/// written; the capture is intact.
+#[test]
+fn output_over_an_input_capture_is_refused() {
+    let d = tmpdir("clobber");
+    let demo = std::fs::read(data("demo.pcap")).unwrap();
+    let c = write(&d, "c.pcap", &demo);
+    let other = write(&d, "other.pcap", &demo);
+    let link = d.join("link.pcap");
+    std::os::unix::fs::symlink(&c, &link).unwrap();
+    let hard = d.join("hard.pcap");
+    std::fs::hard_link(&c, &hard).unwrap();
+    let dotted = d.join(".").join("c.pcap");
+    let (link, hard, dotted) = (
+        link.to_str().unwrap(),
+        hard.to_str().unwrap(),
+        dotted.to_str().unwrap(),
+    );
+    for out in [c.as_str(), link, hard, dotted] {
+        for cmd in ["analyze", "compare"] {
+            let args = [cmd, "-o", out, &other, &c];
+            fails(
+                &args,
+                &["--output", out, "is the same file as the capture", &c],
+            );
+            assert_eq!(exit_code(&args), 2);
+        }
+    }
+    fails(
+        &["device", "--port", "/dev/null", "replay", "-o", link, &c],
+        &["--output", "is the same file as the capture"],
+    );
+    fails(
+        &["device", "--port", "/dev/null", "replay", "--csv", hard, &c],
+        &["--csv", "is the same file as the capture"],
+    );
+    assert!(
+        std::fs::read(&c).unwrap() == demo,
+        "the capture was overwritten"
+    );
+    // `gen --truth` over the capture it just wrote: refused, the capture kept.
+    let g = d.join("g.pcap");
+    let gl = d.join("g-truth.json");
+    std::os::unix::fs::symlink(&g, &gl).unwrap();
+    let g = g.to_str().unwrap();
+    for truth in [g, gl.to_str().unwrap()] {
+        fails(
+            &["gen", g, "--truth", truth, "--packets", "10"],
+            &["--truth", "is the same file as the capture"],
+        );
+        assert_eq!(bloomtime_traces::pcap::read_file(g).unwrap().len(), 10);
+    }
+    // A report next to the capture is fine.
+    let r = d.join("r.csv");
+    ok(&["analyze", "-o", r.to_str().unwrap(), &c]);
+    assert!(std::fs::read_to_string(&r)
+        .unwrap()
+        .contains("counters: frames 4000"));
+}
+
+/// Item 5: `--packets` is bounded; nothing is written above the bound.
+#[test]
+fn gen_packets_are_bounded() {
+    let d = tmpdir("genbound");
+    let out = d.join("x.pcap");
+    let args = [
+        "gen",
+        out.to_str().unwrap(),
+        "--packets",
+        "3000000000",
+        "--duration",
+        "0.001",
+    ];
+    fails(
+        &args,
+        &["packets must be at most 100000000", "got 3000000000"],
+    );
+    assert_eq!(exit_code(&args), 2);
+    assert!(
+        std::fs::read_dir(&d).unwrap().next().is_none(),
+        "wrote a file"
+    );
+}
+
+/// Item 7: `--timeout-ms 0` (or an absurd wait) is a flag error, not a
+/// board that "stopped answering".
+#[test]
+fn timeout_ms_must_be_sane() {
+    for v in ["0", "60001", "18446744073709551615", "-5", "soon"] {
+        let flag = format!("--timeout-ms={v}");
+        let args = ["device", "--port", "/dev/null", &flag, "info"];
+        fails(&args, &["--timeout-ms", "must be 1 to 60000 ms"]);
+        assert_eq!(exit_code(&args), 2);
+    }
+}
+
+/// Item 8: `--plot FILE` says it needs a directory (before any analysis).
+#[test]
+fn plot_needs_a_directory() {
+    let d = tmpdir("plotfile");
+    let f = write(&d, "figures", b"not a directory");
+    let demo = data("demo.pcap");
+    fails(
+        &["compare", "--plot", &f, demo.to_str().unwrap()],
+        &["--plot needs a directory", "figures is a file"],
+    );
+}
+
+/// Item 8: a report that cannot be written is a non-zero exit: standard
+/// output closed (`>&-`, one line on stderr), a full device (one line), a
+/// closed pipe (quiet).
+#[test]
+fn a_report_that_cannot_be_written_is_an_error() {
+    let demo = data("demo.pcap");
+    let demo = demo.to_str().unwrap();
+    for args in [&["analyze", demo][..], &["compare", demo], &["presets"]] {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("exec \"$@\" >&-")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_bloomtime"))
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(
+            err.trim(),
+            "bloomtime: <stdout>: closed, the report would be lost (use -o FILE)"
+        );
+    }
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = bin().args(["analyze", demo]).stdout(full).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with("bloomtime: <stdout>: No space left"),
+            "{err}"
+        );
+    }
+    // A pipe whose reader is gone before the first write.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = bin()
+        .args(["analyze", demo])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -165,6 +165,11 @@ impl Default for GenOptions {
     }
 }
 
+/// The most packets one trace may have (100 million: at the default
+/// snaplen of 128 bytes at most 14.4 GB of pcap). `--packets` is bounded so
+/// that a slip of the finger (`3000000000`) is an error, not a full disk.
+pub const MAX_PACKETS: u64 = 100_000_000;
+
 impl GenOptions {
     /// The benchmarks' trace: `packets` packets of 50 000 flows over 60 s
     /// ([`bench_trace`]).
@@ -190,6 +195,12 @@ impl GenOptions {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        if self.packets > MAX_PACKETS {
+            return Err(format!(
+                "packets must be at most {MAX_PACKETS} (100 million), got {}",
+                self.packets
+            ));
+        }
         if self.flows == 0 || self.flows > 1 << 24 {
             return Err(format!("flows must be 1..=2^24, got {}", self.flows));
         }
@@ -679,7 +690,6 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<Truth> {
     })
 }
 
-/// Generate into a file (and write the truth next to it if asked).
 /// The benchmarks' trace of `packets` packets, `dir/bench-<packets>.pcap`
 /// ([`GenOptions::bench`]), shared by `bloomtime-bench`, `rusthdl-bench`
 /// and `bloomtime-sim-bench`: generated (into a partial file renamed at
@@ -690,22 +700,41 @@ pub fn bench_trace(dir: &Path, packets: u64) -> io::Result<(PathBuf, Option<Trut
     if pcap.exists() {
         return Ok((pcap, None));
     }
-    let tmp = dir.join(format!(
-        "bench-{packets}.pcap.partial-{}",
-        std::process::id()
-    ));
-    let truth = generate_file(&GenOptions::bench(packets), &tmp, None)?;
-    std::fs::rename(&tmp, &pcap)?;
+    let truth = generate_file(&GenOptions::bench(packets), &pcap, None)?;
     Ok((pcap, Some(truth)))
 }
 
+/// Generate into a file (and write the truth there if asked). The capture
+/// is written to `<name>.partial-<pid>` in the same directory and renamed
+/// into place when complete, so that a failed or killed run never leaves a
+/// partial capture under the name asked for (a killed run may leave the
+/// `.partial-` file; a failed one removes it). An existing `pcap` that is a
+/// symlink is replaced at its target.
 pub fn generate_file(
     opts: &GenOptions,
     pcap: impl AsRef<Path>,
     truth: Option<&Path>,
 ) -> io::Result<Truth> {
-    let f = File::create(pcap.as_ref())?;
-    let t = generate(opts, BufWriter::with_capacity(1 << 20, f))?;
+    let pcap = pcap.as_ref();
+    let dest = std::fs::canonicalize(pcap).unwrap_or_else(|_| pcap.to_path_buf());
+    let name = dest
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut partial = name.to_os_string();
+    partial.push(format!(".partial-{}", std::process::id()));
+    let tmp = dest.with_file_name(partial);
+    let written = File::create(&tmp).and_then(|f| {
+        let t = generate(opts, BufWriter::with_capacity(1 << 20, f))?;
+        std::fs::rename(&tmp, &dest)?;
+        Ok(t)
+    });
+    let t = match written {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
     if let Some(p) = truth {
         t.write(p)?;
     }

@@ -77,6 +77,29 @@ pub enum TraceErrorKind {
     UnsupportedLinkType { linktype: i32 },
     /// A record or block the decoder rejected.
     Malformed { offset: u64, what: String },
+    /// A classic pcap record whose sub-second part is not below one second
+    /// (`ts_usec >= 10^6`, or `ts_nsec >= 10^9` in a nanosecond capture).
+    BadFraction {
+        offset: u64,
+        record: u64,
+        value: u32,
+        nanos: bool,
+    },
+    /// A pcapng `if_tsresol` outside what BloomTime converts to nanoseconds
+    /// ([`tsresol_supported`]).
+    BadTsResol { offset: u64, tsresol: u8 },
+    /// A pcapng `if_tsoffset` that puts every timestamp out of the 64-bit
+    /// nanosecond range (more than [`MAX_TSOFFSET_S`] either way).
+    BadTsOffset { offset: u64, tsoffset: i64 },
+    /// A pcapng packet whose timestamp, with its interface's resolution and
+    /// offset, is before the Unix epoch or beyond the 64-bit nanosecond range.
+    TimestampOutOfRange {
+        offset: u64,
+        record: u64,
+        ts: u64,
+        tsresol: u8,
+        tsoffset: i64,
+    },
 }
 
 /// An error reading a capture: the file and the problem, printed as one line.
@@ -185,6 +208,55 @@ impl fmt::Display for TraceErrorKind {
                 f.write_str(" is not supported: BloomTime needs Ethernet frames")
             }
             Malformed { offset, what } => write!(f, "malformed {what} at byte {offset}"),
+            BadFraction {
+                offset,
+                record,
+                value,
+                nanos,
+            } => {
+                let (field, limit) = if *nanos {
+                    ("ts_nsec", 1_000_000_000)
+                } else {
+                    ("ts_usec", 1_000_000)
+                };
+                write!(
+                    f,
+                    "record {record} at byte {offset}: {field} {value} is not below {limit} \
+                     (not a fraction of a second): corrupt file"
+                )
+            }
+            BadTsResol { offset, tsresol } => write!(
+                f,
+                "pcapng if_tsresol {tsresol:#04x} ({}) in the interface description block at byte \
+                 {offset} is not supported: BloomTime takes units from 1 s down to 10^-12 s \
+                 (2^-40 s)",
+                tsresol_name(*tsresol)
+            ),
+            BadTsOffset { offset, tsoffset } => write!(
+                f,
+                "pcapng if_tsoffset {tsoffset} s in the interface description block at byte \
+                 {offset} puts every timestamp outside 1970..2554 (the 64-bit nanosecond \
+                 range): corrupt file"
+            ),
+            TimestampOutOfRange {
+                offset,
+                record,
+                ts,
+                tsresol,
+                tsoffset,
+            } => {
+                let side = if pcapng_ns_wide(*ts, *tsresol, *tsoffset) < 0 {
+                    "before 1970 (negative)"
+                } else {
+                    "beyond 2554 (the 64-bit nanosecond range)"
+                };
+                write!(
+                    f,
+                    "packet {record} (block at byte {offset}): timestamp {ts} in units of {} \
+                     with if_tsoffset {tsoffset} s is {side}: corrupt file",
+                    tsresol_name(*tsresol)
+                )
+            }
         }
     }
 }
@@ -228,6 +300,8 @@ pub struct TraceReader<R: Read = BufReader<File>> {
     buf: Vec<u8>,
     /// The first four bytes of the next block, when already read.
     pending: Option<[u8; 4]>,
+    /// Packets returned so far (errors name a packet by its 1-based number).
+    packets: u64,
     failed: bool,
 }
 
@@ -264,22 +338,58 @@ fn u32_at(b: &[u8], i: usize, be: bool) -> u32 {
     }
 }
 
-/// Nanoseconds of a pcapng timestamp with the interface's resolution and offset.
-pub fn pcapng_ns(ts: u64, tsresol: u8, tsoffset_s: i64) -> u64 {
+/// The finest decimal pcapng resolution accepted: `if_tsresol` 12, 10^-12 s.
+pub const MAX_TSRESOL_DECIMAL: u8 = 12;
+/// The finest binary pcapng resolution accepted: `if_tsresol` 0x80|40,
+/// 2^-40 s (about 0.9 ps).
+pub const MAX_TSRESOL_BINARY: u8 = 40;
+/// The largest `if_tsoffset` magnitude (seconds) that leaves any timestamp in
+/// the 64-bit nanosecond range: `u64::MAX` ns is 18 446 744 073.7 s.
+pub const MAX_TSOFFSET_S: i64 = (u64::MAX / 1_000_000_000) as i64;
+
+/// Whether BloomTime reads timestamps of this pcapng `if_tsresol`: units
+/// from 1 s down to a picosecond (10^-k s for k <= 12, 2^-k s for k <= 40).
+/// Anything finer is no capture tool's and spans less than 7 months in 64
+/// bits: a corrupt option, rejected rather than read as garbage.
+pub fn tsresol_supported(tsresol: u8) -> bool {
+    let p = tsresol & 0x7f;
+    if tsresol & 0x80 != 0 {
+        p <= MAX_TSRESOL_BINARY
+    } else {
+        p <= MAX_TSRESOL_DECIMAL
+    }
+}
+
+/// An `if_tsresol` as a unit of time, e.g. `10^-6 s` or `2^-20 s`.
+fn tsresol_name(tsresol: u8) -> String {
+    let base = if tsresol & 0x80 != 0 { 2 } else { 10 };
+    format!("{base}^-{} s", tsresol & 0x7f)
+}
+
+/// Nanoseconds of a pcapng timestamp, unbounded (a supported resolution).
+fn pcapng_ns_wide(ts: u64, tsresol: u8, tsoffset_s: i64) -> i128 {
     let t = ts as u128;
     let p = (tsresol & 0x7f) as u32;
     let ns: u128 = if tsresol & 0x80 != 0 {
-        // 2^-p seconds per unit.
-        (t * 1_000_000_000) >> p
+        // 2^-p seconds per unit (p <= 40: no overflow in 128 bits).
+        (t * 1_000_000_000) >> p.min(127)
     } else if p <= 9 {
         t * 10u128.pow(9 - p)
-    } else if p <= 47 {
-        t / 10u128.pow(p - 9)
     } else {
-        0
+        t / 10u128.pow(p.min(38) - 9)
     };
-    let ns = ns as i128 + tsoffset_s as i128 * 1_000_000_000;
-    ns.clamp(0, u64::MAX as i128) as u64
+    ns as i128 + tsoffset_s as i128 * 1_000_000_000
+}
+
+/// Nanoseconds since the Unix epoch of a pcapng timestamp with the
+/// interface's resolution and offset; `None` if the resolution is not
+/// supported ([`tsresol_supported`]) or the result is before the epoch or
+/// beyond `u64::MAX` ns. Never saturates.
+pub fn pcapng_ns(ts: u64, tsresol: u8, tsoffset_s: i64) -> Option<u64> {
+    if !tsresol_supported(tsresol) {
+        return None;
+    }
+    u64::try_from(pcapng_ns_wide(ts, tsresol, tsoffset_s)).ok()
 }
 
 impl TraceReader<BufReader<File>> {
@@ -319,6 +429,7 @@ impl<R: Read> TraceReader<R> {
                 },
                 buf: Vec::new(),
                 pending: None,
+                packets: 0,
                 failed: false,
             };
             // The section header is read as the first block.
@@ -360,6 +471,7 @@ impl<R: Read> TraceReader<R> {
             },
             buf: Vec::with_capacity(2048),
             pending: None,
+            packets: 0,
             failed: false,
         })
     }
@@ -401,10 +513,12 @@ impl<R: Read> TraceReader<R> {
         if self.failed {
             return Ok(false);
         }
-        match self.kind {
+        let more = match self.kind {
             Kind::Pcap { be, nanos, snaplen } => self.next_pcap(pkt, be, nanos, snaplen),
             Kind::PcapNg { .. } => self.next_pcapng(pkt),
-        }
+        }?;
+        self.packets += more as u64;
+        Ok(more)
     }
 
     fn next_pcap(
@@ -450,6 +564,18 @@ impl<R: Read> TraceReader<R> {
         };
         let (ns, orig) = match parsed {
             Ok((_, b)) => {
+                // The sub-second part must be one: 4294967295 µs is not a
+                // timestamp but a corrupt record.
+                let limit = if nanos { 1_000_000_000 } else { 1_000_000 };
+                if b.ts_usec >= limit {
+                    let k = TraceErrorKind::BadFraction {
+                        offset: start,
+                        record: self.packets + 1,
+                        value: b.ts_usec,
+                        nanos,
+                    };
+                    return Err(self.err(k));
+                }
                 pkt.data.clear();
                 pkt.data.extend_from_slice(b.data);
                 let frac = if nanos {
@@ -595,6 +721,7 @@ impl<R: Read> TraceReader<R> {
                     }));
                 }
             };
+            let record = self.packets + 1;
             let Kind::PcapNg {
                 be: kbe,
                 ifaces,
@@ -612,12 +739,36 @@ impl<R: Read> TraceReader<R> {
                     *kbe = be;
                     ifaces.clear();
                 }
-                Block::InterfaceDescription(idb) => ifaces.push(Iface {
-                    linktype: idb.linktype.0,
-                    snaplen: idb.snaplen,
-                    tsresol: idb.if_tsresol,
-                    tsoffset: idb.if_tsoffset,
-                }),
+                Block::InterfaceDescription(idb) => {
+                    // pcap-parser reads if_tsoffset little-endian whatever
+                    // the section's byte order.
+                    let tsoffset = if be {
+                        idb.if_tsoffset.swap_bytes()
+                    } else {
+                        idb.if_tsoffset
+                    };
+                    let tsresol = idb.if_tsresol;
+                    if !tsresol_supported(tsresol) {
+                        let k = TraceErrorKind::BadTsResol {
+                            offset: start,
+                            tsresol,
+                        };
+                        return Err(self.err(k));
+                    }
+                    if !(-MAX_TSOFFSET_S..=MAX_TSOFFSET_S).contains(&tsoffset) {
+                        let k = TraceErrorKind::BadTsOffset {
+                            offset: start,
+                            tsoffset,
+                        };
+                        return Err(self.err(k));
+                    }
+                    ifaces.push(Iface {
+                        linktype: idb.linktype.0,
+                        snaplen: idb.snaplen,
+                        tsresol,
+                        tsoffset,
+                    })
+                }
                 Block::EnhancedPacket(epb) => {
                     let Some(iface) = ifaces.get(epb.if_id as usize).copied() else {
                         let k = bad(format!(
@@ -638,7 +789,16 @@ impl<R: Read> TraceReader<R> {
                         return Err(self.err(k));
                     }
                     let ts = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                    let ns = pcapng_ns(ts, iface.tsresol, iface.tsoffset);
+                    let Some(ns) = pcapng_ns(ts, iface.tsresol, iface.tsoffset) else {
+                        let k = TraceErrorKind::TimestampOutOfRange {
+                            offset: start,
+                            record,
+                            ts,
+                            tsresol: iface.tsresol,
+                            tsoffset: iface.tsoffset,
+                        };
+                        return Err(self.err(k));
+                    };
                     *last_ns = ns;
                     pkt.ns = ns;
                     pkt.orig_len = epb.origlen;

@@ -112,6 +112,18 @@ impl PcapNgWriter {
 
     /// An interface description with `if_tsresol` (None: the default, µs).
     pub fn interface(&mut self, linktype: u16, snaplen: u32, tsresol: Option<u8>) {
+        self.interface_with_offset(linktype, snaplen, tsresol, None);
+    }
+
+    /// An interface description with `if_tsresol` and `if_tsoffset` (in
+    /// seconds; None: no option, an offset of 0).
+    pub fn interface_with_offset(
+        &mut self,
+        linktype: u16,
+        snaplen: u32,
+        tsresol: Option<u8>,
+        tsoffset: Option<i64>,
+    ) {
         let mut body = Vec::new();
         body.extend(self.u16(linktype));
         body.extend(self.u16(0));
@@ -120,6 +132,13 @@ impl PcapNgWriter {
             body.extend(self.u16(9)); // if_tsresol
             body.extend(self.u16(1));
             body.extend_from_slice(&[r, 0, 0, 0]);
+        }
+        if let Some(o) = tsoffset {
+            body.extend(self.u16(14)); // if_tsoffset
+            body.extend(self.u16(8));
+            body.extend(self.u64(o as u64));
+        }
+        if tsresol.is_some() || tsoffset.is_some() {
             body.extend(self.u16(0)); // opt_endofopt
             body.extend(self.u16(0));
         }

@@ -4,7 +4,7 @@
 
 use bloomtime_model::exact::ExactTracker;
 use bloomtime_model::key::*;
-use bloomtime_traces::gen::{generate, GenOptions, Mix};
+use bloomtime_traces::gen::{generate, generate_file, GenOptions, Mix, MAX_PACKETS};
 use bloomtime_traces::truth::Truth;
 use bloomtime_traces::{Records, TraceReader};
 use std::io::Cursor;
@@ -138,6 +138,68 @@ fn bad_options_are_refused() {
     assert!("ping=1,bogus=2".parse::<Mix>().is_err());
     assert!("ping=x".parse::<Mix>().is_err());
     assert!("ping=0".parse::<Mix>().is_err());
+}
+
+/// Issue 15, item 5: `--packets 3000000000` wrote until the disk was full.
+/// Above [`MAX_PACKETS`] it is an error before a byte is written; a failed
+/// generation leaves neither the capture nor its partial file behind, and a
+/// good one leaves only the capture.
+#[test]
+fn packets_are_bounded_and_files_appear_whole() {
+    let at_max = GenOptions {
+        packets: MAX_PACKETS,
+        ..GenOptions::default()
+    };
+    assert!(at_max.validate().is_ok());
+    let over = GenOptions {
+        packets: 3_000_000_000,
+        duration_s: 0.001,
+        ..GenOptions::default()
+    };
+    let e = over.validate().unwrap_err();
+    assert!(
+        e.contains("packets must be at most 100000000") && e.contains("3000000000"),
+        "{e}"
+    );
+    let dir = std::env::temp_dir().join(format!("bloomtime-gen-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("x.pcap");
+    assert!(generate_file(&over, &pcap, None).is_err());
+    assert!(std::fs::read_dir(&dir).unwrap().next().is_none());
+    let small = GenOptions {
+        packets: 200,
+        flows: 10,
+        ..GenOptions::default()
+    };
+    generate_file(&small, &pcap, None).unwrap();
+    let names = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&dir), ["x.pcap"]);
+    let bytes = std::fs::read(&pcap).unwrap();
+    assert_eq!(bytes, gen(&small).0);
+    // Through a symlink: the target is replaced, the link kept.
+    let link = dir.join("link.pcap");
+    std::os::unix::fs::symlink(&pcap, &link).unwrap();
+    let other = GenOptions {
+        seed: 9,
+        ..small.clone()
+    };
+    generate_file(&other, &link, None).unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&pcap).unwrap(), gen(&other).0);
+    assert_eq!(names(&dir), ["link.pcap", "x.pcap"]);
+    // Into a missing directory: an error and nothing written.
+    assert!(generate_file(&small, dir.join("no/such/x.pcap"), None).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

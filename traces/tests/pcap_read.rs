@@ -1,7 +1,9 @@
 //! The capture reader: formats, timestamps, merge order, and one test per
 //! error kind; junk and truncated input never panics.
 
-use bloomtime_traces::pcap::{pcapng_ns, read_file, MergedTraces, TraceReader, MAX_CAPLEN};
+use bloomtime_traces::pcap::{
+    pcapng_ns, read_file, tsresol_supported, MergedTraces, TraceReader, MAX_CAPLEN,
+};
 use bloomtime_traces::writer::{PcapNgWriter, PcapWriter};
 use bloomtime_traces::Packet;
 use std::io::Cursor;
@@ -101,18 +103,121 @@ fn pcapng_resolutions_byte_orders_and_simple_packets() {
 
 #[test]
 fn pcapng_timestamp_conversion() {
-    assert_eq!(pcapng_ns(7, 6, 0), 7_000);
-    assert_eq!(pcapng_ns(7, 9, 0), 7);
-    assert_eq!(pcapng_ns(7_000, 12, 0), 7);
-    assert_eq!(pcapng_ns(1 << 30, 0x80 | 30, 0), 1_000_000_000);
-    assert_eq!(pcapng_ns(1, 6, 2), 2_000_001_000);
-    assert_eq!(pcapng_ns(1, 6, -5), 0);
-    assert_eq!(pcapng_ns(u64::MAX, 0, 0), u64::MAX);
-    assert_eq!(
-        pcapng_ns(u64::MAX, 0xff, 0),
-        ((u64::MAX as u128 * 1_000_000_000) >> 127) as u64
-    );
-    assert_eq!(pcapng_ns(123, 120, 0), 0);
+    assert_eq!(pcapng_ns(7, 6, 0), Some(7_000));
+    assert_eq!(pcapng_ns(7, 9, 0), Some(7));
+    assert_eq!(pcapng_ns(7_000, 12, 0), Some(7));
+    assert_eq!(pcapng_ns(1 << 30, 0x80 | 30, 0), Some(1_000_000_000));
+    assert_eq!(pcapng_ns(1 << 40, 0x80 | 40, 0), Some(1_000_000_000));
+    assert_eq!(pcapng_ns(1, 6, 2), Some(2_000_001_000));
+    assert_eq!(pcapng_ns(5_000_001, 6, -5), Some(1_000));
+    assert_eq!(pcapng_ns(u64::MAX, 9, 0), Some(u64::MAX));
+    // Out of range: never saturated.
+    assert_eq!(pcapng_ns(1, 6, -5), None);
+    assert_eq!(pcapng_ns(u64::MAX, 0, 0), None);
+    assert_eq!(pcapng_ns(1, 9, 1 << 35), None);
+    // Finer than a picosecond: not a resolution BloomTime reads.
+    assert!(tsresol_supported(12) && tsresol_supported(0x80 | 40));
+    for r in [13, 120, 0x7f, 0x80 | 41, 0x80 | 63, 0xff] {
+        assert!(!tsresol_supported(r), "{r:#x}");
+        assert_eq!(pcapng_ns(123, r, 0), None, "{r:#x}");
+    }
+}
+
+/// Issue 15, item 2: an `if_tsresol` or `if_tsoffset` that used to saturate
+/// every timestamp (every IAT then read 0) is an error naming the option
+/// and its value; a sane offset is applied in either byte order.
+#[test]
+fn pcapng_absurd_resolution_or_offset_is_an_error() {
+    let f = frame(60, 1);
+    let one = |be: bool, tsresol: Option<u8>, tsoffset: Option<i64>, ts: u64| {
+        let mut w = PcapNgWriter::new(be);
+        w.interface_with_offset(1, 0, tsresol, tsoffset);
+        w.epb(0, ts, &f, 60);
+        w.bytes
+    };
+    for be in [false, true] {
+        // A sane offset: applied, in the section's byte order.
+        let p = read_bytes(&one(be, None, Some(1_700_000_000), 2_500_000)).unwrap();
+        assert_eq!(p[0].ns, 1_700_000_002_500_000_000);
+        let p = read_bytes(&one(be, Some(9), Some(-2000), 3_000_000_000_000)).unwrap();
+        assert_eq!(p[0].ns, 1_000_000_000_000);
+        for r in [0xffu8, 0x80 | 63, 13] {
+            let e = err_of(&one(be, Some(r), None, 1));
+            one_line_naming(&e, "mem.pcap");
+            assert!(
+                e.contains(&format!("if_tsresol {r:#04x}"))
+                    && e.contains("interface description block at byte 28")
+                    && e.contains("not supported"),
+                "{e}"
+            );
+        }
+        for o in [1i64 << 35, 1 << 62, -(1 << 62), i64::MIN, 18_446_744_074] {
+            let e = err_of(&one(be, None, Some(o), 1));
+            one_line_naming(&e, "mem.pcap");
+            assert!(
+                e.contains(&format!("if_tsoffset {o} s")) && e.contains("outside 1970..2554"),
+                "{e}"
+            );
+        }
+        // −2000 s on a packet at 1000 s: before the epoch.
+        let e = err_of(&one(be, None, Some(-2000), 1_000_000_000));
+        one_line_naming(&e, "mem.pcap");
+        assert!(
+            e.contains("packet 1 (block at byte ")
+                && e.contains("timestamp 1000000000 in units of 10^-6 s")
+                && e.contains("if_tsoffset -2000 s is before 1970"),
+            "{e}"
+        );
+        // An offset in range, on a packet it carries beyond u64 nanoseconds.
+        let e = err_of(&one(be, Some(0), Some(18_000_000_000), 500_000_000));
+        assert!(
+            e.contains("timestamp 500000000 in units of 10^-0 s with if_tsoffset 18000000000 s is beyond 2554"),
+            "{e}"
+        );
+        // A resolution of seconds whose 64-bit count overflows nanoseconds.
+        let e = err_of(&one(be, Some(0), None, 1 << 40));
+        assert!(
+            e.contains("units of 10^-0 s") && e.contains("beyond 2554"),
+            "{e}"
+        );
+    }
+    // The second packet is the bad one: the first is still read.
+    let mut w = PcapNgWriter::new(false);
+    w.interface_with_offset(1, 0, None, Some(-2000));
+    w.epb(0, 3_000_000_000, &f, 60);
+    w.epb(0, 1_000_000_000, &f, 60);
+    let mut r = TraceReader::from_reader("two.pcapng", Cursor::new(w.bytes)).unwrap();
+    assert_eq!(r.next().unwrap().unwrap().ns, 1_000_000_000_000);
+    let e = r.next().unwrap().unwrap_err().to_string();
+    assert!(e.starts_with("two.pcapng: packet 2 (block at byte "), "{e}");
+}
+
+/// Issue 15, item 3: a classic pcap record whose fraction of a second is
+/// not one (`ts_usec >= 10^6`, `ts_nsec >= 10^9`) is an error naming the
+/// record and the value, not an IAT of 4295 s.
+#[test]
+fn pcap_fraction_of_a_second_must_be_below_one_second() {
+    let f = frame(60, 1);
+    for be in [false, true] {
+        for (nanos, limit, field) in [
+            (false, 1_000_000u32, "ts_usec"),
+            (true, 1_000_000_000, "ts_nsec"),
+        ] {
+            let ok = classic(be, nanos, 1, 65535, &[(1, 0, &f), (1, limit - 1, &f)]);
+            assert_eq!(read_bytes(&ok).unwrap().len(), 2);
+            for bad in [limit, u32::MAX] {
+                let b = classic(be, nanos, 1, 65535, &[(1, 0, &f), (1, bad, &f)]);
+                let e = err_of(&b);
+                one_line_naming(&e, "mem.pcap");
+                assert!(
+                    e.contains(&format!(
+                        "record 2 at byte 100: {field} {bad} is not below {limit}"
+                    )),
+                    "{e}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

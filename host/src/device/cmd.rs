@@ -21,7 +21,7 @@ use super::client::{Client, ClientOptions, LinkCounters, LinkStats, Status, MAX_
 use super::transport::{SerialTransport, Transport};
 use super::DeviceError;
 use crate::analyze::MergeSummary;
-use crate::cli::{with_output, write_report};
+use crate::cli::{check_output_not_input, with_output, write_report};
 use crate::error::Error;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters, COUNTERS};
@@ -48,6 +48,20 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
+/// The longest `--timeout-ms` accepted: a minute for one try.
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
+
+/// `--timeout-ms`: 1 to [`MAX_TIMEOUT_MS`]. 0 would not wait at all and
+/// then blame the board for not answering.
+fn parse_timeout_ms(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok(ms),
+        _ => Err(format!(
+            "one try's wait for an answer must be 1 to {MAX_TIMEOUT_MS} ms"
+        )),
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct DeviceArgs {
     /// Serial port of the board (its USB UART, e.g. /dev/ttyUSB0) or of a
@@ -64,7 +78,8 @@ pub struct DeviceArgs {
     #[arg(long, short, global = true, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// How long one try of a request waits for its answer.
-    #[arg(long, global = true, default_value_t = 250, value_name = "MS")]
+    #[arg(long, global = true, default_value_t = 250, value_name = "MS",
+          value_parser = parse_timeout_ms)]
     pub timeout_ms: u64,
     /// Tries after the first before a request fails.
     #[arg(long, global = true, default_value_t = 8, value_name = "N")]
@@ -155,19 +170,36 @@ pub fn run(a: &DeviceArgs) -> Result<(), Error> {
     if a.baud == 0 {
         return Err(Error::Usage("--baud must be positive".into()));
     }
+    check_args(a)?;
     let t = SerialTransport::open(port, a.baud)?;
     run_on(a, t)
 }
 
-/// `bloomtime device` over any transport (tests use the in-process model).
-pub fn run_on<T: Transport>(a: &DeviceArgs, t: T) -> Result<(), Error> {
-    if let DeviceCommand::Watch(w) = &a.command {
-        if !(w.interval > 0.0 && w.interval.is_finite()) {
+/// What can be checked before the port is opened.
+fn check_args(a: &DeviceArgs) -> Result<(), Error> {
+    match &a.command {
+        DeviceCommand::Watch(w) if !(w.interval > 0.0 && w.interval.is_finite()) => {
             return Err(Error::Usage(
                 "--interval must be a positive number of seconds".into(),
             ));
         }
+        DeviceCommand::Replay(r) => {
+            // Neither report may overwrite a capture it reads.
+            if let Some(o) = &a.output {
+                check_output_not_input("--output", o, &r.traces)?;
+            }
+            if let Some(p) = &r.csv {
+                check_output_not_input("--csv", p, &r.traces)?;
+            }
+        }
+        _ => {}
     }
+    Ok(())
+}
+
+/// `bloomtime device` over any transport (tests use the in-process model).
+pub fn run_on<T: Transport>(a: &DeviceArgs, t: T) -> Result<(), Error> {
+    check_args(a)?;
     let mut c = Client::connect(t, a.client_options())?;
     match &a.command {
         DeviceCommand::Info => info(a, &mut c),

@@ -30,6 +30,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+bloomtime_host::note_closed_stdout!();
+
 #[derive(Parser, Debug)]
 #[command(
     name = "bloomtime-sim",
@@ -111,6 +113,10 @@ struct ReplayMeta<'a> {
 
 fn replay(a: &ReplayArgs) -> Result<(), Error> {
     let cfg = synthesized(&a.preset)?;
+    match &a.output {
+        Some(o) => bloomtime_host::cli::check_output_not_input("--output", o, &a.traces)?,
+        None => bloomtime_host::cli::check_stdout()?,
+    }
     let r = replay_traces(&a.traces)?;
     let meta = ReplayMeta {
         tool: "bloomtime-sim replay",
@@ -233,7 +239,8 @@ fn main() -> ExitCode {
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        // A reader that went away (`| head`): quiet, but not a success.
+        Err(e) if e.is_broken_pipe() => ExitCode::from(e.exit_code()),
         Err(e) => {
             eprintln!("bloomtime-sim: {e}");
             ExitCode::from(e.exit_code())
