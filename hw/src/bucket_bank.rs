@@ -48,7 +48,7 @@ pub struct BucketBank {
     addr4: DFF<Bits<LINE_ADDR>>,
     epoch4: DFF<Bits<E>>,
     dir4: DFF<Bit>,
-    raw4: DFF<LineBits>,
+    raw4: DFF<RingsBits>,
     /// Every level's age of the raw line, of the line written by the record
     /// one ahead and of the one two ahead.
     draw4: DFF<Bits<DELTAS_BITS>>,
@@ -59,10 +59,10 @@ pub struct BucketBank {
     // The two lines written last (by the records one and two ahead).
     w1_valid: DFF<Bit>,
     w1_addr: DFF<Bits<LINE_ADDR>>,
-    w1_line: DFF<LineBits>,
+    w1_line: DFF<RingsBits>,
     w1_epoch: DFF<Bits<E>>,
     w2_valid: DFF<Bit>,
-    w2_line: DFF<LineBits>,
+    w2_line: DFF<RingsBits>,
     // Stage 5.
     rings5: DFF<RingsBits>,
     // Stage 3 combinational.
@@ -70,7 +70,7 @@ pub struct BucketBank {
     age_1: LevelAges,
     age_2: LevelAges,
     // Stage 4 combinational.
-    sel: Signal<Local, LineBits>,
+    sel: Signal<Local, RingsBits>,
     dsel: Signal<Local, Bits<DELTAS_BITS>>,
     step: AgeMark,
     writes: Signal<Local, Bit>,
@@ -108,7 +108,13 @@ impl Logic for BucketBank {
             self.addr4.d.next = self.addr3.q.val();
             self.epoch4.d.next = self.epoch3.q.val();
             self.dir4.d.next = self.dir3.q.val();
-            self.raw4.d.next = self.ram.read_data.val();
+            self.raw4.d.next.lv0 = self.ram.read_data.val().lv0;
+            self.raw4.d.next.lv1 = self.ram.read_data.val().lv1;
+            self.raw4.d.next.lv2 = self.ram.read_data.val().lv2;
+            self.raw4.d.next.lv3 = self.ram.read_data.val().lv3;
+            self.raw4.d.next.lv4 = self.ram.read_data.val().lv4;
+            self.raw4.d.next.lv5 = self.ram.read_data.val().lv5;
+            self.raw4.d.next.lv6 = self.ram.read_data.val().lv6;
             self.draw4.d.next = self.age_raw.d.val();
             self.h1.d.next = self.addr3.q.val() == self.addr4.q.val();
             self.h2.d.next = self.addr3.q.val() == self.w1_addr.q.val();
@@ -127,7 +133,7 @@ impl Logic for BucketBank {
             self.sel.next = self.w1_line.q.val();
             self.dsel.next = self.d1.q.val();
         }
-        self.step.line.next = self.sel.val();
+        self.step.rings.next = self.sel.val();
         self.step.d.next = self.dsel.val();
         self.step.mark.next = self.op4.q.val() == 1;
         self.step.dir.next = self.dir4.q.val();
@@ -143,7 +149,7 @@ impl Logic for BucketBank {
         if self.advance.val() {
             self.w1_valid.d.next = self.writes.val();
             self.w1_addr.d.next = self.addr4.q.val();
-            self.w1_line.d.next = self.step.y.val();
+            self.w1_line.d.next = self.step.y_rings.val();
             self.w1_epoch.d.next = self.epoch4.q.val();
             self.w2_valid.d.next = self.w1_valid.q.val();
             self.w2_line.d.next = self.w1_line.q.val();

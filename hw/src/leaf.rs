@@ -114,6 +114,8 @@ wire [31:0] ed = fa_d ^ (echo ? fp_s : fp_d);
 wire [31:0] gd = fa_d ^ fp_d;
 wire [31:0] conv = (es + ed) ^ p;
 wire [31:0] flow = (es + {{gd[30:0], 1'b0}}) ^ p;
+// Bits of the 32-bit hashes beyond lines, slot and fingerprint are unused.
+wire _unused_hash = &{{1'b0, conv, flow, 1'b0}};
 always @(*) begin
     line0 = conv[{la1}:0];
     line1 = conv[{la2}:{la}];

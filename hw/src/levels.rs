@@ -53,10 +53,7 @@ impl Logic for LevelAges {
     }
     fn hdl(&self) -> Verilog {
         let hb = HIT_AGE_BITS;
-        let mut s = format!(
-            "wire [{m}:0] diff = e - t;\nwire [{m}:0] bw = diff ^ e ^ t;\n",
-            m = E - 1
-        );
+        let mut s = format!("wire [{m}:0] diff = e - t;\n", m = E - 1);
         let mut body = String::from("always @(*) begin\n");
         for i in 0..L {
             let gi = g(i);
@@ -65,7 +62,7 @@ impl Logic for LevelAges {
             let b = if gi == 0 {
                 "1'b0".to_string()
             } else {
-                format!("bw[{gi}]")
+                format!("diff[{gi}] ^ e[{gi}] ^ t[{gi}]")
             };
             s += &format!("wire b{i} = {b};\n");
             body += &format!(
@@ -82,19 +79,22 @@ impl Logic for LevelAges {
     }
 }
 
-/// A line aged by `d` (every level's saturated age), marked in ring `dir`
-/// of every level when `mark`, emptied when `clear`, and tagged `epoch`.
-/// `aged` is the rings after ageing, before marking (what the estimator sees).
+/// A line's rings aged by `d` (every level's saturated age), marked in ring
+/// `dir` of every level when `mark`, emptied when `clear`, and tagged
+/// `epoch`. `aged` is the rings after ageing, before marking (what the
+/// estimator sees).
 #[derive(LogicBlock, Default)]
 pub struct AgeMark {
-    pub line: Signal<In, LineBits>,
+    pub rings: Signal<In, RingsBits>,
     pub d: Signal<In, Bits<DELTAS_BITS>>,
     pub mark: Signal<In, Bit>,
     pub dir: Signal<In, Bit>,
     pub clear: Signal<In, Bit>,
     pub epoch: Signal<In, Bits<E>>,
     pub aged: Signal<Out, RingsBits>,
+    /// The new line, and its rings alone (what forwarding keeps).
     pub y: Signal<Out, LineBits>,
+    pub y_rings: Signal<Out, RingsBits>,
 }
 
 /// One level's pair aged by `d` (`d ≥ B` empties it).
@@ -110,7 +110,7 @@ pub fn age_pair(pair: u64, d: u64) -> u64 {
 impl Logic for AgeMark {
     fn update(&mut self) {
         let d = self.d.val().to_u64();
-        let pairs = self.line.val().rings().pairs();
+        let pairs = self.rings.val().pairs();
         let aged: [u64; L] = std::array::from_fn(|i| {
             age_pair(pairs[i], (d >> (i * DELTA_BITS)) & ((1 << DELTA_BITS) - 1))
         });
@@ -127,11 +127,13 @@ impl Logic for AgeMark {
             }
         });
         self.aged.next = RingsBits::from_pairs(aged);
+        self.y_rings.next = RingsBits::from_pairs(new);
         self.y.next = LineBits::new(self.epoch.val().to_u64(), RingsBits::from_pairs(new));
     }
     fn connect(&mut self) {
         self.aged.connect();
         self.y.connect();
+        self.y_rings.connect();
     }
     fn hdl(&self) -> Verilog {
         let (hb, db) = (HIT_AGE_BITS, DELTA_BITS);
@@ -140,9 +142,9 @@ impl Logic for AgeMark {
         let mut new = Vec::new();
         for i in 0..L {
             for r in 0..2 {
-                let at = E + i * PAIR_BITS + r * B;
+                let at = i * PAIR_BITS + r * B;
                 s += &format!(
-                    "wire [{m}:0] a{i}_{r} = d[{sat}] ? {B}'d0 : (line[{at} +: {B}] << d[{lo} +: {hb}]);\n",
+                    "wire [{m}:0] a{i}_{r} = d[{sat}] ? {B}'d0 : (rings[{at} +: {B}] << d[{lo} +: {hb}]);\n",
                     m = B - 1,
                     sat = i * db + hb,
                     lo = i * db,
@@ -160,9 +162,9 @@ impl Logic for AgeMark {
         aged.reverse();
         new.reverse();
         s += &format!(
-            "always @(*) begin\n    aged = {{{}}};\n    y = {{{}, epoch}};\nend\n",
+            "always @(*) begin\n    aged = {{{}}};\n    y_rings = {{{n}}};\n    y = {{{n}, epoch}};\nend\n",
             aged.join(", "),
-            new.join(", ")
+            n = new.join(", ")
         );
         Verilog::Custom(s)
     }
@@ -303,6 +305,8 @@ impl Logic for LevelSample {
             );
         }
         body += &format!("        default: x = {xb}'d0;\n    endcase\nend\n");
+        // Only the levels' offset bits of `ts` are used (Verilator's idiom).
+        s += "wire _unused_ts = &{1'b0, ts, 1'b0};\n";
         Verilog::Custom(s + &body)
     }
 }
@@ -375,7 +379,7 @@ mod tests {
             );
             assert_eq!(lb.to_words(), line);
             let d = (0..L).fold(0u64, |a, i| a | level_age(e, tag, i) << (i * DELTA_BITS));
-            b.line.next = lb;
+            b.rings.next = lb.rings();
             b.d.next = d.into();
             b.mark.next = true;
             b.dir.next = dir == 1;
@@ -386,6 +390,7 @@ mod tests {
             let (mut ad, mut ar) = ([u64::MAX; L], [u64::MAX; L]);
             banks.touch(0, 0, e, dir, &mut ad, &mut ar);
             assert_eq!(b.y.val().to_words(), banks.pack(&CFG, 0, 0));
+            assert_eq!(b.y_rings.val(), b.y.val().rings());
             let aged = b.aged.val().pairs();
             let m = (1u64 << B) - 1;
             for i in 0..L {

@@ -245,9 +245,13 @@ impl Pair {
     }
 }
 
+const DEFAULT_SEED: u64 = 12;
+
 #[test]
 fn board_answers_like_the_model_device() {
-    let s = seed("board_answers_like_the_model_device", 11);
+    // The default seed's stream has a flush stalled on a full buffer (BUSY);
+    // with 13-byte exports (v2) seeds 11, 13, 14 and 15 do not.
+    let s = seed("board_answers_like_the_model_device", DEFAULT_SEED);
     let mut r = Rng::new(s);
     let mut pair = Pair::new();
     let n: usize = std::env::var("BLOOMTIME_CONFORMANCE_REQUESTS")
@@ -302,7 +306,7 @@ fn board_answers_like_the_model_device() {
     );
     // The default stream must exercise every answer the board can give
     // (BUSY needs a flush stalled on a full buffer: not every seed has one).
-    if s == 11 && n >= 500 {
+    if s == DEFAULT_SEED && n >= 500 {
         for (st, n) in by_status.iter().enumerate().take(5) {
             assert!(
                 *n > 0,

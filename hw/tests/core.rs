@@ -161,9 +161,13 @@ fn peeks_return_the_model_slots() {
     assert_eq!(h.peeks.len(), 256usize.div_ceil(7));
     for (slot, tag, stats) in &h.peeks {
         let ms = &m.table().slots[*slot as usize];
-        assert_eq!(tag >> 24 == 1, ms.valid, "slot {slot}");
+        assert_eq!(tag >> FP_BITS == 1, ms.valid, "slot {slot}");
         if ms.valid {
-            assert_eq!((tag & 0xff_ffff) as u32, ms.fingerprint, "slot {slot}");
+            assert_eq!(
+                (tag & ((1 << FP_BITS) - 1)) as u32,
+                ms.fingerprint,
+                "slot {slot}"
+            );
             assert_eq!(*stats, ms.stats, "slot {slot}");
         }
     }

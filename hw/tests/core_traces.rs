@@ -131,14 +131,16 @@ fn generated_trace_with_truncation_backpressure_and_gaps() {
 
 #[test]
 fn sparse_generated_trace_matches_the_model() {
-    // Few packets over minutes: gaps beyond the window (misses), time jumps
-    // that wait for sweep passes, heavy-tailed silences.
+    // Few packets over minutes: gaps beyond the window (misses), heavy-tailed
+    // silences, and every 250 packets a silence of the whole trace longer
+    // than the sweep horizon, so that the input waits for a stale pass.
+    use bloomtime_hw::consts::{CFG, SWEEP_HORIZON};
     let s = seed("sparse_generated_trace_matches_the_model", 33);
-    let packets = generated(&GenOptions {
+    let mut packets = generated(&GenOptions {
         seed: s,
         flows: 80,
         packets: 3_000,
-        duration_s: 200.0,
+        duration_s: 600.0,
         mix: Mix {
             heavy: 3.0,
             bursty: 2.0,
@@ -146,11 +148,19 @@ fn sparse_generated_trace_matches_the_model() {
         },
         ..GenOptions::default()
     });
+    let epoch_ns = 1u64 << (CFG.time_unit_log2_ns + CFG.level(0).bucket_log2);
+    let silence = (SWEEP_HORIZON + SWEEP_HORIZON / 4) * epoch_ns;
+    for (i, p) in packets.iter_mut().enumerate() {
+        p.ns += (i as u64 / 250) * silence;
+    }
     let r = run("core_gen_trace_sparse", &packets, s, 0.1, 0.0);
     assert!(r.records >= 2_500, "{r}");
     assert!(r.counters[Counter::IatMisses as usize] >= 200, "{r}");
+    // Eleven stale passes of 2^LINE_ADDR clocks each.
+    let passes = (packets.len() as u64 - 1) / 250;
     assert!(
-        r.iat_samples >= 200 && r.cycles >= 10 * r.records as u64,
+        r.iat_samples >= 200
+            && r.cycles >= r.records as u64 + passes * (1 << bloomtime_hw::consts::LINE_ADDR),
         "{r}"
     );
 }

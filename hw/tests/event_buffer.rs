@@ -56,7 +56,7 @@ fn bytes_equal_the_protocol_encoding() {
                 reason: EvictReason::from_index(reason.min(2) as u8).unwrap(),
                 stats: random_stats(&mut r),
             };
-            peek_tag = r.below(1 << 25);
+            peek_tag = r.below(1 << TAG_BITS);
             evict = Some((e, reason));
         }
         let u = &mut st.uut;
@@ -105,8 +105,10 @@ fn bytes_equal_the_protocol_encoding() {
             let (e, reason) = evict.take().unwrap();
             if reason == 3 {
                 if let Event::Evict { stats, .. } = e {
-                    if peek_tag >> 24 & 1 == 1 {
-                        want_peek.extend_from_slice(&(peek_tag as u32).to_be_bytes());
+                    if peek_tag >> FP_BITS & 1 == 1 {
+                        // On the wire: valid << 24 | fingerprint.
+                        let fp = peek_tag & ((1 << FP_BITS) - 1);
+                        want_peek.extend_from_slice(&((1u32 << 24) | fp as u32).to_be_bytes());
                         want_peek.extend_from_slice(&stats.to_wire(&CFG));
                     } else {
                         // An empty slot reads as zeros (`protocol::cmd::READ_SLOTS`).

@@ -50,7 +50,7 @@ fn hash_unit_matches_the_model() {
                 h.dir,
             );
             assert_eq!(got, want, "record {rec:?}");
-            assert_eq!(st.uut.epoch.val().to_u64(), rec.ts >> 13);
+            assert_eq!(st.uut.epoch.val().to_u64(), rec.ts >> S_SHIFT);
             assert_eq!(st.uut.key.val().to_key(), rec.key);
         }
     }

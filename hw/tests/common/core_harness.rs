@@ -467,9 +467,9 @@ fn compare_with(mut h: Harness, inputs: &[Input]) -> Result<Summary, String> {
     let valid_slots = m.table().slots.iter().filter(|s| s.valid).count();
     for (i, s) in m.table().slots.iter().enumerate() {
         let (tag, stats) = h.st.uut.stored_slot(i);
-        let valid = tag >> 24 == 1;
-        if valid != s.valid
-            || (valid && ((tag & 0xff_ffff) as u32 != s.fingerprint || stats.to_stats() != s.stats))
+        let valid = tag >> FP_BITS == 1;
+        let fp = (tag & ((1 << FP_BITS) - 1)) as u32;
+        if valid != s.valid || (valid && (fp != s.fingerprint || stats.to_stats() != s.stats))
         {
             return Err(format!(
                 "slot {i}: core tag {tag:x} stats {:?}\n  model {s:?}",
