@@ -15,7 +15,8 @@ tools:
 # bitstream's Verilog, Verilated, UART included, behind a pseudo-terminal),
 # driven by the host CLI exactly like a real board's USB UART; then the same
 # trace through the golden model (identical CSV), and the estimate against the
-# exact tracker, state and errors, for the board's preset and for BloomTime v2.
+# exact tracker, state and errors, for the board's preset (BloomTime v2) and
+# for the earlier single-ring design.
 # The main job: per-flow IAT/RTT from the virtual board, CSV in build/demo/flows.csv.
 demo: tools
     #!/usr/bin/env bash
@@ -54,13 +55,13 @@ demo: tools
         exit 1
     fi
     echo
-    echo "== the board's design ($hw) against the exact tracker"
-    $bin/bloomtime compare build/demo/demo.pcap --preset "$hw"
-    echo
-    echo "== BloomTime v2 (alchitry-cu, the specification the RTL follows next) against the exact tracker"
+    echo "== the board's design ($hw, BloomTime v2) against the exact tracker"
     mkdir -p build/demo/v2
-    $bin/bloomtime compare build/demo/demo.pcap --preset alchitry-cu --plot build/demo/v2
+    $bin/bloomtime compare build/demo/demo.pcap --preset "$hw" --plot build/demo/v2
     echo "plots of estimated vs exact: build/demo/v2/*.svg"
+    echo
+    echo "== the earlier single-ring design (alchitry-cu-v1: one ring of 16 buckets of 8.4 ms) against the exact tracker"
+    $bin/bloomtime compare build/demo/demo.pcap --preset alchitry-cu-v1
 
 # The Verilator tests run in the release build (shared with `just demo`).
 # Every test: model, traces, evaluation, host, RustHDL design, Verilator co-simulation, virtual board.

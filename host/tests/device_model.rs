@@ -342,7 +342,7 @@ fn replay_admission_refuses_before_the_buffer_can_overflow() {
 fn flush_exports_slot_by_slot_while_the_host_drains() {
     let cfg = bloomtime_model::config::HARDWARE;
     // A buffer too small for the flush's exports.
-    let cap = 1024;
+    let cap = 512;
     let dev = Arc::new(Mutex::new(ModelDevice::new(ModelOptions {
         event_buffer: cap,
         ..ModelOptions::default()

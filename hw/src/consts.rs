@@ -73,7 +73,10 @@ const _: () = assert!(B.is_power_of_two() && L <= 1 << LEVEL_BITS && L >= 1);
 const _: () = {
     let mut i = 0;
     while i < L {
-        assert!(CFG.level(i).buckets as usize == B, "every level has B buckets");
+        assert!(
+            CFG.level(i).buckets as usize == B,
+            "every level has B buckets"
+        );
         i += 1;
     }
 };

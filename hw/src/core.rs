@@ -420,8 +420,8 @@ impl Logic for BloomtimeCore {
                 & (self.s_rec_ts.val().sub < self.newest_ts.q.val().sub));
         self.ok_use.next =
             self.ts_lt.val() | (self.s_rec_ts.val().epoch <= (self.limit_x.q.val() ^ 8_126_456));
-        self.jump_use.next =
-            !self.ts_lt.val() & ((self.s_rec_ts.val().epoch - self.newest_ts.q.val().epoch) >= 2_097_152);
+        self.jump_use.next = !self.ts_lt.val()
+            & ((self.s_rec_ts.val().epoch - self.newest_ts.q.val().epoch) >= 2_097_152);
         self.lt_use.next = self.ts_lt.val();
         // Spaced: the same comparisons from the held input, a clock ahead.
         self.in_seen.d.next =

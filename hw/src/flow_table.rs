@@ -113,9 +113,9 @@ impl Logic for FlowTable {
     fn update(&mut self) {
         dff_setup!(
             self, clock, op6, slot6, opened6, collided6, flush6, tag6, op7, slot7, opened7,
-            collided7, flush7, tag7, raw7, raw7_full, iv7, ix7, rv7, rx7, h1, h2,
-            w1_valid, w1_slot, w1_stats, w1_full, w2_valid, w2_stats, w2_full, ev_valid, ev_slot,
-            ev_reason, ev_stats, ev_tag
+            collided7, flush7, tag7, raw7, raw7_full, iv7, ix7, rv7, rx7, h1, h2, w1_valid,
+            w1_slot, w1_stats, w1_full, w2_valid, w2_stats, w2_full, ev_valid, ev_slot, ev_reason,
+            ev_stats, ev_tag
         );
         self.ram.clock.next = self.clock.val();
         self.ram.read_address.next = self.slot6.q.val();

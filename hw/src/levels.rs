@@ -119,13 +119,8 @@ impl Logic for AgeMark {
         } else {
             0
         };
-        let new: [u64; L] = std::array::from_fn(|i| {
-            if self.clear.val() {
-                0
-            } else {
-                aged[i] | mark
-            }
-        });
+        let new: [u64; L] =
+            std::array::from_fn(|i| if self.clear.val() { 0 } else { aged[i] | mark });
         self.aged.next = RingsBits::from_pairs(aged);
         self.y_rings.next = RingsBits::from_pairs(new);
         self.y.next = LineBits::new(self.epoch.val().to_u64(), RingsBits::from_pairs(new));
@@ -288,7 +283,7 @@ impl Logic for LevelSample {
         let (hb, f, xb, lb) = (HIT_AGE_BITS, F_BITS, X_BITS, LEVEL_BITS);
         let w = hb + f;
         let mut s = String::new();
-        let mut body = format!("always @(*) begin\n    case (level)\n");
+        let mut body = String::from("always @(*) begin\n    case (level)\n");
         for i in 0..L {
             let si = S_SHIFT + g(i);
             let gi = g(i);
@@ -333,7 +328,11 @@ mod tests {
         for n in 0..20_000 {
             // Tags up to the sweep horizon behind the epoch, as the sweeper
             // guarantees; small distances more often.
-            let span = if n % 2 == 0 { 4 * WINDOW_EPOCHS } else { SWEEP_HORIZON };
+            let span = if n % 2 == 0 {
+                4 * WINDOW_EPOCHS
+            } else {
+                SWEEP_HORIZON
+            };
             let t = r() & ((1 << 37) - 1);
             let e = t + r() % span;
             let mut b = LevelAges::default();

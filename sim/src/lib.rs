@@ -422,44 +422,22 @@ pub fn key_from_words(w: &[u32; 10]) -> FlowKey {
     }
 }
 
+/// 32-bit words of the statistics port.
+pub const STATS_WORDS: usize = (CFG.stats_bits() as usize).div_ceil(32);
+
 /// Statistics in the port layout (`StatsBits`: the model's `SlotStats::pack`).
-pub fn stats_to_words(s: &SlotStats) -> [u32; 6] {
-    let mut w = [0u32; 6];
-    let mut off = 0;
-    let mut put = |v: u64, width: u32| {
-        bits::put(&mut w, off, width as usize, v as u128);
-        off += width as usize;
-    };
-    put(s.packets as u64, CFG.packet_bits);
-    for a in [&s.iat, &s.rtt] {
-        put(a.n as u64, CFG.packet_bits);
-        put(a.sum, CFG.sum_bits());
-        put(a.sumsq as u64, CFG.sumsq_bits());
-        put(a.min as u64, CFG.sample_bits());
-        put(a.max as u64, CFG.sample_bits());
-    }
-    w
+pub fn stats_to_words(s: &SlotStats) -> [u32; STATS_WORDS] {
+    let m = s.pack(&CFG);
+    std::array::from_fn(|i| (m[i / 2] >> (32 * (i % 2))) as u32)
 }
 
 /// Inverse of [`stats_to_words`].
-pub fn stats_from_words(w: &[u32; 6]) -> SlotStats {
-    let mut off = 0;
-    let mut get = |width: u32| {
-        let v = bits::get(w, off, width as usize) as u64;
-        off += width as usize;
-        v
-    };
-    let packets = get(CFG.packet_bits) as u32;
-    let mut acc = || bloomtime_model::table::Acc {
-        n: get(CFG.packet_bits) as u32,
-        sum: get(CFG.sum_bits()),
-        sumsq: get(CFG.sumsq_bits()) as i128,
-        min: get(CFG.sample_bits()) as u32,
-        max: get(CFG.sample_bits()) as u32,
-    };
-    let iat = acc();
-    let rtt = acc();
-    SlotStats { packets, iat, rtt }
+pub fn stats_from_words(w: &[u32; STATS_WORDS]) -> SlotStats {
+    let m: Vec<u64> = w
+        .chunks(2)
+        .map(|c| c[0] as u64 | c.get(1).map_or(0, |&h| (h as u64) << 32))
+        .collect();
+    SlotStats::unpack(&CFG, &m)
 }
 
 /// The record inputs for `rec` (valid set).
@@ -967,14 +945,17 @@ mod tests {
                 let x = |r: &mut u64| (rng(r) % 3 != 0).then(|| level0(rng(r) as u8 as u32));
                 s.add(&rule, x(&mut r), x(&mut r));
             }
-            s.packets = rng(&mut r) as u16 as u32;
+            s.packets = (rng(&mut r) as u32) & ((1 << CFG.packet_bits) - 1);
             let w = stats_to_words(&s);
-            let m = s.pack(&CFG);
+            // The port layout is the RTL's `StatsBits`, flattened.
+            use rust_hdl::prelude::Synth;
+            let flat: rust_hdl::prelude::Bits<{ bloomtime_hw::types::StatsBits::BITS }> =
+                bloomtime_hw::types::StatsBits::from_stats(&s).into();
+            let m = bloomtime_hw::util::words_from_bits(flat);
             for (i, x) in w.iter().enumerate() {
                 assert_eq!(*x, (m[i / 2] >> (32 * (i % 2))) as u32, "stats word {i}");
             }
             assert_eq!(stats_from_words(&w), s);
-            assert_eq!(SlotStats::unpack(&CFG, &m), s);
         }
     }
 

@@ -13,7 +13,9 @@ use bloomtime_hw::core::BloomtimeCore;
 use bloomtime_hw::types::{KeyBits, StatsBits, Ts};
 use bloomtime_hw::util::{words_from_bits, Stepper};
 use bloomtime_model::key::{FlowKey, Record};
-use bloomtime_sim::{hw, port_diff, record_inputs, CoreIn, CoreOut, CoreTop, Model, TRACE_BUILT};
+use bloomtime_sim::{
+    hw, port_diff, record_inputs, CoreIn, CoreOut, CoreTop, Model, STATS_WORDS, TRACE_BUILT,
+};
 use common::*;
 use rust_hdl::prelude::*;
 
@@ -31,9 +33,11 @@ fn key_words(k: KeyBits) -> [u32; 10] {
     words32(words_from_bits(flat), 10).try_into().unwrap()
 }
 
-fn stats_words(s: StatsBits) -> [u32; 6] {
+fn stats_words(s: StatsBits) -> [u32; STATS_WORDS] {
     let flat: Bits<{ StatsBits::BITS }> = s.into();
-    words32(words_from_bits(flat), 6).try_into().unwrap()
+    words32(words_from_bits(flat), STATS_WORDS)
+        .try_into()
+        .unwrap()
 }
 
 fn apply(u: &mut BloomtimeCore, i: &CoreIn) {

@@ -469,8 +469,7 @@ fn compare_with(mut h: Harness, inputs: &[Input]) -> Result<Summary, String> {
         let (tag, stats) = h.st.uut.stored_slot(i);
         let valid = tag >> FP_BITS == 1;
         let fp = (tag & ((1 << FP_BITS) - 1)) as u32;
-        if valid != s.valid || (valid && (fp != s.fingerprint || stats.to_stats() != s.stats))
-        {
+        if valid != s.valid || (valid && (fp != s.fingerprint || stats.to_stats() != s.stats)) {
             return Err(format!(
                 "slot {i}: core tag {tag:x} stats {:?}\n  model {s:?}",
                 stats.to_stats()
