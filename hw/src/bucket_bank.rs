@@ -19,7 +19,7 @@ use crate::bram::Bram;
 use crate::consts::*;
 use crate::hash_unit::OP_BITS;
 use crate::leaf::ConstBit;
-use crate::levels::{AgeMark, LevelAges};
+use crate::levels::{AgeMark, LevelAges, Unmark};
 use crate::types::{LineBits, RingsBits};
 use rust_hdl::prelude::*;
 
@@ -63,8 +63,11 @@ pub struct BucketBank {
     w1_epoch: DFF<Bits<E>>,
     w2_valid: DFF<Bit>,
     w2_line: DFF<RingsBits>,
-    // Stage 5.
+    // Stage 5: the new rings, and bit 0 of each level's ring `dir` before
+    // marking (the rings the estimator sees differ only there).
     rings5: DFF<RingsBits>,
+    own0_5: DFF<Bits<L>>,
+    dir5: DFF<Bit>,
     // Stage 3 combinational.
     age_raw: LevelAges,
     age_1: LevelAges,
@@ -73,6 +76,8 @@ pub struct BucketBank {
     sel: Signal<Local, RingsBits>,
     dsel: Signal<Local, Bits<DELTAS_BITS>>,
     step: AgeMark,
+    // Stage 5 combinational.
+    unmark: Unmark,
     writes: Signal<Local, Bit>,
 }
 
@@ -81,7 +86,7 @@ impl Logic for BucketBank {
     fn update(&mut self) {
         dff_setup!(
             self, clock, op3, addr3, epoch3, dir3, op4, addr4, epoch4, dir4, raw4, draw4, h1, h2,
-            d1, d2, w1_valid, w1_addr, w1_line, w1_epoch, w2_valid, w2_line, rings5
+            d1, d2, w1_valid, w1_addr, w1_line, w1_epoch, w2_valid, w2_line, rings5, own0_5, dir5
         );
         self.ram.clock.next = self.clock.val();
         // Read the line of the record entering stage 3; while stalled, keep
@@ -153,9 +158,14 @@ impl Logic for BucketBank {
             self.w1_epoch.d.next = self.epoch4.q.val();
             self.w2_valid.d.next = self.w1_valid.q.val();
             self.w2_line.d.next = self.w1_line.q.val();
-            self.rings5.d.next = self.step.aged.val();
+            self.rings5.d.next = self.step.y_rings.val();
+            self.own0_5.d.next = self.step.own0.val();
+            self.dir5.d.next = self.dir4.q.val();
         }
-        self.rings.next = self.rings5.q.val();
+        self.unmark.rings.next = self.rings5.q.val();
+        self.unmark.own0.next = self.own0_5.q.val();
+        self.unmark.dir.next = self.dir5.q.val();
+        self.rings.next = self.unmark.y.val();
     }
 }
 crate::impl_clocked!(BucketBank);

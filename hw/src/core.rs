@@ -217,8 +217,8 @@ pub struct BloomtimeCore {
     s0_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     adm_epoch: Signal<Local, Bits<EPOCH_BITS>>,
     s0_ok: Signal<Local, Bit>,
-    lim_adm: Signal<Local, Bits<{ EPOCH_BITS + 1 }>>,
-    lim_s0: Signal<Local, Bits<{ EPOCH_BITS + 1 }>>,
+    lim_start: Signal<Local, Bits<EPOCH_BITS>>,
+    lim: Signal<Local, Bits<{ EPOCH_BITS + 1 }>>,
     /// The S0 record's epoch is within the sweeper's limit (registered at
     /// load against the current limit — conservative if the limit moves in the
     /// same clock — and recomputed when a sweep pass completes).
@@ -516,24 +516,22 @@ impl Logic for BloomtimeCore {
                 self.hash.in_op.next = bits::<OP_BITS>(5);
             }
         }
-        // A pass's limit: its start + the horizon, saturating (bit 37 is the carry).
-        self.lim_adm.next = bit_cast::<38, 37>(self.adm_epoch.val()) + 8_126_456;
-        self.lim_s0.next = bit_cast::<38, 37>(self.s0_epoch.val()) + 8_126_456;
+        // A pass's limit: its start (the waiting record's epoch for a stale
+        // pass) + the horizon, saturating (bit 37 is the carry).
+        self.lim_start.next = self.adm_epoch.val();
+        if self.stale_next.val() {
+            self.lim_start.next = self.s0_epoch.val();
+        }
+        self.lim.next = bit_cast::<38, 37>(self.lim_start.val()) + 8_126_456;
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
             if self.cursor.q.val() == 0 {
                 self.pass_stale.d.next = self.stale_next.val();
                 // Saturating: near the top of the 37-bit epoch range the
                 // limit is the last epoch (no later record can follow).
-                self.pass_limit.d.next = bit_cast::<37, 38>(self.lim_adm.val());
-                if self.lim_adm.val().get_bit(37) {
+                self.pass_limit.d.next = bit_cast::<37, 38>(self.lim.val());
+                if self.lim.val().get_bit(37) {
                     self.pass_limit.d.next = !bits::<EPOCH_BITS>(0);
-                }
-                if self.stale_next.val() {
-                    self.pass_limit.d.next = bit_cast::<37, 38>(self.lim_s0.val());
-                    if self.lim_s0.val().get_bit(37) {
-                        self.pass_limit.d.next = !bits::<EPOCH_BITS>(0);
-                    }
                 }
             }
             if self.cursor.q.val() == 255 {

@@ -131,8 +131,12 @@ impl Logic for EventBuffer {
         self.write.next = false;
         self.last.next = false;
         self.byte.next = bits::<8>(0);
-        self.key_flat.next = bits::<KEY_BITS>(0);
-        self.stats_flat.next = bits::<{ 8 * STATS_BYTES }>(0);
+        // The flat copies are the inputs, ungated: only the byte multiplexer
+        // of the state that writes them reads them (gating them would cost a
+        // gate per bit).
+        self.key_flat.next = self.s_open_key.val().into();
+        self.stats_flat.next =
+            bit_cast::<{ 8 * STATS_BYTES }, STATS_BITS>(self.s_evict_stats.val().into());
         self.slot_sel.next = bit_cast::<8, SLOT_ADDR>(self.s_evict_slot.val());
         // Evict type byte: 0x02 | reason << 4.
         self.ev_type.next = bits::<8>(2);
@@ -157,7 +161,6 @@ impl Logic for EventBuffer {
                 }
             }
             EbState::Open => {
-                self.key_flat.next = self.s_open_key.val().into();
                 self.slot_sel.next = bit_cast::<8, SLOT_ADDR>(self.s_open_slot.val());
                 match self.idx.q.val().index() {
                     0 => {
@@ -165,8 +168,6 @@ impl Logic for EventBuffer {
                     }
                     1 => {
                         self.byte.next = bits::<8>(0);
-                        self.key_flat.next = bits::<KEY_BITS>(0);
-                        self.stats_flat.next = bits::<{ 8 * STATS_BYTES }>(0);
                     }
                     2 => {
                         self.byte.next = self.slot_sel.val();
@@ -292,8 +293,6 @@ impl Logic for EventBuffer {
                 self.rdy_open.d.next = self.idx.q.val() == 39;
             }
             EbState::Evict => {
-                self.stats_flat.next =
-                    bit_cast::<{ 8 * STATS_BYTES }, STATS_BITS>(self.s_evict_stats.val().into());
                 self.stats_byte.next = true;
                 match self.idx.q.val().index() {
                     0 => {
@@ -314,8 +313,6 @@ impl Logic for EventBuffer {
             EbState::Peek => {
                 // The READ_SLOTS record: 4 tag bytes (from index 63, i.e. -1,
                 // so the statistics share the evict bytes' multiplexer at 3..12).
-                self.stats_flat.next =
-                    bit_cast::<{ 8 * STATS_BYTES }, STATS_BITS>(self.s_evict_stats.val().into());
                 self.stats_byte.next = true;
                 match self.idx.q.val().index() {
                     63 => {

@@ -65,9 +65,18 @@ impl Logic for LevelAges {
                 format!("diff[{gi}] ^ e[{gi}] ^ t[{gi}]")
             };
             s += &format!("wire b{i} = {b};\n");
+            // q ≥ B: a bit above the age bits (no comparator, no carry chain).
+            let hi = if qw > hb {
+                format!("|q{i}[{}:{hb}]", qw - 1)
+            } else {
+                "1'b0".to_string()
+            };
+            s += &format!(
+                "wire sat{i} = {hi} | ((&q{i}[{h}:0]) & b{i});\n",
+                h = hb - 1
+            );
             body += &format!(
-                "    if ((q{i} > {qw}'d{top}) | ((q{i} == {qw}'d{top}) & b{i})) d[{lo} +: {db}] = {db}'d{bb};\n    else d[{lo} +: {db}] = {{1'b0, q{i}[{h}:0]}} + {{{hb}'d0, b{i}}};\n",
-                top = B - 1,
+                "    if (sat{i}) d[{lo} +: {db}] = {db}'d{bb};\n    else d[{lo} +: {db}] = {{1'b0, q{i}[{h}:0]}} + {{{hb}'d0, b{i}}};\n",
                 lo = i * DELTA_BITS,
                 db = DELTA_BITS,
                 bb = B,
@@ -81,8 +90,9 @@ impl Logic for LevelAges {
 
 /// A line's rings aged by `d` (every level's saturated age), marked in ring
 /// `dir` of every level when `mark`, emptied when `clear`, and tagged
-/// `epoch`. `aged` is the rings after ageing, before marking (what the
-/// estimator sees).
+/// `epoch`. What the estimator sees, the rings after ageing and before
+/// marking, differs from the new rings only in bit 0 of ring `dir` of each
+/// level: `own0` is that bit before marking (one shifter for both).
 #[derive(LogicBlock, Default)]
 pub struct AgeMark {
     pub rings: Signal<In, RingsBits>,
@@ -91,7 +101,7 @@ pub struct AgeMark {
     pub dir: Signal<In, Bit>,
     pub clear: Signal<In, Bit>,
     pub epoch: Signal<In, Bits<E>>,
-    pub aged: Signal<Out, RingsBits>,
+    pub own0: Signal<Out, Bits<L>>,
     /// The new line, and its rings alone (what forwarding keeps).
     pub y: Signal<Out, LineBits>,
     pub y_rings: Signal<Out, RingsBits>,
@@ -121,19 +131,23 @@ impl Logic for AgeMark {
         };
         let new: [u64; L] =
             std::array::from_fn(|i| if self.clear.val() { 0 } else { aged[i] | mark });
-        self.aged.next = RingsBits::from_pairs(aged);
+        let own0 = (0..L).fold(0u64, |acc, i| {
+            let bit = aged[i] >> (if self.dir.val() { B } else { 0 }) & 1;
+            acc | bit << i
+        });
+        self.own0.next = own0.into();
         self.y_rings.next = RingsBits::from_pairs(new);
         self.y.next = LineBits::new(self.epoch.val().to_u64(), RingsBits::from_pairs(new));
     }
     fn connect(&mut self) {
-        self.aged.connect();
+        self.own0.connect();
         self.y.connect();
         self.y_rings.connect();
     }
     fn hdl(&self) -> Verilog {
         let (hb, db) = (HIT_AGE_BITS, DELTA_BITS);
         let mut s = String::new();
-        let mut aged = Vec::new();
+        let mut own0 = Vec::new();
         let mut new = Vec::new();
         for i in 0..L {
             for r in 0..2 {
@@ -150,17 +164,53 @@ impl Logic for AgeMark {
                     z = B - 1,
                     want = if r == 0 { "~" } else { "" },
                 );
-                aged.push(format!("a{i}_{r}"));
                 new.push(format!("n{i}_{r}"));
             }
+            own0.push(format!("(dir ? a{i}_1[0] : a{i}_0[0])"));
         }
-        aged.reverse();
+        own0.reverse();
         new.reverse();
         s += &format!(
-            "always @(*) begin\n    aged = {{{}}};\n    y_rings = {{{n}}};\n    y = {{{n}, epoch}};\nend\n",
-            aged.join(", "),
+            "always @(*) begin\n    own0 = {{{}}};\n    y_rings = {{{n}}};\n    y = {{{n}, epoch}};\nend\n",
+            own0.join(", "),
             n = new.join(", ")
         );
+        Verilog::Custom(s)
+    }
+}
+
+/// The rings before marking, from the new rings and [`AgeMark`]'s `own0`:
+/// bit 0 of ring `dir` of every level replaced.
+#[derive(LogicBlock, Default)]
+pub struct Unmark {
+    pub rings: Signal<In, RingsBits>,
+    pub own0: Signal<In, Bits<L>>,
+    pub dir: Signal<In, Bit>,
+    pub y: Signal<Out, RingsBits>,
+}
+
+impl Logic for Unmark {
+    fn update(&mut self) {
+        let p = self.rings.val().pairs();
+        let own0 = self.own0.val().to_u64();
+        let at = if self.dir.val() { B } else { 0 };
+        self.y.next = RingsBits::from_pairs(std::array::from_fn(|i| {
+            p[i] & !(1 << at) | (own0 >> i & 1) << at
+        }));
+    }
+    fn connect(&mut self) {
+        self.y.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let mut s = String::from("always @(*) begin\n    y = rings;\n");
+        for i in 0..L {
+            let at = i * PAIR_BITS;
+            s += &format!(
+                "    if (dir) y[{}] = own0[{i}];\n    else y[{at}] = own0[{i}];\n",
+                at + B
+            );
+        }
+        s += "end\n";
         Verilog::Custom(s)
     }
 }
@@ -217,37 +267,47 @@ impl Logic for FinestHit {
         self.rev_age.connect();
     }
     fn hdl(&self) -> Verilog {
+        // The finest hit of each ring (0 and 1), then each chosen by `dir`:
+        // no multiplexer in front of the priority encoders.
         let (lb, hb) = (LEVEL_BITS, HIT_AGE_BITS);
         let mut s = String::new();
         for i in 0..L {
-            let r0 = i * PAIR_BITS;
-            let r1 = r0 + B;
-            s += &format!(
-                "wire [{m}:0] and0_{i} = a[{r0} +: {B}] & b[{r0} +: {B}];\nwire [{m}:0] and1_{i} = a[{r1} +: {B}] & b[{r1} +: {B}];\n",
-                m = B - 1
-            );
-            s += &format!(
-                "wire [{m}:0] own{i} = dir ? and1_{i} : and0_{i};\nwire [{m}:0] rev{i} = dir ? and0_{i} : and1_{i};\n",
-                m = B - 1
-            );
-        }
-        let mut body = String::from("always @(*) begin\n");
-        for side in ["own", "rev"] {
-            body += &format!(
-                "    {side}_found = 1'b0;\n    {side}_level = {lb}'d0;\n    {side}_age = {hb}'d0;\n"
-            );
-            for i in (0..L).rev() {
-                body += &format!(
-                    "    if (|{side}{i}) begin\n        {side}_found = 1'b1;\n        {side}_level = {lb}'d{i};\n"
+            for r in 0..2 {
+                let at = i * PAIR_BITS + r * B;
+                s += &format!(
+                    "wire [{m}:0] and{r}_{i} = a[{at} +: {B}] & b[{at} +: {B}];\n",
+                    m = B - 1
                 );
-                for k in (0..B).rev() {
-                    body += &format!("        if ({side}{i}[{k}]) {side}_age = {hb}'d{k};\n");
-                }
-                body += "    end\n";
             }
         }
-        body += "end\n";
-        Verilog::Custom(s + &body)
+        for r in 0..2 {
+            s += &format!(
+                "reg found{r};\nreg [{}:0] level{r};\nreg [{}:0] age{r};\n",
+                lb - 1,
+                hb - 1
+            );
+            s += &format!(
+                "always @(*) begin\n    found{r} = 1'b0;\n    level{r} = {lb}'d0;\n    age{r} = {hb}'d0;\n"
+            );
+            for i in (0..L).rev() {
+                s += &format!(
+                    "    if (|and{r}_{i}) begin\n        found{r} = 1'b1;\n        level{r} = {lb}'d{i};\n"
+                );
+                for k in (0..B).rev() {
+                    s += &format!("        if (and{r}_{i}[{k}]) age{r} = {hb}'d{k};\n");
+                }
+                s += "    end\n";
+            }
+            s += "end\n";
+        }
+        s += "always @(*) begin\n";
+        for (side, mine, other) in [("own", 1, 0), ("rev", 0, 1)] {
+            for f in ["found", "level", "age"] {
+                s += &format!("    {side}_{f} = dir ? {f}{mine} : {f}{other};\n");
+            }
+        }
+        s += "end\n";
+        Verilog::Custom(s)
     }
 }
 
@@ -390,11 +450,14 @@ mod tests {
             banks.touch(0, 0, e, dir, &mut ad, &mut ar);
             assert_eq!(b.y.val().to_words(), banks.pack(&CFG, 0, 0));
             assert_eq!(b.y_rings.val(), b.y.val().rings());
-            let aged = b.aged.val().pairs();
+            // Before marking: the new rings with bit 0 of ring `dir` from `own0`.
+            let new = b.y_rings.val().pairs();
+            let own0 = b.own0.val().to_u64();
             let m = (1u64 << B) - 1;
             for i in 0..L {
-                let own = if dir == 0 { aged[i] & m } else { aged[i] >> B };
-                let rev = if dir == 0 { aged[i] >> B } else { aged[i] & m };
+                let (r0, r1) = (new[i] & m, new[i] >> B);
+                let (own, rev) = if dir == 0 { (r0, r1) } else { (r1, r0) };
+                let own = own & !1 | (own0 >> i & 1);
                 assert_eq!((own, rev), (ad[i], ar[i]), "level {i}");
             }
         }
