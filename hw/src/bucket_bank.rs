@@ -1,10 +1,11 @@
 //! One bucket bank (docs/DESIGN.md §4), pipeline stages 3 and 4.
 //!
-//! Stage 3 holds the block RAM's output for the record's line and compares
-//! the record's line with the lines written by the two records ahead of it
-//! (the only lines the RAM cannot have returned yet), and computes every
-//! level's saturated age of each of the three candidates ([`LevelAges`]).
-//! Stage 4 picks the freshest copy of the line, ages every level to the
+//! Stage 3 compares the record's line with the line of the record one ahead
+//! of it and computes every level's age of that line at the record's epoch
+//! ([`LevelAges`]); the block RAM reads the record's line as it enters stage
+//! 4. Stage 4 takes the RAM's output (no register of its own: on the iCE40
+//! a register there is a logic cell a bit) or, when the record ahead wrote
+//! the same line at the edge of the read, that line; ages every level to the
 //! record's epoch, hands the aged rings to the estimator, marks the record's
 //! direction ring in every level and writes the line back ([`AgeMark`]). The
 //! one-cycle loop is "last written line → mux → shift by a registered amount
@@ -48,62 +49,50 @@ pub struct BucketBank {
     addr4: DFF<Bits<LINE_ADDR>>,
     epoch4: DFF<Bits<E>>,
     dir4: DFF<Bit>,
-    raw4: DFF<RingsBits>,
-    /// Every level's age of the raw line, of the line written by the record
-    /// one ahead and of the one two ahead.
-    draw4: DFF<Bits<DELTAS_BITS>>,
+    /// The record one ahead wrote this line (at the edge of this record's
+    /// read), and every level's age of that line.
     h1: DFF<Bit>,
-    h2: DFF<Bit>,
     d1: DFF<Bits<DELTAS_BITS>>,
-    d2: DFF<Bits<DELTAS_BITS>>,
-    // The two lines written last (by the records one and two ahead).
+    // The line written last (by the record one ahead).
     w1_valid: DFF<Bit>,
-    w1_addr: DFF<Bits<LINE_ADDR>>,
     w1_line: DFF<RingsBits>,
-    w1_epoch: DFF<Bits<E>>,
-    w2_valid: DFF<Bit>,
-    w2_line: DFF<RingsBits>,
     // Stage 5: the new rings, and bit 0 of each level's ring `dir` before
     // marking (the rings the estimator sees differ only there).
     rings5: DFF<RingsBits>,
     own0_5: DFF<Bits<L>>,
     dir5: DFF<Bit>,
     // Stage 3 combinational.
-    age_raw: LevelAges,
     age_1: LevelAges,
-    age_2: LevelAges,
     // Stage 4 combinational.
+    age_raw: LevelAges,
+    raw: Signal<Local, RingsBits>,
     sel: Signal<Local, RingsBits>,
     dsel: Signal<Local, Bits<DELTAS_BITS>>,
     step: AgeMark,
+    writes: Signal<Local, Bit>,
     // Stage 5 combinational.
     unmark: Unmark,
-    writes: Signal<Local, Bit>,
 }
 
 impl Logic for BucketBank {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, op3, addr3, epoch3, dir3, op4, addr4, epoch4, dir4, raw4, draw4, h1, h2,
-            d1, d2, w1_valid, w1_addr, w1_line, w1_epoch, w2_valid, w2_line, rings5, own0_5, dir5
+            self, clock, op3, addr3, epoch3, dir3, op4, addr4, epoch4, dir4, h1, d1, w1_valid,
+            w1_line, rings5, own0_5, dir5
         );
         self.ram.clock.next = self.clock.val();
-        // Read the line of the record entering stage 3; while stalled, keep
+        // Read the line of the record entering stage 4; while stalled, keep
         // reading the line of the record held there.
-        self.ram.read_address.next = self.addr3.q.val();
+        self.ram.read_address.next = self.addr4.q.val();
         if self.advance.val() {
-            self.ram.read_address.next = self.s2_addr.val();
+            self.ram.read_address.next = self.addr3.q.val();
         }
 
-        // Stage 3: hazards against the records one (stage 4) and two (last
-        // written) ahead, and every level's age of the three candidates.
-        self.age_raw.e.next = self.epoch3.q.val();
-        self.age_raw.t.next = self.ram.read_data.val().tag;
+        // Stage 3: the hazard against the record one ahead, and every
+        // level's age of the line it writes.
         self.age_1.e.next = self.epoch3.q.val();
         self.age_1.t.next = self.epoch4.q.val();
-        self.age_2.e.next = self.epoch3.q.val();
-        self.age_2.t.next = self.w1_epoch.q.val();
         if self.advance.val() {
             self.op3.d.next = self.s2_op.val();
             self.addr3.d.next = self.s2_addr.val();
@@ -113,27 +102,22 @@ impl Logic for BucketBank {
             self.addr4.d.next = self.addr3.q.val();
             self.epoch4.d.next = self.epoch3.q.val();
             self.dir4.d.next = self.dir3.q.val();
-            self.raw4.d.next.lv0 = self.ram.read_data.val().lv0;
-            self.raw4.d.next.lv1 = self.ram.read_data.val().lv1;
-            self.raw4.d.next.lv2 = self.ram.read_data.val().lv2;
-            self.raw4.d.next.lv3 = self.ram.read_data.val().lv3;
-            self.raw4.d.next.lv4 = self.ram.read_data.val().lv4;
-            self.raw4.d.next.lv5 = self.ram.read_data.val().lv5;
-            self.raw4.d.next.lv6 = self.ram.read_data.val().lv6;
-            self.draw4.d.next = self.age_raw.d.val();
             self.h1.d.next = self.addr3.q.val() == self.addr4.q.val();
-            self.h2.d.next = self.addr3.q.val() == self.w1_addr.q.val();
             self.d1.d.next = self.age_1.d.val();
-            self.d2.d.next = self.age_2.d.val();
         }
 
         // Stage 4: freshest copy, age, mark, write back.
-        self.sel.next = self.raw4.q.val();
-        self.dsel.next = self.draw4.q.val();
-        if !self.spaced.y.val() & self.h2.q.val() & self.w2_valid.q.val() {
-            self.sel.next = self.w2_line.q.val();
-            self.dsel.next = self.d2.q.val();
-        }
+        self.age_raw.e.next = self.epoch4.q.val();
+        self.age_raw.t.next = self.ram.read_data.val().tag;
+        self.raw.next.lv0 = self.ram.read_data.val().lv0;
+        self.raw.next.lv1 = self.ram.read_data.val().lv1;
+        self.raw.next.lv2 = self.ram.read_data.val().lv2;
+        self.raw.next.lv3 = self.ram.read_data.val().lv3;
+        self.raw.next.lv4 = self.ram.read_data.val().lv4;
+        self.raw.next.lv5 = self.ram.read_data.val().lv5;
+        self.raw.next.lv6 = self.ram.read_data.val().lv6;
+        self.sel.next = self.raw.val();
+        self.dsel.next = self.age_raw.d.val();
         if !self.spaced.y.val() & self.h1.q.val() & self.w1_valid.q.val() {
             self.sel.next = self.w1_line.q.val();
             self.dsel.next = self.d1.q.val();
@@ -153,11 +137,7 @@ impl Logic for BucketBank {
         self.ram.write_enable.next = self.advance.val() & self.writes.val();
         if self.advance.val() {
             self.w1_valid.d.next = self.writes.val();
-            self.w1_addr.d.next = self.addr4.q.val();
             self.w1_line.d.next = self.step.y_rings.val();
-            self.w1_epoch.d.next = self.epoch4.q.val();
-            self.w2_valid.d.next = self.w1_valid.q.val();
-            self.w2_line.d.next = self.w1_line.q.val();
             self.rings5.d.next = self.step.y_rings.val();
             self.own0_5.d.next = self.step.own0.val();
             self.dir5.d.next = self.dir4.q.val();
@@ -169,7 +149,6 @@ impl Logic for BucketBank {
     }
 }
 crate::impl_clocked!(BucketBank);
-
 impl BucketBank {
     /// A line as stored, in 64-bit words as `Banks::pack` (for tests).
     pub fn stored_line(&self, addr: usize) -> Vec<u64> {
