@@ -342,7 +342,7 @@ fn replay_admission_refuses_before_the_buffer_can_overflow() {
 fn flush_exports_slot_by_slot_while_the_host_drains() {
     let cfg = bloomtime_model::config::HARDWARE;
     // A buffer too small for the flush's exports.
-    let cap = 1024;
+    let cap = 512;
     let dev = Arc::new(Mutex::new(ModelDevice::new(ModelOptions {
         event_buffer: cap,
         ..ModelOptions::default()
@@ -610,4 +610,21 @@ fn flush_and_clear_commands() {
     assert!(info.contains("counter invariants: ok"), "{info}");
     let csv = device_out(&["info", "--format", "csv"], Loopback::shared(dev)).unwrap();
     assert_eq!(csv.lines().count(), 1 + regmap::registers().len());
+}
+
+#[test]
+fn a_device_with_levels_answers_info_with_its_extension() {
+    // A BloomTime v2 device (seven levels) reports its levels in INFO's
+    // extension; the client takes it (it once insisted on the v1 length).
+    for cfg in [
+        bloomtime_model::config::ALCHITRY_CU,
+        bloomtime_model::config::ALCHITRY_CU_V1,
+    ] {
+        let dev = ModelDevice::new(ModelOptions {
+            config: cfg,
+            ..ModelOptions::default()
+        });
+        let c = client(Loopback::new(dev));
+        assert_eq!(c.info().config, cfg);
+    }
 }

@@ -147,6 +147,15 @@ impl Banks {
         line[0] = epoch;
     }
 
+    /// Empty every ring of a line and tag it `epoch` (what a clear, or a
+    /// sweep after a jump of at least the window, does to one line).
+    pub fn empty_line(&mut self, bank: u32, index: u32, epoch: u64) {
+        let at = self.at(bank, index);
+        let line = &mut self.words[at..at + self.stride];
+        line.fill(0);
+        line[0] = epoch;
+    }
+
     /// A line's exact tag.
     pub fn tag(&self, bank: u32, index: u32) -> u64 {
         self.words[self.at(bank, index)]

@@ -417,6 +417,31 @@ impl Config {
         }
         m
     }
+    /// The span of level `i` in finest epochs: `B_i · 2^g_i`.
+    pub const fn level_span_epochs(&self, i: usize) -> u64 {
+        (self.levels.get(i).buckets as u64) << self.level_shift(i)
+    }
+    /// The window in finest epochs (the widest level span): a record this
+    /// many epochs after a line's tag finds every level of it empty.
+    pub const fn window_epochs(&self) -> u64 {
+        let mut m = 0;
+        let mut i = 0;
+        while i < self.levels.len() {
+            if self.level_span_epochs(i) > m {
+                m = self.level_span_epochs(i);
+            }
+            i += 1;
+        }
+        m
+    }
+    /// Finest epochs after a sweep pass's start within which every line's
+    /// `E`-bit tag still gives every level's age (docs/DESIGN.md §9):
+    /// `2^E − 2^(g_(L−1)) − B_0`.
+    pub const fn sweep_horizon(&self) -> u64 {
+        (1u64 << self.epoch_tag_bits)
+            - (1u64 << self.level_shift(self.levels.len() - 1))
+            - self.levels.get(0).buckets as u64
+    }
     /// `M`, lines per bank.
     pub const fn lines(&self) -> u32 {
         1 << self.lines_log2
@@ -730,6 +755,23 @@ mod tests {
         assert!(LARGE.bucket_ns() <= 2_000 && LARGE.window_ns() >= 60_000_000_000);
         assert!(DATACENTER.bucket_ns() <= 1_000 && DATACENTER.window_ns() >= 8_000_000_000);
         const { assert!(LARGE.histogram && DATACENTER.histogram) };
+    }
+
+    #[test]
+    fn sweep_horizon_and_window() {
+        // One level of 16 with 8-bit tags: the v1 RTL's 239 epochs and a
+        // window of one ring.
+        assert_eq!(ALCHITRY_CU_V1.sweep_horizon(), 239);
+        assert_eq!(ALCHITRY_CU_V1.window_epochs(), 16);
+        // Seven levels of 8, three octaves apart, 23-bit tags.
+        assert_eq!(ALCHITRY_CU.window_epochs(), 8 << 18);
+        assert_eq!(ALCHITRY_CU.sweep_horizon(), (1 << 23) - (1 << 18) - 8);
+        for p in PRESETS {
+            let c = p.config;
+            // A pass's horizon always covers the window: a record within the
+            // window of the last never waits for a stale pass.
+            assert!(c.sweep_horizon() >= c.window_epochs(), "{}", p.name);
+        }
     }
 
     #[test]

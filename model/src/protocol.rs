@@ -225,7 +225,7 @@ pub const EV_EVICT: u8 = 0x02;
 pub const OPEN_BYTES: usize = 3 + 38;
 
 /// Bytes of an encoded evict event: type, slot:u16, statistics.
-pub fn evict_bytes(cfg: &Config) -> usize {
+pub const fn evict_bytes(cfg: &Config) -> usize {
     3 + SlotStats::wire_bytes(cfg)
 }
 
@@ -236,7 +236,7 @@ pub const EVENT_BUFFER_BYTES: usize = 2048;
 
 /// Worst-case event bytes of one replayed frame: its record opens a slot and
 /// evicts the slot's previous key (an overflow evicts without an open).
-pub fn frame_worst_case_bytes(cfg: &Config) -> usize {
+pub const fn frame_worst_case_bytes(cfg: &Config) -> usize {
     OPEN_BYTES + evict_bytes(cfg)
 }
 
@@ -356,6 +356,17 @@ pub struct Info {
 /// extension.
 pub const INFO_BYTES: usize = 4 + 2 + 2 + 10 + 2 + 4 + 4;
 
+/// Bytes of INFO's data for a configuration: [`INFO_BYTES`], and for any
+/// but the v1 hardware the extension (level count, two bytes for each level
+/// after the first, flags).
+pub const fn info_bytes(cfg: &Config) -> usize {
+    if Info::is_v1(cfg) {
+        INFO_BYTES
+    } else {
+        INFO_BYTES + 2 + 2 * (cfg.level_count() - 1)
+    }
+}
+
 /// Bytes of the link's request and response buffers.
 pub const LINK_BUFFER_BYTES: usize = 512;
 const _: () = assert!(MAX_FRAME <= LINK_BUFFER_BYTES);
@@ -401,11 +412,12 @@ impl Info {
                     | (c.histogram as u8 * INFO_HISTOGRAM),
             );
         }
+        debug_assert_eq!(b.len(), info_bytes(c));
         b
     }
 
     /// A configuration INFO describes without its extension.
-    fn is_v1(c: &Config) -> bool {
+    const fn is_v1(c: &Config) -> bool {
         c.level_count() == 1 && c.second_moment && c.extremes && !c.histogram
     }
 

@@ -241,7 +241,7 @@ impl SlotStats {
     }
 
     /// Bytes of the packed statistics on the wire (little-endian bit order).
-    pub fn wire_bytes(cfg: &Config) -> usize {
+    pub const fn wire_bytes(cfg: &Config) -> usize {
         (cfg.stats_bits() as usize).div_ceil(8)
     }
 

@@ -18,8 +18,8 @@ use super::DeviceError;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counters, N_COUNTERS};
 use bloomtime_model::protocol::{
-    cmd, decode_events, encode_frame, encode_replay_frame, status, Deframer, Info, INFO_BYTES,
-    MAGIC, MAX_PAYLOAD, MAX_SLOTS_PER_READ, PROTOCOL_VERSION, SEQ_UNKNOWN, SLIP_END,
+    cmd, decode_events, encode_frame, encode_replay_frame, status, Deframer, Info, MAGIC,
+    MAX_PAYLOAD, MAX_SLOTS_PER_READ, PROTOCOL_VERSION, SEQ_UNKNOWN, SLIP_END,
 };
 use bloomtime_model::regmap::{self, N_LINK_COUNTERS};
 use bloomtime_model::table::{Event, SlotStats};
@@ -651,16 +651,13 @@ fn len_is(d: &[u8], n: usize) -> Result<(), String> {
     }
 }
 
-/// An INFO answer of this protocol version must have the INFO length; any
-/// other answer is passed on (to be judged: another version, another device,
-/// or an earlier session's stored answer).
+/// An INFO answer of this protocol version must decode (its length is
+/// `protocol::INFO_BYTES` or that plus a well-formed level extension); any other
+/// answer is passed on (to be judged: another version, another device, or an
+/// earlier session's stored answer).
 fn info_check(d: &[u8]) -> Result<Vec<u8>, String> {
-    if d.len() >= 6
-        && d[..4] == MAGIC
-        && u16::from_be_bytes([d[4], d[5]]) == PROTOCOL_VERSION
-        && d.len() != INFO_BYTES
-    {
-        return Err(format!("INFO has {} bytes, expected {INFO_BYTES}", d.len()));
+    if d.len() >= 6 && d[..4] == MAGIC && u16::from_be_bytes([d[4], d[5]]) == PROTOCOL_VERSION {
+        Info::decode(d).map_err(|e| e.0)?;
     }
     Ok(d.to_vec())
 }
