@@ -129,6 +129,7 @@ pub struct Analyzer {
     est: Option<Estimate>,
     exact: Option<Exact>,
     packets: u64,
+    before_first: u64,
 }
 
 impl Analyzer {
@@ -146,6 +147,7 @@ impl Analyzer {
                 last_ns: 0,
             }),
             packets: 0,
+            before_first: 0,
         }
     }
 
@@ -162,12 +164,20 @@ impl Analyzer {
         self.packets
     }
 
+    /// Packets fed so far that were stamped before the capture's first
+    /// packet ([`ReplayFrame::before_first`]; each record among them is a
+    /// time regression).
+    pub fn before_first(&self) -> u64 {
+        self.before_first
+    }
+
     /// One frame, in capture order, from [`Records`] by this analyzer's
     /// configuration (its time unit): the model takes `ts`, the exact
     /// tracker `rel_ns`.
     #[inline]
     pub fn feed(&mut self, f: &ReplayFrame<'_>) -> Result<(), Error> {
         self.packets += 1;
+        self.before_first += f.before_first as u64;
         if let Some(e) = &mut self.est {
             let _ = f.process(&mut e.bt);
             if e.bt.pending_events().len() >= DRAIN_BATCH {
@@ -180,7 +190,9 @@ impl Analyzer {
             match f.record() {
                 Ok(rec) => {
                     x.counters.inc(Counter::Records);
-                    if ns < x.last_ns {
+                    // Before the first packet `ns` is 0, maybe equal to
+                    // `last_ns`: a regression all the same.
+                    if ns < x.last_ns || f.before_first {
                         x.counters.inc(Counter::TimeRegressions);
                     }
                     x.last_ns = x.last_ns.max(ns);

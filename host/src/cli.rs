@@ -4,7 +4,7 @@ use crate::analyze::{self, Analyzer};
 use crate::compare::{self, CompareReport};
 use crate::error::Error;
 use bloomtime_model::config::{bram, fmt_ns, preset, Config, PRESETS};
-use bloomtime_model::counters::Counters;
+use bloomtime_model::counters::{Counter, Counters};
 use bloomtime_model::report::{self, Format};
 use bloomtime_model::stats::FlowRow;
 use bloomtime_traces::gen::{self, GenOptions, Mix};
@@ -307,6 +307,7 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     }
     an.feed_traces(&a.traces)?;
     let packets = an.packets();
+    let before_first = an.before_first();
     let (est, exact) = an.finish()?;
     let mut meta = AnalyzeMeta {
         tool: "bloomtime analyze",
@@ -338,6 +339,7 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         );
         (x.rows(), x.counters, note)
     };
+    warn_time_regressions("bloomtime analyze", &counters, before_first);
     let title = format!(
         "{} of {} packets, preset {} ({})",
         meta.mode, packets, a.preset, cfg
@@ -382,6 +384,26 @@ pub fn write_report<M: Serialize>(
     })
 }
 
+/// One line on standard error when a capture's clock went backwards
+/// (docs/DESIGN.md §1): the report is still made, but its times were
+/// clamped, which must not go unsaid.
+pub fn warn_time_regressions(tool: &str, counters: &Counters, before_first: u64) {
+    let n = counters.get(Counter::TimeRegressions);
+    if n == 0 && before_first == 0 {
+        return;
+    }
+    let first = if before_first > 0 {
+        format!(", {before_first} packets stamped before the capture's first packet")
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "{tool}: warning: {n} time regressions (records stamped earlier than the record \
+         before them{first}): each processed at the previous record's time, so IATs \
+         around them read 0"
+    );
+}
+
 /// `bloomtime compare`.
 pub fn compare(a: &CompareArgs) -> Result<(), Error> {
     let cfg = get_preset(&a.preset)?;
@@ -390,6 +412,7 @@ pub fn compare(a: &CompareArgs) -> Result<(), Error> {
         crate::plot::check_dir(dir)?;
     }
     let (est, exact, packets) = analyze::both(&cfg, &a.traces)?;
+    warn_time_regressions("bloomtime compare", &est.counters, 0);
     let c = compare::compare(&est, &exact);
     let report = CompareReport {
         tool: "bloomtime compare",

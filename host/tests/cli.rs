@@ -714,3 +714,50 @@ fn a_report_that_cannot_be_written_is_an_error() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A capture whose clock stepped back by hours after its first packet: the
+/// packets before the first are counted time regressions, in the JSON
+/// counters of both modes and in a one-line warning on stderr (issue 15,
+/// item 1: they were all at time 0, counted nowhere, exit 0 and silence).
+#[test]
+fn packets_before_the_first_are_counted_and_warned() {
+    let d = tmpdir("before-first");
+    let s = 1_000_000_000u64;
+    let t = 1_700_000_000 * s;
+    let h3 = 3 * 3600 * s;
+    let key = bloomtime_model::key::FlowKey::v4(17, [10, 0, 0, 1], 9, [10, 0, 0, 2], 53);
+    let f = bloomtime_model::parse::build::frame(
+        &key,
+        0,
+        &bloomtime_model::parse::build::udp(9, 53, 10),
+        10,
+    );
+    let mut w = PcapWriter::new(Vec::new(), 65535).unwrap();
+    for ns in [t, t - h3, t - h3 + s, t - h3 + 2 * s] {
+        w.write(ns, &f).unwrap();
+    }
+    let p = write(&d, "back.pcap", &w.into_inner());
+    for exact in [false, true] {
+        let mut args = vec!["analyze", "--format", "json", &p];
+        if exact {
+            args.insert(1, "--exact");
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{args:?}");
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let n = &j["counters"]["time_regressions"];
+        assert_eq!(n, 3, "{args:?}: {j}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("warning: 3 time regressions"), "{err}");
+        assert!(err.contains("3 packets stamped before"), "{err}");
+    }
+    let o = run(&["compare", &p]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("warning: 3 time regressions"), "{err}");
+    // A capture whose clock never goes back: no warning.
+    let demo = data("demo.pcap");
+    let o = run(&["analyze", demo.to_str().unwrap()]);
+    assert!(o.status.success() && o.stderr.is_empty());
+}

@@ -611,3 +611,20 @@ fn flush_and_clear_commands() {
     let csv = device_out(&["info", "--format", "csv"], Loopback::shared(dev)).unwrap();
     assert_eq!(csv.lines().count(), 1 + regmap::registers().len());
 }
+
+#[test]
+fn a_device_with_levels_answers_info_with_its_extension() {
+    // A BloomTime v2 device (seven levels) reports its levels in INFO's
+    // extension; the client takes it (it once insisted on the v1 length).
+    for cfg in [
+        bloomtime_model::config::ALCHITRY_CU,
+        bloomtime_model::config::ALCHITRY_CU_V1,
+    ] {
+        let dev = ModelDevice::new(ModelOptions {
+            config: cfg,
+            ..ModelOptions::default()
+        });
+        let c = client(Loopback::new(dev));
+        assert_eq!(c.info().config, cfg);
+    }
+}

@@ -758,6 +758,23 @@ mod tests {
     }
 
     #[test]
+    fn sweep_horizon_and_window() {
+        // One level of 16 with 8-bit tags: the v1 RTL's 239 epochs and a
+        // window of one ring.
+        assert_eq!(ALCHITRY_CU_V1.sweep_horizon(), 239);
+        assert_eq!(ALCHITRY_CU_V1.window_epochs(), 16);
+        // Seven levels of 8, three octaves apart, 23-bit tags.
+        assert_eq!(ALCHITRY_CU.window_epochs(), 8 << 18);
+        assert_eq!(ALCHITRY_CU.sweep_horizon(), (1 << 23) - (1 << 18) - 8);
+        for p in PRESETS {
+            let c = p.config;
+            // A pass's horizon always covers the window: a record within the
+            // window of the last never waits for a stale pass.
+            assert!(c.sweep_horizon() >= c.window_epochs(), "{}", p.name);
+        }
+    }
+
+    #[test]
     fn block_ram_geometries() {
         // The example: a 78-bit line on 512 lines costs 10 blocks.
         assert_eq!(bram::blocks(512, 78), 10);

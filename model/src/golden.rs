@@ -89,6 +89,14 @@ impl BloomTime {
         }
     }
 
+    /// Count a time regression the monotonic clamp cannot see: a record
+    /// stamped before the capture's first packet while every record so far
+    /// had timestamp 0 (both replay to 0; docs/DESIGN.md §1). The replay
+    /// path (`bloomtime_traces::ReplayFrame::process`) calls it.
+    pub fn count_time_regression(&mut self) {
+        self.counters.inc(Counter::TimeRegressions);
+    }
+
     /// One record through the pipeline.
     #[inline]
     pub fn process(&mut self, rec: &Record) -> Outcome {

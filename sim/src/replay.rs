@@ -31,7 +31,7 @@ use bloomtime_host::analyze::{check_estimate, MergeSummary};
 use bloomtime_host::device::cmd::Merge;
 use bloomtime_host::Error;
 use bloomtime_model::config::Config;
-use bloomtime_model::counters::{Counters, N_COUNTERS};
+use bloomtime_model::counters::{Counter, Counters, N_COUNTERS};
 use bloomtime_model::key::FlowKey;
 use bloomtime_model::merge::{MergeError, MergedStats};
 use bloomtime_model::stats::{estimated_row, FlowRow};
@@ -133,12 +133,13 @@ fn read_counters(
 /// Reads and parses the captures into batches of frames, on its own
 /// thread, `AHEAD` batches ahead of the core. Emptied batches come back
 /// through `spare` to be refilled. Stops at the end, at an error (sent
-/// on), or when the receiver is gone.
+/// on), or when the receiver is gone. Returns the records before the first
+/// packet that the core's clamp cannot see ([`Records::unseen_regressions`]).
 fn parse_ahead(
     mut src: Records,
     out: mpsc::SyncSender<Result<Vec<CoreIn>, TraceError>>,
     spare: mpsc::Receiver<Vec<CoreIn>>,
-) {
+) -> u64 {
     loop {
         let mut batch = spare
             .try_recv()
@@ -150,14 +151,14 @@ fn parse_ahead(
                 Ok(None) => break,
                 Err(e) => {
                     let _ = out.send(Err(e));
-                    return;
+                    return src.unseen_regressions();
                 }
             };
             batch.push(frame_bundle(&f.record()));
         }
         let end = batch.len() < BATCH;
         if (!batch.is_empty() && out.send(Ok(batch)).is_err()) || end {
-            return;
+            return src.unseen_regressions();
         }
     }
 }
@@ -193,11 +194,15 @@ pub fn replay_traces<P: AsRef<Path>>(paths: &[P]) -> Result<SimReplay, Error> {
     let cpu0 = thread_cpu_s();
     let core = run_core(frames_rx, frames_back, events_tx, events_spare);
     let core_cpu_s = cpu0.zip(thread_cpu_s()).map(|(a, b)| b - a);
-    let _ = reader.join();
+    let unseen = reader.join().unwrap_or(0);
     let mut sink = merger
         .join()
         .map_err(|_| Error::Invariant("the merge thread panicked".into()))?;
-    let (counters, packets, cycles) = core?;
+    let (mut counters, packets, cycles) = core?;
+    // Records before the first packet that the core's clamp could not see
+    // (its time was still 0): counted here, as the model counts them
+    // (docs/DESIGN.md §1).
+    counters.0[Counter::TimeRegressions as usize] += unseen;
     sink.check()?;
     let mut merge = sink.merge;
     merge.summary.open_slots_after_flush = merge.merger.open_slots();

@@ -24,7 +24,9 @@ pub use records::{PacketSource, Records, ReplayFrame};
 /// `ns_first` is the earliest packet over all files of the capture (the first
 /// packet of their timestamp-merged stream). A later packet whose timestamp is
 /// earlier than `ns_first` saturates to 0; the pipeline's monotonic clamp then
-/// processes it at the previous record's time.
+/// processes it at the previous record's time and counts it in
+/// `time_regressions` ([`Records`] marks the ones the clamp cannot see,
+/// [`ReplayFrame::unseen_regression`], so that they are counted too).
 #[inline]
 pub fn replay_ts(cfg: &Config, ns: u64, ns_first: u64) -> u64 {
     (ns.saturating_sub(ns_first) >> cfg.time_unit_log2_ns) & TS_MASK

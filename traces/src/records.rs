@@ -75,7 +75,8 @@ pub struct ReplayFrame<'a> {
     /// captures).
     pub ns: u64,
     /// Nanoseconds since the first packet of the stream (the earliest of all
-    /// files), saturating at 0 for a later packet stamped earlier.
+    /// files), saturating at 0 for a later packet stamped earlier
+    /// (`before_first`).
     pub rel_ns: u64,
     /// The record timestamp: [`replay_ts`] of `ns` from the first packet, in
     /// the configuration's time units, modulo `2^TS_BITS`.
@@ -87,6 +88,20 @@ pub struct ReplayFrame<'a> {
     pub window: &'a [u8],
     /// Every captured byte of the frame.
     pub data: &'a [u8],
+    /// Stamped before the stream's first packet (a clock that jumped back,
+    /// files concatenated out of order): a time regression
+    /// (docs/DESIGN.md §1). Its `rel_ns` and `ts` are 0, which the
+    /// pipeline's monotonic clamp raises to the previous record's time and
+    /// counts in `time_regressions`, except while that time is still 0:
+    /// see `unseen_regression`.
+    pub before_first: bool,
+    /// A record (it parses) stamped before the first packet while every
+    /// record so far had timestamp 0: the clamp sees `ts == last` and
+    /// cannot count it, so whoever runs the pipeline counts it in
+    /// `time_regressions` itself ([`ReplayFrame::process`] does for the
+    /// golden model; [`Records::unseen_regressions`] totals them for a
+    /// device or simulator).
+    pub unseen_regression: bool,
 }
 
 impl ReplayFrame<'_> {
@@ -104,10 +119,15 @@ impl ReplayFrame<'_> {
 
     /// The frame through the golden model: `BloomTime::frame` with this
     /// frame's `ts`, window and captured length (the model parses it and
-    /// counts the frame and its drop reason).
+    /// counts the frame and its drop reason), and a time regression the
+    /// model's clamp cannot see counted (`unseen_regression`).
     #[inline]
     pub fn process(&self, bt: &mut BloomTime) -> Result<Outcome, DropReason> {
-        bt.frame(self.ts, self.window, self.caplen)
+        let r = bt.frame(self.ts, self.window, self.caplen);
+        if self.unseen_regression {
+            bt.count_time_regression();
+        }
+        r
     }
 }
 
@@ -120,6 +140,11 @@ pub struct Records<S = MergedTraces<BufReader<File>>> {
     ns_first: Option<u64>,
     frames: u64,
     done: bool,
+    /// Some record so far had a timestamp above 0 (the pipeline's last
+    /// time is above 0: its clamp sees a record before the first packet).
+    advanced: bool,
+    before_first: u64,
+    unseen: u64,
 }
 
 impl Records<MergedTraces<BufReader<File>>> {
@@ -154,6 +179,9 @@ impl<S: PacketSource> Records<S> {
             ns_first: None,
             frames: 0,
             done: false,
+            advanced: false,
+            before_first: 0,
+            unseen: 0,
         }
     }
 
@@ -178,21 +206,54 @@ impl<S: PacketSource> Records<S> {
         let ns_first = *self.ns_first.get_or_insert(p.ns);
         let index = self.frames;
         self.frames += 1;
+        let ts = replay_ts(&self.cfg, p.ns, ns_first);
+        let before_first = p.ns < ns_first;
+        self.before_first += before_first as u64;
+        // Until a record with a timestamp above 0 has gone by, the clamp
+        // (`ts < last`) cannot see a record before the first packet (both
+        // are 0): mark it. Only this opening stretch is parsed here.
+        let mut unseen_regression = false;
+        if !self.advanced && (before_first || ts > 0) {
+            let is_record = parse_window(window(&p.data), p.data.len()).is_ok();
+            if before_first {
+                unseen_regression = is_record;
+                self.unseen += is_record as u64;
+            } else {
+                self.advanced = is_record;
+            }
+        }
         Ok(Some(ReplayFrame {
             index,
             file,
             ns: p.ns,
             rel_ns: p.ns.saturating_sub(ns_first),
-            ts: replay_ts(&self.cfg, p.ns, ns_first),
+            ts,
             caplen: p.data.len(),
             window: window(&p.data),
             data: &p.data,
+            before_first,
+            unseen_regression,
         }))
     }
 
     /// Frames yielded so far.
     pub fn frames(&self) -> u64 {
         self.frames
+    }
+
+    /// Frames so far stamped before the stream's first packet
+    /// ([`ReplayFrame::before_first`]).
+    pub fn before_first(&self) -> u64 {
+        self.before_first
+    }
+
+    /// Records so far stamped before the first packet that the pipeline's
+    /// clamp cannot count ([`ReplayFrame::unseen_regression`]): a
+    /// consumer whose pipeline it does not drive through
+    /// [`ReplayFrame::process`] (a device, a simulator) adds them to its
+    /// `time_regressions`.
+    pub fn unseen_regressions(&self) -> u64 {
+        self.unseen
     }
 
     /// Nanoseconds of the stream's first packet, once it has been read.
@@ -443,6 +504,107 @@ mod tests {
                 (wrap - 1, TS_MASK, n_small, n_small),
             ]
         );
+    }
+
+    /// Packets stamped before the first packet (a clock stepped back by
+    /// hours) are time regressions, counted in `time_regressions` whether or
+    /// not a record above timestamp 0 came before them (issue 15, item 1:
+    /// after a first packet at T, packets at T - 3 h, T - 3 h + 1 s, … were
+    /// all at time 0 and counted nowhere).
+    #[test]
+    fn packets_before_the_first_are_counted_time_regressions() {
+        let s = 1_000_000_000u64;
+        let t = 1_700_000_000 * s;
+        let h3 = 3 * 3600 * s;
+        let f = udp4(9);
+        let mut arp = eth(0, 0x0806);
+        arp.resize(60, 0);
+        // (packets, frames before the first, regressions only the Records
+        // see, time_regressions in the model, the model's timestamps)
+        type Case = (Vec<(u64, Vec<u8>)>, u64, u64, u64, Vec<u64>);
+        let u = HARDWARE.time_unit_log2_ns;
+        let t2 = (2 * s) >> u;
+        let cases: Vec<Case> = vec![
+            // Right after the first packet: the clamp alone saw nothing.
+            (
+                vec![
+                    (t, f.clone()),
+                    (t - h3, f.clone()),
+                    (t - h3 + s, f.clone()),
+                    (t - h3 + 2 * s, f.clone()),
+                ],
+                3,
+                3,
+                3,
+                vec![0, 0, 0, 0],
+            ),
+            // After records at T + 1 s, T + 2 s: the clamp sees them.
+            (
+                vec![
+                    (t, f.clone()),
+                    (t + s, f.clone()),
+                    (t + 2 * s, f.clone()),
+                    (t - h3, f.clone()),
+                    (t - h3 + s, f.clone()),
+                ],
+                2,
+                0,
+                2,
+                vec![0, s >> u, t2, t2, t2],
+            ),
+            // Within the first time unit, or after a dropped frame only, the
+            // pipeline's time is still 0; a dropped frame before the first
+            // is no record and no regression.
+            (
+                vec![
+                    (t, f.clone()),
+                    (t + 500, f.clone()),
+                    (t + 2 * s, arp.clone()),
+                    (t - h3, arp.clone()),
+                    (t - h3 + s, f.clone()),
+                    (t + 3 * s, f.clone()),
+                    (t - h3 + 2 * s, f.clone()),
+                ],
+                3,
+                1,
+                2,
+                vec![0, 0, 0, (3 * s) >> u, (3 * s) >> u],
+            ),
+        ];
+        for (i, (pk, before, unseen, regressions, ts)) in cases.into_iter().enumerate() {
+            let refs: Vec<(u64, &[u8])> = pk.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+            let rd = TraceReader::from_reader("back.pcap", Cursor::new(pcap(&refs))).unwrap();
+            let mut r = Records::from_reader(rd, &HARDWARE).unwrap();
+            let mut bt = BloomTime::new(&HARDWARE);
+            let mut blind = BloomTime::new(&HARDWARE);
+            let mut got_ts = Vec::new();
+            while let Some(fr) = r.next_frame().unwrap() {
+                assert_eq!(fr.before_first, fr.ns < t, "case {i}");
+                if fr.before_first {
+                    assert_eq!((fr.rel_ns, fr.ts), (0, 0), "case {i}");
+                }
+                if let Ok(o) = fr.process(&mut bt) {
+                    got_ts.push(o.ts);
+                }
+                let _ = blind.frame(fr.ts, fr.window, fr.caplen);
+            }
+            assert_eq!(r.before_first(), before, "case {i}");
+            assert_eq!(r.unseen_regressions(), unseen, "case {i}");
+            let c = bt.counters();
+            assert_eq!(c.get(Counter::TimeRegressions), regressions, "case {i}");
+            assert_eq!(got_ts, ts, "case {i}");
+            // A pipeline driven without `process` (a device, the simulator)
+            // misses exactly the unseen ones, and nothing else differs.
+            let b = blind.counters();
+            assert_eq!(
+                b.get(Counter::TimeRegressions) + r.unseen_regressions(),
+                regressions,
+                "case {i}"
+            );
+            let mut b = *b;
+            b.0[Counter::TimeRegressions as usize] = regressions;
+            assert_eq!(&b, c, "case {i}");
+        }
     }
 
     #[test]
