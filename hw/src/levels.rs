@@ -14,7 +14,8 @@
 
 use crate::consts::*;
 use crate::types::{LineBits, RingsBits, Ts};
-use bloomtime_model::estimator::{hit_sample, newest, Hit};
+use bloomtime_model::bank;
+use bloomtime_model::estimator::{estimate, hit_sample, Hit};
 use rust_hdl::prelude::*;
 
 /// Level `i`'s shift over level 0, `g_i`.
@@ -107,14 +108,13 @@ pub struct AgeMark {
     pub y_rings: Signal<Out, RingsBits>,
 }
 
-/// One level's pair aged by `d` (`d ≥ B` empties it).
-pub fn age_pair(pair: u64, d: u64) -> u64 {
+/// One level's packed pair (ring 0 in the low `B` bits) aged by `d`, by the
+/// model's `bank::age_pair`.
+fn age_packed_pair(pair: u64, d: u64) -> u64 {
     let m = (1u64 << B) - 1;
-    if d >= B as u64 {
-        0
-    } else {
-        ((pair & m) << d) & m | (((pair >> B) << d) & m) << B
-    }
+    let mut rings = [pair & m, pair >> B];
+    bank::age_pair(&mut rings, d, B as u32);
+    rings[0] | rings[1] << B
 }
 
 impl Logic for AgeMark {
@@ -122,7 +122,7 @@ impl Logic for AgeMark {
         let d = self.d.val().to_u64();
         let pairs = self.rings.val().pairs();
         let aged: [u64; L] = std::array::from_fn(|i| {
-            age_pair(pairs[i], (d >> (i * DELTA_BITS)) & ((1 << DELTA_BITS) - 1))
+            age_packed_pair(pairs[i], (d >> (i * DELTA_BITS)) & ((1 << DELTA_BITS) - 1))
         });
         let mark = if self.mark.val() {
             1u64 << (if self.dir.val() { B } else { 0 })
@@ -231,14 +231,9 @@ pub struct FinestHit {
     pub rev_age: Signal<Out, Bits<HIT_AGE_BITS>>,
 }
 
-/// The finest hit of per-level ANDs (the model's `estimate` without the sample).
-pub fn finest(ands: &[u64]) -> Option<Hit> {
-    ands.iter().enumerate().find_map(|(i, &a)| {
-        newest(a).map(|age| Hit {
-            level: i as u8,
-            age,
-        })
-    })
+/// The finest hit of per-level ANDs: the model's `estimate`, its sample unused.
+fn finest(ands: &[u64]) -> Option<Hit> {
+    estimate(&CFG, 0, ands).map(|(_, hit)| hit)
 }
 
 impl Logic for FinestHit {
@@ -465,7 +460,6 @@ mod tests {
 
     #[test]
     fn finest_hit_and_sample_equal_the_estimator() {
-        use bloomtime_model::estimator::estimate;
         let mut r = rng(3);
         for _ in 0..20_000 {
             // Sparse rings, so that levels are often empty.
