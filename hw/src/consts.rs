@@ -18,6 +18,10 @@ pub const PAIR_BITS: usize = 2 * B;
 pub const DELTA_BITS: usize = B.trailing_zeros() as usize + 1;
 /// Bits of every level's saturated age, level `i` at `i·DELTA_BITS`.
 pub const DELTAS_BITS: usize = L * DELTA_BITS;
+/// Bits of a line's epoch difference as bank stage 3 registers it
+/// (`levels::EpochDiff`): per level the low age bits, the borrow and one
+/// segment of the high bits' OR.
+pub const DIFF_BITS: usize = L * (HIT_AGE_BITS + 2);
 /// Bits of a bucket age inside a ring (`0..B`).
 pub const HIT_AGE_BITS: usize = B.trailing_zeros() as usize;
 /// Bits of a level index.

@@ -14,6 +14,7 @@
 //! the next line. A full event output stalls every stage (`advance`).
 //! Operation codes are `hash_unit::op` (literals here for `#[hdl_gen]`).
 
+use crate::admit::AdmitCompare;
 use crate::bucket_bank::BucketBank;
 use crate::consts::*;
 use crate::counter_bank::{CounterBank, CNT_INDEX_BITS, N_ALL};
@@ -143,6 +144,11 @@ pub struct BloomtimeCore {
     s0_flags: DFF<Bits<FLAGS>>,
     s0_key: DFF<KeyBits>,
     newest_ts: DFF<Ts>,
+    /// `admit::hi_plus_one` of the newest epoch (0 at power-up, when the
+    /// newest is 0 and it does not matter).
+    newest_hi1: DFF<Bits<17>>,
+    admit: AdmitCompare,
+    eff_hi1: Signal<Local, Bits<17>>,
     admitted_ts: DFF<Ts>,
     // Sweeper.
     cursor: DFF<Bits<LINE_ADDR>>,
@@ -228,14 +234,10 @@ pub struct BloomtimeCore {
     /// Spaced configuration: the input's comparisons, computed a clock
     /// ahead from the held input (a record is taken a clock after it appears).
     in_seen: DFF<Bit>,
-    lt_pre: DFF<Bit>,
-    ok_pre: DFF<Bit>,
-    jump_pre: DFF<Bit>,
     lt_use: Signal<Local, Bit>,
     ok_use: Signal<Local, Bit>,
     jump_use: Signal<Local, Bit>,
     s0_take: Signal<Local, Bit>,
-    ts_lt: Signal<Local, Bit>,
     issuing: Signal<Local, Bit>,
     sweeping: Signal<Local, Bit>,
     stale_next: Signal<Local, Bit>,
@@ -287,6 +289,7 @@ impl BloomtimeCore {
         c.bank1.spaced = ConstBit::new(true);
         c.tags.spaced = ConstBit::new(true);
         c.ftable.spaced = ConstBit::new(true);
+        c.admit.spaced = ConstBit::new(true);
         c
     }
 }
@@ -302,15 +305,13 @@ impl Logic for BloomtimeCore {
             s0_flags,
             s0_key,
             newest_ts,
+            newest_hi1,
             admitted_ts,
             cursor,
             pass_stale,
             ok_r,
             jump_r,
             in_seen,
-            lt_pre,
-            ok_pre,
-            jump_pre,
             pass_limit,
             limit_x,
             state,
@@ -415,29 +416,23 @@ impl Logic for BloomtimeCore {
             self.accept.next = !self.blocked.val() & !self.s0_valid.q.val() & self.in_seen.q.val();
         }
         self.s_rec_ready.next = self.accept.val();
-        self.ts_lt.next = (self.s_rec_ts.val().epoch < self.newest_ts.q.val().epoch)
-            | ((self.s_rec_ts.val().epoch == self.newest_ts.q.val().epoch)
-                & (self.s_rec_ts.val().sub < self.newest_ts.q.val().sub));
-        self.ok_use.next =
-            self.ts_lt.val() | (self.s_rec_ts.val().epoch <= (self.limit_x.q.val() ^ 8_126_456));
-        self.jump_use.next = !self.ts_lt.val()
-            & ((self.s_rec_ts.val().epoch - self.newest_ts.q.val().epoch) >= 2_097_152);
-        self.lt_use.next = self.ts_lt.val();
-        // Spaced: the same comparisons from the held input, a clock ahead.
+        self.admit.clock.next = self.clock.val();
+        self.admit.rec.next = self.s_rec_ts.val();
+        self.admit.newest.next = self.newest_ts.q.val();
+        self.admit.newest_hi1.next = self.newest_hi1.q.val();
+        self.admit.limit.next = self.limit_x.q.val() ^ 8_126_456;
+        self.lt_use.next = self.admit.lt.val();
+        self.ok_use.next = self.admit.ok.val();
+        self.jump_use.next = self.admit.jump.val();
+        // Spaced: the comparisons are registered a clock ahead, from the
+        // held input.
         self.in_seen.d.next =
             self.s_rec_valid.val() & !(self.accept.val() & self.s_rec_valid.val());
-        self.lt_pre.d.next = self.ts_lt.val();
-        self.ok_pre.d.next = self.ok_use.val();
-        self.jump_pre.d.next = self.jump_use.val();
-        if self.spaced.y.val() {
-            self.lt_use.next = self.lt_pre.q.val();
-            self.ok_use.next = self.ok_pre.q.val();
-            self.jump_use.next = self.jump_pre.q.val();
-        }
         self.ts_eff.next = self.s_rec_ts.val();
         if self.lt_use.val() {
             self.ts_eff.next = self.newest_ts.q.val();
         }
+        self.eff_hi1.next = bit_cast::<17, 37>(self.ts_eff.val().epoch >> 21) + 1;
         if self.s0_take.val() {
             self.s0_valid.d.next = false;
         }
@@ -447,6 +442,7 @@ impl Logic for BloomtimeCore {
             self.s0_flags.d.next = self.s_rec_flags.val();
             self.s0_key.d.next = self.s_rec_key.val();
             self.newest_ts.d.next = self.ts_eff.val();
+            self.newest_hi1.d.next = self.eff_hi1.val();
             if self.lt_use.val() {
                 self.c_regress.next = true;
             }
@@ -578,6 +574,7 @@ impl Logic for BloomtimeCore {
                         self.counters.clear.next = true;
                         self.newest_ts.d.next.sub = bits::<S_SHIFT>(0);
                         self.newest_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
+                        self.newest_hi1.d.next = bits::<17>(1);
                         self.admitted_ts.d.next.sub = bits::<S_SHIFT>(0);
                         self.admitted_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
                         self.limit_x.d.next = bits::<EPOCH_BITS>(0);
@@ -688,7 +685,7 @@ impl Logic for BloomtimeCore {
         self.est.s5_wants_rtt.next =
             self.flags5.q.val().get_bit(1) | self.flags5.q.val().get_bit(3);
         self.est.s5_dir.next = self.dir5.q.val();
-        self.est.s5_ts.next = self.ts5.q.val();
+        self.est.s6_ts.next = self.ts6.q.val();
         self.est.a_rings.next = self.bank0.rings.val();
         self.est.b_rings.next = self.bank1.rings.val();
 

@@ -4,8 +4,9 @@
 //! `update` computes the same thing the same way. Each has a test against
 //! the model's formula here; the Verilator tests check the Verilog.
 //!
-//! * [`LevelAges`]: every level's saturated age of a line, from two `E`-bit
-//!   epochs and one subtraction (bank stage 3).
+//! * [`EpochDiff`], [`SaturateAges`]: every level's saturated age of a line,
+//!   from two `E`-bit epochs and one subtraction (bank stage 3), saturated
+//!   in bank stage 4.
 //! * [`AgeMark`]: age every level's ring pair, mark and retag (bank stage 4,
 //!   the one-clock loop).
 //! * [`FinestHit`]: AND both banks' rings, the finest level with a mark and
@@ -13,7 +14,7 @@
 //! * [`LevelSample`]: a hit's sample from the level's offset, in units `q_0`.
 
 use crate::consts::*;
-use crate::types::{LineBits, RingsBits, Ts};
+use crate::types::{RingsBits, Ts};
 use bloomtime_model::bank;
 use bloomtime_model::estimator::{estimate, hit_sample, Hit};
 use rust_hdl::prelude::*;
@@ -35,53 +36,136 @@ pub fn level_age(e: u64, t: u64, i: usize) -> u64 {
     (q + borrow as u64).min(B as u64)
 }
 
-/// Every level's saturated age, level `i` in bits `i·DELTA_BITS..`.
-#[derive(LogicBlock, Default)]
-pub struct LevelAges {
-    pub e: Signal<In, Bits<E>>,
-    pub t: Signal<In, Bits<E>>,
-    pub d: Signal<Out, Bits<DELTAS_BITS>>,
+/// Bit `c_i = g_i + log2 B` of the epoch difference: level `i` is saturated
+/// when a bit at or above it is set. Every level's `c_i` starts a segment of
+/// the difference that runs to the next level's (the last one to bit `E`).
+fn seg_start(i: usize) -> usize {
+    g(i) + HIT_AGE_BITS
 }
 
-impl Logic for LevelAges {
+fn seg_end(i: usize) -> usize {
+    if i + 1 < L {
+        seg_start(i + 1)
+    } else {
+        E
+    }
+}
+
+const _: () = assert!(CFG.level_shift(L - 1) as usize + HIT_AGE_BITS < E);
+
+/// Bank stage 3: the epoch difference of a line, as much of every level's
+/// age as one subtraction gives, for [`SaturateAges`] to finish a stage
+/// later. Level `i` at bits `i·(log2 B + 2)..`: the low `log2 B` bits of
+/// `(e − t) >> g_i`, the borrow out of the low `g_i` bits, and the OR of the
+/// difference's bits `c_i..c_(i+1)` (see [`seg_start`]).
+#[derive(LogicBlock, Default)]
+pub struct EpochDiff {
+    pub e: Signal<In, Bits<E>>,
+    pub t: Signal<In, Bits<E>>,
+    pub pre: Signal<Out, Bits<DIFF_BITS>>,
+}
+
+/// The [`EpochDiff`] of epochs `e` and `t` (mod `2^E`).
+pub fn epoch_diff(e: u64, t: u64) -> u64 {
+    let m = (1u64 << E) - 1;
+    let (e, t) = (e & m, t & m);
+    let diff = e.wrapping_sub(t) & m;
+    let hb = HIT_AGE_BITS;
+    (0..L).fold(0u64, |acc, i| {
+        let gi = g(i);
+        let low = (diff >> gi) & ((1 << hb) - 1);
+        let borrow = (e & ((1 << gi) - 1)) < (t & ((1 << gi) - 1));
+        let seg = (diff >> seg_start(i)) & ((1 << (seg_end(i) - seg_start(i))) - 1) != 0;
+        let v = low | (borrow as u64) << hb | (seg as u64) << (hb + 1);
+        acc | v << (i * (hb + 2))
+    })
+}
+
+/// Every level's saturated age from an [`epoch_diff`], level `i` in bits
+/// `i·DELTA_BITS..`: `B` when a segment at or above `c_i` is set or the low
+/// bits are all ones with a borrow, else the low bits plus the borrow.
+pub fn saturate_ages(pre: u64) -> u64 {
+    let hb = HIT_AGE_BITS;
+    let field = |i: usize| (pre >> (i * (hb + 2))) & ((1 << (hb + 2)) - 1);
+    (0..L).fold(0u64, |acc, i| {
+        let (low, b) = (field(i) & ((1 << hb) - 1), field(i) >> hb & 1);
+        let high = (i..L).any(|j| field(j) >> (hb + 1) & 1 == 1);
+        let d = if high || (low == (1 << hb) - 1 && b == 1) {
+            B as u64
+        } else {
+            low + b
+        };
+        acc | d << (i * DELTA_BITS)
+    })
+}
+
+impl Logic for EpochDiff {
     fn update(&mut self) {
-        let (e, t) = (self.e.val().to_u64(), self.t.val().to_u64());
-        let d = (0..L).fold(0u64, |acc, i| acc | level_age(e, t, i) << (i * DELTA_BITS));
-        self.d.next = d.into();
+        self.pre.next = epoch_diff(self.e.val().to_u64(), self.t.val().to_u64()).into();
     }
     fn connect(&mut self) {
-        self.d.connect();
+        self.pre.connect();
     }
     fn hdl(&self) -> Verilog {
         let hb = HIT_AGE_BITS;
         let mut s = format!("wire [{m}:0] diff = e - t;\n", m = E - 1);
-        let mut body = String::from("always @(*) begin\n");
+        let mut parts = Vec::new();
         for i in 0..L {
             let gi = g(i);
-            let qw = E - gi;
-            s += &format!("wire [{}:0] q{i} = diff[{}:{gi}];\n", qw - 1, E - 1);
             let b = if gi == 0 {
                 "1'b0".to_string()
             } else {
                 format!("diff[{gi}] ^ e[{gi}] ^ t[{gi}]")
             };
-            s += &format!("wire b{i} = {b};\n");
-            // q ≥ B: a bit above the age bits (no comparator, no carry chain).
-            let hi = if qw > hb {
-                format!("|q{i}[{}:{hb}]", qw - 1)
-            } else {
-                "1'b0".to_string()
-            };
+            parts.push(format!(
+                "|diff[{}:{}], {b}, diff[{}:{gi}]",
+                seg_end(i) - 1,
+                seg_start(i),
+                gi + hb - 1
+            ));
+        }
+        parts.reverse();
+        s += &format!("always @(*) pre = {{{}}};\n", parts.join(", "));
+        Verilog::Custom(s)
+    }
+}
+
+/// Bank stage 4: every level's saturated age from a registered
+/// [`EpochDiff`] (see [`saturate_ages`]).
+#[derive(LogicBlock, Default)]
+pub struct SaturateAges {
+    pub pre: Signal<In, Bits<DIFF_BITS>>,
+    pub d: Signal<Out, Bits<DELTAS_BITS>>,
+}
+
+impl Logic for SaturateAges {
+    fn update(&mut self) {
+        self.d.next = saturate_ages(self.pre.val().to_u64()).into();
+    }
+    fn connect(&mut self) {
+        self.d.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (hb, db, fw) = (HIT_AGE_BITS, DELTA_BITS, HIT_AGE_BITS + 2);
+        let mut s = String::new();
+        let mut body = String::from("always @(*) begin\n");
+        for i in 0..L {
+            let at = i * fw;
+            let segs: Vec<String> = (i..L)
+                .map(|j| format!("pre[{}]", j * fw + hb + 1))
+                .collect();
             s += &format!(
-                "wire sat{i} = {hi} | ((&q{i}[{h}:0]) & b{i});\n",
-                h = hb - 1
+                "wire sat{i} = {} | ((&pre[{}:{at}]) & pre[{}]);\n",
+                segs.join(" | "),
+                at + hb - 1,
+                at + hb
             );
             body += &format!(
-                "    if (sat{i}) d[{lo} +: {db}] = {db}'d{bb};\n    else d[{lo} +: {db}] = {{1'b0, q{i}[{h}:0]}} + {{{hb}'d0, b{i}}};\n",
-                lo = i * DELTA_BITS,
-                db = DELTA_BITS,
+                "    if (sat{i}) d[{lo} +: {db}] = {db}'d{bb};\n    else d[{lo} +: {db}] = {{1'b0, pre[{h}:{at}]}} + {{{hb}'d0, pre[{bi}]}};\n",
+                lo = i * db,
                 bb = B,
-                h = hb - 1,
+                h = at + hb - 1,
+                bi = at + hb,
             );
         }
         body += "end\n";
@@ -90,8 +174,8 @@ impl Logic for LevelAges {
 }
 
 /// A line's rings aged by `d` (every level's saturated age), marked in ring
-/// `dir` of every level when `mark`, emptied when `clear`, and tagged
-/// `epoch`. What the estimator sees, the rings after ageing and before
+/// `dir` of every level when `mark`, emptied when `clear` (the new tag, the
+/// record's epoch, is written beside them). What the estimator sees, the rings after ageing and before
 /// marking, differs from the new rings only in bit 0 of ring `dir` of each
 /// level: `own0` is that bit before marking (one shifter for both).
 #[derive(LogicBlock, Default)]
@@ -101,10 +185,8 @@ pub struct AgeMark {
     pub mark: Signal<In, Bit>,
     pub dir: Signal<In, Bit>,
     pub clear: Signal<In, Bit>,
-    pub epoch: Signal<In, Bits<E>>,
     pub own0: Signal<Out, Bits<L>>,
-    /// The new line, and its rings alone (what forwarding keeps).
-    pub y: Signal<Out, LineBits>,
+    /// The new rings.
     pub y_rings: Signal<Out, RingsBits>,
 }
 
@@ -137,11 +219,9 @@ impl Logic for AgeMark {
         });
         self.own0.next = own0.into();
         self.y_rings.next = RingsBits::from_pairs(new);
-        self.y.next = LineBits::new(self.epoch.val().to_u64(), RingsBits::from_pairs(new));
     }
     fn connect(&mut self) {
         self.own0.connect();
-        self.y.connect();
         self.y_rings.connect();
     }
     fn hdl(&self) -> Verilog {
@@ -171,7 +251,7 @@ impl Logic for AgeMark {
         own0.reverse();
         new.reverse();
         s += &format!(
-            "always @(*) begin\n    own0 = {{{}}};\n    y_rings = {{{n}}};\n    y = {{{n}, epoch}};\nend\n",
+            "always @(*) begin\n    own0 = {{{}}};\n    y_rings = {{{n}}};\nend\n",
             own0.join(", "),
             n = new.join(", ")
         );
@@ -275,25 +355,43 @@ impl Logic for FinestHit {
                 );
             }
         }
+        // Per ring: each level's "any" and newest bucket, then the finest
+        // level one-hot, then its age by AND-OR: a tree, not an if-chain.
         for r in 0..2 {
-            s += &format!(
-                "reg found{r};\nreg [{}:0] level{r};\nreg [{}:0] age{r};\n",
-                lb - 1,
-                hb - 1
-            );
-            s += &format!(
-                "always @(*) begin\n    found{r} = 1'b0;\n    level{r} = {lb}'d0;\n    age{r} = {hb}'d0;\n"
-            );
-            for i in (0..L).rev() {
+            for i in 0..L {
                 s += &format!(
-                    "    if (|and{r}_{i}) begin\n        found{r} = 1'b1;\n        level{r} = {lb}'d{i};\n"
+                    "wire any{r}_{i} = |and{r}_{i};\nreg [{}:0] age{r}_{i};\n",
+                    hb - 1
                 );
+                s += &format!("always @(*) begin\n    age{r}_{i} = {hb}'d0;\n");
                 for k in (0..B).rev() {
-                    s += &format!("        if (and{r}_{i}[{k}]) age{r} = {hb}'d{k};\n");
+                    s += &format!("    if (and{r}_{i}[{k}]) age{r}_{i} = {hb}'d{k};\n");
                 }
-                s += "    end\n";
+                s += "end\n";
+                let finer: String = (0..i).map(|j| format!(" & ~any{r}_{j}")).collect();
+                s += &format!("wire first{r}_{i} = any{r}_{i}{finer};\n");
             }
-            s += "end\n";
+            let any: Vec<String> = (0..L).map(|i| format!("any{r}_{i}")).collect();
+            s += &format!("wire found{r} = {};\n", any.join(" | "));
+            let level: Vec<String> = (0..lb)
+                .map(|j| {
+                    let t: Vec<String> = (0..L)
+                        .filter(|i| i >> j & 1 == 1)
+                        .map(|i| format!("first{r}_{i}"))
+                        .collect();
+                    if t.is_empty() {
+                        "1'b0".into()
+                    } else {
+                        t.join(" | ")
+                    }
+                })
+                .rev()
+                .collect();
+            s += &format!("wire [{}:0] level{r} = {{{}}};\n", lb - 1, level.join(", "));
+            let age: Vec<String> = (0..L)
+                .map(|i| format!("({{{hb}{{first{r}_{i}}}}} & age{r}_{i})"))
+                .collect();
+            s += &format!("wire [{}:0] age{r} = {};\n", hb - 1, age.join(" | "));
         }
         s += "always @(*) begin\n";
         for (side, mine, other) in [("own", 1, 0), ("rev", 0, 1)] {
@@ -364,6 +462,7 @@ impl Logic for LevelSample {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::LineBits;
     use crate::util::settle;
 
     /// Deterministic pseudo-random words.
@@ -378,7 +477,7 @@ mod tests {
     }
 
     #[test]
-    fn level_ages_equal_the_models_formula() {
+    fn epoch_diff_then_saturate_equals_the_models_formula() {
         let mut r = rng(1);
         for n in 0..20_000 {
             // Tags up to the sweep horizon behind the epoch, as the sweeper
@@ -390,12 +489,16 @@ mod tests {
             };
             let t = r() & ((1 << 37) - 1);
             let e = t + r() % span;
-            let mut b = LevelAges::default();
+            let mut b = EpochDiff::default();
             b.e.next = (e & ((1 << E) - 1)).into();
             b.t.next = (t & ((1 << E) - 1)).into();
             b.connect_all();
             settle(&mut b);
-            let d = b.d.val().to_u64();
+            let mut sat = SaturateAges::default();
+            sat.pre.next = b.pre.val();
+            sat.connect_all();
+            settle(&mut sat);
+            let d = sat.d.val().to_u64();
             for i in 0..L {
                 let gi = g(i);
                 let want = ((e >> gi) - (t >> gi)).min(B as u64);
@@ -438,13 +541,12 @@ mod tests {
             b.mark.next = true;
             b.dir.next = dir == 1;
             b.clear.next = false;
-            b.epoch.next = (e & ((1 << E) - 1)).into();
             b.connect_all();
             settle(&mut b);
             let (mut ad, mut ar) = ([u64::MAX; L], [u64::MAX; L]);
             banks.touch(0, 0, e, dir, &mut ad, &mut ar);
-            assert_eq!(b.y.val().to_words(), banks.pack(&CFG, 0, 0));
-            assert_eq!(b.y_rings.val(), b.y.val().rings());
+            let y = LineBits::new(e & ((1 << E) - 1), b.y_rings.val());
+            assert_eq!(y.to_words(), banks.pack(&CFG, 0, 0));
             // Before marking: the new rings with bit 0 of ring `dir` from `own0`.
             let new = b.y_rings.val().pairs();
             let own0 = b.own0.val().to_u64();
