@@ -157,6 +157,7 @@ pub struct BloomtimeCore {
     /// pass: records up to that epoch are safe. Stored XOR the horizon so the
     /// power-up value (0)
     /// is the limit of a pass completed at epoch 0.
+    pass_start: DFF<Bits<EPOCH_BITS>>,
     pass_limit: DFF<Bits<EPOCH_BITS>>,
     limit_x: DFF<Bits<EPOCH_BITS>>,
     // Control.
@@ -312,6 +313,7 @@ impl Logic for BloomtimeCore {
             ok_r,
             jump_r,
             in_seen,
+            pass_start,
             pass_limit,
             limit_x,
             state,
@@ -513,16 +515,20 @@ impl Logic for BloomtimeCore {
             }
         }
         // A pass's limit: its start (the waiting record's epoch for a stale
-        // pass) + the horizon, saturating (bit 37 is the carry).
+        // pass), taken as the pass begins, + the horizon a clock later (the
+        // limit is used at the pass's end), saturating (bit 37 is the carry).
         self.lim_start.next = self.adm_epoch.val();
         if self.stale_next.val() {
             self.lim_start.next = self.s0_epoch.val();
         }
-        self.lim.next = bit_cast::<38, 37>(self.lim_start.val()) + 8_126_456;
+        self.lim.next = bit_cast::<38, 37>(self.pass_start.q.val()) + 8_126_456;
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
             if self.cursor.q.val() == 0 {
                 self.pass_stale.d.next = self.stale_next.val();
+                self.pass_start.d.next = self.lim_start.val();
+            }
+            if self.cursor.q.val() == 1 {
                 // Saturating: near the top of the 37-bit epoch range the
                 // limit is the last epoch (no later record can follow).
                 self.pass_limit.d.next = bit_cast::<37, 38>(self.lim.val());
