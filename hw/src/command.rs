@@ -98,6 +98,7 @@ pub enum CpState {
     RpCheckHi,
     RpCheckLo,
     RpCheckLen,
+    RpCheckEnd,
     RpQuiet,
     RpHdr,
     RpByte,
@@ -267,6 +268,7 @@ pub struct CommandProcessor {
     refuse: DFF<Bits<8>>,
     chk_hi: DFF<Bits<8>>,
     chk_lo: DFF<Bits<8>>,
+    chk_len: DFF<Bits<8>>,
     // Registers.
     control: DFF<Bit>,
     time_lo: DFF<Bits<32>>,
@@ -436,6 +438,7 @@ impl CommandProcessor {
             refuse: Default::default(),
             chk_hi: Default::default(),
             chk_lo: Default::default(),
+            chk_len: Default::default(),
             control: Default::default(),
             time_lo: Default::default(),
             time_hi: Default::default(),
@@ -544,6 +547,7 @@ impl Logic for CommandProcessor {
             refuse,
             chk_hi,
             chk_lo,
+            chk_len,
             control,
             time_lo,
             time_hi,
@@ -1012,23 +1016,28 @@ impl Logic for CommandProcessor {
                 self.st.d.next = CpState::RpCheckLen;
             }
             CpState::RpCheckLen => {
+                // The length byte, registered: no decision right behind the RAM.
+                self.chk_len.d.next = self.req_rd_data.val();
+                self.st.d.next = CpState::RpCheckEnd;
+            }
+            CpState::RpCheckEnd => {
                 // The length byte must be caplen clamped to 1..=HEADER_WINDOW
                 // (p and nframes matter only if it is, and RpCheck follows).
                 self.p.d.next =
-                    self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.req_rd_data.val());
+                    self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.chk_len.q.val());
                 self.nframes.d.next = self.nframes.q.val() + 1;
                 self.st.d.next = CpState::RpCheck;
                 if (self.chk_hi.q.val() != 0) | self.chk_lo.q.val().get_bit(7) {
-                    if self.req_rd_data.val() != 128 {
+                    if self.chk_len.q.val() != 128 {
                         self.status_r.d.next = bits::<8>(4);
                         self.st.d.next = CpState::Send;
                     }
                 } else if self.chk_lo.q.val() == 0 {
-                    if self.req_rd_data.val() != 1 {
+                    if self.chk_len.q.val() != 1 {
                         self.status_r.d.next = bits::<8>(4);
                         self.st.d.next = CpState::Send;
                     }
-                } else if self.req_rd_data.val() != self.chk_lo.q.val() {
+                } else if self.chk_len.q.val() != self.chk_lo.q.val() {
                     self.status_r.d.next = bits::<8>(4);
                     self.st.d.next = CpState::Send;
                 }
