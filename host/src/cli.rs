@@ -50,7 +50,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Capture files (pcap or pcapng, Ethernet), merged by timestamp.
+    /// Capture files (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2, raw IP or BSD loopback), merged by timestamp.
     #[arg(required = true, value_name = "TRACE")]
     pub traces: Vec<PathBuf>,
     /// Exact per-flow statistics instead of the estimate.
