@@ -70,6 +70,11 @@ pub struct AnalyzeArgs {
     /// one that does not), exact with `--exact`.
     #[arg(long)]
     pub percentiles: bool,
+    /// Also send every flow to this IPFIX collector over UDP (RFC 7011;
+    /// the timing figures as enterprise elements, docs/IPFIX.md). An
+    /// unreachable collector is a warning, not an error.
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -340,6 +345,11 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         (x.rows(), x.counters, note)
     };
     warn_time_regressions("bloomtime analyze", &counters, before_first);
+    if let Some(target) = &a.ipfix {
+        let mut x = crate::ipfix::Exporter::new(target);
+        x.export(&rows);
+        x.finish("bloomtime analyze");
+    }
     let title = format!(
         "{} of {} packets, preset {} ({})",
         meta.mode, packets, a.preset, cfg

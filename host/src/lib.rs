@@ -11,6 +11,7 @@
 //! * [`plot`] — SVG figures of a comparison;
 //! * [`device`] — the board link: transport, protocol client, the model
 //!   device, `bloomtime device`;
+//! * [`ipfix`] — IPFIX export (RFC 7011) of flow rows over UDP;
 //! * [`cli`] — the flags and `run`.
 //!
 //! `bloomtime eval`, the fidelity evaluation over real and generated traces
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod compare;
 pub mod device;
 pub mod error;
+pub mod ipfix;
 pub mod plot;
 
 pub use cli::{run, Cli};

@@ -110,7 +110,7 @@ pub enum DeviceCommand {
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// Capture files (pcap or pcapng, Ethernet), merged by timestamp.
+    /// Capture files (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2, raw IP or BSD loopback), merged by timestamp.
     #[arg(required = true, value_name = "TRACE")]
     pub traces: Vec<PathBuf>,
     /// Keep the device's state instead of clearing it first (its table must
@@ -121,6 +121,10 @@ pub struct ReplayArgs {
     /// --format csv`) to this file, whatever `--format` prints.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// Also send every flow to this IPFIX collector over UDP (as `bloomtime
+    /// analyze --ipfix`, docs/IPFIX.md).
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -738,6 +742,11 @@ fn replay_cmd<T: Transport>(
     let s = &run.summary;
     eprintln!("{}", summary_line(s));
     let rows = run.rows();
+    if let Some(target) = &r.ipfix {
+        let mut x = crate::ipfix::Exporter::new(target);
+        x.export(&rows);
+        x.finish("bloomtime device replay");
+    }
     if let Some((p, f)) = csv {
         let mut w = BufWriter::new(f);
         report::write_csv(&mut w, &rows)
