@@ -159,6 +159,11 @@ impl Analyzer {
         }
     }
 
+    /// The configuration (its time unit makes the records' timestamps).
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
     /// Packets fed so far.
     pub fn packets(&self) -> u64 {
         self.packets

@@ -1,0 +1,162 @@
+//! `bloomtime live` on a veth pair inside a network namespace that the
+//! test makes (issue 14): frames with known gaps sent from one end (a UDP
+//! flow every 20 ms, pings answered 5 ms later, a UDP flow in an 802.1Q
+//! tag every 10 ms) are measured on the other, with the kernel's counters
+//! in the report. Needs root and `ip` (iproute2) and python3 (the sender):
+//! without them the test is skipped with a note, and fails under `CI=true`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn ci() -> bool {
+    bloomtime_traces::shared::ci()
+}
+
+fn skip(why: &str) {
+    assert!(!ci(), "CI=true: {why}");
+    eprintln!("live_veth: skipped, {why}");
+}
+
+struct Netns(String);
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn ip(args: &[&str]) {
+    let o = Command::new("ip").args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Sends from interface `bta`: (10.1.0.1 -> 10.1.0.2) UDP 1000 -> 2000 ten
+/// times 20 ms apart; five echo requests 30 ms apart, each answered 5 ms
+/// later; UDP 3000 -> 4000 in VLAN 100 five times 10 ms apart.
+const SENDER: &str = r#"
+import socket, struct, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("bta", 0))
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    x = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while x >> 16: x = (x & 0xffff) + (x >> 16)
+    return ~x & 0xffff
+def ip4(proto, src, dst, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000, 64, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+def eth(payload, vlan=None):
+    h = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01"
+    if vlan is not None: h += struct.pack("!HH", 0x8100, vlan)
+    return h + b"\x08\x00" + payload
+def udp(sp, dp): return struct.pack("!HHHH", sp, dp, 12, 0) + b"data"
+def icmp(ty, seq):
+    b = struct.pack("!BBHHH", ty, 0, 0, 0x77, seq) + b"ping"
+    return b[:2] + struct.pack("!H", csum(b)) + b[4:]
+A, B = "10.1.0.1", "10.1.0.2"
+for i in range(10):
+    s.send(eth(ip4(17, A, B, udp(1000, 2000)))); time.sleep(0.02)
+for i in range(5):
+    s.send(eth(ip4(1, A, B, icmp(8, i)))); time.sleep(0.005)
+    s.send(eth(ip4(1, B, A, icmp(0, i)))); time.sleep(0.025)
+for i in range(5):
+    s.send(eth(ip4(17, A, B, udp(3000, 4000)), vlan=100)); time.sleep(0.01)
+"#;
+
+#[test]
+fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip("not root (a network namespace and a veth pair need it)");
+    }
+    for tool in ["ip", "python3"] {
+        let ok = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return skip(&format!("no {tool}"));
+        }
+    }
+    let ns = Netns(format!("bt14-{}", std::process::id()));
+    ip(&["netns", "add", &ns.0]);
+    ip(&[
+        "-n", &ns.0, "link", "add", "name", "bta", "type", "veth", "peer", "name", "btb",
+    ]);
+    for dev in ["bta", "btb"] {
+        // No IPv6 on them: no router solicitation or MLD report in the way.
+        let o = Command::new("ip")
+            .args(["netns", "exec", &ns.0, "sysctl", "-qw"])
+            .arg(format!("net.ipv6.conf.{dev}.disable_ipv6=1"))
+            .status()
+            .unwrap();
+        assert!(o.success());
+        ip(&["-n", &ns.0, "link", "set", dev, "up"]);
+    }
+    let mut live = Command::new("ip")
+        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_bloomtime")])
+        .args(["live", "-i", "btb", "--exact", "--duration", "3"])
+        .args(["--interval", "0.5", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(live.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on btb (Ethernet"), "{line}");
+    std::thread::sleep(Duration::from_millis(200));
+    let st = Command::new("ip")
+        .args(["netns", "exec", &ns.0, "python3", "-c", SENDER])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = live.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(out.status.success(), "{rest}");
+    eprintln!("{line}{rest}");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kernel = &j["meta"]["live"]["kernel"];
+    assert_eq!(kernel["drops"], 0, "{j}");
+    assert_eq!(kernel["packets"], 25, "{j}");
+    assert_eq!(j["counters"]["frames"], 25);
+    assert_eq!(j["counters"]["records"], 25);
+    let flows = j["flows"].as_array().unwrap();
+    let find = |proto: u64, sport: u64, src: &str| {
+        flows
+            .iter()
+            .find(|f| {
+                f["key"]["proto"] == proto && f["key"]["sport"] == sport && f["key"]["src"] == src
+            })
+            .unwrap_or_else(|| panic!("no flow {proto} {sport} {src} in {j}"))
+    };
+    let near = |v: &serde_json::Value, want_us: f64, what: &str| {
+        let v = v.as_f64().unwrap();
+        assert!(
+            (v - want_us).abs() < 0.3 * want_us,
+            "{what}: {v} us, expected about {want_us} us"
+        );
+    };
+    let udp = find(17, 1000, "10.1.0.1");
+    assert_eq!(udp["packets"], 10);
+    assert_eq!(udp["iat"]["n"], 9);
+    near(&udp["iat"]["mean_us"], 20_000.0, "UDP IAT");
+    let vlan = find(17, 3000, "10.1.0.1");
+    assert_eq!(vlan["packets"], 5);
+    near(&vlan["iat"]["mean_us"], 10_000.0, "VLAN UDP IAT");
+    let req = find(1, 0x77, "10.1.0.1");
+    assert_eq!(req["packets"], 5);
+    near(&req["iat"]["mean_us"], 30_000.0, "ping IAT");
+    let rep = find(1, 0x77, "10.1.0.2");
+    assert_eq!(rep["rtt"]["n"], 5);
+    near(&rep["rtt"]["mean_us"], 5_000.0, "RTT");
+    assert_eq!(flows.len(), 4, "{j}");
+}
