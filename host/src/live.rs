@@ -219,6 +219,12 @@ impl Ring {
         }
     }
 
+    /// From now on, never wait: only the frames already in the ring.
+    pub fn drain_only(&mut self) {
+        self.poll_ms = 0;
+        self.stop = None;
+    }
+
     /// Stop waiting for packets once `flag` is set (SIGINT, SIGTERM).
     pub fn stop_on(&mut self, flag: &'static AtomicBool) {
         self.stop = Some(flag);
@@ -336,7 +342,7 @@ impl Ring {
                 self.in_block = Some((n, first as usize));
                 continue;
             }
-            if self.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            if self.poll_ms == 0 || self.stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
                 return false;
             }
             let mut p = libc::pollfd {
@@ -438,6 +444,14 @@ pub fn run(
             next_status = now + interval;
         }
         if done {
+            // What the kernel already put in the ring (the last block is
+            // handed over within BLOCK_TIMEOUT_MS) is this run's too.
+            std::thread::sleep(Duration::from_millis(2 * BLOCK_TIMEOUT_MS as u64));
+            records.source_mut().drain_only();
+            while let Some(f) = records.next_frame()? {
+                analyzer.feed(&f)?;
+                n += 1;
+            }
             let kernel = records.source_mut().kernel_stats();
             return Ok(LiveSummary {
                 packets: n,

@@ -160,3 +160,165 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
     near(&rep["rtt"]["mean_us"], 5_000.0, "RTT");
     assert_eq!(flows.len(), 4, "{j}");
 }
+
+/// A small Ethernet/IPv4/UDP frame of flow `i` (60 bytes, no checksum).
+fn udp_frame(i: u32) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let b = i.to_be_bytes();
+    f.extend_from_slice(&[0x45, 0, 0, 32, 0, 0, 0x40, 0, 64, 17, 0, 0]);
+    f.extend_from_slice(&[10, b[1], b[2], b[3], 10, 255, 0, 1]);
+    f.extend_from_slice(&(1024 + (i % 60000) as u16).to_be_bytes());
+    f.extend_from_slice(&[0x1f, 0x90, 0, 12, 0, 0, 1, 2, 3, 4]);
+    f.resize(60, 0);
+    f
+}
+
+/// Sends `n` frames of `flows` flows on `dev` of namespace `ns` as fast
+/// as one thread can (sendmmsg, 64 a call); the seconds it took.
+fn blast(ns: &str, dev: &str, n: u64, flows: u32) -> f64 {
+    let ns = ns.to_string();
+    let dev = std::ffi::CString::new(dev).unwrap();
+    std::thread::spawn(move || {
+        let f = std::fs::File::open(format!("/var/run/netns/{ns}")).unwrap();
+        // SAFETY: system calls with live locals; setns moves this thread only.
+        unsafe {
+            use std::os::fd::AsRawFd;
+            assert_eq!(libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET), 0);
+            let s = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0);
+            assert!(s >= 0);
+            let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+            sll.sll_family = libc::AF_PACKET as u16;
+            sll.sll_ifindex = libc::if_nametoindex(dev.as_ptr()) as i32;
+            let r = libc::bind(
+                s,
+                &sll as *const _ as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_ll>() as u32,
+            );
+            assert_eq!(r, 0);
+            let frames: Vec<Vec<u8>> = (0..flows).map(udp_frame).collect();
+            let mut iov: Vec<libc::iovec> = frames
+                .iter()
+                .map(|f| libc::iovec {
+                    iov_base: f.as_ptr() as *mut _,
+                    iov_len: f.len(),
+                })
+                .collect();
+            let mut msgs: Vec<libc::mmsghdr> = (0..flows as usize)
+                .map(|i| {
+                    let mut m: libc::mmsghdr = std::mem::zeroed();
+                    m.msg_hdr.msg_iov = &mut iov[i];
+                    m.msg_hdr.msg_iovlen = 1;
+                    m
+                })
+                .collect();
+            let t = std::time::Instant::now();
+            let mut sent = 0u64;
+            let mut at = 0usize;
+            while sent < n {
+                let k = 64.min(flows as usize - at).min((n - sent) as usize);
+                let r = libc::sendmmsg(s, msgs[at..].as_mut_ptr(), k as u32, 0);
+                if r > 0 {
+                    sent += r as u64;
+                    at = (at + r as usize) % flows as usize;
+                }
+            }
+            let secs = t.elapsed().as_secs_f64();
+            libc::close(s);
+            secs
+        }
+    })
+    .join()
+    .unwrap()
+}
+
+/// The rate `bloomtime live` keeps up with on a veth pair: `cargo test
+/// --release -p bloomtime-host --test live_veth -- --ignored --nocapture`
+/// (root). Prints the sender's rate and what the capture counted.
+#[test]
+#[ignore]
+fn live_rate_bench() {
+    // SAFETY: no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip("not root");
+    }
+    let n: u64 = std::env::var("BLOOMTIME_LIVE_PACKETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000_000);
+    let ns = Netns(format!("bt14b-{}", std::process::id()));
+    ip(&["netns", "add", &ns.0]);
+    ip(&[
+        "-n", &ns.0, "link", "add", "name", "bta", "type", "veth", "peer", "name", "btb",
+    ]);
+    for dev in ["bta", "btb"] {
+        let _ = Command::new("ip")
+            .args(["netns", "exec", &ns.0, "sysctl", "-qw"])
+            .arg(format!("net.ipv6.conf.{dev}.disable_ipv6=1"))
+            .status();
+        ip(&["-n", &ns.0, "link", "set", dev, "up"]);
+    }
+    for mode in [&["--preset", "alchitry-cu"][..], &["--exact"][..]] {
+        let mut live = Command::new("ip")
+            .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_bloomtime")])
+            .args(["live", "-i", "btb", "--duration", "20", "--format", "json"])
+            .args(mode)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(live.stderr.take().unwrap());
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let secs = blast(&ns.0, "bta", n, 1000);
+        let out = live.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let k = &j["meta"]["live"]["kernel"];
+        eprintln!(
+            "{mode:?}: sent {n} frames in {secs:.2} s ({:.2} M/s); kernel passed {} dropped {}; \
+             frames processed {}",
+            n as f64 / secs / 1e6,
+            k["packets"],
+            k["drops"],
+            j["counters"]["frames"]
+        );
+    }
+}
+
+/// SIGINT ends a run without `--duration`: the final report, exit 0.
+#[test]
+fn sigint_flushes_and_prints_the_report() {
+    // SAFETY: no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip("not root");
+    }
+    let live = Command::new(env!("CARGO_BIN_EXE_bloomtime"))
+        .args(["live", "-i", "lo", "--format", "csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = nix::unistd::Pid::from_raw(live.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = live.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("kernel:"), "{err}");
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .starts_with("proto,src,sport,dst,dport,packets,"));
+}
+
+#[test]
+fn a_missing_interface_is_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bloomtime"))
+        .args(["live", "-i", "no-such-if0", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no interface no-such-if0"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
