@@ -57,7 +57,8 @@ pub struct LiveArgs {
     /// Configuration preset (see `bloomtime presets`).
     #[arg(long, default_value = "alchitry-cu", value_name = "NAME")]
     pub preset: String,
-    /// Seconds between status lines (packets/s, the kernel's drops).
+    /// Seconds between status lines (packets/s, flows active, the kernel's
+    /// drops) and IPFIX exports of the flows active in the interval.
     #[arg(long, default_value_t = 1.0, value_name = "S", value_parser = parse_seconds)]
     pub interval: f64,
     /// Stop after this many seconds (else at SIGINT or SIGTERM).
@@ -72,7 +73,9 @@ pub struct LiveArgs {
     /// Add p50, p90 and p99 of IAT and RTT (as `analyze --percentiles`).
     #[arg(long)]
     pub percentiles: bool,
-    /// Also send every flow to this IPFIX collector over UDP at the end.
+    /// Also send the flows to this IPFIX collector over UDP: those active
+    /// in each interval, and at the end the rest (packetDeltaCount: the
+    /// packets since the flow's previous record).
     #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
     pub ipfix: Option<String>,
 }
@@ -429,6 +432,8 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
     if a.percentiles {
         an.exact_percentiles();
     }
+    let mut export = a.ipfix.as_deref().map(crate::ipfix::Exporter::new);
+    let mut seen = std::collections::HashMap::new();
     let summary = crate::live::run(
         "bloomtime live",
         ring,
@@ -436,6 +441,8 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
         Duration::from_secs_f64(a.interval),
         a.duration.map(Duration::from_secs_f64),
         stop,
+        export.as_mut(),
+        &mut seen,
     )?;
     let before_first = an.before_first();
     let (est, exact) = an.finish()?;
@@ -454,9 +461,9 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
             k.packets + k.drops
         );
     }
-    if let Some(target) = &a.ipfix {
-        let mut x = crate::ipfix::Exporter::new(target);
-        x.export(&rows);
+    if let Some(mut x) = export {
+        // What was not sent at an interval: packets since, final figures.
+        x.export(&crate::live::active_since(&rows, &mut seen));
         x.finish("bloomtime live");
     }
     let meta = LiveMeta {

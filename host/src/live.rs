@@ -16,8 +16,12 @@
 
 use crate::analyze::Analyzer;
 use crate::error::Error;
+use crate::ipfix::Exporter;
+use bloomtime_model::key::FlowKey;
+use bloomtime_model::stats::FlowRow;
 use bloomtime_traces::link::LinkType;
 use bloomtime_traces::{Packet, PacketSource, Records, TraceError};
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -108,6 +112,8 @@ pub struct Ring {
     packet: Packet,
     poll_ms: i32,
     stop: Option<&'static AtomicBool>,
+    /// When the caller wants `Ok(None)` back (its next status line).
+    deadline: Option<Instant>,
 }
 
 // SAFETY: the mapping belongs to the ring alone.
@@ -210,6 +216,7 @@ impl Ring {
                 packet: Packet::default(),
                 poll_ms: 50,
                 stop: None,
+                deadline: None,
             };
             r.packet.data.reserve(SNAPLEN as usize + 64);
             // Frames queued before the ring was bound are not this run's.
@@ -217,6 +224,11 @@ impl Ring {
             r.stats = KernelStats::default();
             Ok(r)
         }
+    }
+
+    /// Return `Ok(None)` at `t` at the latest (within a block's time).
+    pub fn set_deadline(&mut self, t: Instant) {
+        self.deadline = Some(t);
     }
 
     /// From now on, never wait: only the frames already in the ring.
@@ -329,6 +341,13 @@ impl Ring {
                 }
                 return true;
             }
+            // Between blocks (at least every BLOCK_TIMEOUT_MS while
+            // packets come): give the caller its turn when it asked for it.
+            let now = Instant::now();
+            if self.deadline.is_some_and(|d| now >= d) {
+                self.deadline = None;
+                return false;
+            }
             if self.block_status(self.block) & TP_STATUS_USER != 0 {
                 let b = self.block_ptr(self.block);
                 // SAFETY: the block header's num_pkts (12) and
@@ -350,8 +369,12 @@ impl Ring {
                 events: libc::POLLIN | libc::POLLERR,
                 revents: 0,
             };
+            let wait = match self.deadline {
+                Some(d) => (d - now).as_millis().min(self.poll_ms as u128) as i32 + 1,
+                None => self.poll_ms,
+            };
             // SAFETY: one live pollfd.
-            let r = unsafe { libc::poll(&mut p, 1, self.poll_ms) };
+            let r = unsafe { libc::poll(&mut p, 1, wait) };
             if r == 0 {
                 return false;
             }
@@ -392,8 +415,31 @@ pub struct LiveSummary {
     pub seconds: f64,
 }
 
-/// Feed `analyzer` from the ring until `duration` passes or `stop` is set;
-/// every `interval` a status line on standard error (`tool: ...`).
+/// The flows of `rows` that have packets since `seen` last counted them,
+/// each with its packets since then as `packets` (IPFIX's
+/// packetDeltaCount; the timing figures stay those of the whole run);
+/// `seen` is brought up to date.
+pub fn active_since(rows: &[FlowRow], seen: &mut HashMap<FlowKey, u64>) -> Vec<FlowRow> {
+    let mut out = Vec::new();
+    for r in rows {
+        let before = seen.entry(r.key).or_insert(0);
+        if r.packets > *before {
+            out.push(FlowRow {
+                packets: r.packets - *before,
+                ..*r
+            });
+            *before = r.packets;
+        }
+    }
+    out
+}
+
+/// Feed `analyzer` from the ring until `duration` passes or `stop` is set.
+/// Every `interval` a status line on standard error (`tool: ...`) with the
+/// flows active in the interval, and those flows sent to `export` (their
+/// packets in the interval; the timing figures of the run so far); `seen`
+/// keeps what was sent (the caller sends the rest at the end).
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     tool: &str,
     ring: Ring,
@@ -401,6 +447,8 @@ pub fn run(
     interval: Duration,
     duration: Option<Duration>,
     stop: &'static AtomicBool,
+    mut export: Option<&mut Exporter>,
+    seen: &mut HashMap<FlowKey, u64>,
 ) -> Result<LiveSummary, Error> {
     let cfg = *analyzer.config();
     eprintln!(
@@ -417,6 +465,7 @@ pub fn run(
     let mut last_t = t0;
     let mut n = 0u64;
     loop {
+        records.source_mut().set_deadline(next_status);
         // Frames until the source is idle, looking at the clock every 1024.
         while let Some(f) = records.next_frame()? {
             analyzer.feed(&f)?;
@@ -429,13 +478,18 @@ pub fn run(
         }
         let now = Instant::now();
         let done = stop.load(Ordering::SeqCst) || duration.is_some_and(|d| now - t0 >= d);
-        if now >= next_status || done {
+        if now >= next_status && !done {
             let k = records.source_mut().kernel_stats();
             let dt = (now - last_t).as_secs_f64().max(1e-9);
+            let active = active_since(&analyzer.rows_so_far()?, seen);
+            if let Some(x) = export.as_deref_mut() {
+                x.export(&active);
+            }
             eprintln!(
-                "{tool}: {} packets ({:.0}/s), kernel: {} passed, {} dropped",
+                "{tool}: {} packets ({:.0}/s), {} flows active, kernel: {} passed, {} dropped",
                 n,
                 (n - last_packets) as f64 / dt,
+                active.len(),
                 k.packets,
                 k.drops
             );
@@ -448,15 +502,21 @@ pub fn run(
             // handed over within BLOCK_TIMEOUT_MS) is this run's too.
             std::thread::sleep(Duration::from_millis(2 * BLOCK_TIMEOUT_MS as u64));
             records.source_mut().drain_only();
+            records.source_mut().deadline = None;
             while let Some(f) = records.next_frame()? {
                 analyzer.feed(&f)?;
                 n += 1;
             }
             let kernel = records.source_mut().kernel_stats();
+            let seconds = (Instant::now() - t0).as_secs_f64();
+            eprintln!(
+                "{tool}: stopped after {n} packets in {seconds:.1} s, kernel: {} passed, {} dropped",
+                kernel.packets, kernel.drops
+            );
             return Ok(LiveSummary {
                 packets: n,
                 kernel,
-                seconds: (Instant::now() - t0).as_secs_f64(),
+                seconds,
             });
         }
     }

@@ -100,10 +100,46 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
         assert!(o.success());
         ip(&["-n", &ns.0, "link", "set", dev, "up"]);
     }
+    // An IPFIX collector in the namespace, when nfcapd is there: the flows
+    // active in every interval, then the rest at the end.
+    let have_nfcapd = Command::new("sh")
+        .args(["-c", "command -v nfcapd && command -v nfdump"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_nfcapd {
+        skip("no nfcapd/nfdump: the IPFIX part of the test");
+    }
+    let flows_dir =
+        std::env::temp_dir().join(format!("bloomtime-live-ipfix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&flows_dir);
+    std::fs::create_dir_all(&flows_dir).unwrap();
+    let nfcapd = have_nfcapd.then(|| {
+        ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns.0,
+                "nfcapd",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                "4739",
+            ])
+            .args(["-t", "3600", "-w"])
+            .arg(&flows_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(300));
     let mut live = Command::new("ip")
         .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_bloomtime")])
         .args(["live", "-i", "btb", "--exact", "--duration", "3"])
-        .args(["--interval", "0.5", "--format", "json"])
+        .args(["--interval", "0.15", "--format", "json"])
+        .args(["--ipfix", "127.0.0.1:4739"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -159,6 +195,45 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
     assert_eq!(rep["rtt"]["n"], 5);
     near(&rep["rtt"]["mean_us"], 5_000.0, "RTT");
     assert_eq!(flows.len(), 4, "{j}");
+    assert!(!rest.contains("warning"), "{rest}");
+
+    // The collector holds every flow with its packets, summed over the
+    // records of the intervals it was active in.
+    if let Some(mut c) = nfcapd {
+        let pid = nix::unistd::Pid::from_raw(c.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        c.wait().unwrap();
+        let o = Command::new("nfdump")
+            .arg("-R")
+            .arg(&flows_dir)
+            .args(["-q", "-N", "-A", "proto,srcip,srcport,dstip,dstport"])
+            .args(["-o", "fmt:%pr|%sa|%pkt"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(o.stdout).unwrap();
+        let mut got: Vec<(String, String, u64)> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let c: Vec<&str> = l.split('|').map(str::trim).collect();
+                (c[0].to_string(), c[1].to_string(), c[2].parse().unwrap())
+            })
+            .collect();
+        got.sort();
+        let mut want: Vec<(String, String, u64)> = flows
+            .iter()
+            .map(|f| {
+                (
+                    f["key"]["proto"].to_string(),
+                    f["key"]["src"].as_str().unwrap().to_string(),
+                    f["packets"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "nfdump: {text}");
+        let _ = std::fs::remove_dir_all(&flows_dir);
+    }
 }
 
 /// A small Ethernet/IPv4/UDP frame of flow `i` (60 bytes, no checksum).
