@@ -66,8 +66,8 @@ struct TpacketStatsV3 {
 pub const BLOCK_SIZE: u32 = 1 << 20;
 pub const BLOCK_NR: u32 = 64;
 pub const BLOCK_TIMEOUT_MS: u32 = 10;
-/// The largest frame the ring keeps whole (a longer one is cut: the
-/// parser reads the first 128 bytes).
+/// The ring's frame size (TPACKET_V3 packs frames of any length into its
+/// blocks; this only sizes the request) and the packet buffer reserved.
 pub const SNAPLEN: u32 = 2048;
 
 /// The kernel's counters of a capture socket, summed since it opened.

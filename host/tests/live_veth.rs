@@ -396,4 +396,16 @@ fn a_missing_interface_is_one_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no interface no-such-if0"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+    for bad in [
+        &["--interval", "0"][..],
+        &["--duration", "-1"],
+        &["--ipfix", "nohost"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bloomtime"))
+            .args(["live", "-i", "lo"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
 }
