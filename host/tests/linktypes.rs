@@ -4,7 +4,11 @@
 //! (scripts/make-linktype-captures.sh): Ethernet on `lo`, Linux cooked v1
 //! and v2 on `any`, raw IP on a tun device with Linux cooked v2 beside it.
 //! BSD null/loop and raw IPv4/IPv6 (228, 229), which no Linux tool writes,
-//! are made here from the Ethernet capture by swapping its header.
+//! are made here from the Ethernet capture by swapping its header. The
+//! model device (the board's protocol, Ethernet-only parser) sees the same
+//! frames as `analyze`.
+
+mod devsupport;
 
 use bloomtime_traces::link::{
     LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
@@ -251,4 +255,26 @@ fn unparseable_frames_of_every_link_type_are_counted_drops() {
         csv.ends_with("\n17,10.0.0.1,5000,10.0.0.2,53,2,1,1000.000,0.000,1000.000,1000.000,0,,\n"),
         "{csv}"
     );
+}
+
+/// The board's path: every capture replayed into the model device (the
+/// host adds the synthetic Ethernet header; the device's parser is
+/// Ethernet only) gives the CSV of `analyze` with the board's preset.
+#[test]
+fn the_device_sees_the_same_ethernet_frames() {
+    for name in [
+        "lo-ethernet.pcap",
+        "lo-sll.pcap",
+        "lo-sll2.pcap",
+        "tun-raw.pcap",
+        "tun-sll2.pcap",
+    ] {
+        let f = capture(name);
+        let got = devsupport::device_out(
+            &["replay", f.to_str().unwrap(), "--format", "csv"],
+            devsupport::model(),
+        )
+        .unwrap();
+        assert_eq!(got, devsupport::analyze_csv(&[&f]), "{name}");
+    }
 }
