@@ -71,6 +71,14 @@ test: tools
     cargo test --workspace --exclude bloomtime-sim -q
     cargo test -q -p bloomtime-sim --release
 
+# Remake the link-type test captures of traces/data/linktypes (root; installs tcpdump if missing).
+linktype-captures:
+    ./scripts/make-linktype-captures.sh
+
+# The rate `bloomtime live` takes from a veth pair in a network namespace (root).
+live-bench:
+    cargo test --release -q -p bloomtime-host --test live_veth -- --ignored --nocapture
+
 # Verilog of the RustHDL core.
 verilog:
     cargo run --release -q -p bloomtime-hw --bin bloomtime-verilog core build/verilog/bloomtime_core.v

@@ -159,6 +159,11 @@ impl Analyzer {
         }
     }
 
+    /// The configuration (its time unit makes the records' timestamps).
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
     /// Packets fed so far.
     pub fn packets(&self) -> u64 {
         self.packets
@@ -205,6 +210,38 @@ impl Analyzer {
             }
         }
         Ok(())
+    }
+
+    /// Every flow's report row so far, without ending the run (a live
+    /// run's interval): for the estimate, the evicted flows merged with
+    /// the slots still open (read, not evicted, as `bloomtime device
+    /// stats` reads a board's table); for the exact mode, the tracker's
+    /// flows. No percentiles (those come with [`Analyzer::finish`]).
+    pub fn rows_so_far(&mut self) -> Result<Vec<FlowRow>, Error> {
+        if let Some(e) = &mut self.est {
+            e.drain()?;
+            let mut m = e.merger.clone();
+            for (i, s) in e.bt.table().slots.iter().enumerate() {
+                if s.valid {
+                    m.credit_live_slot(i as u32, &s.stats)?;
+                }
+            }
+            let cfg = self.cfg;
+            return Ok(m
+                .flows()
+                .iter()
+                .map(|(k, s)| estimated_row(&cfg, k, s))
+                .collect());
+        }
+        Ok(match &self.exact {
+            Some(x) => x
+                .tracker
+                .flows()
+                .iter()
+                .map(|(k, s)| exact_row(k, s))
+                .collect(),
+            None => Vec::new(),
+        })
     }
 
     /// Feed every frame of a packet source (the first packet it gives is

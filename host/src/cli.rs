@@ -42,6 +42,49 @@ pub enum Command {
     Eval(bloomtime_eval::EvalArgs),
     /// Drive a board (or a model device) over its serial port.
     Device(crate::device::cmd::DeviceArgs),
+    /// Per-flow IAT and RTT of an interface's packets, live (Linux, root).
+    Live(LiveArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LiveArgs {
+    /// The network interface (Ethernet, loopback or raw IP such as tun).
+    #[arg(long, short, value_name = "IF")]
+    pub interface: String,
+    /// Exact per-flow statistics instead of the estimate.
+    #[arg(long)]
+    pub exact: bool,
+    /// Configuration preset (see `bloomtime presets`).
+    #[arg(long, default_value = "alchitry-cu", value_name = "NAME")]
+    pub preset: String,
+    /// Seconds between status lines (packets/s, flows active, the kernel's
+    /// drops) and IPFIX exports of the flows active in the interval.
+    #[arg(long, default_value_t = 1.0, value_name = "S", value_parser = parse_seconds)]
+    pub interval: f64,
+    /// Stop after this many seconds (else at SIGINT or SIGTERM).
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    pub duration: Option<f64>,
+    /// Output format of the final report: table, csv or json.
+    #[arg(long, default_value = "table", value_parser = parse_format)]
+    pub format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Add p50, p90 and p99 of IAT and RTT (as `analyze --percentiles`).
+    #[arg(long)]
+    pub percentiles: bool,
+    /// Also send the flows to this IPFIX collector over UDP: those active
+    /// in each interval, and at the end the rest (packetDeltaCount: the
+    /// packets since the flow's previous record).
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<String>,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1e7 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds above 0")),
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -50,7 +93,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Capture files (pcap or pcapng, Ethernet), merged by timestamp.
+    /// Capture files (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2, raw IP or BSD loopback), merged by timestamp.
     #[arg(required = true, value_name = "TRACE")]
     pub traces: Vec<PathBuf>,
     /// Exact per-flow statistics instead of the estimate.
@@ -70,6 +113,11 @@ pub struct AnalyzeArgs {
     /// one that does not), exact with `--exact`.
     #[arg(long)]
     pub percentiles: bool,
+    /// Also send every flow to this IPFIX collector over UDP (RFC 7011;
+    /// the timing figures as enterprise elements, docs/IPFIX.md). An
+    /// unreachable collector is a warning, not an error.
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -340,10 +388,98 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         (x.rows(), x.counters, note)
     };
     warn_time_regressions("bloomtime analyze", &counters, before_first);
+    if let Some(target) = &a.ipfix {
+        let mut x = crate::ipfix::Exporter::new(target);
+        x.export(&rows);
+        x.finish("bloomtime analyze");
+    }
     let title = format!(
         "{} of {} packets, preset {} ({})",
         meta.mode, packets, a.preset, cfg
     );
+    write_report(
+        a.output.as_deref(),
+        a.format,
+        &title,
+        &meta,
+        &rows,
+        &counters,
+        &note,
+        a.percentiles,
+    )
+}
+
+#[derive(Serialize)]
+struct LiveMeta<'a> {
+    tool: &'static str,
+    version: &'static str,
+    preset: &'a str,
+    config: Config,
+    mode: &'static str,
+    interface: &'a str,
+    live: crate::live::LiveSummary,
+}
+
+/// `bloomtime live`.
+pub fn live(a: &LiveArgs) -> Result<(), Error> {
+    use std::time::Duration;
+    let cfg = get_preset(&a.preset)?;
+    let stop = crate::device::pty::stop_on_signals()
+        .map_err(|e| Error::Usage(format!("signal handlers: {e}")))?;
+    let mut ring = crate::live::Ring::open(&a.interface).map_err(Error::Usage)?;
+    ring.stop_on(stop);
+    let mut an = Analyzer::new(&cfg, !a.exact, a.exact);
+    if a.percentiles {
+        an.exact_percentiles();
+    }
+    let mut export = a.ipfix.as_deref().map(crate::ipfix::Exporter::new);
+    let mut seen = std::collections::HashMap::new();
+    let summary = crate::live::run(
+        "bloomtime live",
+        ring,
+        &mut an,
+        Duration::from_secs_f64(a.interval),
+        a.duration.map(Duration::from_secs_f64),
+        stop,
+        export.as_mut(),
+        &mut seen,
+    )?;
+    let before_first = an.before_first();
+    let (est, exact) = an.finish()?;
+    let (rows, counters) = match (&est, &exact) {
+        (Some(e), _) => (e.rows(), e.counters),
+        (_, Some(x)) => (x.rows(), x.counters),
+        _ => unreachable!("one mode"),
+    };
+    warn_time_regressions("bloomtime live", &counters, before_first);
+    let k = summary.kernel;
+    if k.drops > 0 {
+        eprintln!(
+            "bloomtime live: warning: the kernel dropped {} of {} packets (the ring was full): \
+             the flows miss them",
+            k.drops,
+            k.packets + k.drops
+        );
+    }
+    if let Some(mut x) = export {
+        // What was not sent at an interval: packets since, final figures.
+        x.export(&crate::live::active_since(&rows, &mut seen));
+        x.finish("bloomtime live");
+    }
+    let meta = LiveMeta {
+        tool: "bloomtime live",
+        version: env!("CARGO_PKG_VERSION"),
+        preset: &a.preset,
+        config: cfg,
+        mode: if a.exact { "exact" } else { "estimate" },
+        interface: &a.interface,
+        live: summary,
+    };
+    let title = format!(
+        "{} of {} packets on {} in {:.1} s, preset {} ({})",
+        meta.mode, summary.packets, a.interface, summary.seconds, a.preset, cfg
+    );
+    let note = format!("kernel: {} packets passed, {} dropped", k.packets, k.drops);
     write_report(
         a.output.as_deref(),
         a.format,
@@ -597,5 +733,6 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Presets(a) => presets(a),
         Command::Eval(a) => bloomtime_eval::run(a).map(drop).map_err(Error::from),
         Command::Device(a) => crate::device::cmd::run(a),
+        Command::Live(a) => live(a),
     }
 }

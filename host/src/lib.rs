@@ -11,6 +11,9 @@
 //! * [`plot`] — SVG figures of a comparison;
 //! * [`device`] — the board link: transport, protocol client, the model
 //!   device, `bloomtime device`;
+//! * [`live`] — `bloomtime live`: an interface's packets through an
+//!   AF_PACKET memory-mapped ring;
+//! * [`ipfix`] — IPFIX export (RFC 7011) of flow rows over UDP;
 //! * [`cli`] — the flags and `run`.
 //!
 //! `bloomtime eval`, the fidelity evaluation over real and generated traces
@@ -22,6 +25,8 @@ pub mod cli;
 pub mod compare;
 pub mod device;
 pub mod error;
+pub mod ipfix;
+pub mod live;
 pub mod plot;
 
 pub use cli::{run, Cli};

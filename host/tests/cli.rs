@@ -324,23 +324,29 @@ fn bad_input_is_one_line_and_nonzero() {
         &["analyze", &absurd],
         &["absurd.pcap", "absurd captured length 1000000"],
     );
-    let mut sll = good.clone();
-    sll[20..24].copy_from_slice(&113u32.to_le_bytes());
-    let sll = write(&d, "sll.pcap", &sll);
+    // 802.11 and a pcapng interface of the old DLT_RAW 12 (issue 14 reads
+    // Linux cooked, raw IP (101, 228, 229) and BSD loopback).
+    let mut wifi = good.clone();
+    wifi[20..24].copy_from_slice(&105u32.to_le_bytes());
+    let wifi = write(&d, "wifi.pcap", &wifi);
     fails(
-        &["analyze", &sll],
+        &["analyze", &wifi],
         &[
-            "sll.pcap",
-            "link type 113 (Linux cooked SLL) is not supported: BloomTime needs Ethernet frames",
+            "wifi.pcap",
+            "link type 105 (IEEE 802.11) is not supported: BloomTime reads Ethernet (1), \
+             Linux cooked SLL and SLL2 (113, 276), raw IP (101, 228, 229) and BSD loopback (0, 108)",
         ],
     );
     let mut ng = PcapNgWriter::new(false);
-    ng.interface(276, 0, None);
+    ng.interface(12, 0, None);
     ng.epb(0, 1, &[0u8; 60], 60);
-    let sll2 = write(&d, "sll2.pcapng", &ng.bytes);
+    let raw12 = write(&d, "raw12.pcapng", &ng.bytes);
     fails(
-        &["analyze", &sll2],
-        &["sll2.pcapng", "link type 276 (Linux cooked SLL2)"],
+        &["analyze", &raw12],
+        &[
+            "raw12.pcapng",
+            "link type 12 (raw IP, an old system-specific DLT_RAW value)",
+        ],
     );
     // Issue 15, item 3: a fraction of a second that is none (here the
     // second record's ts_nsec), not an IAT of 4.3 s.

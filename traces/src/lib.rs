@@ -4,6 +4,7 @@
 //! ([`Records`], by the rules [`replay_ts`] and [`window`]).
 
 pub mod gen;
+pub mod link;
 pub mod pcap;
 pub mod records;
 pub mod shared;

@@ -1,7 +1,10 @@
 //! Reading packet captures: classic pcap (microsecond and nanosecond magic,
 //! either byte order) and pcapng (per-interface `if_tsresol`/`if_tsoffset`,
-//! enhanced and simple packet blocks). Only Ethernet (link type 1) is
-//! accepted: BloomTime's parser starts at the Ethernet header.
+//! enhanced and simple packet blocks). BloomTime's parser starts at an
+//! Ethernet header: Ethernet frames are read as they are, and frames of the
+//! other link types read (Linux cooked SLL/SLL2, raw IP, BSD loopback) get a
+//! synthetic Ethernet header in place of theirs ([`crate::link`]); any other
+//! link type is refused.
 //!
 //! Records and blocks are decoded by the `pcap-parser` crate; this module does
 //! the buffering itself so that it can bound every length *before* reading
@@ -29,8 +32,7 @@ use std::path::{Path, PathBuf};
 pub const MAX_CAPLEN: u32 = 256 * 1024;
 /// The largest non-packet pcapng block accepted.
 pub const MAX_BLOCK_LEN: u32 = 16 << 20;
-/// Ethernet, the only link type BloomTime reads.
-pub const LINKTYPE_ETHERNET: i32 = 1;
+pub use crate::link::{LinkType, LINKTYPE_ETHERNET};
 
 const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
 const PCAPNG_IDB: u32 = 0x0000_0001;
@@ -38,14 +40,16 @@ const PCAPNG_SPB: u32 = 0x0000_0003;
 const PCAPNG_EPB: u32 = 0x0000_0006;
 const PCAPNG_BOM: u32 = 0x1A2B_3C4D;
 
-/// One captured frame.
+/// One captured frame, as an Ethernet frame: a frame of another link type
+/// has its link header replaced by a synthetic Ethernet header
+/// ([`crate::link`]), and both lengths count that header instead of its own.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Packet {
     /// Absolute timestamp in nanoseconds (since the Unix epoch for real captures).
     pub ns: u64,
     /// The captured bytes (`data.len()` is the captured length).
     pub data: Vec<u8>,
-    /// The frame's length on the wire.
+    /// The frame's length on the wire (as an Ethernet frame).
     pub orig_len: u32,
 }
 
@@ -73,7 +77,7 @@ pub enum TraceErrorKind {
     },
     /// A pcapng block length that is not a sane block.
     BadBlockLength { offset: u64, len: u32 },
-    /// A link type other than Ethernet.
+    /// A link type BloomTime does not read ([`LinkType`] lists those it does).
     UnsupportedLinkType { linktype: i32 },
     /// A record or block the decoder rejected.
     Malformed { offset: u64, what: String },
@@ -121,13 +125,14 @@ impl TraceError {
 /// Name of a link type, where known (from the tcpdump link-type list).
 pub fn linktype_name(lt: i32) -> Option<&'static str> {
     Some(match lt {
-        0 => "BSD loopback",
+        0 => "BSD loopback (null)",
         1 => "Ethernet",
         6 => "IEEE 802.5 Token Ring",
         8 => "SLIP",
         9 => "PPP",
         10 => "FDDI",
-        12 | 14 | 101 => "raw IP",
+        12 | 14 => "raw IP, an old system-specific DLT_RAW value",
+        101 => "raw IP",
         50 => "PPP in HDLC framing",
         51 => "PPPoE",
         104 => "Cisco HDLC",
@@ -205,7 +210,11 @@ impl fmt::Display for TraceErrorKind {
                     Some(n) => write!(f, "link type {linktype} ({n})")?,
                     None => write!(f, "link type {linktype}")?,
                 }
-                f.write_str(" is not supported: BloomTime needs Ethernet frames")
+                write!(
+                    f,
+                    " is not supported: BloomTime reads {}",
+                    crate::link::SUPPORTED
+                )
             }
             Malformed { offset, what } => write!(f, "malformed {what} at byte {offset}"),
             BadFraction {
@@ -271,7 +280,8 @@ impl std::error::Error for TraceError {}
 
 #[derive(Clone, Copy, Debug)]
 struct Iface {
-    linktype: i32,
+    /// `Err(number)` for a link type not read: an error at its first packet.
+    link: Result<LinkType, i32>,
     snaplen: u32,
     tsresol: u8,
     tsoffset: i64,
@@ -283,6 +293,7 @@ enum Kind {
         be: bool,
         nanos: bool,
         snaplen: u32,
+        link: LinkType,
     },
     PcapNg {
         be: bool,
@@ -455,11 +466,11 @@ impl<R: Read> TraceReader<R> {
             }));
         }
         let (_, h) = parse_pcap_header(&head).map_err(|_| not_capture(&head))?;
-        if h.network.0 != LINKTYPE_ETHERNET {
+        let Some(link) = LinkType::from_linktype(h.network.0) else {
             return Err(err(TraceErrorKind::UnsupportedLinkType {
                 linktype: h.network.0,
             }));
-        }
+        };
         Ok(TraceReader {
             path: path.to_path_buf(),
             r,
@@ -468,6 +479,7 @@ impl<R: Read> TraceReader<R> {
                 be: h.is_bigendian(),
                 nanos: h.is_nanosecond_precision(),
                 snaplen: h.snaplen,
+                link,
             },
             buf: Vec::with_capacity(2048),
             pending: None,
@@ -514,7 +526,12 @@ impl<R: Read> TraceReader<R> {
             return Ok(false);
         }
         let more = match self.kind {
-            Kind::Pcap { be, nanos, snaplen } => self.next_pcap(pkt, be, nanos, snaplen),
+            Kind::Pcap {
+                be,
+                nanos,
+                snaplen,
+                link,
+            } => self.next_pcap(pkt, be, nanos, snaplen, link),
             Kind::PcapNg { .. } => self.next_pcapng(pkt),
         }?;
         self.packets += more as u64;
@@ -527,6 +544,7 @@ impl<R: Read> TraceReader<R> {
         be: bool,
         nanos: bool,
         snaplen: u32,
+        link: LinkType,
     ) -> Result<bool, TraceError> {
         let start = self.offset;
         self.buf.clear();
@@ -576,14 +594,13 @@ impl<R: Read> TraceReader<R> {
                     };
                     return Err(self.err(k));
                 }
-                pkt.data.clear();
-                pkt.data.extend_from_slice(b.data);
+                let orig = link.to_ethernet(b.data, b.origlen, &mut pkt.data);
                 let frac = if nanos {
                     b.ts_usec as u64
                 } else {
                     b.ts_usec as u64 * 1000
                 };
-                (b.ts_sec as u64 * 1_000_000_000 + frac, b.origlen)
+                (b.ts_sec as u64 * 1_000_000_000 + frac, orig)
             }
             Err(e) => {
                 let what = format!("record ({})", short_pcap_error(&e));
@@ -763,7 +780,7 @@ impl<R: Read> TraceReader<R> {
                         return Err(self.err(k));
                     }
                     ifaces.push(Iface {
-                        linktype: idb.linktype.0,
+                        link: LinkType::from_linktype(idb.linktype.0).ok_or(idb.linktype.0),
                         snaplen: idb.snaplen,
                         tsresol,
                         tsoffset,
@@ -777,12 +794,13 @@ impl<R: Read> TraceReader<R> {
                         ));
                         return Err(self.err(k));
                     };
-                    if iface.linktype != LINKTYPE_ETHERNET {
-                        let k = TraceErrorKind::UnsupportedLinkType {
-                            linktype: iface.linktype,
-                        };
-                        return Err(self.err(k));
-                    }
+                    let link = match iface.link {
+                        Ok(l) => l,
+                        Err(linktype) => {
+                            let k = TraceErrorKind::UnsupportedLinkType { linktype };
+                            return Err(self.err(k));
+                        }
+                    };
                     let caplen = epb.caplen as usize;
                     if caplen > epb.data.len() {
                         let k = bad("enhanced packet block (data shorter than caplen)".into());
@@ -801,9 +819,8 @@ impl<R: Read> TraceReader<R> {
                     };
                     *last_ns = ns;
                     pkt.ns = ns;
-                    pkt.orig_len = epb.origlen;
-                    pkt.data.clear();
-                    pkt.data.extend_from_slice(&epb.data[..caplen]);
+                    pkt.orig_len =
+                        link.to_ethernet(&epb.data[..caplen], epb.origlen, &mut pkt.data);
                     return Ok(true);
                 }
                 Block::SimplePacket(spb) => {
@@ -813,20 +830,20 @@ impl<R: Read> TraceReader<R> {
                         let k = bad("simple packet block (no interface described)".into());
                         return Err(self.err(k));
                     };
-                    if iface.linktype != LINKTYPE_ETHERNET {
-                        let k = TraceErrorKind::UnsupportedLinkType {
-                            linktype: iface.linktype,
-                        };
-                        return Err(self.err(k));
-                    }
+                    let link = match iface.link {
+                        Ok(l) => l,
+                        Err(linktype) => {
+                            let k = TraceErrorKind::UnsupportedLinkType { linktype };
+                            return Err(self.err(k));
+                        }
+                    };
                     let mut caplen = (spb.origlen as usize).min(spb.data.len());
                     if iface.snaplen != 0 {
                         caplen = caplen.min(iface.snaplen as usize);
                     }
                     pkt.ns = *last_ns;
-                    pkt.orig_len = spb.origlen;
-                    pkt.data.clear();
-                    pkt.data.extend_from_slice(&spb.data[..caplen]);
+                    pkt.orig_len =
+                        link.to_ethernet(&spb.data[..caplen], spb.origlen, &mut pkt.data);
                     return Ok(true);
                 }
                 _ => {}

@@ -46,6 +46,11 @@ pub trait PacketSource {
     /// The next packet and the index of the file it came from (0 for
     /// packets in memory); `Ok(None)` at the end.
     fn read_packet(&mut self) -> Result<Option<(&Packet, usize)>, TraceError>;
+
+    /// A live source (a network interface) never ends: its `Ok(None)`
+    /// means "no packet yet", and [`Records`] yields `Ok(None)` without
+    /// ending the stream; the next call reads on.
+    const LIVE: bool = false;
 }
 
 impl<R: Read> PacketSource for MergedTraces<R> {
@@ -195,7 +200,7 @@ impl<S: PacketSource> Records<S> {
         let (p, file) = match self.src.read_packet() {
             Ok(Some(x)) => x,
             Ok(None) => {
-                self.done = true;
+                self.done = !S::LIVE;
                 return Ok(None);
             }
             Err(e) => {
@@ -234,6 +239,11 @@ impl<S: PacketSource> Records<S> {
             before_first,
             unseen_regression,
         }))
+    }
+
+    /// The packet source (a live capture's counters).
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.src
     }
 
     /// Frames yielded so far.

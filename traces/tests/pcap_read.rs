@@ -358,18 +358,90 @@ fn error_absurd_caplen() {
 #[test]
 fn error_unsupported_link_type() {
     let f = frame(60, 1);
-    let e = err_of(&classic(false, false, 113, 65535, &[(1, 0, &f)]));
+    let e = err_of(&classic(false, false, 105, 65535, &[(1, 0, &f)]));
     assert_eq!(
         e,
-        "mem.pcap: link type 113 (Linux cooked SLL) is not supported: BloomTime needs Ethernet frames"
+        "mem.pcap: link type 105 (IEEE 802.11) is not supported: BloomTime reads Ethernet (1), \
+         Linux cooked SLL and SLL2 (113, 276), raw IP (101, 228, 229) and BSD loopback (0, 108)"
     );
     let e = err_of(&classic(false, false, 4242, 65535, &[]));
     assert!(e.contains("link type 4242 is not supported"), "{e}");
+    // The old DLT_RAW values mean different things on different systems.
+    let e = err_of(&classic(false, false, 12, 65535, &[(1, 0, &f)]));
+    assert!(e.contains("link type 12 (raw IP, an old"), "{e}");
+    // pcapng: an interface of a link type not read fails at its first
+    // packet; the packets of the other interfaces before it are read.
     let mut w = PcapNgWriter::new(true);
-    w.interface(101, 0, None);
+    w.interface(1, 0, None);
+    w.interface(14, 0, None);
     w.epb(0, 1, &f, 60);
-    let e = err_of(&w.bytes);
-    assert!(e.contains("link type 101 (raw IP) is not supported"), "{e}");
+    w.epb(1, 2, &f, 60);
+    let r = TraceReader::from_reader("mem.pcapng", Cursor::new(w.bytes)).unwrap();
+    let got: Vec<_> = r.collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].as_ref().unwrap().data, f);
+    let e = got[1].as_ref().unwrap_err().to_string();
+    assert!(e.contains("link type 14 (raw IP, an old"), "{e}");
+}
+
+/// Every link type read, in classic pcap (both byte orders) and pcapng
+/// (enhanced and simple packet blocks, several link types in one file):
+/// the frames come out as the same Ethernet frame with the same lengths.
+#[test]
+fn every_link_type_becomes_the_same_ethernet_frame() {
+    use bloomtime_traces::link::{LinkType, LINK_TYPES};
+    // An IPv4 frame with zero MAC addresses: what every link type gives.
+    let mut eth = frame(60, 7);
+    eth[..12].fill(0);
+    eth[14] = 0x45;
+    let ip = &eth[14..];
+    let link_header = |lt: LinkType| -> Vec<u8> {
+        match lt {
+            LinkType::Ethernet => eth[..14].to_vec(),
+            LinkType::Sll => {
+                let mut h = vec![0, 4, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0];
+                h.extend_from_slice(&[0x08, 0x00]);
+                h
+            }
+            LinkType::Sll2 => vec![
+                0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+            ],
+            LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => vec![],
+            LinkType::Null => 2u32.to_le_bytes().to_vec(),
+            LinkType::Loop => 2u32.to_be_bytes().to_vec(),
+        }
+    };
+    for (n, lt) in LINK_TYPES {
+        if lt == LinkType::Ipv6 {
+            continue;
+        }
+        let mut f = link_header(lt);
+        f.extend_from_slice(ip);
+        // Its wire length as an Ethernet frame of 1500 bytes.
+        let wire = 1500 - 60 + f.len() as u32;
+        for be in [false, true] {
+            let got = read_bytes(&classic(be, true, n as u32, 65535, &[(5, 9, &f)])).unwrap();
+            assert_eq!(got.len(), 1, "{lt:?}");
+            assert_eq!(got[0].data, eth, "{lt:?}");
+            // `classic` writes a wire length 10 above the captured one.
+            assert_eq!(got[0].orig_len, 70, "{lt:?}");
+            assert_eq!(got[0].ns, 5_000_000_009);
+        }
+        let mut w = PcapNgWriter::new(false);
+        w.interface(1, 0, Some(9));
+        w.interface(n as u16, 0, Some(9));
+        w.epb(1, 77, &f, wire);
+        w.epb(0, 78, &eth, 1500);
+        let got = read_bytes(&w.bytes).unwrap();
+        assert_eq!(got[0].data, eth, "{lt:?}");
+        assert_eq!(got[0].orig_len, 1500);
+        assert_eq!(got[1].data, eth);
+        let mut w = PcapNgWriter::new(true);
+        w.interface(n as u16, 0, None);
+        w.spb(&f);
+        let got = read_bytes(&w.bytes).unwrap();
+        assert_eq!(got[0].data, eth, "{lt:?}");
+    }
 }
 
 #[test]

@@ -171,6 +171,7 @@ fn main() {
                 format: Format::Table,
                 output: Some(PathBuf::from("/dev/null")),
                 percentiles: false,
+                ipfix: None,
             };
             let t0 = Instant::now();
             bloomtime_host::cli::analyze(&a).expect("analyze the bench trace");

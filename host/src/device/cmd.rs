@@ -110,7 +110,7 @@ pub enum DeviceCommand {
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// Capture files (pcap or pcapng, Ethernet), merged by timestamp.
+    /// Capture files (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2, raw IP or BSD loopback), merged by timestamp.
     #[arg(required = true, value_name = "TRACE")]
     pub traces: Vec<PathBuf>,
     /// Keep the device's state instead of clearing it first (its table must
@@ -121,6 +121,10 @@ pub struct ReplayArgs {
     /// --format csv`) to this file, whatever `--format` prints.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// Also send every flow to this IPFIX collector over UDP (as `bloomtime
+    /// analyze --ipfix`, docs/IPFIX.md).
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -148,6 +152,11 @@ pub struct WatchArgs {
     /// Stop after this many refreshes.
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
+    /// Also send the flows with packets since the previous refresh to this
+    /// IPFIX collector over UDP at every refresh (packetDeltaCount: those
+    /// packets; docs/IPFIX.md).
+    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<String>,
 }
 
 impl DeviceArgs {
@@ -738,6 +747,11 @@ fn replay_cmd<T: Transport>(
     let s = &run.summary;
     eprintln!("{}", summary_line(s));
     let rows = run.rows();
+    if let Some(target) = &r.ipfix {
+        let mut x = crate::ipfix::Exporter::new(target);
+        x.export(&rows);
+        x.finish("bloomtime device replay");
+    }
     if let Some((p, f)) = csv {
         let mut w = BufWriter::new(f);
         report::write_csv(&mut w, &rows)
@@ -942,7 +956,9 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
     let mut m = Merge::new(&cfg);
     let tty = a.output.is_none() && std::io::stdout().is_terminal();
     let mut refresh = 0u64;
-    loop {
+    let mut export = w.ipfix.as_deref().map(crate::ipfix::Exporter::new);
+    let mut seen = std::collections::HashMap::new();
+    'watch: loop {
         drain_all(c, &mut m)?;
         let mut live = m.merger.clone();
         for s in c.read_table()? {
@@ -956,6 +972,10 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
             .iter()
             .map(|(k, s)| estimated_row(&cfg, k, s))
             .collect();
+        if let Some(x) = &mut export {
+            // The flows with packets since the previous refresh.
+            x.export(&crate::live::active_since(&rows, &mut seen));
+        }
         let total = rows.len();
         sort_rows(&mut rows, w.by);
         rows.truncate(w.top);
@@ -997,19 +1017,23 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
             }
         })?;
         if w.count.is_some_and(|n| refresh >= n) {
-            return Ok(());
+            break 'watch;
         }
         let until = Instant::now() + Duration::from_secs_f64(w.interval);
         while Instant::now() < until {
             if stop.load(std::sync::atomic::Ordering::SeqCst) {
-                return Ok(());
+                break 'watch;
             }
             std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
         }
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
-            return Ok(());
+            break 'watch;
         }
     }
+    if let Some(x) = export {
+        x.finish("bloomtime device watch");
+    }
+    Ok(())
 }
 
 #[derive(Serialize)]

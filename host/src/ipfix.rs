@@ -1,0 +1,668 @@
+//! IPFIX export (RFC 7011) of flow rows over UDP: `--ipfix HOST:PORT`.
+//!
+//! Two templates, one per address family, each with the standard
+//! information elements of the 5-tuple and the packet count and BloomTime's
+//! timing figures as enterprise-specific elements under PEN 32473 (the
+//! number RFC 5612 reserves for documentation); the table is
+//! [`TIMING_ELEMENTS`] and docs/IPFIX.md. A flow's record carries exactly
+//! the figures of its CSV row: times in microseconds (float64), NaN where
+//! the CSV cell is empty (no samples, or a figure the preset does not keep).
+//!
+//! Messages are at most [`MAX_MESSAGE`] bytes (one UDP datagram through any
+//! usual path MTU). The sequence number of a message is the number of data
+//! records sent before it in this stream (RFC 7011 §3.1, modulo 2^32). Over
+//! UDP a collector may miss or restart: the templates go in the first
+//! message and again every [`TEMPLATE_EVERY_MESSAGES`] messages or
+//! [`TEMPLATE_EVERY`], whichever comes first (RFC 7011 §8.4).
+//!
+//! The export never stops or fails a run: a collector that cannot be
+//! reached (no route, a closed port that answers with ICMP) is one warning
+//! on standard error at the end, with the count of messages not sent.
+
+use bloomtime_model::key::FlowKey;
+use bloomtime_model::stats::{FlowRow, Moments};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The private enterprise number of the timing elements: 32473, reserved
+/// for documentation and examples (RFC 5612).
+pub const PEN: u32 = 32473;
+/// Template of IPv4 flows.
+pub const TEMPLATE_V4: u16 = 256;
+/// Template of IPv6 flows.
+pub const TEMPLATE_V6: u16 = 257;
+/// The largest message sent (bytes, IPFIX header included): one datagram
+/// below a 1500-byte MTU with IPv6 and UDP headers and some tunnelling.
+pub const MAX_MESSAGE: usize = 1400;
+/// Templates are sent again after this many messages...
+pub const TEMPLATE_EVERY_MESSAGES: u32 = 64;
+/// ... or this much time, whichever comes first.
+pub const TEMPLATE_EVERY: Duration = Duration::from_secs(10);
+/// After this many messages the exporter pauses 1 ms, so that a burst of
+/// thousands of messages does not overrun a collector's socket buffer.
+pub const PACE_MESSAGES: u64 = 32;
+
+const VERSION: u16 = 10;
+const HEADER: usize = 16;
+const SET_HEADER: usize = 4;
+const TEMPLATE_SET_ID: u16 = 2;
+
+/// Standard information elements (IANA): (id, length) of the IPv4 and IPv6
+/// templates, in record order.
+const STANDARD_V4: [(u16, u16); 6] = [
+    (8, 4),  // sourceIPv4Address
+    (7, 2),  // sourceTransportPort
+    (12, 4), // destinationIPv4Address
+    (11, 2), // destinationTransportPort
+    (4, 1),  // protocolIdentifier
+    (2, 8),  // packetDeltaCount
+];
+const STANDARD_V6: [(u16, u16); 6] = [
+    (27, 16), // sourceIPv6Address
+    (7, 2),
+    (28, 16), // destinationIPv6Address
+    (11, 2),
+    (4, 1),
+    (2, 8),
+];
+
+/// The timing elements under [`PEN`], in record order: (element id, name,
+/// abstract data type, meaning). Every one is 8 bytes.
+pub const TIMING_ELEMENTS: [(u16, &str, &str, &str); 16] = [
+    (
+        1,
+        "iatSampleCount",
+        "unsigned64",
+        "inter-arrival time samples",
+    ),
+    (2, "iatMeanMicroseconds", "float64", "IAT mean, µs"),
+    (
+        3,
+        "iatStdDevMicroseconds",
+        "float64",
+        "IAT standard deviation, µs",
+    ),
+    (4, "iatMinMicroseconds", "float64", "smallest IAT, µs"),
+    (5, "iatMaxMicroseconds", "float64", "largest IAT, µs"),
+    (6, "iatP50Microseconds", "float64", "IAT median, µs"),
+    (
+        7,
+        "iatP90Microseconds",
+        "float64",
+        "IAT 90th percentile, µs",
+    ),
+    (
+        8,
+        "iatP99Microseconds",
+        "float64",
+        "IAT 99th percentile, µs",
+    ),
+    (9, "rttSampleCount", "unsigned64", "round-trip time samples"),
+    (10, "rttMeanMicroseconds", "float64", "RTT mean, µs"),
+    (
+        11,
+        "rttStdDevMicroseconds",
+        "float64",
+        "RTT standard deviation, µs",
+    ),
+    (12, "rttMinMicroseconds", "float64", "smallest RTT, µs"),
+    (13, "rttMaxMicroseconds", "float64", "largest RTT, µs"),
+    (14, "rttP50Microseconds", "float64", "RTT median, µs"),
+    (
+        15,
+        "rttP90Microseconds",
+        "float64",
+        "RTT 90th percentile, µs",
+    ),
+    (
+        16,
+        "rttP99Microseconds",
+        "float64",
+        "RTT 99th percentile, µs",
+    ),
+];
+
+fn standard(v6: bool) -> &'static [(u16, u16); 6] {
+    if v6 {
+        &STANDARD_V6
+    } else {
+        &STANDARD_V4
+    }
+}
+
+/// Bytes of one data record of this family.
+pub fn record_len(v6: bool) -> usize {
+    standard(v6).iter().map(|f| f.1 as usize).sum::<usize>() + 8 * TIMING_ELEMENTS.len()
+}
+
+fn template_record(out: &mut Vec<u8>, id: u16, v6: bool) {
+    let fields = standard(v6);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&((fields.len() + TIMING_ELEMENTS.len()) as u16).to_be_bytes());
+    for (ie, len) in fields {
+        out.extend_from_slice(&ie.to_be_bytes());
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+    for (ie, ..) in TIMING_ELEMENTS {
+        out.extend_from_slice(&(0x8000 | ie).to_be_bytes());
+        out.extend_from_slice(&8u16.to_be_bytes());
+        out.extend_from_slice(&PEN.to_be_bytes());
+    }
+}
+
+/// The template set: both templates.
+fn template_set(out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&TEMPLATE_SET_ID.to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    template_record(out, TEMPLATE_V4, false);
+    template_record(out, TEMPLATE_V6, true);
+    let len = (out.len() - start) as u16;
+    out[start + 2..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+fn moments(out: &mut Vec<u8>, m: &Moments) {
+    out.extend_from_slice(&m.n.to_be_bytes());
+    // As the CSV: no figure without samples.
+    let f = |v: f64| if m.n == 0 { f64::NAN } else { v };
+    for v in [m.mean_us, m.std_us, m.min_us, m.max_us] {
+        out.extend_from_slice(&f(v).to_be_bytes());
+    }
+    for v in m.pct_us {
+        out.extend_from_slice(&f(v).to_be_bytes());
+    }
+}
+
+fn data_record(out: &mut Vec<u8>, r: &FlowRow) {
+    let k: &FlowKey = &r.key;
+    let addr = |a: &[u8; 16]| -> Vec<u8> {
+        if k.v6 {
+            a.to_vec()
+        } else {
+            a[12..].to_vec()
+        }
+    };
+    out.extend_from_slice(&addr(&k.src));
+    out.extend_from_slice(&k.sport.to_be_bytes());
+    out.extend_from_slice(&addr(&k.dst));
+    out.extend_from_slice(&k.dport.to_be_bytes());
+    out.push(k.proto);
+    out.extend_from_slice(&r.packets.to_be_bytes());
+    moments(out, &r.iat);
+    moments(out, &r.rtt);
+}
+
+/// One IPFIX message and the data records in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub bytes: Vec<u8>,
+    pub records: u32,
+}
+
+/// Builds IPFIX messages: headers, sequence numbers, template refresh.
+#[derive(Clone, Debug)]
+pub struct Encoder {
+    domain: u32,
+    /// Data records sent so far (the next message's sequence number).
+    seq: u32,
+    since_template: u32,
+    last_template: Option<Instant>,
+    every_messages: u32,
+    every: Duration,
+}
+
+impl Encoder {
+    /// An encoder for one observation domain.
+    pub fn new(domain: u32) -> Encoder {
+        Encoder {
+            domain,
+            seq: 0,
+            since_template: 0,
+            last_template: None,
+            every_messages: TEMPLATE_EVERY_MESSAGES,
+            every: TEMPLATE_EVERY,
+        }
+    }
+
+    /// Another template refresh (tests).
+    pub fn with_refresh(mut self, every_messages: u32, every: Duration) -> Encoder {
+        self.every_messages = every_messages.max(1);
+        self.every = every;
+        self
+    }
+
+    /// The sequence number of the next message: data records so far.
+    pub fn sequence(&self) -> u32 {
+        self.seq
+    }
+
+    fn template_due(&self, now: Instant) -> bool {
+        match self.last_template {
+            None => true,
+            Some(t) => self.since_template >= self.every_messages || now - t >= self.every,
+        }
+    }
+
+    fn begin(&mut self, out: &mut Vec<u8>, now: Instant) {
+        out.clear();
+        out.resize(HEADER, 0);
+        if self.template_due(now) {
+            template_set(out);
+            self.last_template = Some(now);
+            self.since_template = 0;
+        }
+        self.since_template += 1;
+    }
+
+    fn end(&mut self, out: &mut [u8], export_time: u32, records: u32) {
+        let len = out.len() as u16;
+        out[0..2].copy_from_slice(&VERSION.to_be_bytes());
+        out[2..4].copy_from_slice(&len.to_be_bytes());
+        out[4..8].copy_from_slice(&export_time.to_be_bytes());
+        out[8..12].copy_from_slice(&self.seq.to_be_bytes());
+        out[12..16].copy_from_slice(&self.domain.to_be_bytes());
+        self.seq = self.seq.wrapping_add(records);
+    }
+
+    /// The messages that carry `rows` (IPv4 and IPv6 in any order), each at
+    /// most [`MAX_MESSAGE`] bytes; the templates lead the first message
+    /// and any message where a refresh is due. No rows: a message of the
+    /// templates alone if they are due, else none. `export_time` is in
+    /// seconds since the Unix epoch.
+    pub fn encode(&mut self, rows: &[FlowRow], export_time: u32, now: Instant) -> Vec<Message> {
+        let mut msgs = Vec::new();
+        let mut msg = Vec::with_capacity(MAX_MESSAGE);
+        if rows.is_empty() {
+            if self.template_due(now) {
+                self.begin(&mut msg, now);
+                self.end(&mut msg, export_time, 0);
+                msgs.push(Message {
+                    bytes: msg,
+                    records: 0,
+                });
+            }
+            return msgs;
+        }
+        let mut open = false;
+        let mut records = 0u32;
+        // The open data set: its template and where its header is.
+        let mut set: Option<(u16, usize)> = None;
+        let close_set = |msg: &mut Vec<u8>, set: &mut Option<(u16, usize)>| {
+            if let Some((_, at)) = set.take() {
+                let len = (msg.len() - at) as u16;
+                msg[at + 2..at + 4].copy_from_slice(&len.to_be_bytes());
+            }
+        };
+        for r in rows {
+            let tid = if r.key.v6 { TEMPLATE_V6 } else { TEMPLATE_V4 };
+            let need = record_len(r.key.v6)
+                + match set {
+                    Some((t, _)) if t == tid => 0,
+                    _ => SET_HEADER,
+                };
+            if open && msg.len() + need > MAX_MESSAGE {
+                close_set(&mut msg, &mut set);
+                self.end(&mut msg, export_time, records);
+                let bytes = std::mem::replace(&mut msg, Vec::with_capacity(MAX_MESSAGE));
+                msgs.push(Message { bytes, records });
+                open = false;
+            }
+            if !open {
+                self.begin(&mut msg, now);
+                open = true;
+                records = 0;
+            }
+            if set.map(|s| s.0) != Some(tid) {
+                close_set(&mut msg, &mut set);
+                set = Some((tid, msg.len()));
+                msg.extend_from_slice(&tid.to_be_bytes());
+                msg.extend_from_slice(&[0, 0]);
+            }
+            data_record(&mut msg, r);
+            records += 1;
+        }
+        close_set(&mut msg, &mut set);
+        self.end(&mut msg, export_time, records);
+        msgs.push(Message {
+            bytes: msg,
+            records,
+        });
+        msgs
+    }
+}
+
+/// What an export sent, and the first error if any message failed.
+#[derive(Debug, Default)]
+pub struct ExportSummary {
+    pub messages: u64,
+    pub records: u64,
+    pub failed: u64,
+    pub first_error: Option<String>,
+}
+
+/// Flow rows to an IPFIX collector over UDP.
+pub struct Exporter {
+    target: String,
+    sock: Option<UdpSocket>,
+    enc: Encoder,
+    summary: ExportSummary,
+}
+
+/// Whether `s` looks like `HOST:PORT` (a flag check; the name is resolved
+/// when the export starts).
+pub fn parse_target(s: &str) -> Result<String, String> {
+    let bad =
+        || format!("'{s}' is not HOST:PORT (e.g. 127.0.0.1:4739, [::1]:4739, collector:4739)");
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok(s.to_string())
+}
+
+impl Exporter {
+    /// An exporter to `target` (`HOST:PORT`). A name that does not resolve
+    /// or a socket that cannot be made is not an error: every message then
+    /// counts as failed, and [`Exporter::finish`] warns.
+    pub fn new(target: &str) -> Exporter {
+        let mut summary = ExportSummary::default();
+        let sock = match Self::connect(target) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                summary.first_error = Some(e);
+                None
+            }
+        };
+        Exporter {
+            target: target.to_string(),
+            sock,
+            enc: Encoder::new(1),
+            summary,
+        }
+    }
+
+    fn connect(target: &str) -> Result<UdpSocket, String> {
+        let addr: SocketAddr = target
+            .to_socket_addrs()
+            .map_err(|e| format!("cannot resolve {target}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{target} resolves to no address"))?;
+        let local: SocketAddr = if addr.is_ipv4() {
+            "0.0.0.0:0".parse().unwrap()
+        } else {
+            "[::]:0".parse().unwrap()
+        };
+        let s = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
+        s.connect(addr).map_err(|e| format!("{addr}: {e}"))?;
+        // A send never waits long: a stalled collector is no stalled run.
+        s.set_write_timeout(Some(Duration::from_millis(200)))
+            .map_err(|e| format!("UDP socket: {e}"))?;
+        Ok(s)
+    }
+
+    fn send(&mut self, msg: &[u8], records: u64) {
+        self.summary.messages += 1;
+        let r = match &self.sock {
+            Some(s) => s.send(msg).map(|_| ()),
+            None => Err(io::Error::other("no socket")),
+        };
+        match r {
+            Ok(()) => self.summary.records += records,
+            Err(e) => {
+                self.summary.failed += 1;
+                if self.summary.first_error.is_none() {
+                    self.summary.first_error = Some(e.to_string());
+                }
+            }
+        }
+        if self.summary.messages.is_multiple_of(PACE_MESSAGES) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Send the rows now (templates first where due).
+    pub fn export(&mut self, rows: &[FlowRow]) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as u32)
+            .unwrap_or(0);
+        for m in self.enc.encode(rows, now, Instant::now()) {
+            self.send(&m.bytes, m.records as u64);
+        }
+    }
+
+    /// Wait briefly for a collector's ICMP refusal of the last datagrams,
+    /// then warn on standard error if any message failed; the summary.
+    pub fn finish(mut self, tool: &str) -> ExportSummary {
+        if let Some(s) = &self.sock {
+            // A closed port answers with ICMP, which the next send reports:
+            // one empty probe would be a malformed message, so ask the
+            // socket for a pending error instead.
+            std::thread::sleep(Duration::from_millis(20));
+            if let Ok(Some(e)) = s.take_error() {
+                self.summary.failed = self.summary.failed.max(1);
+                self.summary.first_error.get_or_insert(e.to_string());
+            }
+        }
+        let s = &self.summary;
+        if s.failed > 0 {
+            eprintln!(
+                "{tool}: warning: IPFIX export to {}: {} of {} messages not sent ({}): the collector may miss flow records",
+                self.target,
+                s.failed,
+                s.messages,
+                s.first_error.as_deref().unwrap_or("unknown error"),
+            );
+        }
+        self.summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: u32, v6: bool, n: u64) -> FlowRow {
+        let b = i.to_be_bytes();
+        let key = if v6 {
+            FlowKey::v6(17, [b[3]; 16], 1000 + i as u16, [9; 16], 53)
+        } else {
+            FlowKey::v4(6, [10, b[2], b[3], 1], 40000, [10, 0, 0, 2], 80)
+        };
+        let m = |base: f64| Moments {
+            n,
+            mean_us: base + 0.5,
+            std_us: base / 2.0,
+            min_us: 1.0,
+            max_us: base * 2.0,
+            pct_us: [base, base * 1.5, f64::NAN],
+        };
+        FlowRow {
+            key,
+            packets: n + 1 + i as u64,
+            iat: m(100.0 + i as f64),
+            rtt: m(7.0),
+        }
+    }
+
+    /// A decoded message: (sequence, templates seen, records as
+    /// (template id, bytes)).
+    type Decoded = (u32, Vec<u16>, Vec<(u16, Vec<u8>)>);
+
+    /// A decoder by RFC 7011 §3, written apart from the encoder.
+    fn decode(m: &[u8]) -> Decoded {
+        let be16 = |b: &[u8], i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+        let be32 = |b: &[u8], i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
+        assert_eq!(be16(m, 0), 10);
+        assert_eq!(be16(m, 2) as usize, m.len());
+        assert!(m.len() <= MAX_MESSAGE);
+        assert_eq!(be32(m, 12), 1);
+        let mut templates = Vec::new();
+        let mut records = Vec::new();
+        let mut i = 16;
+        while i < m.len() {
+            let (id, len) = (be16(m, i), be16(m, i + 2) as usize);
+            assert!(len >= 4 && i + len <= m.len());
+            let body = &m[i + 4..i + len];
+            if id == 2 {
+                let mut j = 0;
+                while j < body.len() {
+                    let (tid, count) = (be16(body, j), be16(body, j + 2));
+                    templates.push(tid);
+                    j += 4;
+                    let mut enterprise = Vec::new();
+                    for _ in 0..count {
+                        let (ie, flen) = (be16(body, j), be16(body, j + 2));
+                        j += 4;
+                        if ie & 0x8000 != 0 {
+                            assert_eq!(be32(body, j), PEN);
+                            assert_eq!(flen, 8);
+                            enterprise.push(ie & 0x7fff);
+                            j += 4;
+                        }
+                    }
+                    let want: Vec<u16> = TIMING_ELEMENTS.iter().map(|e| e.0).collect();
+                    assert_eq!(enterprise, want);
+                }
+            } else {
+                assert!(id == TEMPLATE_V4 || id == TEMPLATE_V6, "set {id}");
+                let rl = record_len(id == TEMPLATE_V6);
+                assert_eq!(body.len() % rl, 0);
+                for r in body.chunks(rl) {
+                    records.push((id, r.to_vec()));
+                }
+            }
+            i += len;
+        }
+        (be32(m, 8), templates, records)
+    }
+
+    #[test]
+    fn records_carry_the_row_and_sizes_are_bounded() {
+        assert_eq!(record_len(false), 149);
+        assert_eq!(record_len(true), 173);
+        let rows: Vec<FlowRow> = (0..40).map(|i| row(i, i % 3 == 0, 5)).collect();
+        let mut e = Encoder::new(1);
+        let msgs = e.encode(&rows, 1_700_000_000, Instant::now());
+        assert!(msgs.len() >= 5, "{}", msgs.len());
+        let mut seq = 0;
+        let mut got = Vec::new();
+        for (i, m) in msgs.iter().enumerate() {
+            let (s, templates, recs) = decode(&m.bytes);
+            assert_eq!(s, seq, "message {i}");
+            assert_eq!(recs.len() as u32, m.records);
+            seq += m.records;
+            assert_eq!(templates.is_empty(), i > 0);
+            // Full messages: the next record would not have fitted.
+            if i + 1 < msgs.len() {
+                assert!(m.bytes.len() + record_len(false) > MAX_MESSAGE - 4);
+            }
+            assert_eq!(&m.bytes[4..8], &1_700_000_000u32.to_be_bytes());
+            got.extend(recs);
+        }
+        assert_eq!(e.sequence(), 40);
+        assert_eq!(got.len(), rows.len());
+        for ((tid, b), r) in got.iter().zip(&rows) {
+            let v6 = *tid == TEMPLATE_V6;
+            assert_eq!(v6, r.key.v6);
+            let a = if v6 { 16 } else { 4 };
+            let src = &b[..a];
+            assert_eq!(src, &r.key.src[16 - a..]);
+            assert_eq!(&b[a..a + 2], &r.key.sport.to_be_bytes());
+            assert_eq!(&b[a + 2..2 * a + 2], &r.key.dst[16 - a..]);
+            assert_eq!(&b[2 * a + 2..2 * a + 4], &r.key.dport.to_be_bytes());
+            assert_eq!(b[2 * a + 4], r.key.proto);
+            let u64_at = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().unwrap());
+            let o = 2 * a + 5;
+            assert_eq!(u64_at(o), r.packets);
+            for (k, m) in [(o + 8, &r.iat), (o + 72, &r.rtt)] {
+                assert_eq!(u64_at(k), m.n);
+                let f: Vec<f64> = (1..8).map(|j| f64::from_bits(u64_at(k + 8 * j))).collect();
+                assert_eq!(&f[..4], &[m.mean_us, m.std_us, m.min_us, m.max_us]);
+                assert_eq!(&f[4..6], &m.pct_us[..2]);
+                assert!(f[6].is_nan());
+            }
+        }
+    }
+
+    #[test]
+    fn no_samples_is_nan_and_templates_are_refreshed() {
+        let t0 = Instant::now();
+        let mut e = Encoder::new(1).with_refresh(3, Duration::from_secs(5));
+        let (_, _, recs) = decode(&e.encode(&[row(1, false, 0)], 0, t0)[0].bytes);
+        let b = &recs[0].1;
+        assert_eq!(u64::from_be_bytes(b[21..29].try_into().unwrap()), 0);
+        for j in 0..7 {
+            let at = 29 + 8 * j;
+            assert!(f64::from_bits(u64::from_be_bytes(b[at..at + 8].try_into().unwrap())).is_nan());
+        }
+        // Message 1 had templates; 2 and 3 not; the 4th again (3 messages).
+        let one = [row(2, true, 1)];
+        let with = |e: &mut Encoder, t| !decode(&e.encode(&one, 0, t)[0].bytes).1.is_empty();
+        assert!(!with(&mut e, t0));
+        assert!(!with(&mut e, t0));
+        assert!(with(&mut e, t0));
+        // ... and after 5 s whatever the count.
+        assert!(!with(&mut e, t0 + Duration::from_secs(4)));
+        assert!(with(&mut e, t0 + Duration::from_secs(6)));
+        assert_eq!(e.sequence(), 6);
+        // No rows: the templates alone when due, else nothing.
+        assert!(e.encode(&[], 0, t0 + Duration::from_secs(7)).is_empty());
+        let m = e.encode(&[], 0, t0 + Duration::from_secs(20));
+        assert_eq!(m.len(), 1);
+        let (seq, templates, recs) = decode(&m[0].bytes);
+        assert_eq!((seq, templates, recs.len()), (6, vec![256, 257], 0));
+    }
+
+    #[test]
+    fn sequence_numbers_wrap() {
+        let mut e = Encoder::new(1);
+        e.seq = u32::MAX - 1;
+        let m = e.encode(
+            &[row(1, false, 2), row(2, false, 2), row(3, false, 2)],
+            0,
+            Instant::now(),
+        );
+        assert_eq!(decode(&m[0].bytes).0, u32::MAX - 1);
+        assert_eq!(e.sequence(), 1);
+    }
+
+    #[test]
+    fn targets_are_host_and_port() {
+        for ok in ["127.0.0.1:4739", "[::1]:4739", "collector.example:9995"] {
+            assert_eq!(parse_target(ok).unwrap(), ok);
+        }
+        for bad in ["127.0.0.1", ":4739", "host:0", "host:70000", "host:x"] {
+            assert!(
+                parse_target(bad).unwrap_err().contains("is not HOST:PORT"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreachable_collector_is_a_warning_not_an_error() {
+        // A closed port on loopback: the kernel answers with ICMP.
+        let port = {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.local_addr().unwrap().port()
+        };
+        let mut x = Exporter::new(&format!("127.0.0.1:{port}"));
+        let rows: Vec<FlowRow> = (0..30).map(|i| row(i, false, 3)).collect();
+        let t = Instant::now();
+        x.export(&rows);
+        x.export(&rows);
+        let s = x.finish("test");
+        assert!(t.elapsed() < Duration::from_secs(2));
+        assert!(s.failed >= 1, "{s:?}");
+        assert!(s.first_error.unwrap().contains("refused"));
+        // A name that does not resolve.
+        let mut x = Exporter::new("no-such-host.invalid:4739");
+        x.export(&rows);
+        let s = x.finish("test");
+        assert_eq!(s.failed, s.messages);
+        assert!(s.first_error.unwrap().contains("no-such-host.invalid"));
+    }
+}

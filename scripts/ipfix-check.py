@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""An independent IPFIX check of `bloomtime ... --ipfix` (issue 14).
+
+    ipfix-check.py --listen PORT --csv FLOWS.csv [--idle S] [--timeout S]
+
+Listens on 127.0.0.1:PORT (UDP), prints "listening" once bound, takes IPFIX
+messages until none came for --idle seconds (after the first) or --timeout
+passed, decodes them by RFC 7011 alone (this script shares no code with
+the exporter; the element numbers are those of docs/IPFIX.md), and
+compares every data record with the row of the same flow in FLOWS.csv
+(`bloomtime analyze --format csv`, with or without --percentiles): the
+packet count, the sample counts and every timing figure, formatted as the
+CSV formats them (microseconds, 3 decimals, empty for NaN). Checks the
+message lengths (<= 1400 bytes), the sequence numbers (data records sent
+before each message) and that templates come before data. Exit 0 when
+every flow of the CSV arrived exactly once and matches.
+"""
+import argparse
+import csv
+import ipaddress
+import math
+import socket
+import struct
+import sys
+import time
+
+PEN = 32473
+STANDARD = {
+    8: "src",
+    27: "src",
+    12: "dst",
+    28: "dst",
+    7: "sport",
+    11: "dport",
+    4: "proto",
+    2: "packets",
+}
+TIMING = {
+    1: "iat_samples",
+    2: "iat_mean_us",
+    3: "iat_std_us",
+    4: "iat_min_us",
+    5: "iat_max_us",
+    6: "iat_p50_us",
+    7: "iat_p90_us",
+    8: "iat_p99_us",
+    9: "rtt_samples",
+    10: "rtt_mean_us",
+    11: "rtt_std_us",
+    12: "rtt_min_us",
+    13: "rtt_max_us",
+    14: "rtt_p50_us",
+    15: "rtt_p90_us",
+    16: "rtt_p99_us",
+}
+
+
+def fail(msg):
+    print(f"ipfix-check: FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def receive(port, idle, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(("127.0.0.1", port))
+    print("listening", flush=True)
+    msgs = []
+    start = time.monotonic()
+    while True:
+        left = timeout - (time.monotonic() - start)
+        if left <= 0:
+            break
+        s.settimeout(min(left, idle) if msgs else left)
+        try:
+            d, _ = s.recvfrom(65535)
+        except socket.timeout:
+            if msgs:
+                break
+            continue
+        msgs.append(d)
+    return msgs
+
+
+def decode(msgs):
+    templates = {}
+    records = []
+    seq_expected = {}
+    refreshes = 0
+    for i, m in enumerate(msgs):
+        if len(m) < 16:
+            fail(f"message {i}: {len(m)} bytes, shorter than the header")
+        version, length, _export, seq, domain = struct.unpack("!HHIII", m[:16])
+        if version != 10:
+            fail(f"message {i}: version {version}")
+        if length != len(m) or length > 1400:
+            fail(f"message {i}: length field {length}, datagram {len(m)} bytes")
+        want = seq_expected.get(domain, seq if i == 0 else 0)
+        if seq != want:
+            fail(f"message {i}: sequence number {seq}, expected {want}")
+        n = 0
+        off = 16
+        while off < length:
+            sid, slen = struct.unpack("!HH", m[off : off + 4])
+            if slen < 4 or off + slen > length:
+                fail(f"message {i}: set {sid} of length {slen} at {off}")
+            body = m[off + 4 : off + slen]
+            if sid == 2:
+                refreshes += 1
+                j = 0
+                while j + 4 <= len(body):
+                    tid, count = struct.unpack("!HH", body[j : j + 4])
+                    j += 4
+                    fields = []
+                    for _ in range(count):
+                        ie, flen = struct.unpack("!HH", body[j : j + 4])
+                        j += 4
+                        pen = None
+                        if ie & 0x8000:
+                            (pen,) = struct.unpack("!I", body[j : j + 4])
+                            j += 4
+                            ie &= 0x7FFF
+                        fields.append((ie, flen, pen))
+                    templates[tid] = fields
+            elif sid >= 256:
+                if sid not in templates:
+                    fail(f"message {i}: data set {sid} before its template")
+                fields = templates[sid]
+                rlen = sum(f[1] for f in fields)
+                j = 0
+                while j + rlen <= len(body):
+                    rec = {}
+                    for ie, flen, pen in fields:
+                        v = body[j : j + flen]
+                        j += flen
+                        if pen is None and ie in STANDARD:
+                            name = STANDARD[ie]
+                            if name in ("src", "dst"):
+                                rec[name] = str(ipaddress.ip_address(v))
+                            else:
+                                rec[name] = int.from_bytes(v, "big")
+                        elif pen == PEN and ie in TIMING:
+                            name = TIMING[ie]
+                            if name.endswith("_samples"):
+                                rec[name] = int.from_bytes(v, "big")
+                            else:
+                                (rec[name],) = struct.unpack("!d", v)
+                        else:
+                            fail(f"template {sid}: unknown element {ie} (enterprise {pen})")
+                    records.append(rec)
+                    n += 1
+                if len(body) - j >= rlen or j == 0:
+                    fail(f"message {i}: data set {sid} of {len(body)} bytes")
+            off += slen
+        seq_expected[domain] = (seq + n) % (1 << 32)
+    return templates, records, refreshes
+
+
+def cell(rec, col):
+    v = rec[col]
+    if isinstance(v, int):
+        return str(v)
+    n = rec[col.split("_")[0] + "_samples"]
+    if n == 0 or not math.isfinite(v):
+        return ""
+    return f"{v:.3f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--listen", type=int, required=True)
+    ap.add_argument("--csv", required=True)
+    ap.add_argument("--idle", type=float, default=1.0)
+    ap.add_argument("--timeout", type=float, default=60.0)
+    a = ap.parse_args()
+    msgs = receive(a.listen, a.idle, a.timeout)
+    if not msgs:
+        fail("no IPFIX message arrived")
+    templates, records, refreshes = decode(msgs)
+    with open(a.csv) as f:
+        rows = list(csv.DictReader(f))
+    keycols = ["proto", "src", "sport", "dst", "dport"]
+    got = {}
+    for r in records:
+        k = tuple(str(r[c]) for c in keycols)
+        if k in got:
+            fail(f"flow {k} exported twice")
+        got[k] = r
+    cols = [c for c in rows[0].keys() if c not in keycols] if rows else []
+    for row in rows:
+        k = tuple(row[c] for c in keycols)
+        r = got.pop(k, None)
+        if r is None:
+            fail(f"flow {k} of the CSV was not exported")
+        for c in cols:
+            if cell(r, c) != row[c]:
+                fail(f"flow {k}: {c} is {cell(r, c)!r} in IPFIX, {row[c]!r} in the CSV")
+    if got:
+        fail(f"{len(got)} exported flows are not in the CSV, e.g. {next(iter(got))}")
+    print(
+        f"ipfix-check: {len(msgs)} messages, {len(records)} data records, "
+        f"templates {sorted(templates)} sent {refreshes} times: every flow of "
+        f"{a.csv} matches ({len(cols)} columns)"
+    )
+
+
+if __name__ == "__main__":
+    main()
