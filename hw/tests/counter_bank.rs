@@ -11,6 +11,18 @@ use common::*;
 #[test]
 fn counts_exactly_with_readouts_and_clears() {
     let s = seed("counts_exactly_with_readouts_and_clears", 21);
+    run(s, 0.2);
+}
+
+/// A readout asked for as soon as the previous one is answered: every
+/// readout meets flushes in flight (the cursor's and its own predecessor's).
+#[test]
+fn counts_exactly_with_back_to_back_readouts() {
+    let s = seed("counts_exactly_with_back_to_back_readouts", 22);
+    run(s, 1.0);
+}
+
+fn run(s: u64, req_rate: f64) {
     let mut r = Rng::new(s);
     let mut st = Stepper::new(CounterBank::default(), None);
     let mut want = [0u64; N_ALL];
@@ -38,7 +50,7 @@ fn counts_exactly_with_readouts_and_clears() {
             want = [0; N_ALL];
         }
         let idx = r.below(N_ALL as u64) as usize;
-        let req = pending.is_none() && !clear && r.chance(0.2);
+        let req = pending.is_none() && !clear && r.chance(req_rate);
         let u = &mut st.uut;
         u.inc.next = inc.into();
         u.clear.next = clear;
