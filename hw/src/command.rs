@@ -1023,8 +1023,7 @@ impl Logic for CommandProcessor {
             CpState::RpCheckEnd => {
                 // The length byte must be caplen clamped to 1..=HEADER_WINDOW
                 // (p and nframes matter only if it is, and RpCheck follows).
-                self.p.d.next =
-                    self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.chk_len.q.val());
+                self.p.d.next = self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.chk_len.q.val());
                 self.nframes.d.next = self.nframes.q.val() + 1;
                 self.st.d.next = CpState::RpCheck;
                 if (self.chk_hi.q.val() != 0) | self.chk_lo.q.val().get_bit(7) {
