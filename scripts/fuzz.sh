@@ -60,8 +60,8 @@ for t in "${targets[@]}"; do
     cargo +nightly fuzz run "${flags[@]}" "$t" "fuzz/corpus/$t" -- \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"$log" 2>&1 || rc=$?
-    # The last status line: #RUNS ... cov: C ft: F corp: ... exec/s: E ...
-    line=$(grep -E '^#[0-9]+ ' "$log" | tail -n 1 || true)
+    # The last status line: #RUNS<tab>DONE cov: C ft: F corp: ... exec/s: E ...
+    line=$(grep -E '^#[0-9]+[[:space:]]' "$log" | tail -n 1 || true)
     runs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$line")
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$line")
     ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$line")
