@@ -101,6 +101,7 @@ fn device(data: &[u8]) {
     let mut s = Script(data);
     let mut last: Option<(u8, Vec<u8>)> = None;
     let mut cleared = false;
+    let mut shadow = Deframer::new();
     while let Some(tag) = s.u8() {
         clock.fetch_add(u64::from(tag >> 2) * 1000, Ordering::SeqCst);
         let (bytes, request) = if tag % 4 == 0 {
@@ -111,6 +112,12 @@ fn device(data: &[u8]) {
             let p = s.take(n).to_vec();
             (encode_frame(&p), Some(p))
         };
+        // A CLEAR may come in raw bytes too: read what the device reads.
+        for &b in &bytes {
+            if let Some(Ok(q)) = shadow.push(b) {
+                cleared |= q.get(1) == Some(&cmd::CLEAR);
+            }
+        }
         let mut out = Vec::new();
         dev.receive(&bytes, &mut out);
         let answers: Vec<Vec<u8>> = frames_of(&out)
@@ -158,7 +165,6 @@ fn device(data: &[u8]) {
                         _ => {}
                     }
                 }
-                cleared |= p.get(1) == Some(&cmd::CLEAR) && a[1] == status::OK;
                 last = Some((p[0], a.clone()));
             }
         }
