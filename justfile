@@ -71,6 +71,20 @@ test: tools
     cargo test --workspace --exclude bloomtime-sim -q
     cargo test -q -p bloomtime-sim --release
 
+# Coverage-guided fuzzing with cargo-fuzz and libFuzzer (docs/FUZZ.md):
+# installs nightly and cargo-fuzz if missing, seeds fuzz/corpus/ from
+# ../shared/traces and the protocol's frames, fails on a crash; the table of
+# executions/s and coverage goes to build/fuzz/summary.md.
+# Each fuzz target (pcap_reader, frame_parser, protocol, merge) for SECONDS, or only TARGETS.
+fuzz SECONDS="60" *TARGETS:
+    ./scripts/fuzz.sh {{SECONDS}} {{TARGETS}}
+
+# As CI runs them: 12 s each (48 s in all), so the harnesses keep building
+# and a crash near the seeds fails CI.
+# Each fuzz target for 12 s.
+fuzz-ci:
+    ./scripts/fuzz.sh 12
+
 # Remake the link-type test captures of traces/data/linktypes (root; installs tcpdump if missing).
 linktype-captures:
     ./scripts/make-linktype-captures.sh

@@ -199,6 +199,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #![proptest_config(crate::prop_config("model::bank"))]
+
         /// Ageing is idempotent and composes: ageing to e1 then e2 equals ageing
         /// to e2 directly. This is what lets the hardware sweeper age idle lines
         /// at any time without changing a result.

@@ -130,6 +130,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #![proptest_config(crate::prop_config("model::estimator"))]
+
         /// Without false positives, every sample of level `i` is within
         /// `w_i/2 + q_i` of the true gap (and `q_0/2` for the coarse levels'
         /// rounding), and the finest level that still holds the mark answers.

@@ -183,6 +183,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #![proptest_config(crate::prop_config("model::hash"))]
+
         #[test]
         fn tables_equal_the_matrix(x in any::<u32>(), y in any::<u16>(), p in any::<u8>(), v6 in any::<bool>()) {
             prop_assert_eq!(fa(x), h3(&FA_ROWS, x as u64));

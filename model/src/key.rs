@@ -331,6 +331,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::prop_config("model::key"))]
+
         #[test]
         fn record_pack_roundtrips(key in arb_key(), ts in 0u64..(1 << 40), flags in 0u8..16) {
             let r = Record { ts, key, flags };

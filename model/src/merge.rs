@@ -329,6 +329,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::prop_config("model::merge"))]
+
         /// Merging is associative and commutative: any split of a sample
         /// sequence into slot records merges to the sums of the whole.
         #[test]

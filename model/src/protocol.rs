@@ -502,6 +502,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::prop_config("model::protocol"))]
+
         #[test]
         fn slip_roundtrips(p in proptest::collection::vec(any::<u8>(), 1..MAX_PAYLOAD)) {
             let mut d = Deframer::new();

@@ -561,6 +561,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::prop_config("model::table"))]
+
         #[test]
         fn stats_pack_roundtrips(
             (p, a, b) in (0usize..PRESETS.len()).prop_flat_map(|p| (Just(p), arb_acc(PRESETS[p].config), arb_acc(PRESETS[p].config)))

@@ -147,8 +147,21 @@ fn events(cfg: Config) -> impl Strategy<Value = Vec<(usize, u64)>> {
     proptest::collection::vec((0usize..6, gap), 1..300)
 }
 
+/// `cases` from a fixed seed (`BLOOMTIME_SEED` replays another).
+fn seeded(test: &str, cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(bloomtime_model::testseed::seed(
+            test,
+            bloomtime_model::testseed::DEFAULT,
+        )),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(seeded("iat_bound", 96))]
 
     #[test]
     fn alchitry_cu_samples_are_within_the_bound(ev in events(ALCHITRY_CU)) {
@@ -173,7 +186,7 @@ proptest! {
 
 proptest! {
     // The big presets allocate tens of MB per instance: fewer cases.
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(seeded("iat_bound (large presets)", 12))]
 
     #[test]
     fn paper_samples_are_within_the_bound(ev in events(PAPER)) {
