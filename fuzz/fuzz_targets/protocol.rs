@@ -23,8 +23,8 @@
 use bloomtime_host::device::{Client, ClientOptions, ModelDevice, ModelOptions, Transport};
 use bloomtime_model::config::HARDWARE;
 use bloomtime_model::protocol::{
-    decode_events, encode_event, encode_frame, status, Deframer, Info, EVENT_BUFFER_BYTES,
-    MAX_PAYLOAD, SEQ_UNKNOWN,
+    decode_events, encode_event, encode_frame, is_response, status, Deframer, Info,
+    EVENT_BUFFER_BYTES, MAX_PAYLOAD, SEQ_UNKNOWN,
 };
 use bloomtime_model::{protocol::cmd, regmap};
 use libfuzzer_sys::fuzz_target;
@@ -130,7 +130,11 @@ fn device(data: &[u8]) {
                 "answer of {} bytes",
                 a.len()
             );
-            assert!(a[1] <= status::CRC_ERROR, "unknown status {}", a[1]);
+            assert!(
+                is_response(a[1]) && a[1] <= status::CRC_ERROR,
+                "unknown status {}",
+                a[1]
+            );
         }
         // Answers to frames in raw bytes (or completed by a framed
         // request's leading END) are stored by the device as well.

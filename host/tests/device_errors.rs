@@ -11,7 +11,7 @@ use bloomtime_host::device::transport::open_problem;
 use bloomtime_host::device::{
     DeviceError, ModelDevice, ModelOptions, OpenProblem, SerialTransport, Transport,
 };
-use bloomtime_model::protocol::{encode_frame, status, Deframer};
+use bloomtime_model::protocol::{encode_frame, status, Deframer, MAGIC, PROTOCOL_VERSION};
 use devsupport::*;
 use std::io;
 use std::process::{Command, Output};
@@ -189,16 +189,47 @@ fn a_device_without_the_magic_is_not_taken_for_a_board() {
 }
 
 #[test]
+fn a_port_that_echoes_is_not_taken_for_a_board() {
+    // A loopback adapter: every request comes back as it was sent. Under
+    // protocol version 1 the echo of INFO read as a BUSY answer.
+    let s = serve(impostor(encode_frame));
+    for cmd in ["info", "clear", "stats"] {
+        fails(
+            &["device", "--port", &s.path, cmd],
+            &["sends back what it is sent (a loopback adapter or the wrong device?)"],
+        );
+    }
+}
+
+#[test]
+fn a_version_1_board_is_told_apart() {
+    // Protocol version 1 answered with status codes without the response bit.
+    let s = serve(impostor(|p| {
+        let mut a = vec![p[0], 0];
+        a.extend_from_slice(&MAGIC);
+        a.extend_from_slice(&1u16.to_be_bytes());
+        encode_frame(&a)
+    }));
+    fails(
+        &["device", "--port", &s.path, "info"],
+        &["no response bit (status byte 0x00): a device of protocol version 1"],
+    );
+}
+
+#[test]
 fn another_protocol_version_is_refused() {
     let dev = ModelDevice::new(ModelOptions {
-        protocol_version: 2,
+        protocol_version: PROTOCOL_VERSION + 1,
         ..ModelOptions::default()
     });
     let s = serve(dev);
     fails(
         &["device", "--port", &s.path, "info"],
         &[
-            "speaks protocol version 2, this bloomtime speaks 1",
+            &format!(
+                "speaks protocol version {}, this bloomtime speaks {PROTOCOL_VERSION}",
+                PROTOCOL_VERSION + 1
+            ),
             "same release",
         ],
     );

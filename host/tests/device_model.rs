@@ -604,7 +604,7 @@ fn flush_and_clear_commands() {
     let info = device_out(&["info", "--format", "json"], Loopback::shared(dev.clone())).unwrap();
     let v: serde_json::Value = serde_json::from_str(&info).unwrap();
     assert_eq!(v["invariants"]["ok"], true);
-    assert_eq!(v["device"]["protocol_version"], 1);
+    assert_eq!(v["device"]["protocol_version"], protocol::PROTOCOL_VERSION);
     assert_eq!(v["config"]["slots_log2"], 8);
     let info = device_out(&["info"], Loopback::shared(dev.clone())).unwrap();
     assert!(info.contains("counter invariants: ok"), "{info}");

@@ -34,13 +34,10 @@ const _: () = assert!(
         && cmd::CLEAR == 8
         && cmd::PEEK == 9
 );
+// Responses that count as BAD_REQUESTS: the statuses from BAD_COMMAND to
+// BAD_ARGUMENT (one range compare in `SendStatus`).
 const _: () = assert!(
-    status::OK == 0
-        && status::BUSY == 1
-        && status::BAD_COMMAND == 2
-        && status::BAD_LENGTH == 3
-        && status::BAD_ARGUMENT == 4
-        && status::CRC_ERROR == 5
+    status::BAD_COMMAND + 1 == status::BAD_LENGTH && status::BAD_LENGTH + 1 == status::BAD_ARGUMENT
 );
 const _: () = assert!(
     regmap::COUNTER_BASE == 0
@@ -176,6 +173,13 @@ pub struct CommandProcessor {
     /// leaves live mode.
     pub reset_req: Signal<In, Bit>,
     rom: ByteRom<6>,
+    /// Response statuses (`protocol::status`).
+    k_ok: Constant<Bits<8>>,
+    k_busy: Constant<Bits<8>>,
+    k_bad_command: Constant<Bits<8>>,
+    k_bad_length: Constant<Bits<8>>,
+    k_bad_argument: Constant<Bits<8>>,
+    k_crc_error: Constant<Bits<8>>,
     st: DFF<CpState>,
     rdaddr: DFF<Bits<BUF_ADDR>>,
     li: DFF<Bits<4>>,
@@ -352,6 +356,12 @@ impl CommandProcessor {
             reset_req: Default::default(),
             silent: Default::default(),
             rom: ByteRom::new(&info.encode()),
+            k_ok: Constant::new(bits::<8>(status::OK.into())),
+            k_busy: Constant::new(bits::<8>(status::BUSY.into())),
+            k_bad_command: Constant::new(bits::<8>(status::BAD_COMMAND.into())),
+            k_bad_length: Constant::new(bits::<8>(status::BAD_LENGTH.into())),
+            k_bad_argument: Constant::new(bits::<8>(status::BAD_ARGUMENT.into())),
+            k_crc_error: Constant::new(bits::<8>(status::CRC_ERROR.into())),
             st: Default::default(),
             rdaddr: Default::default(),
             li: Default::default(),
@@ -619,7 +629,7 @@ impl Logic for CommandProcessor {
                 } else if self.req_bad.val() {
                     // Answer CRC_ERROR with seq 0xFF; keep the stored response.
                     self.seq.d.next = bits::<8>(0xff);
-                    self.status_r.d.next = bits::<8>(5);
+                    self.status_r.d.next = self.k_crc_error.val();
                     self.pos.d.next = bits::<BUF_ADDR>(2);
                     self.resend.d.next = false;
                     self.st.d.next = CpState::Send;
@@ -768,23 +778,23 @@ impl Logic for CommandProcessor {
                 self.k.d.next = bits::<8>(0);
                 // The next state and status, registered for Dispatch.
                 self.nst.d.next = CpState::Send;
-                self.nstatus.d.next = bits::<8>(0);
+                self.nstatus.d.next = self.k_ok.val();
                 self.n_resend.d.next = false;
                 self.n_wctl.d.next = false;
                 if self.f_retry.q.val() {
                     // A retry: send the stored response again.
                     self.n_resend.d.next = true;
                 } else if self.f_len_lt2.q.val() {
-                    self.nstatus.d.next = bits::<8>(3);
+                    self.nstatus.d.next = self.k_bad_length.val();
                 } else if self.c_info.q.val() {
                     if self.f_len2.q.val() {
                         self.nst.d.next = CpState::Info;
                     } else {
-                        self.nstatus.d.next = bits::<8>(3);
+                        self.nstatus.d.next = self.k_bad_length.val();
                     }
                 } else if self.c_rreg.q.val() {
                     if !self.f_len4.q.val() {
-                        self.nstatus.d.next = bits::<8>(3);
+                        self.nstatus.d.next = self.k_bad_length.val();
                     } else if self.f_reg_cnt.q.val() {
                         self.nst.d.next = CpState::RegReq;
                     } else if self.f_reg_status.q.val()
@@ -795,24 +805,24 @@ impl Logic for CommandProcessor {
                     {
                         self.nst.d.next = CpState::Emit;
                     } else {
-                        self.nstatus.d.next = bits::<8>(4);
+                        self.nstatus.d.next = self.k_bad_argument.val();
                     }
                 } else if self.c_wreg.q.val() {
                     if !self.f_len8.q.val() {
-                        self.nstatus.d.next = bits::<8>(3);
+                        self.nstatus.d.next = self.k_bad_length.val();
                     } else if self.f_reg_control.q.val() {
                         self.n_wctl.d.next = true;
                     } else {
-                        self.nstatus.d.next = bits::<8>(4);
+                        self.nstatus.d.next = self.k_bad_argument.val();
                     }
                 } else if self.c_slots.q.val() {
                     // READ_SLOTS start:u16 count:u8.
                     if !self.f_len5.q.val() {
-                        self.nstatus.d.next = bits::<8>(3);
+                        self.nstatus.d.next = self.k_bad_length.val();
                     } else if self.f_slots_bad.q.val() {
-                        self.nstatus.d.next = bits::<8>(4);
+                        self.nstatus.d.next = self.k_bad_argument.val();
                     } else if self.f_busy.q.val() {
-                        self.nstatus.d.next = bits::<8>(1);
+                        self.nstatus.d.next = self.k_busy.val();
                     } else {
                         self.nst.d.next = CpState::SlotReq;
                     }
@@ -820,7 +830,7 @@ impl Logic for CommandProcessor {
                     if (self.c_drain.q.val() & !self.f_len4.q.val())
                         | (self.c_peek.q.val() & !self.f_len6.q.val())
                     {
-                        self.nstatus.d.next = bits::<8>(3);
+                        self.nstatus.d.next = self.k_bad_length.val();
                     } else {
                         self.nst.d.next = CpState::Walk;
                     }
@@ -829,20 +839,20 @@ impl Logic for CommandProcessor {
                     self.nst.d.next = CpState::RpCheck;
                 } else if self.c_flush.q.val() {
                     if !self.f_len2.q.val() {
-                        self.nstatus.d.next = bits::<8>(3);
+                        self.nstatus.d.next = self.k_bad_length.val();
                     } else if self.f_busy.q.val() {
-                        self.nstatus.d.next = bits::<8>(1);
+                        self.nstatus.d.next = self.k_busy.val();
                     } else {
                         self.nst.d.next = CpState::Flush;
                     }
                 } else if self.c_clear.q.val() {
                     if !self.f_len2.q.val() {
-                        self.nstatus.d.next = bits::<8>(3);
+                        self.nstatus.d.next = self.k_bad_length.val();
                     } else {
                         self.nst.d.next = CpState::Clear;
                     }
                 } else {
-                    self.nstatus.d.next = bits::<8>(2);
+                    self.nstatus.d.next = self.k_bad_command.val();
                 }
                 self.st.d.next = CpState::Dispatch;
             }
@@ -956,7 +966,7 @@ impl Logic for CommandProcessor {
                     self.rdo.d.next = self.nxt.q.val();
                     self.st.d.next = CpState::Walk;
                     if self.nxt.q.val() > self.target.q.val() {
-                        self.status_r.d.next = bits::<8>(4);
+                        self.status_r.d.next = self.k_bad_argument.val();
                         self.pos.d.next = bits::<BUF_ADDR>(2);
                         self.st.d.next = CpState::Send;
                     }
@@ -991,11 +1001,11 @@ impl Logic for CommandProcessor {
                     self.p.d.next = bits::<BUF_ADDR>(2);
                     self.st.d.next = CpState::RpQuiet;
                     if self.f_busy.q.val() {
-                        self.status_r.d.next = bits::<8>(1);
+                        self.status_r.d.next = self.k_busy.val();
                         self.st.d.next = CpState::Send;
                     }
                 } else if (self.p.q.val() + 9) > self.len.q.val() {
-                    self.status_r.d.next = bits::<8>(3);
+                    self.status_r.d.next = self.k_bad_length.val();
                     self.st.d.next = CpState::Send;
                 } else {
                     self.st.d.next = CpState::RpCheckWait;
@@ -1028,16 +1038,16 @@ impl Logic for CommandProcessor {
                 self.st.d.next = CpState::RpCheck;
                 if (self.chk_hi.q.val() != 0) | self.chk_lo.q.val().get_bit(7) {
                     if self.chk_len.q.val() != 128 {
-                        self.status_r.d.next = bits::<8>(4);
+                        self.status_r.d.next = self.k_bad_argument.val();
                         self.st.d.next = CpState::Send;
                     }
                 } else if self.chk_lo.q.val() == 0 {
                     if self.chk_len.q.val() != 1 {
-                        self.status_r.d.next = bits::<8>(4);
+                        self.status_r.d.next = self.k_bad_argument.val();
                         self.st.d.next = CpState::Send;
                     }
                 } else if self.chk_len.q.val() != self.chk_lo.q.val() {
-                    self.status_r.d.next = bits::<8>(4);
+                    self.status_r.d.next = self.k_bad_argument.val();
                     self.st.d.next = CpState::Send;
                 }
             }
@@ -1189,8 +1199,8 @@ impl Logic for CommandProcessor {
                     self.resp_wr_data.next = self.last_status.q.val();
                 }
                 if !self.resend.q.val()
-                    & (self.status_r.q.val() >= 2)
-                    & (self.status_r.q.val() <= 4)
+                    & (self.status_r.q.val() >= self.k_bad_command.val())
+                    & (self.status_r.q.val() <= self.k_bad_argument.val())
                 {
                     self.s_bad.next = true;
                 }

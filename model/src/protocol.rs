@@ -4,9 +4,15 @@
 //!
 //! ```text
 //! frame    := SLIP( payload ‖ crc16_be(payload) )        END = 0xC0, ESC = 0xDB
-//! request  := seq:u8  cmd:u8  args…
-//! response := seq:u8  status:u8  data…
+//! request  := seq:u8  cmd:u8  args…            cmd    < 0x80
+//! response := seq:u8  status:u8  data…         status ≥ 0x80 (`status::RESPONSE`)
 //! ```
+//!
+//! The second byte tells a response from a request: commands have bit 7
+//! clear, statuses have it set. A port that echoes what it is sent (a
+//! loopback adapter, a wrong device) thus never passes for a device that
+//! answers, and the host says so instead of reading its own request as a
+//! status.
 //!
 //! A request whose `seq` equals the previous request's is a retry: the device
 //! resends the stored response without executing the command again. A frame
@@ -32,7 +38,8 @@ use std::fmt;
 /// Device magic in INFO.
 pub const MAGIC: [u8; 4] = *b"BTIM";
 /// Protocol version in INFO; a host refuses any other.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Version 2 marks responses with [`status::RESPONSE`].
+pub const PROTOCOL_VERSION: u16 = 2;
 /// Largest payload (request or response) either side sends.
 pub const MAX_PAYLOAD: usize = 500;
 /// Largest SLIP-decoded frame (payload and CRC) the device accepts.
@@ -81,16 +88,45 @@ pub mod cmd {
     pub const PEEK: u8 = 0x09;
 }
 
-/// Response status.
+/// Response status: the second byte of every response, bit 7 set.
 pub mod status {
-    pub const OK: u8 = 0;
+    /// The direction bit: set in every status, clear in every command.
+    pub const RESPONSE: u8 = 0x80;
+    pub const OK: u8 = RESPONSE;
     /// Cannot take it now (core busy with a flush or clear); retry later.
-    pub const BUSY: u8 = 1;
-    pub const BAD_COMMAND: u8 = 2;
-    pub const BAD_LENGTH: u8 = 3;
-    pub const BAD_ARGUMENT: u8 = 4;
+    pub const BUSY: u8 = RESPONSE | 1;
+    pub const BAD_COMMAND: u8 = RESPONSE | 2;
+    pub const BAD_LENGTH: u8 = RESPONSE | 3;
+    pub const BAD_ARGUMENT: u8 = RESPONSE | 4;
     /// The request frame was corrupt (bad CRC, SLIP error, too long).
-    pub const CRC_ERROR: u8 = 5;
+    pub const CRC_ERROR: u8 = RESPONSE | 5;
+    /// Statuses are `RESPONSE | code` with codes `0..COUNT`.
+    pub const COUNT: usize = 6;
+}
+
+/// Every command, in code order.
+pub const COMMANDS: [u8; 9] = [
+    cmd::INFO,
+    cmd::READ_REG,
+    cmd::WRITE_REG,
+    cmd::READ_SLOTS,
+    cmd::DRAIN,
+    cmd::REPLAY,
+    cmd::FLUSH,
+    cmd::CLEAR,
+    cmd::PEEK,
+];
+const _: () = {
+    let mut i = 0;
+    while i < COMMANDS.len() {
+        assert!(COMMANDS[i] & status::RESPONSE == 0 && COMMANDS[i] as usize == i + 1);
+        i += 1;
+    }
+};
+
+/// Whether a payload's second byte marks it as a response.
+pub const fn is_response(second_byte: u8) -> bool {
+    second_byte & status::RESPONSE != 0
 }
 
 /// One REPLAY frame: `ts:u40 caplen:u16 len:u8 bytes[len]`, `len = min(caplen, HEADER_WINDOW)`

@@ -18,8 +18,8 @@ use super::DeviceError;
 use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counters, N_COUNTERS};
 use bloomtime_model::protocol::{
-    cmd, decode_events, encode_frame, encode_replay_frame, status, Deframer, Info, MAGIC,
-    MAX_PAYLOAD, MAX_SLOTS_PER_READ, PROTOCOL_VERSION, SEQ_UNKNOWN, SLIP_END,
+    cmd, decode_events, encode_frame, encode_replay_frame, is_response, status, Deframer, Info,
+    MAGIC, MAX_PAYLOAD, MAX_SLOTS_PER_READ, PROTOCOL_VERSION, SEQ_UNKNOWN, SLIP_END,
 };
 use bloomtime_model::regmap::{self, N_LINK_COUNTERS};
 use bloomtime_model::table::{Event, SlotStats};
@@ -371,7 +371,7 @@ impl<T: Transport> Client<T> {
             self.t.write_all(&frame).map_err(|e| self.io(e))?;
             self.t.flush().map_err(|e| self.io(e))?;
             self.stats.bytes_out += frame.len() as u64;
-            match self.await_answer(seq)? {
+            match self.await_answer(&payload)? {
                 Ok((st, data)) if st == status::OK => match check(&data) {
                     Ok(r) => {
                         self.stats.requests += 1;
@@ -416,7 +416,8 @@ impl<T: Transport> Client<T> {
 
     /// Read until the answer to `seq`, a timeout, or a reason to retry now.
     #[allow(clippy::type_complexity)]
-    fn await_answer(&mut self, seq: u8) -> Result<Result<(u8, Vec<u8>), Miss>, DeviceError> {
+    fn await_answer(&mut self, request: &[u8]) -> Result<Result<(u8, Vec<u8>), Miss>, DeviceError> {
+        let seq = request[0];
         let deadline = Instant::now() + self.opts.timeout;
         // A corrupt frame or a CRC_ERROR answer: the answer may still follow
         // in what has arrived already; once that is decoded, retry at once.
@@ -444,6 +445,26 @@ impl<T: Transport> Client<T> {
                     Some(Ok(p)) if p[0] == SEQ_UNKNOWN && p[1] == status::CRC_ERROR => {
                         self.stats.crc_error_answers += 1;
                         miss = Some(Miss::CrcError);
+                    }
+                    // Not a response (the second byte has no direction bit).
+                    Some(Ok(p)) if !is_response(p[1]) => {
+                        if p == request {
+                            return Err(DeviceError::Echo {
+                                port: self.t.name().to_string(),
+                            });
+                        }
+                        if p[0] == seq {
+                            return Err(DeviceError::NotBloomTime {
+                                port: self.t.name().to_string(),
+                                detail: format!(
+                                    "the answer has no response bit (status byte {:#04x}): a \
+                                     device of protocol version 1 (program a bitstream of this \
+                                     release) or not a BloomTime device",
+                                    p[1]
+                                ),
+                            });
+                        }
+                        self.stats.stale_answers += 1;
                     }
                     Some(Ok(p)) if p[0] != seq => self.stats.stale_answers += 1,
                     Some(Ok(mut p)) => {

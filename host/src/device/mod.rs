@@ -72,6 +72,10 @@ pub enum DeviceError {
         port: String,
         detail: String,
     },
+    /// The port sent back the request itself: a loopback, not a device.
+    Echo {
+        port: String,
+    },
     /// The device speaks another protocol version.
     Version {
         port: String,
@@ -174,6 +178,11 @@ impl fmt::Display for DeviceError {
                  high a baud rate (--baud); more --retries may get through"
             ),
             DeviceError::NotBloomTime { port, detail } => write!(f, "{port}: {detail}"),
+            DeviceError::Echo { port } => write!(
+                f,
+                "{port} sends back what it is sent (a loopback adapter or the wrong device?): \
+                 no BloomTime board answers there"
+            ),
             DeviceError::Version { port, device } => write!(
                 f,
                 "{port} speaks protocol version {device}, this bloomtime speaks {PROTOCOL_VERSION}: \
