@@ -5,19 +5,21 @@
 //! One request at a time. A request with the previous request's sequence
 //! number is a retry: the stored response (still in the response buffer; its
 //! first two bytes are rewritten from registers, since a CRC_ERROR answer
-//! overwrites them) is sent again and nothing is executed. REPLAY first
-//! checks that the request splits into well-formed frames, then feeds them
-//! to the parser one at a time, each only when the pipeline is quiet and
-//! `protocol::replay_admits` holds for the event buffer; the first refused
-//! frame ends the request. Register addresses, status codes and commands are
-//! literals here (`#[hdl_gen]`); the asserts below tie them to `protocol` and
-//! `regmap`.
+//! overwrites them) is sent again and nothing is executed. DRAIN and PEEK
+//! are walked by `event_walk::EventWalk`, REPLAY checked and fed by
+//! `replay_feed::ReplayFeed`; this block loads and decodes the request,
+//! serves INFO, the registers and READ_SLOTS, starts FLUSH and CLEAR, and
+//! writes the response. Status codes are `Constant`s built from
+//! `protocol::status`; register addresses and commands are still literals
+//! (`#[hdl_gen]`), tied to `protocol` and `regmap` by the asserts below.
 
 use crate::consts::*;
 use crate::counter_bank::CNT_INDEX_BITS;
 use crate::event_buffer::{EB_ADDR, EVICT_BYTES, SLOT_RECORD_BYTES};
+use crate::event_walk::EventWalk;
 use crate::leaf::ByteRom;
 use crate::link::BUF_ADDR;
+use crate::replay_feed::ReplayFeed;
 use crate::types::Ts;
 use bloomtime_model::protocol::{self, cmd, status, Info};
 use bloomtime_model::regmap;
@@ -51,15 +53,8 @@ const _: () = assert!(
 );
 const _: () = assert!(bloomtime_model::config::HEADER_WINDOW == 128);
 const _: () = assert!(protocol::MAX_PAYLOAD == 500 && protocol::MAX_SLOTS_PER_READ == 16);
-// REPLAY admission with an idle pipeline: level + 54 + 13 <= 2048
-// (`protocol::replay_admits`); an evict event is 13 bytes, an open 41, a
-// READ_SLOTS record 14 (`event_buffer`), INFO 42.
-const _: () = assert!(
-    protocol::EVENT_BUFFER_BYTES
-        - protocol::frame_worst_case_bytes(&CFG)
-        - protocol::evict_bytes(&CFG)
-        == 1981
-);
+// An evict event is 13 bytes, an open 41, a READ_SLOTS record 14
+// (`event_buffer`), INFO 42.
 const _: () = assert!(
     protocol::info_bytes(&CFG) == 42
         && protocol::OPEN_BYTES == 41
@@ -87,20 +82,10 @@ pub enum CpState {
     Emit,
     SlotReq,
     SlotBytes,
-    Walk,
-    WalkType,
-    Copy,
-    RpCheck,
-    RpCheckWait,
-    RpCheckHi,
-    RpCheckLo,
-    RpCheckLen,
-    RpCheckEnd,
-    RpQuiet,
-    RpHdr,
-    RpByte,
-    RpFrameDone,
-    RpRefuse,
+    /// DRAIN or PEEK: the event walk runs.
+    Walking,
+    /// REPLAY: the feed checks and replays.
+    Replaying,
     Flush,
     Clear,
     ClearWait,
@@ -240,39 +225,12 @@ pub struct CommandProcessor {
     j: DFF<Bits<6>>,
     slot: DFF<Bits<SLOT_ADDR>>,
     remaining: DFF<Bits<5>>,
-    // Event walk and copy (DRAIN, PEEK).
-    o: DFF<Bits<12>>,
+    // DRAIN, PEEK: the walk's start offset and answer size, held for it.
+    ew: EventWalk,
     target: DFF<Bits<12>>,
     limit: DFF<Bits<12>>,
-    lim_end: DFF<Bits<12>>,
-    nxt: DFF<Bits<12>>,
-    rdo: DFF<Bits<12>>,
-    pop_r: DFF<Bit>,
-    popcnt_r: DFF<Bits<12>>,
-    evlen: DFF<Bits<6>>,
-    ci: DFF<Bits<6>>,
-    copying: DFF<Bit>,
-    drain: DFF<Bit>,
     // REPLAY.
-    p: DFF<Bits<BUF_ADDR>>,
-    nframes: DFF<Bits<8>>,
-    k: DFF<Bits<8>>,
-    fn_len: DFF<Bits<8>>,
-    fi: DFF<Bits<8>>,
-    hj: DFF<Bits<4>>,
-    tsb0: DFF<Bits<8>>,
-    tsb1: DFF<Bits<8>>,
-    tsb2: DFF<Bits<8>>,
-    tsb3: DFF<Bits<8>>,
-    tsb4: DFF<Bits<8>>,
-    caplen: DFF<Bits<16>>,
-    fdata: DFF<Bits<8>>,
-    fvalid: DFF<Bit>,
-    fdone: DFF<Bit>,
-    refuse: DFF<Bits<8>>,
-    chk_hi: DFF<Bits<8>>,
-    chk_lo: DFF<Bits<8>>,
-    chk_len: DFF<Bits<8>>,
+    feed: ReplayFeed,
     // Registers.
     control: DFF<Bit>,
     time_lo: DFF<Bits<32>>,
@@ -284,8 +242,6 @@ pub struct CommandProcessor {
     addr16: Signal<Local, Bits<16>>,
     s_bad: Signal<Local, Bit>,
     s_retry: Signal<Local, Bit>,
-    s_frame: Signal<Local, Bit>,
-    s_refused: Signal<Local, Bit>,
 }
 
 impl Default for CommandProcessor {
@@ -418,37 +374,10 @@ impl CommandProcessor {
             j: Default::default(),
             slot: Default::default(),
             remaining: Default::default(),
-            o: Default::default(),
+            ew: Default::default(),
+            feed: Default::default(),
             target: Default::default(),
             limit: Default::default(),
-            lim_end: Default::default(),
-            nxt: Default::default(),
-            rdo: Default::default(),
-            pop_r: Default::default(),
-            popcnt_r: Default::default(),
-            evlen: Default::default(),
-            ci: Default::default(),
-            copying: Default::default(),
-            drain: Default::default(),
-            p: Default::default(),
-            nframes: Default::default(),
-            k: Default::default(),
-            fn_len: Default::default(),
-            fi: Default::default(),
-            hj: Default::default(),
-            tsb0: Default::default(),
-            tsb1: Default::default(),
-            tsb2: Default::default(),
-            tsb3: Default::default(),
-            tsb4: Default::default(),
-            caplen: Default::default(),
-            fdata: Default::default(),
-            fvalid: Default::default(),
-            fdone: Default::default(),
-            refuse: Default::default(),
-            chk_hi: Default::default(),
-            chk_lo: Default::default(),
-            chk_len: Default::default(),
             control: Default::default(),
             time_lo: Default::default(),
             time_hi: Default::default(),
@@ -458,8 +387,6 @@ impl CommandProcessor {
             addr16: Default::default(),
             s_bad: Default::default(),
             s_retry: Default::default(),
-            s_frame: Default::default(),
-            s_refused: Default::default(),
         }
     }
 }
@@ -527,37 +454,8 @@ impl Logic for CommandProcessor {
             j,
             slot,
             remaining,
-            o,
             target,
             limit,
-            lim_end,
-            nxt,
-            rdo,
-            pop_r,
-            popcnt_r,
-            evlen,
-            ci,
-            copying,
-            drain,
-            p,
-            nframes,
-            k,
-            fn_len,
-            fi,
-            hj,
-            tsb0,
-            tsb1,
-            tsb2,
-            tsb3,
-            tsb4,
-            caplen,
-            fdata,
-            fvalid,
-            fdone,
-            refuse,
-            chk_hi,
-            chk_lo,
-            chk_len,
             control,
             time_lo,
             time_hi,
@@ -578,12 +476,11 @@ impl Logic for CommandProcessor {
             self.uptime.d.next = self.uptime.q.val() + 1;
         }
         self.live.next = self.control.q.val();
-        if self.frame_done.val() {
-            self.fdone.d.next = true;
-        }
 
         // Defaults.
-        self.req_rd_addr.next = self.rdaddr.q.val();
+        // The feed's address is zero unless it runs, the processor's unless
+        // it loads.
+        self.req_rd_addr.next = self.rdaddr.q.val() | self.feed.rd_addr.val();
         self.req_done.next = false;
         self.resp_wr_en.next = false;
         self.resp_wr_addr.next = self.pos.q.val();
@@ -596,24 +493,40 @@ impl Logic for CommandProcessor {
         self.cnt_req.next = false;
         self.cnt_index.next = self.cidx.q.val();
         self.eb_clear.next = false;
-        // Event-buffer controls leave from registers.
-        self.eb_rd_offset.next = bit_cast::<EB_ADDR, 12>(self.rdo.q.val());
-        self.eb_pop.next = self.pop_r.q.val();
-        self.eb_pop_count.next = self.popcnt_r.q.val();
-        self.pop_r.d.next = false;
+        // The event buffer's reader is the walk.
+        self.ew.clock.next = self.clock.val();
+        self.ew.start.next = false;
+        self.ew.drain.next = self.c_drain.q.val();
+        self.ew.target.next = self.target.q.val();
+        self.ew.limit.next = self.limit.q.val();
+        self.ew.eb_level.next = self.eb_level.val();
+        self.ew.eb_rd_data.next = self.eb_rd_data.val();
+        self.eb_rd_offset.next = self.ew.eb_rd_offset.val();
+        self.eb_pop.next = self.ew.eb_pop.val();
+        self.eb_pop_count.next = self.ew.eb_pop_count.val();
         self.p_ready.next = false;
-        self.f_valid.next = self.fvalid.q.val();
-        self.f_data.next = self.fdata.q.val();
-        self.f_last.next = self.fi.q.val() == self.fn_len.q.val();
-        self.f_caplen.next = self.caplen.q.val();
-        self.f_ts.next.sub = bits::<S_SHIFT>(0);
-        self.f_ts.next.epoch = bits::<EPOCH_BITS>(0);
+        self.feed.clock.next = self.clock.val();
+        self.feed.start.next = false;
+        self.feed.len.next = self.len.q.val();
+        self.feed.busy.next = self.f_busy.q.val();
+        self.feed.live.next = self.control.q.val();
+        self.feed.now.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.time_hi.q.val()) << 29)
+            | bit_cast::<EPOCH_BITS, 32>(self.time_lo.q.val() >> 3);
+        self.feed.now.next.sub = bit_cast::<S_SHIFT, 32>(self.time_lo.q.val());
+        self.feed.rd_data.next = self.req_rd_data.val();
+        self.feed.quiet.next = self.quiet.val();
+        self.feed.eb_level.next = self.eb_level.val();
+        self.feed.f_ready.next = self.f_ready.val();
+        self.feed.frame_done.next = self.frame_done.val();
+        self.f_valid.next = self.feed.f_valid.val();
+        self.f_data.next = self.feed.f_data.val();
+        self.f_last.next = self.feed.f_last.val();
+        self.f_caplen.next = self.feed.f_caplen.val();
+        self.f_ts.next = self.feed.f_ts.val();
         self.rom.addr.next = self.j.q.val();
         self.addr16.next = bits::<16>(0);
         self.s_bad.next = false;
         self.s_retry.next = false;
-        self.s_frame.next = false;
-        self.s_refused.next = false;
 
         match self.st.q.val() {
             CpState::Idle => {
@@ -672,6 +585,7 @@ impl Logic for CommandProcessor {
                 }
             }
             CpState::Decode => {
+                self.rdaddr.d.next = bits::<BUF_ADDR>(0);
                 self.addr16.next =
                     (bit_cast::<16, 8>(self.a0.q.val()) << 8) | bit_cast::<16, 8>(self.a1.q.val());
                 self.f_retry.d.next =
@@ -748,10 +662,6 @@ impl Logic for CommandProcessor {
                 }
                 self.slot.d.next = self.a1.q.val();
                 self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
-                self.o.d.next = bits::<12>(0);
-                self.rdo.d.next = bits::<12>(0);
-                self.copying.d.next = false;
-                self.drain.d.next = self.c_drain.q.val();
                 if self.c_drain.q.val() {
                     // DRAIN max:u16.
                     self.target.d.next = bits::<12>(0);
@@ -773,9 +683,6 @@ impl Logic for CommandProcessor {
                         self.limit.d.next = bits::<12>(498);
                     }
                 }
-                self.p.d.next = bits::<BUF_ADDR>(2);
-                self.nframes.d.next = bits::<8>(0);
-                self.k.d.next = bits::<8>(0);
                 // The next state and status, registered for Dispatch.
                 self.nst.d.next = CpState::Send;
                 self.nstatus.d.next = self.k_ok.val();
@@ -832,11 +739,11 @@ impl Logic for CommandProcessor {
                     {
                         self.nstatus.d.next = self.k_bad_length.val();
                     } else {
-                        self.nst.d.next = CpState::Walk;
+                        self.nst.d.next = CpState::Walking;
                     }
                 } else if self.c_replay.q.val() {
                     // REPLAY: check the framing first (then BUSY during a flush).
-                    self.nst.d.next = CpState::RpCheck;
+                    self.nst.d.next = CpState::Replaying;
                 } else if self.c_flush.q.val() {
                     if !self.f_len2.q.val() {
                         self.nstatus.d.next = self.k_bad_length.val();
@@ -864,6 +771,8 @@ impl Logic for CommandProcessor {
                 if self.n_wctl.q.val() {
                     self.control.d.next = self.a5.q.val().get_bit(0);
                 }
+                self.ew.start.next = self.nst.q.val() == CpState::Walking;
+                self.feed.start.next = self.nst.q.val() == CpState::Replaying;
                 self.st.d.next = self.nst.q.val();
             }
             CpState::Info => {
@@ -934,224 +843,28 @@ impl Logic for CommandProcessor {
                     }
                 }
             }
-            CpState::Walk => {
-                // The event at offset o (rdo = o): its type byte is read now.
-                if !self.copying.q.val() & (self.o.q.val() == self.target.q.val()) {
-                    self.copying.d.next = true;
-                    self.lim_end.d.next = self.o.q.val() + self.limit.q.val();
+            CpState::Walking => {
+                if self.ew.wr.val() {
+                    self.resp_wr_en.next = true;
+                    self.resp_wr_data.next = self.ew.wr_data.val();
+                    self.pos.d.next = self.pos.q.val() + 1;
                 }
-                if self.o.q.val() >= self.eb_level.val() {
-                    // The end: nothing more (PEEK past the end answers empty).
-                    self.pop_r.d.next = self.drain.q.val();
-                    self.popcnt_r.d.next = self.o.q.val();
-                    self.st.d.next = CpState::Send;
-                } else {
-                    self.st.d.next = CpState::WalkType;
-                }
-            }
-            CpState::WalkType => {
-                self.evlen.d.next = bits::<6>(13);
-                self.nxt.d.next = self.o.q.val() + 13;
-                if self.eb_rd_data.val() == 1 {
-                    self.evlen.d.next = bits::<6>(41);
-                    self.nxt.d.next = self.o.q.val() + 41;
-                }
-                self.ci.d.next = bits::<6>(0);
-                self.st.d.next = CpState::Copy;
-            }
-            CpState::Copy => {
-                if !self.copying.q.val() {
-                    // Skipping towards the PEEK offset.
-                    self.o.d.next = self.nxt.q.val();
-                    self.rdo.d.next = self.nxt.q.val();
-                    self.st.d.next = CpState::Walk;
-                    if self.nxt.q.val() > self.target.q.val() {
+                if self.ew.done.val() {
+                    if self.ew.bad.val() {
                         self.status_r.d.next = self.k_bad_argument.val();
                         self.pos.d.next = bits::<BUF_ADDR>(2);
-                        self.st.d.next = CpState::Send;
                     }
-                } else if (self.nxt.q.val() > self.eb_level.val())
-                    | (self.nxt.q.val() > self.lim_end.q.val())
-                {
-                    // A partial event, or no room: stop before it.
-                    self.pop_r.d.next = self.drain.q.val();
-                    self.popcnt_r.d.next = self.o.q.val();
-                    self.st.d.next = CpState::Send;
-                } else {
-                    // Byte ci is read this clock (rdo = o + ci) and written the next.
-                    self.rdo.d.next = self.rdo.q.val() + 1;
-                    self.ci.d.next = self.ci.q.val() + 1;
-                    if self.ci.q.val() != 0 {
-                        self.resp_wr_en.next = true;
-                        self.resp_wr_data.next = self.eb_rd_data.val();
-                        self.pos.d.next = self.pos.q.val() + 1;
-                    }
-                    if self.ci.q.val() == self.evlen.q.val() {
-                        self.o.d.next = self.nxt.q.val();
-                        self.rdo.d.next = self.nxt.q.val();
-                        self.st.d.next = CpState::Walk;
-                    }
-                }
-            }
-            CpState::RpCheck => {
-                // A frame needs its 8 header bytes and at least one more;
-                // caplen (bytes 5, 6) and the length byte (7) are checked.
-                self.rdaddr.d.next = self.p.q.val() + 5;
-                if self.p.q.val() == self.len.q.val() {
-                    self.p.d.next = bits::<BUF_ADDR>(2);
-                    self.st.d.next = CpState::RpQuiet;
-                    if self.f_busy.q.val() {
-                        self.status_r.d.next = self.k_busy.val();
-                        self.st.d.next = CpState::Send;
-                    }
-                } else if (self.p.q.val() + 9) > self.len.q.val() {
-                    self.status_r.d.next = self.k_bad_length.val();
-                    self.st.d.next = CpState::Send;
-                } else {
-                    self.st.d.next = CpState::RpCheckWait;
-                }
-            }
-            CpState::RpCheckWait => {
-                // The address register, then the RAM's own: data a clock later.
-                self.rdaddr.d.next = self.p.q.val() + 6;
-                self.st.d.next = CpState::RpCheckHi;
-            }
-            CpState::RpCheckHi => {
-                self.rdaddr.d.next = self.p.q.val() + 7;
-                self.chk_hi.d.next = self.req_rd_data.val();
-                self.st.d.next = CpState::RpCheckLo;
-            }
-            CpState::RpCheckLo => {
-                self.chk_lo.d.next = self.req_rd_data.val();
-                self.st.d.next = CpState::RpCheckLen;
-            }
-            CpState::RpCheckLen => {
-                // The length byte, registered: no decision right behind the RAM.
-                self.chk_len.d.next = self.req_rd_data.val();
-                self.st.d.next = CpState::RpCheckEnd;
-            }
-            CpState::RpCheckEnd => {
-                // The length byte must be caplen clamped to 1..=HEADER_WINDOW
-                // (p and nframes matter only if it is, and RpCheck follows).
-                self.p.d.next = self.p.q.val() + 8 + bit_cast::<BUF_ADDR, 8>(self.chk_len.q.val());
-                self.nframes.d.next = self.nframes.q.val() + 1;
-                self.st.d.next = CpState::RpCheck;
-                if (self.chk_hi.q.val() != 0) | self.chk_lo.q.val().get_bit(7) {
-                    if self.chk_len.q.val() != 128 {
-                        self.status_r.d.next = self.k_bad_argument.val();
-                        self.st.d.next = CpState::Send;
-                    }
-                } else if self.chk_lo.q.val() == 0 {
-                    if self.chk_len.q.val() != 1 {
-                        self.status_r.d.next = self.k_bad_argument.val();
-                        self.st.d.next = CpState::Send;
-                    }
-                } else if self.chk_len.q.val() != self.chk_lo.q.val() {
-                    self.status_r.d.next = self.k_bad_argument.val();
                     self.st.d.next = CpState::Send;
                 }
             }
-            CpState::RpQuiet => {
-                // Next frame, when the pipeline is quiet and the buffer admits
-                // it (and the header's first byte is being read: rdaddr = p).
-                self.rdaddr.d.next = self.p.q.val();
-                self.hj.d.next = bits::<4>(0);
-                self.fdone.d.next = false;
-                if self.p.q.val() == self.len.q.val() {
+            CpState::Replaying => {
+                if self.feed.wr.val() {
                     self.resp_wr_en.next = true;
-                    self.resp_wr_data.next = self.k.q.val();
+                    self.resp_wr_data.next = self.feed.wr_data.val();
                     self.pos.d.next = self.pos.q.val() + 1;
-                    self.st.d.next = CpState::Send;
-                } else if self.quiet.val() & (self.rdaddr.q.val() == self.p.q.val()) {
-                    if self.eb_level.val() > 1981 {
-                        self.refuse.d.next = self.nframes.q.val() - self.k.q.val();
-                        self.st.d.next = CpState::RpRefuse;
-                    } else {
-                        self.rdaddr.d.next = self.p.q.val() + 1;
-                        self.st.d.next = CpState::RpHdr;
-                    }
                 }
-            }
-            CpState::RpHdr => {
-                // Header bytes p..p+8: ts (5, big-endian), caplen (2), length (1).
-                self.rdaddr.d.next = self.rdaddr.q.val() + 1;
-                self.hj.d.next = self.hj.q.val() + 1;
-                match self.hj.q.val().index() {
-                    0 => {
-                        self.tsb0.d.next = self.req_rd_data.val();
-                    }
-                    1 => {
-                        self.tsb1.d.next = self.req_rd_data.val();
-                    }
-                    2 => {
-                        self.tsb2.d.next = self.req_rd_data.val();
-                    }
-                    3 => {
-                        self.tsb3.d.next = self.req_rd_data.val();
-                    }
-                    4 => {
-                        self.tsb4.d.next = self.req_rd_data.val();
-                    }
-                    5 => {
-                        self.caplen.d.next = bit_cast::<16, 8>(self.req_rd_data.val()) << 8;
-                    }
-                    6 => {
-                        self.caplen.d.next =
-                            self.caplen.q.val() | bit_cast::<16, 8>(self.req_rd_data.val());
-                    }
-                    _ => {
-                        self.fn_len.d.next = self.req_rd_data.val() - 1;
-                        self.fi.d.next = bits::<8>(0);
-                        self.fvalid.d.next = false;
-                        self.rdaddr.d.next = self.p.q.val() + 8;
-                        self.st.d.next = CpState::RpByte;
-                    }
-                }
-            }
-            CpState::RpByte => {
-                // Stream the frame: a byte is read, then offered until taken.
-                if self.control.q.val() {
-                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.time_hi.q.val()) << 29)
-                        | bit_cast::<EPOCH_BITS, 32>(self.time_lo.q.val() >> 3);
-                    self.f_ts.next.sub = bit_cast::<S_SHIFT, 32>(self.time_lo.q.val());
-                } else {
-                    self.f_ts.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.tsb0.q.val()) << 29)
-                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb1.q.val()) << 21)
-                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb2.q.val()) << 13)
-                        | (bit_cast::<EPOCH_BITS, 8>(self.tsb3.q.val()) << 5)
-                        | bit_cast::<EPOCH_BITS, 8>(self.tsb4.q.val() >> 3);
-                    self.f_ts.next.sub = bit_cast::<S_SHIFT, 8>(self.tsb4.q.val());
-                }
-                // Capture a byte and start reading the next; offer it until taken.
-                if !self.fvalid.q.val() {
-                    self.fdata.d.next = self.req_rd_data.val();
-                    self.fvalid.d.next = true;
-                    self.rdaddr.d.next = self.rdaddr.q.val() + 1;
-                } else if self.f_ready.val() {
-                    self.fvalid.d.next = false;
-                    self.fi.d.next = self.fi.q.val() + 1;
-                    if self.fi.q.val() == self.fn_len.q.val() {
-                        self.st.d.next = CpState::RpFrameDone;
-                    }
-                }
-            }
-            CpState::RpFrameDone => {
-                if self.frame_done.val() | self.fdone.q.val() {
-                    self.k.d.next = self.k.q.val() + 1;
-                    self.s_frame.next = true;
-                    self.p.d.next =
-                        self.p.q.val() + 9 + bit_cast::<BUF_ADDR, 8>(self.fn_len.q.val());
-                    self.st.d.next = CpState::RpQuiet;
-                }
-            }
-            CpState::RpRefuse => {
-                // Count every refused frame, one a clock.
-                self.s_refused.next = true;
-                self.refuse.d.next = self.refuse.q.val() - 1;
-                if self.refuse.q.val() == 1 {
-                    self.resp_wr_en.next = true;
-                    self.resp_wr_data.next = self.k.q.val();
-                    self.pos.d.next = self.pos.q.val() + 1;
+                if self.feed.done.val() {
+                    self.status_r.d.next = self.feed.status.val();
                     self.st.d.next = CpState::Send;
                 }
             }
@@ -1233,8 +946,8 @@ impl Logic for CommandProcessor {
             .replace_bit(3, self.link_uart.val())
             .replace_bit(4, self.s_bad.val())
             .replace_bit(5, self.s_retry.val())
-            .replace_bit(6, self.s_frame.val())
-            .replace_bit(7, self.s_refused.val())
+            .replace_bit(6, self.feed.s_frame.val())
+            .replace_bit(7, self.feed.s_refused.val())
             .replace_bit(8, self.link_tx.val());
     }
 }

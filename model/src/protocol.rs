@@ -283,7 +283,7 @@ pub const fn frame_worst_case_bytes(cfg: &Config) -> usize {
 /// frame already taken whose record has not left the pipeline. The extra
 /// evict is the flush margin: a FLUSH right after a full REPLAY can export a
 /// slot before any DRAIN. A refused frame refuses the rest of its request.
-pub fn replay_admits(cfg: &Config, capacity: usize, waiting: usize) -> bool {
+pub const fn replay_admits(cfg: &Config, capacity: usize, waiting: usize) -> bool {
     waiting + frame_worst_case_bytes(cfg) + evict_bytes(cfg) <= capacity
 }
 

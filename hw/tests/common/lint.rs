@@ -15,7 +15,16 @@
 
 use rust_hdl::prelude::*;
 
-pub fn lint<B: Block>(name: &str, mut uut: B) {
+#[allow(dead_code)]
+pub fn lint<B: Block>(name: &str, uut: B) {
+    lint_allowing(name, uut, &[]);
+}
+
+/// [`lint`] with more warnings allowed (`-Wno-...` flags): rust-hdl declares
+/// a state enum's values in every module that holds the state, also where
+/// none is used (`UNUSEDPARAM`).
+#[allow(dead_code)]
+pub fn lint_allowing<B: Block>(name: &str, mut uut: B, allowed: &[&str]) {
     uut.connect_all();
     let verilog = generate_verilog(&uut);
     yosys_validate(name, &verilog).unwrap();
@@ -25,6 +34,7 @@ pub fn lint<B: Block>(name: &str, mut uut: B) {
     std::fs::write(&file, &verilog).unwrap();
     let out = std::process::Command::new("verilator")
         .args(["--lint-only", "-Wall", "-Wno-WIDTH", "-Wno-DECLFILENAME"])
+        .args(allowed)
         .args(["--top-module", "top"])
         .arg(&file)
         .output()
