@@ -9,62 +9,39 @@
 //! are walked by `event_walk::EventWalk`, REPLAY checked and fed by
 //! `replay_feed::ReplayFeed`; this block loads and decodes the request,
 //! serves INFO, the registers and READ_SLOTS, starts FLUSH and CLEAR, and
-//! writes the response. Status codes are `Constant`s built from
-//! `protocol::status`; register addresses and commands are still literals
-//! (`#[hdl_gen]`), tied to `protocol` and `regmap` by the asserts below.
+//! writes the response; `registers::RegisterFile` holds the registers and
+//! decodes their addresses. Commands, statuses, request lengths and sizes
+//! are `Constant`s built from `protocol` and the configuration.
 
 use crate::consts::*;
 use crate::counter_bank::CNT_INDEX_BITS;
-use crate::event_buffer::{EB_ADDR, EVICT_BYTES, SLOT_RECORD_BYTES};
+use crate::event_buffer::{EB_ADDR, SLOT_RECORD_BYTES};
 use crate::event_walk::EventWalk;
 use crate::leaf::ByteRom;
 use crate::link::BUF_ADDR;
+use crate::registers::RegisterFile;
 use crate::replay_feed::ReplayFeed;
 use crate::types::Ts;
 use bloomtime_model::protocol::{self, cmd, status, Info};
-use bloomtime_model::regmap;
 use rust_hdl::prelude::*;
 
-const _: () = assert!(
-    cmd::INFO == 1
-        && cmd::READ_REG == 2
-        && cmd::WRITE_REG == 3
-        && cmd::READ_SLOTS == 4
-        && cmd::DRAIN == 5
-        && cmd::REPLAY == 6
-        && cmd::FLUSH == 7
-        && cmd::CLEAR == 8
-        && cmd::PEEK == 9
-);
 // Responses that count as BAD_REQUESTS: the statuses from BAD_COMMAND to
 // BAD_ARGUMENT (one range compare in `SendStatus`).
 const _: () = assert!(
     status::BAD_COMMAND + 1 == status::BAD_LENGTH && status::BAD_LENGTH + 1 == status::BAD_ARGUMENT
 );
+// Sizes held in the widths below: a request's length, READ_SLOTS' start in
+// one byte (and start + count in nine bits), the INFO and slot-record byte
+// counters, the event buffer's offsets.
 const _: () = assert!(
-    regmap::COUNTER_BASE == 0
-        && regmap::LINK_BASE == 0x20
-        && regmap::STATUS == 0x40
-        && regmap::CONTROL == 0x41
-        && regmap::TIME_LO == 0x42
-        && regmap::TIME_HI == 0x43
-        && regmap::UPTIME == 0x44
-        && regmap::N_LINK_COUNTERS == 9
+    protocol::MAX_FRAME < 1 << BUF_ADDR
+        && 1 << CFG.slots_log2 <= 256
+        && protocol::MAX_SLOTS_PER_READ < 256
+        && protocol::info_bytes(&CFG) <= 64
+        && SLOT_RECORD_BYTES <= 64
+        && protocol::EVENT_BUFFER_BYTES < 1 << 12
+        && protocol::MAX_RESPONSE_DATA < protocol::EVENT_BUFFER_BYTES
 );
-const _: () = assert!(bloomtime_model::config::HEADER_WINDOW == 128);
-const _: () = assert!(protocol::MAX_PAYLOAD == 500 && protocol::MAX_SLOTS_PER_READ == 16);
-// An evict event is 13 bytes, an open 41, a READ_SLOTS record 14
-// (`event_buffer`), INFO 42.
-const _: () = assert!(
-    protocol::info_bytes(&CFG) == 42
-        && protocol::OPEN_BYTES == 41
-        && EVICT_BYTES == 13
-        && SLOT_RECORD_BYTES == 14
-);
-// Clock ticks per time unit: 1024 ns / 10 ns (100 MHz, time unit 2^10 ns).
-const _: () = assert!(CFG.time_unit_log2_ns == 10);
-// The timestamp's split (`types::Ts`) at literal shifts: 40 bits, s_0 = 3.
-const _: () = assert!(S_SHIFT == 3 && EPOCH_BITS == 37);
 
 /// Design version reported by INFO.
 pub const DESIGN_VERSION: u16 = 1;
@@ -165,6 +142,29 @@ pub struct CommandProcessor {
     k_bad_length: Constant<Bits<8>>,
     k_bad_argument: Constant<Bits<8>>,
     k_crc_error: Constant<Bits<8>>,
+    /// Commands, request lengths and sizes (`protocol`, `CFG`).
+    k_cmd_info: Constant<Bits<8>>,
+    k_cmd_rreg: Constant<Bits<8>>,
+    k_cmd_wreg: Constant<Bits<8>>,
+    k_cmd_slots: Constant<Bits<8>>,
+    k_cmd_drain: Constant<Bits<8>>,
+    k_cmd_replay: Constant<Bits<8>>,
+    k_cmd_flush: Constant<Bits<8>>,
+    k_cmd_clear: Constant<Bits<8>>,
+    k_cmd_peek: Constant<Bits<8>>,
+    k_len_bare: Constant<Bits<BUF_ADDR>>,
+    k_len_rreg: Constant<Bits<BUF_ADDR>>,
+    k_len_wreg: Constant<Bits<BUF_ADDR>>,
+    k_len_slots: Constant<Bits<BUF_ADDR>>,
+    k_len_drain: Constant<Bits<BUF_ADDR>>,
+    k_len_peek: Constant<Bits<BUF_ADDR>>,
+    k_max_slots: Constant<Bits<8>>,
+    k_slots: Constant<Bits<9>>,
+    k_max_data: Constant<Bits<16>>,
+    k_eb_bytes: Constant<Bits<16>>,
+    k_info_last: Constant<Bits<6>>,
+    k_slot_last: Constant<Bits<6>>,
+    max16: Signal<Local, Bits<16>>,
     st: DFF<CpState>,
     rdaddr: DFF<Bits<BUF_ADDR>>,
     li: DFF<Bits<4>>,
@@ -187,21 +187,15 @@ pub struct CommandProcessor {
     silent: DFF<Bit>,
     word: DFF<Bits<32>>,
     wi: DFF<Bits<2>>,
-    cidx: DFF<Bits<CNT_INDEX_BITS>>,
     /// Decode: every comparison Decide needs, registered a clock before.
     f_retry: DFF<Bit>,
-    f_len_lt2: DFF<Bit>,
-    f_len2: DFF<Bit>,
-    f_len4: DFF<Bit>,
-    f_len5: DFF<Bit>,
-    f_len6: DFF<Bit>,
-    f_len8: DFF<Bit>,
-    f_reg_cnt: DFF<Bit>,
-    f_reg_status: DFF<Bit>,
-    f_reg_control: DFF<Bit>,
-    f_reg_time_lo: DFF<Bit>,
-    f_reg_time_hi: DFF<Bit>,
-    f_reg_uptime: DFF<Bit>,
+    f_len_short: DFF<Bit>,
+    f_len_bare: DFF<Bit>,
+    f_len_rreg: DFF<Bit>,
+    f_len_drain: DFF<Bit>,
+    f_len_slots: DFF<Bit>,
+    f_len_peek: DFF<Bit>,
+    f_len_wreg: DFF<Bit>,
     f_slots_bad: DFF<Bit>,
     f_drain_big: DFF<Bit>,
     f_peek_far: DFF<Bit>,
@@ -232,12 +226,7 @@ pub struct CommandProcessor {
     // REPLAY.
     feed: ReplayFeed,
     // Registers.
-    control: DFF<Bit>,
-    time_lo: DFF<Bits<32>>,
-    time_hi: DFF<Bits<8>>,
-    time_acc: DFF<Bits<11>>,
-    time_hi_latch: DFF<Bits<8>>,
-    uptime: DFF<Bits<32>>,
+    rf: RegisterFile,
     // Combinational.
     addr16: Signal<Local, Bits<16>>,
     s_bad: Signal<Local, Bit>,
@@ -248,6 +237,11 @@ impl Default for CommandProcessor {
     fn default() -> Self {
         Self::new(100_000_000, 1_000_000)
     }
+}
+
+/// A request's length with `n` argument bytes.
+fn req_len(n: usize) -> Constant<Bits<BUF_ADDR>> {
+    Constant::new(bits::<BUF_ADDR>((protocol::REQUEST_HEADER + n) as u64))
 }
 
 impl CommandProcessor {
@@ -318,6 +312,28 @@ impl CommandProcessor {
             k_bad_length: Constant::new(bits::<8>(status::BAD_LENGTH.into())),
             k_bad_argument: Constant::new(bits::<8>(status::BAD_ARGUMENT.into())),
             k_crc_error: Constant::new(bits::<8>(status::CRC_ERROR.into())),
+            k_cmd_info: Constant::new(bits::<8>(cmd::INFO.into())),
+            k_cmd_rreg: Constant::new(bits::<8>(cmd::READ_REG.into())),
+            k_cmd_wreg: Constant::new(bits::<8>(cmd::WRITE_REG.into())),
+            k_cmd_slots: Constant::new(bits::<8>(cmd::READ_SLOTS.into())),
+            k_cmd_drain: Constant::new(bits::<8>(cmd::DRAIN.into())),
+            k_cmd_replay: Constant::new(bits::<8>(cmd::REPLAY.into())),
+            k_cmd_flush: Constant::new(bits::<8>(cmd::FLUSH.into())),
+            k_cmd_clear: Constant::new(bits::<8>(cmd::CLEAR.into())),
+            k_cmd_peek: Constant::new(bits::<8>(cmd::PEEK.into())),
+            k_len_bare: req_len(protocol::args::INFO),
+            k_len_rreg: req_len(protocol::args::READ_REG),
+            k_len_wreg: req_len(protocol::args::WRITE_REG),
+            k_len_slots: req_len(protocol::args::READ_SLOTS),
+            k_len_drain: req_len(protocol::args::DRAIN),
+            k_len_peek: req_len(protocol::args::PEEK),
+            k_max_slots: Constant::new(bits::<8>(protocol::MAX_SLOTS_PER_READ as u64)),
+            k_slots: Constant::new(bits::<9>(1 << CFG.slots_log2)),
+            k_max_data: Constant::new(bits::<16>(protocol::MAX_RESPONSE_DATA as u64)),
+            k_eb_bytes: Constant::new(bits::<16>(protocol::EVENT_BUFFER_BYTES as u64)),
+            k_info_last: Constant::new(bits::<6>(protocol::info_bytes(&CFG) as u64 - 1)),
+            k_slot_last: Constant::new(bits::<6>(SLOT_RECORD_BYTES as u64 - 1)),
+            max16: Default::default(),
             st: Default::default(),
             rdaddr: Default::default(),
             li: Default::default(),
@@ -339,20 +355,14 @@ impl CommandProcessor {
             resend: Default::default(),
             word: Default::default(),
             wi: Default::default(),
-            cidx: Default::default(),
             f_retry: Default::default(),
-            f_len_lt2: Default::default(),
-            f_len2: Default::default(),
-            f_len4: Default::default(),
-            f_len5: Default::default(),
-            f_len6: Default::default(),
-            f_len8: Default::default(),
-            f_reg_cnt: Default::default(),
-            f_reg_status: Default::default(),
-            f_reg_control: Default::default(),
-            f_reg_time_lo: Default::default(),
-            f_reg_time_hi: Default::default(),
-            f_reg_uptime: Default::default(),
+            f_len_short: Default::default(),
+            f_len_bare: Default::default(),
+            f_len_rreg: Default::default(),
+            f_len_drain: Default::default(),
+            f_len_slots: Default::default(),
+            f_len_peek: Default::default(),
+            f_len_wreg: Default::default(),
             f_slots_bad: Default::default(),
             f_drain_big: Default::default(),
             f_peek_far: Default::default(),
@@ -375,15 +385,10 @@ impl CommandProcessor {
             slot: Default::default(),
             remaining: Default::default(),
             ew: Default::default(),
+            rf: RegisterFile::new(clock_hz),
             feed: Default::default(),
             target: Default::default(),
             limit: Default::default(),
-            control: Default::default(),
-            time_lo: Default::default(),
-            time_hi: Default::default(),
-            time_acc: Default::default(),
-            time_hi_latch: Default::default(),
-            uptime: Default::default(),
             addr16: Default::default(),
             s_bad: Default::default(),
             s_retry: Default::default(),
@@ -419,20 +424,14 @@ impl Logic for CommandProcessor {
             silent,
             word,
             wi,
-            cidx,
             f_retry,
-            f_len_lt2,
-            f_len2,
-            f_len4,
-            f_len5,
-            f_len6,
-            f_len8,
-            f_reg_cnt,
-            f_reg_status,
-            f_reg_control,
-            f_reg_time_lo,
-            f_reg_time_hi,
-            f_reg_uptime,
+            f_len_short,
+            f_len_bare,
+            f_len_rreg,
+            f_len_drain,
+            f_len_slots,
+            f_len_peek,
+            f_len_wreg,
             f_slots_bad,
             f_drain_big,
             f_peek_far,
@@ -455,27 +454,23 @@ impl Logic for CommandProcessor {
             slot,
             remaining,
             target,
-            limit,
-            control,
-            time_lo,
-            time_hi,
-            time_acc,
-            time_hi_latch,
-            uptime
+            limit
         );
-        // Device time in time units (1024 ns): add 10 ns a clock.
-        self.time_acc.d.next = self.time_acc.q.val() + 10;
-        if self.time_acc.q.val() >= 1014 {
-            self.time_acc.d.next = self.time_acc.q.val() + 10 - 1024;
-            self.time_lo.d.next = self.time_lo.q.val() + 1;
-            if self.time_lo.q.val().all() {
-                self.time_hi.d.next = self.time_hi.q.val() + 1;
-            }
-        }
-        if !self.uptime.q.val().all() {
-            self.uptime.d.next = self.uptime.q.val() + 1;
-        }
-        self.live.next = self.control.q.val();
+        self.rf.clock.next = self.clock.val();
+        self.rf.addr.next =
+            (bit_cast::<16, 8>(self.a0.q.val()) << 8) | bit_cast::<16, 8>(self.a1.q.val());
+        self.addr16.next = self.rf.addr.val();
+        self.max16.next =
+            (bit_cast::<16, 8>(self.a2.q.val()) << 8) | bit_cast::<16, 8>(self.a3.q.val());
+        self.rf.decode.next = false;
+        self.rf.latch_hi.next = false;
+        self.rf.write_control.next = false;
+        self.rf.wdata.next = self.a5.q.val().get_bit(0);
+        self.rf.clear_control.next = false;
+        self.rf.core_busy.next = self.core_busy.val();
+        self.rf.quiet.next = self.quiet.val();
+        self.rf.eb_level.next = self.eb_level.val();
+        self.live.next = self.rf.live.val();
 
         // Defaults.
         // The feed's address is zero unless it runs, the processor's unless
@@ -491,7 +486,7 @@ impl Logic for CommandProcessor {
         self.ctl_cmd.next = bits::<2>(0);
         self.ctl_slot.next = self.slot.q.val();
         self.cnt_req.next = false;
-        self.cnt_index.next = self.cidx.q.val();
+        self.cnt_index.next = self.rf.cidx.val();
         self.eb_clear.next = false;
         // The event buffer's reader is the walk.
         self.ew.clock.next = self.clock.val();
@@ -509,10 +504,8 @@ impl Logic for CommandProcessor {
         self.feed.start.next = false;
         self.feed.len.next = self.len.q.val();
         self.feed.busy.next = self.f_busy.q.val();
-        self.feed.live.next = self.control.q.val();
-        self.feed.now.next.epoch = (bit_cast::<EPOCH_BITS, 8>(self.time_hi.q.val()) << 29)
-            | bit_cast::<EPOCH_BITS, 32>(self.time_lo.q.val() >> 3);
-        self.feed.now.next.sub = bit_cast::<S_SHIFT, 32>(self.time_lo.q.val());
+        self.feed.live.next = self.rf.live.val();
+        self.feed.now.next = self.rf.now.val();
         self.feed.rd_data.next = self.req_rd_data.val();
         self.feed.quiet.next = self.quiet.val();
         self.feed.eb_level.next = self.eb_level.val();
@@ -524,7 +517,6 @@ impl Logic for CommandProcessor {
         self.f_caplen.next = self.feed.f_caplen.val();
         self.f_ts.next = self.feed.f_ts.val();
         self.rom.addr.next = self.j.q.val();
-        self.addr16.next = bits::<16>(0);
         self.s_bad.next = false;
         self.s_retry.next = false;
 
@@ -537,7 +529,7 @@ impl Logic for CommandProcessor {
                 } else if self.reset_req.val() {
                     self.silent.d.next = true;
                     self.have_last.d.next = false;
-                    self.control.d.next = false;
+                    self.rf.clear_control.next = true;
                     self.st.d.next = CpState::Clear;
                 } else if self.req_bad.val() {
                     // Answer CRC_ERROR with seq 0xFF; keep the stored response.
@@ -586,49 +578,35 @@ impl Logic for CommandProcessor {
             }
             CpState::Decode => {
                 self.rdaddr.d.next = bits::<BUF_ADDR>(0);
-                self.addr16.next =
-                    (bit_cast::<16, 8>(self.a0.q.val()) << 8) | bit_cast::<16, 8>(self.a1.q.val());
+                self.rf.decode.next = true;
                 self.f_retry.d.next =
                     self.have_last.q.val() & (self.seq.q.val() == self.last_seq.q.val());
-                self.f_len_lt2.d.next = self.len.q.val() < 2;
-                self.f_len2.d.next = self.len.q.val() == 2;
-                self.f_len4.d.next = self.len.q.val() == 4;
-                self.f_len5.d.next = self.len.q.val() == 5;
-                self.f_len6.d.next = self.len.q.val() == 6;
-                self.f_len8.d.next = self.len.q.val() == 8;
-                self.f_reg_cnt.d.next = (self.a0.q.val() == 0)
-                    & ((self.a1.q.val() < 19)
-                        | ((self.a1.q.val() >= 0x20) & (self.a1.q.val() < 0x29)));
-                self.f_reg_status.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x40);
-                self.f_reg_control.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x41);
-                self.f_reg_time_lo.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x42);
-                self.f_reg_time_hi.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x43);
-                self.f_reg_uptime.d.next = (self.a0.q.val() == 0) & (self.a1.q.val() == 0x44);
+                self.f_len_short.d.next = self.len.q.val() < self.k_len_bare.val();
+                self.f_len_bare.d.next = self.len.q.val() == self.k_len_bare.val();
+                self.f_len_rreg.d.next = self.len.q.val() == self.k_len_rreg.val();
+                self.f_len_drain.d.next = self.len.q.val() == self.k_len_drain.val();
+                self.f_len_slots.d.next = self.len.q.val() == self.k_len_slots.val();
+                self.f_len_peek.d.next = self.len.q.val() == self.k_len_peek.val();
+                self.f_len_wreg.d.next = self.len.q.val() == self.k_len_wreg.val();
+                // READ_SLOTS start:u16 count:u8 (the table's slots fit a byte).
                 self.f_slots_bad.d.next = (self.a0.q.val() != 0)
                     | (self.a2.q.val() == 0)
-                    | (self.a2.q.val() > 16)
+                    | (self.a2.q.val() > self.k_max_slots.val())
                     | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
-                        > 256);
-                self.f_drain_big.d.next = self.addr16.val() > 498;
-                self.f_peek_far.d.next = self.addr16.val() > 2048;
-                // max > 498 (0x01F2).
-                self.f_peek_big.d.next =
-                    (self.a2.q.val() > 1) | ((self.a2.q.val() == 1) & (self.a3.q.val() > 0xF2));
+                        > self.k_slots.val());
+                self.f_drain_big.d.next = self.addr16.val() > self.k_max_data.val();
+                self.f_peek_far.d.next = self.addr16.val() > self.k_eb_bytes.val();
+                self.f_peek_big.d.next = self.max16.val() > self.k_max_data.val();
                 self.f_busy.d.next = self.core_busy.val();
-                // Counter index: pipeline counters 0.., link counters 19..
-                self.cidx.d.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val());
-                if self.a1.q.val() >= 0x20 {
-                    self.cidx.d.next = bit_cast::<CNT_INDEX_BITS, 8>(self.a1.q.val()) - 13;
-                }
-                self.c_info.d.next = self.cmd_r.q.val() == 1;
-                self.c_rreg.d.next = self.cmd_r.q.val() == 2;
-                self.c_wreg.d.next = self.cmd_r.q.val() == 3;
-                self.c_slots.d.next = self.cmd_r.q.val() == 4;
-                self.c_drain.d.next = self.cmd_r.q.val() == 5;
-                self.c_replay.d.next = self.cmd_r.q.val() == 6;
-                self.c_flush.d.next = self.cmd_r.q.val() == 7;
-                self.c_clear.d.next = self.cmd_r.q.val() == 8;
-                self.c_peek.d.next = self.cmd_r.q.val() == 9;
+                self.c_info.d.next = self.cmd_r.q.val() == self.k_cmd_info.val();
+                self.c_rreg.d.next = self.cmd_r.q.val() == self.k_cmd_rreg.val();
+                self.c_wreg.d.next = self.cmd_r.q.val() == self.k_cmd_wreg.val();
+                self.c_slots.d.next = self.cmd_r.q.val() == self.k_cmd_slots.val();
+                self.c_drain.d.next = self.cmd_r.q.val() == self.k_cmd_drain.val();
+                self.c_replay.d.next = self.cmd_r.q.val() == self.k_cmd_replay.val();
+                self.c_flush.d.next = self.cmd_r.q.val() == self.k_cmd_flush.val();
+                self.c_clear.d.next = self.cmd_r.q.val() == self.k_cmd_clear.val();
+                self.c_peek.d.next = self.cmd_r.q.val() == self.k_cmd_peek.val();
                 self.st.d.next = CpState::Decide;
             }
             CpState::Decide => {
@@ -636,30 +614,12 @@ impl Logic for CommandProcessor {
                 // command (each is used only by its own command's states).
                 self.j.d.next = bits::<6>(0);
                 self.wi.d.next = bits::<2>(0);
-                self.word.d.next = self.uptime.q.val();
-                if self.f_reg_status.q.val() {
-                    self.word.d.next = bit_cast::<32, 1>(self.core_busy.val().into())
-                        | (bit_cast::<32, 1>(self.quiet.val().into()) << 1)
-                        | (bit_cast::<32, 1>((self.eb_level.val() == 0).into()) << 2)
-                        | (bit_cast::<32, 12>(self.eb_level.val()) << 16);
-                }
-                if self.f_reg_control.q.val() {
-                    self.word.d.next = bit_cast::<32, 1>(self.control.q.val().into());
-                }
-                if self.f_reg_time_lo.q.val() {
-                    self.word.d.next = self.time_lo.q.val();
-                }
-                if self.f_reg_time_hi.q.val() {
-                    self.word.d.next = bit_cast::<32, 8>(self.time_hi_latch.q.val());
-                }
+                self.word.d.next = self.rf.word.val();
                 // TIME_HI reads the high byte latched by the last TIME_LO read.
-                if !self.f_retry.q.val()
+                self.rf.latch_hi.next = !self.f_retry.q.val()
                     & self.c_rreg.q.val()
-                    & self.f_len4.q.val()
-                    & self.f_reg_time_lo.q.val()
-                {
-                    self.time_hi_latch.d.next = self.time_hi.q.val();
-                }
+                    & self.f_len_rreg.q.val()
+                    & self.rf.is_time_lo.val();
                 self.slot.d.next = self.a1.q.val();
                 self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
                 if self.c_drain.q.val() {
@@ -668,19 +628,19 @@ impl Logic for CommandProcessor {
                     self.limit.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
                         | bit_cast::<12, 8>(self.a1.q.val());
                     if self.f_drain_big.q.val() {
-                        self.limit.d.next = bits::<12>(498);
+                        self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
                     }
                 } else {
                     // PEEK offset:u16 max:u16.
                     self.target.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
                         | bit_cast::<12, 8>(self.a1.q.val());
                     if self.f_peek_far.q.val() {
-                        self.target.d.next = bits::<12>(2048);
+                        self.target.d.next = bit_cast::<12, 16>(self.k_eb_bytes.val());
                     }
                     self.limit.d.next = (bit_cast::<12, 8>(self.a2.q.val()) << 8)
                         | bit_cast::<12, 8>(self.a3.q.val());
                     if self.f_peek_big.q.val() {
-                        self.limit.d.next = bits::<12>(498);
+                        self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
                     }
                 }
                 // The next state and status, registered for Dispatch.
@@ -691,40 +651,40 @@ impl Logic for CommandProcessor {
                 if self.f_retry.q.val() {
                     // A retry: send the stored response again.
                     self.n_resend.d.next = true;
-                } else if self.f_len_lt2.q.val() {
+                } else if self.f_len_short.q.val() {
                     self.nstatus.d.next = self.k_bad_length.val();
                 } else if self.c_info.q.val() {
-                    if self.f_len2.q.val() {
+                    if self.f_len_bare.q.val() {
                         self.nst.d.next = CpState::Info;
                     } else {
                         self.nstatus.d.next = self.k_bad_length.val();
                     }
                 } else if self.c_rreg.q.val() {
-                    if !self.f_len4.q.val() {
+                    if !self.f_len_rreg.q.val() {
                         self.nstatus.d.next = self.k_bad_length.val();
-                    } else if self.f_reg_cnt.q.val() {
+                    } else if self.rf.is_counter.val() {
                         self.nst.d.next = CpState::RegReq;
-                    } else if self.f_reg_status.q.val()
-                        | self.f_reg_control.q.val()
-                        | self.f_reg_time_lo.q.val()
-                        | self.f_reg_time_hi.q.val()
-                        | self.f_reg_uptime.q.val()
+                    } else if self.rf.is_status.val()
+                        | self.rf.is_control.val()
+                        | self.rf.is_time_lo.val()
+                        | self.rf.is_time_hi.val()
+                        | self.rf.is_uptime.val()
                     {
                         self.nst.d.next = CpState::Emit;
                     } else {
                         self.nstatus.d.next = self.k_bad_argument.val();
                     }
                 } else if self.c_wreg.q.val() {
-                    if !self.f_len8.q.val() {
+                    if !self.f_len_wreg.q.val() {
                         self.nstatus.d.next = self.k_bad_length.val();
-                    } else if self.f_reg_control.q.val() {
+                    } else if self.rf.is_control.val() {
                         self.n_wctl.d.next = true;
                     } else {
                         self.nstatus.d.next = self.k_bad_argument.val();
                     }
                 } else if self.c_slots.q.val() {
                     // READ_SLOTS start:u16 count:u8.
-                    if !self.f_len5.q.val() {
+                    if !self.f_len_slots.q.val() {
                         self.nstatus.d.next = self.k_bad_length.val();
                     } else if self.f_slots_bad.q.val() {
                         self.nstatus.d.next = self.k_bad_argument.val();
@@ -734,8 +694,8 @@ impl Logic for CommandProcessor {
                         self.nst.d.next = CpState::SlotReq;
                     }
                 } else if self.c_drain.q.val() | self.c_peek.q.val() {
-                    if (self.c_drain.q.val() & !self.f_len4.q.val())
-                        | (self.c_peek.q.val() & !self.f_len6.q.val())
+                    if (self.c_drain.q.val() & !self.f_len_drain.q.val())
+                        | (self.c_peek.q.val() & !self.f_len_peek.q.val())
                     {
                         self.nstatus.d.next = self.k_bad_length.val();
                     } else {
@@ -745,7 +705,7 @@ impl Logic for CommandProcessor {
                     // REPLAY: check the framing first (then BUSY during a flush).
                     self.nst.d.next = CpState::Replaying;
                 } else if self.c_flush.q.val() {
-                    if !self.f_len2.q.val() {
+                    if !self.f_len_bare.q.val() {
                         self.nstatus.d.next = self.k_bad_length.val();
                     } else if self.f_busy.q.val() {
                         self.nstatus.d.next = self.k_busy.val();
@@ -753,7 +713,7 @@ impl Logic for CommandProcessor {
                         self.nst.d.next = CpState::Flush;
                     }
                 } else if self.c_clear.q.val() {
-                    if !self.f_len2.q.val() {
+                    if !self.f_len_bare.q.val() {
                         self.nstatus.d.next = self.k_bad_length.val();
                     } else {
                         self.nst.d.next = CpState::Clear;
@@ -768,9 +728,7 @@ impl Logic for CommandProcessor {
                 self.status_r.d.next = self.nstatus.q.val();
                 self.resend.d.next = self.n_resend.q.val();
                 self.s_retry.next = self.n_resend.q.val();
-                if self.n_wctl.q.val() {
-                    self.control.d.next = self.a5.q.val().get_bit(0);
-                }
+                self.rf.write_control.next = self.n_wctl.q.val();
                 self.ew.start.next = self.nst.q.val() == CpState::Walking;
                 self.feed.start.next = self.nst.q.val() == CpState::Replaying;
                 self.st.d.next = self.nst.q.val();
@@ -780,7 +738,7 @@ impl Logic for CommandProcessor {
                 self.resp_wr_data.next = self.rom.data.val();
                 self.pos.d.next = self.pos.q.val() + 1;
                 self.j.d.next = self.j.q.val() + 1;
-                if self.j.q.val() == 41 {
+                if self.j.q.val() == self.k_info_last.val() {
                     self.st.d.next = CpState::Send;
                 }
             }
@@ -833,7 +791,7 @@ impl Logic for CommandProcessor {
                     self.resp_wr_data.next = self.p_byte.val();
                     self.pos.d.next = self.pos.q.val() + 1;
                     self.j.d.next = self.j.q.val() + 1;
-                    if self.j.q.val() == 13 {
+                    if self.j.q.val() == self.k_slot_last.val() {
                         self.slot.d.next = self.slot.q.val() + 1;
                         self.remaining.d.next = self.remaining.q.val() - 1;
                         self.st.d.next = CpState::SlotReq;

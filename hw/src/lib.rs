@@ -23,6 +23,7 @@ pub mod leaf;
 pub mod levels;
 pub mod link;
 pub mod prio;
+pub mod registers;
 pub mod replay_feed;
 pub mod tag_check;
 pub mod tops;

@@ -104,6 +104,27 @@ pub mod status {
     pub const COUNT: usize = 6;
 }
 
+/// Bytes of a request before its arguments: `seq`, `cmd`.
+pub const REQUEST_HEADER: usize = 2;
+/// Bytes of a response before its data: `seq`, `status`.
+pub const RESPONSE_HEADER: usize = 2;
+/// Most data bytes one response carries (DRAIN's and PEEK's `max` are
+/// clamped to it).
+pub const MAX_RESPONSE_DATA: usize = MAX_PAYLOAD - RESPONSE_HEADER;
+
+/// Argument bytes of the commands whose arguments have a fixed size
+/// (REPLAY's are its frames).
+pub mod args {
+    pub const INFO: usize = 0;
+    pub const READ_REG: usize = 2;
+    pub const WRITE_REG: usize = 6;
+    pub const READ_SLOTS: usize = 3;
+    pub const DRAIN: usize = 2;
+    pub const FLUSH: usize = 0;
+    pub const CLEAR: usize = 0;
+    pub const PEEK: usize = 4;
+}
+
 /// Every command, in code order.
 pub const COMMANDS: [u8; 9] = [
     cmd::INFO,

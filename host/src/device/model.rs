@@ -31,8 +31,8 @@ use bloomtime_model::config::{Config, HARDWARE, HEADER_WINDOW, TS_MASK};
 use bloomtime_model::counters::N_COUNTERS;
 use bloomtime_model::protocol::{
     self, cmd, encode_event, encode_frame, evict_bytes, replay_admits, status, Deframer,
-    FrameError, Info, MAX_PAYLOAD, MAX_SLOTS_PER_READ, PROTOCOL_VERSION, REPLAY_FRAME_HEADER,
-    SEQ_UNKNOWN,
+    FrameError, Info, MAX_PAYLOAD, MAX_RESPONSE_DATA, MAX_SLOTS_PER_READ, PROTOCOL_VERSION,
+    REPLAY_FRAME_HEADER, SEQ_UNKNOWN,
 };
 use bloomtime_model::regmap::{self, N_LINK_COUNTERS};
 use bloomtime_model::table::SlotStats;
@@ -194,10 +194,10 @@ impl ModelDevice {
                 return a;
             }
         }
-        let (st, data) = if p.len() < 2 {
+        let (st, data) = if p.len() < protocol::REQUEST_HEADER {
             (status::BAD_LENGTH, Vec::new())
         } else {
-            self.execute(p[1], &p[2..])
+            self.execute(p[1], &p[protocol::REQUEST_HEADER..])
         };
         if matches!(
             st,
@@ -223,13 +223,13 @@ impl ModelDevice {
         let u16at = |i: usize| u16::from_be_bytes([args[i], args[i + 1]]);
         match command {
             cmd::INFO => {
-                if !want(0) {
+                if !want(protocol::args::INFO) {
                     return bad_len;
                 }
                 ok(self.info().encode())
             }
             cmd::READ_REG => {
-                if !want(2) {
+                if !want(protocol::args::READ_REG) {
                     return bad_len;
                 }
                 match self.read_reg(u16at(0)) {
@@ -238,7 +238,7 @@ impl ModelDevice {
                 }
             }
             cmd::WRITE_REG => {
-                if !want(6) {
+                if !want(protocol::args::WRITE_REG) {
                     return bad_len;
                 }
                 let v = u32::from_be_bytes([args[2], args[3], args[4], args[5]]);
@@ -250,7 +250,7 @@ impl ModelDevice {
                 }
             }
             cmd::READ_SLOTS => {
-                if !want(3) {
+                if !want(protocol::args::READ_SLOTS) {
                     return bad_len;
                 }
                 let (start, count) = (u16at(0) as u32, args[2] as u32);
@@ -277,10 +277,10 @@ impl ModelDevice {
                 ok(d)
             }
             cmd::DRAIN => {
-                if !want(2) {
+                if !want(protocol::args::DRAIN) {
                     return bad_len;
                 }
-                let max = (u16at(0) as usize).min(MAX_PAYLOAD - 2);
+                let max = (u16at(0) as usize).min(MAX_RESPONSE_DATA);
                 let mut n = 0;
                 while let Some(&l) = self.event_lens.front() {
                     if n + l as usize > max {
@@ -292,10 +292,13 @@ impl ModelDevice {
                 ok(self.events.drain(..n).collect())
             }
             cmd::PEEK => {
-                if !want(4) {
+                if !want(protocol::args::PEEK) {
                     return bad_len;
                 }
-                let (offset, max) = (u16at(0) as usize, (u16at(2) as usize).min(MAX_PAYLOAD - 2));
+                let (offset, max) = (
+                    u16at(0) as usize,
+                    (u16at(2) as usize).min(MAX_RESPONSE_DATA),
+                );
                 if offset >= self.events.len() {
                     return ok(Vec::new());
                 }
@@ -326,7 +329,7 @@ impl ModelDevice {
             }
             cmd::REPLAY => self.replay(args),
             cmd::FLUSH => {
-                if !want(0) {
+                if !want(protocol::args::FLUSH) {
                     return bad_len;
                 }
                 if self.flush_next.is_some() {
@@ -336,7 +339,7 @@ impl ModelDevice {
                 ok(Vec::new())
             }
             cmd::CLEAR => {
-                if !want(0) {
+                if !want(protocol::args::CLEAR) {
                     return bad_len;
                 }
                 self.bt = BloomTime::new(&self.cfg);
