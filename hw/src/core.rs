@@ -235,6 +235,10 @@ pub struct BloomtimeCore {
     /// Spaced configuration: the input's comparisons, computed a clock
     /// ahead from the held input (a record is taken a clock after it appears).
     in_seen: DFF<Bit>,
+    /// Spaced: `s0_epoch <= pass_limit`, registered (S0 holds still while
+    /// the pass ends).
+    le_pre: DFF<Bit>,
+    pass_ending: Signal<Local, Bit>,
     lt_use: Signal<Local, Bit>,
     ok_use: Signal<Local, Bit>,
     jump_use: Signal<Local, Bit>,
@@ -313,6 +317,7 @@ impl Logic for BloomtimeCore {
             ok_r,
             jump_r,
             in_seen,
+            le_pre,
             pass_start,
             pass_limit,
             limit_x,
@@ -396,6 +401,9 @@ impl Logic for BloomtimeCore {
 
         // ---- Stage 0: input register with the monotonic clamp.
         self.s0_epoch.next = self.s0_ts.q.val().epoch;
+        // The cursor at 254 or 255: the pass ends within a sweep.
+        self.pass_ending.next = self.cursor.q.val().get_bits::<7>(1) == 127;
+        self.le_pre.d.next = self.s0_epoch.val() <= self.pass_limit.q.val();
         self.adm_epoch.next = self.admitted_ts.q.val().epoch;
         self.s0_ok.next = self.ok_r.q.val();
         self.blocked.next = self.state.q.val() != CtlState::Idle;
@@ -414,8 +422,12 @@ impl Logic for BloomtimeCore {
         if self.spaced.y.val() {
             // Records are far apart: take one only into an empty S0 (so the
             // input handshake does not wait on the pipeline's advance), and
-            // only a clock after it appeared (its comparisons are ready).
-            self.accept.next = !self.blocked.val() & !self.s0_valid.q.val() & self.in_seen.q.val();
+            // only a clock after it appeared (its comparisons are ready),
+            // and not while a pass ends (S0 holds still for `le_pre`).
+            self.accept.next = !self.blocked.val()
+                & !self.s0_valid.q.val()
+                & self.in_seen.q.val()
+                & !self.pass_ending.val();
         }
         self.s_rec_ready.next = self.accept.val();
         self.admit.clock.next = self.clock.val();
@@ -538,7 +550,9 @@ impl Logic for BloomtimeCore {
             }
             if self.cursor.q.val() == 255 {
                 self.limit_x.d.next = self.pass_limit.q.val() ^ 8_126_456;
-                if !(self.accept.val() & self.s_rec_valid.val()) {
+                if self.spaced.y.val() {
+                    self.ok_r.d.next = self.le_pre.q.val();
+                } else if !(self.accept.val() & self.s_rec_valid.val()) {
                     self.ok_r.d.next = self.s0_epoch.val() <= self.pass_limit.q.val();
                 }
             }
