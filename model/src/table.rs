@@ -379,6 +379,17 @@ impl FlowTable {
         std::mem::take(&mut self.hist_out)
     }
 
+    /// The exported histograms not yet taken (as [`FlowTable::take_hist_out`]
+    /// would give them).
+    pub fn hist_out(&self) -> &[u32] {
+        &self.hist_out
+    }
+
+    /// Forget the exported histograms, keeping the buffer.
+    pub fn clear_hist_out(&mut self) {
+        self.hist_out.clear();
+    }
+
     /// Export slot `slot`'s histograms and clear them.
     fn export_hist(&mut self, slot: u32) {
         if self.bins > 0 {
