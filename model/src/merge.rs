@@ -230,9 +230,27 @@ impl FlowStore {
         }
     }
 
+    /// Prefetch the key and sums of the flow with hash `h`, if the first
+    /// index words from its home name one with its tag.
     #[inline]
-    fn prefetch_stats(&self, at: u32) {
-        prefetch(&self.stats[at as usize]);
+    fn prefetch_flow(&self, h: u64) {
+        let mask = self.index.len().wrapping_sub(1);
+        let tag = h & !0xFFFF_FFFF;
+        let mut i = h as usize & mask;
+        for _ in 0..4 {
+            let Some(&w) = self.index.get(i) else { return };
+            if w == 0 {
+                return;
+            }
+            if w & !0xFFFF_FFFF == tag {
+                let at = (w & 0xFFFF_FFFF) as usize - 1;
+                prefetch(&self.keys[at]);
+                prefetch(&self.stats[at].iat);
+                prefetch(&self.stats[at].rtt);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -259,8 +277,9 @@ pub struct FlowMerger {
     verify_slots: bool,
     owners: Owners,
     flows: FlowStore,
-    /// `push_all`'s evictions to credit, reused between batches.
-    pending: Vec<(u64, FlowKey, SlotStats)>,
+    /// `push_all`'s evictions to credit (hash, owner, event), reused
+    /// between batches.
+    pending: Vec<(u64, FlowKey, u32)>,
     /// Bins per histogram (0: the configuration keeps none).
     bins: usize,
     /// Per flow, its merged histograms: IAT bins then RTT bins.
@@ -330,7 +349,7 @@ impl FlowMerger {
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let mut failed = Ok(());
-        for ev in events {
+        for (i, ev) in events.iter().enumerate() {
             match *ev {
                 Event::Open { slot, key } => {
                     if let Err(e) = self.open(slot, key) {
@@ -338,12 +357,8 @@ impl FlowMerger {
                         break;
                     }
                 }
-                Event::Evict {
-                    slot,
-                    reason,
-                    stats,
-                } => match self.owner(slot, reason) {
-                    Ok(key) => pending.push((FlowStore::hash(&key), key, stats)),
+                Event::Evict { slot, reason, .. } => match self.owner(slot, reason) {
+                    Ok(key) => pending.push((FlowStore::hash(&key), key, i as u32)),
                     Err(e) => {
                         failed = Err(e);
                         break;
@@ -351,20 +366,22 @@ impl FlowMerger {
                 },
             }
         }
-        // Where each credited flow lives (new flows are added).
-        const AHEAD: usize = 8;
-        let mut at: Vec<u32> = Vec::with_capacity(pending.len());
-        for (i, (h, key, _)) in pending.iter().enumerate() {
-            if let Some(&(h2, _, _)) = pending.get(i + AHEAD) {
-                self.flows.prefetch_index(h2);
+        // Credit in order, looking ahead: the index word of the eviction
+        // 2·AHEAD on, the key and sums of the one AHEAD on (found from its
+        // index word, in cache by then; a hint only).
+        const AHEAD: usize = 12;
+        for i in 0..pending.len() {
+            if let Some(&(h, _, _)) = pending.get(i + 2 * AHEAD) {
+                self.flows.prefetch_index(h);
             }
-            at.push(self.flows.find_or_insert(key, *h));
-        }
-        for (i, (_, _, stats)) in pending.iter().enumerate() {
-            if let Some(&j) = at.get(i + AHEAD) {
-                self.flows.prefetch_stats(j);
+            if let Some(&(h, _, _)) = pending.get(i + AHEAD) {
+                self.flows.prefetch_flow(h);
             }
-            self.flows.stats[at[i] as usize].add_slot(stats);
+            let (h, key, e) = pending[i];
+            let at = self.flows.find_or_insert(&key, h);
+            if let Event::Evict { stats, .. } = &events[e as usize] {
+                self.flows.stats[at as usize].add_slot(stats);
+            }
         }
         self.pending = pending;
         failed?;
