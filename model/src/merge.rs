@@ -370,16 +370,15 @@ impl FlowMerger {
         // 2·AHEAD on, the key and sums of the one AHEAD on (found from its
         // index word, in cache by then; a hint only).
         const AHEAD: usize = 12;
-        for i in 0..pending.len() {
+        for (i, (h, key, e)) in pending.iter().enumerate() {
             if let Some(&(h, _, _)) = pending.get(i + 2 * AHEAD) {
                 self.flows.prefetch_index(h);
             }
             if let Some(&(h, _, _)) = pending.get(i + AHEAD) {
                 self.flows.prefetch_flow(h);
             }
-            let (h, key, e) = pending[i];
-            let at = self.flows.find_or_insert(&key, h);
-            if let Event::Evict { stats, .. } = &events[e as usize] {
+            let at = self.flows.find_or_insert(key, *h);
+            if let Event::Evict { stats, .. } = &events[*e as usize] {
                 self.flows.stats[at as usize].add_slot(stats);
             }
         }
