@@ -103,16 +103,15 @@ struct Estimate {
 
 impl Estimate {
     fn drain(&mut self) -> Result<(), Error> {
-        let events = self.bt.drain_events();
-        let hists = self.bt.drain_hists();
-        for ev in &events {
-            match ev {
-                bloomtime_model::table::Event::Open { .. } => self.merge.opens += 1,
-                bloomtime_model::table::Event::Evict { .. } => self.merge.evicts += 1,
-            }
-        }
+        let events = self.bt.pending_events();
+        let opens = events
+            .iter()
+            .filter(|ev| matches!(ev, bloomtime_model::table::Event::Open { .. }))
+            .count() as u64;
+        self.merge.opens += opens;
+        self.merge.evicts += events.len() as u64 - opens;
         self.merge.events += events.len() as u64;
-        self.merger.push_all(&events, &hists)?;
+        self.bt.drain_into(&mut self.merger)?;
         Ok(())
     }
 }

@@ -100,6 +100,12 @@ impl Banks {
     /// every level to `epoch` (in finest epochs), AND each level's ring `d`
     /// into `and_d[i]` and ring `1 − d` into `and_r[i]`, mark bit 0 of ring
     /// `d` in every level and set the tag.
+    ///
+    /// Branch-free per level (the per-record hot path): whether a level's
+    /// rings shift, stay or empty depends on the gap since the line's last
+    /// record, which a branch predictor cannot guess. A ring never holds a
+    /// bit above its mask, so "shift by 0 and mask" is "stay", and "mask by
+    /// 0" is "empty after a full ring".
     #[inline]
     pub fn touch(
         &mut self,
@@ -110,24 +116,29 @@ impl Banks {
         and_d: &mut [u64],
         and_r: &mut [u64],
     ) {
+        debug_assert!(d < 2);
         let at = self.at(bank, index);
         let (tag, rings) = self.words[at..at + self.stride]
             .split_first_mut()
             .expect("a line has a tag");
         debug_assert!(epoch >= *tag, "lines age forwards only");
+        let old = *tag;
+        // All ones when the record marks ring 1, else 0.
+        let sel = 0u64.wrapping_sub(d as u64);
         let levels = self.levels.iter().zip(rings.chunks_exact_mut(2));
         for ((l, pair), (ad, ar)) in levels.zip(and_d.iter_mut().zip(and_r.iter_mut())) {
-            let delta = (epoch >> l.shift) - (*tag >> l.shift);
-            if delta >= l.buckets {
-                pair[0] = 0;
-                pair[1] = 0;
-            } else if delta > 0 {
-                pair[0] = (pair[0] << delta) & l.mask;
-                pair[1] = (pair[1] << delta) & l.mask;
-            }
-            *ad &= pair[d];
-            *ar &= pair[1 - d];
-            pair[d] |= 1;
+            let delta = (epoch >> l.shift) - (old >> l.shift);
+            let keep = if delta < l.buckets { l.mask } else { 0 };
+            // Below `buckets <= 64` whenever `keep` is not 0.
+            let sh = delta.min(63) as u32;
+            let p0 = (pair[0] << sh) & keep;
+            let p1 = (pair[1] << sh) & keep;
+            let mine = (p0 & !sel) | (p1 & sel);
+            let other = (p1 & !sel) | (p0 & sel);
+            *ad &= mine;
+            *ar &= other;
+            pair[0] = p0 | (!sel & 1);
+            pair[1] = p1 | (sel & 1);
         }
         *tag = epoch;
     }

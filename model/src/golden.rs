@@ -4,7 +4,7 @@
 use crate::bank::Banks;
 use crate::config::{Config, MAX_LEVELS, TS_MASK};
 use crate::counters::{Counter, Counters};
-use crate::estimator::{estimate, Hit};
+use crate::estimator::{estimate, sample, scale, Hit};
 use crate::hash::Hashes;
 use crate::key::Record;
 use crate::parse::{parse_window, DropReason, DROP_REASONS};
@@ -29,10 +29,88 @@ pub struct Outcome {
     pub table: TableOutcome,
 }
 
+/// What [`BloomTime::process`] needs of the configuration per record,
+/// derived once (the same formulas as `Hashes::line`, `Hashes::slot`,
+/// `Hashes::fingerprint` and `estimator::estimate`, without re-deriving
+/// widths and level geometry from the `Config` for every record).
+#[derive(Clone, Copy, Debug)]
+struct Derived {
+    /// `s_0`: a timestamp's finest epoch is `ts >> s_0`.
+    epoch_shift: u32,
+    /// `L`, and the mask of its level bits.
+    levels: usize,
+    level_bits: u32,
+    banks: u32,
+    lines_log2: u32,
+    line_mask: u64,
+    slot_mask: u64,
+    fp_shift: u32,
+    fp_mask: u64,
+    /// `f` and `2^f − 1`.
+    frac_bits: u32,
+    frac_mask: u64,
+    /// Per level: `s_i − f` (its sub-bucket offset's shift) and `g_i`.
+    off_shift: [u32; MAX_LEVELS],
+    scale: [u32; MAX_LEVELS],
+}
+
+impl Derived {
+    fn new(cfg: &Config) -> Derived {
+        let mut off_shift = [0; MAX_LEVELS];
+        let mut scale = [0; MAX_LEVELS];
+        for i in 0..cfg.level_count() {
+            off_shift[i] = cfg.level(i).bucket_log2 - cfg.sample_frac_bits;
+            scale[i] = cfg.level_shift(i);
+        }
+        Derived {
+            epoch_shift: cfg.level(0).bucket_log2,
+            levels: cfg.level_count(),
+            level_bits: ((1u64 << cfg.level_count()) - 1) as u32,
+            banks: cfg.banks,
+            lines_log2: cfg.lines_log2,
+            line_mask: cfg.lines() as u64 - 1,
+            slot_mask: cfg.slots() as u64 - 1,
+            fp_shift: cfg.slots_log2,
+            fp_mask: (1u64 << cfg.fingerprint_bits) - 1,
+            frac_bits: cfg.sample_frac_bits,
+            frac_mask: (1u64 << cfg.sample_frac_bits) - 1,
+            off_shift,
+            scale,
+        }
+    }
+
+    /// `estimator::estimate` over the first `L` entries of `ands`: the
+    /// finest level with a bit set, found from a mask of the non-empty
+    /// levels rather than level by level.
+    #[inline]
+    fn estimate(&self, ts: u64, ands: &[u64; MAX_LEVELS]) -> Option<(u32, Hit)> {
+        let mut hits = 0u32;
+        for (i, &a) in ands.iter().enumerate() {
+            hits |= ((a != 0) as u32) << i;
+        }
+        hits &= self.level_bits;
+        if hits == 0 {
+            return None;
+        }
+        let i = hits.trailing_zeros() as usize;
+        let age = ands[i].trailing_zeros();
+        let o = ((ts >> self.off_shift[i]) & self.frac_mask) as u32;
+        let x = scale(sample(age, o, self.frac_bits), self.scale[i]);
+        Some((
+            x,
+            Hit {
+                level: i as u8,
+                age,
+            },
+        ))
+    }
+}
+
 /// A BloomTime instance.
 #[derive(Clone, Debug)]
 pub struct BloomTime {
     cfg: Config,
+    derived: Derived,
     banks: Banks,
     table: FlowTable,
     counters: Counters,
@@ -46,6 +124,7 @@ impl BloomTime {
         cfg.validate().expect("invalid configuration");
         BloomTime {
             cfg: *cfg,
+            derived: Derived::new(cfg),
             banks: Banks::new(cfg),
             table: FlowTable::new(cfg),
             counters: Counters::default(),
@@ -100,7 +179,7 @@ impl BloomTime {
     /// One record through the pipeline.
     #[inline]
     pub fn process(&mut self, rec: &Record) -> Outcome {
-        let cfg = self.cfg;
+        let g = &self.derived;
         let mut ts = rec.ts & TS_MASK;
         if ts < self.last_ts {
             ts = self.last_ts;
@@ -108,16 +187,18 @@ impl BloomTime {
         }
         self.last_ts = ts;
         self.counters.inc(Counter::Records);
-        let epoch = ts >> cfg.level(0).bucket_log2;
+        let epoch = ts >> g.epoch_shift;
         let h = Hashes::compute(rec);
         let d = h.dir as usize;
-        let nl = cfg.level_count();
+        let nl = g.levels;
         let (mut and_d, mut and_r) = ([u64::MAX; MAX_LEVELS], [u64::MAX; MAX_LEVELS]);
-        for i in 0..cfg.banks {
+        for i in 0..g.banks {
+            // `Hashes::line`.
+            let line = ((h.conv >> (i * g.lines_log2)) & g.line_mask) as u32;
             self.banks
-                .touch(i, h.line(&cfg, i), epoch, d, &mut and_d, &mut and_r);
+                .touch(i, line, epoch, d, &mut and_d[..nl], &mut and_r[..nl]);
         }
-        let iat = estimate(&cfg, ts, &and_d[..nl]);
+        let iat = g.estimate(ts, &and_d);
         self.counters.inc(if iat.is_some() {
             Counter::IatSamples
         } else {
@@ -125,7 +206,7 @@ impl BloomTime {
         });
         let rtt = if rec.wants_rtt() {
             self.counters.inc(Counter::RttLookups);
-            let r = estimate(&cfg, ts, &and_r[..nl]);
+            let r = g.estimate(ts, &and_r);
             self.counters.inc(if r.is_some() {
                 Counter::RttSamples
             } else {
@@ -135,7 +216,14 @@ impl BloomTime {
         } else {
             None
         };
-        let (slot, fingerprint) = (h.slot(&cfg), h.fingerprint(&cfg));
+        // `Hashes::slot` and `Hashes::fingerprint`.
+        let slot = (h.flow & g.slot_mask) as u32;
+        let fingerprint = ((h.flow >> g.fp_shift) & g.fp_mask) as u32;
+        debug_assert_eq!(
+            (slot, fingerprint),
+            (h.slot(&self.cfg), h.fingerprint(&self.cfg))
+        );
+        debug_assert_eq!(iat, estimate(&self.cfg, ts, &and_d[..nl]));
         let t = self
             .table
             .update(slot, fingerprint, &rec.key, iat, rtt, &mut self.events);
@@ -193,14 +281,16 @@ impl BloomTime {
         self.table.take_hist_out()
     }
 
-    /// Drain events (and their histograms) into a host merge.
+    /// Drain events (and their histograms) into a host merge. The buffers
+    /// keep their capacity (nothing is allocated per batch).
     pub fn drain_into(
         &mut self,
         merger: &mut crate::merge::FlowMerger,
     ) -> Result<(), crate::merge::MergeError> {
-        let events = self.drain_events();
-        let hists = self.drain_hists();
-        merger.push_all(&events, &hists)
+        let r = merger.push_all(&self.events, self.table.hist_out());
+        self.events.clear();
+        self.table.clear_hist_out();
+        r
     }
 
     /// Events exported and not yet drained.

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::hash::Hashes;
 use crate::key::FlowKey;
-use crate::table::{Acc, Event, SlotStats};
+use crate::table::{Acc, Event, EvictReason, SlotStats};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::fmt;
@@ -157,6 +157,117 @@ impl Owners {
     }
 }
 
+/// Merged flows by key: keys and sums in dense vectors (in the order flows
+/// were first credited) and an open-addressing index over them (linear
+/// probing, at most half full) of words `hash tag << 32 | position + 1`
+/// (0: empty). Smaller than a map of keys and sums, so that finding a flow
+/// touches a few bytes of index and key, and its sums can be prefetched.
+#[derive(Clone, Debug, Default)]
+struct FlowStore {
+    index: Vec<u64>,
+    keys: Vec<FlowKey>,
+    stats: Vec<MergedStats>,
+}
+
+impl FlowStore {
+    #[inline]
+    fn hash(key: &FlowKey) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(key)
+    }
+
+    /// The position of `key` (hash `h`), added with empty sums if absent.
+    #[inline]
+    fn find_or_insert(&mut self, key: &FlowKey, h: u64) -> u32 {
+        if 2 * (self.keys.len() + 1) > self.index.len() {
+            self.grow();
+        }
+        let mask = self.index.len() - 1;
+        let tag = h & !0xFFFF_FFFF;
+        let mut i = h as usize & mask;
+        loop {
+            let w = self.index[i];
+            if w == 0 {
+                let at = self.keys.len();
+                self.index[i] = tag | (at as u64 + 1);
+                self.keys.push(*key);
+                self.stats.push(MergedStats::default());
+                return at as u32;
+            }
+            let at = (w & 0xFFFF_FFFF) as usize - 1;
+            if w & !0xFFFF_FFFF == tag && self.keys[at] == *key {
+                return at as u32;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn get_or_insert(&mut self, key: &FlowKey) -> &mut MergedStats {
+        let at = self.find_or_insert(key, Self::hash(key));
+        &mut self.stats[at as usize]
+    }
+
+    /// Double the index (16 words at first) and place every key again.
+    fn grow(&mut self) {
+        let n = (2 * self.index.len()).max(16);
+        let mut index = vec![0u64; n];
+        for (at, key) in self.keys.iter().enumerate() {
+            let h = Self::hash(key);
+            let mut i = h as usize & (n - 1);
+            while index[i] != 0 {
+                i = (i + 1) & (n - 1);
+            }
+            index[i] = (h & !0xFFFF_FFFF) | (at as u64 + 1);
+        }
+        self.index = index;
+    }
+
+    #[inline]
+    fn prefetch_index(&self, h: u64) {
+        if !self.index.is_empty() {
+            prefetch(&self.index[h as usize & (self.index.len() - 1)]);
+        }
+    }
+
+    /// Prefetch the key and sums of the flow with hash `h`, if the first
+    /// index words from its home name one with its tag.
+    #[inline]
+    fn prefetch_flow(&self, h: u64) {
+        let mask = self.index.len().wrapping_sub(1);
+        let tag = h & !0xFFFF_FFFF;
+        let mut i = h as usize & mask;
+        for _ in 0..4 {
+            let Some(&w) = self.index.get(i) else { return };
+            if w == 0 {
+                return;
+            }
+            if w & !0xFFFF_FFFF == tag {
+                let at = (w & 0xFFFF_FFFF) as usize - 1;
+                prefetch(&self.keys[at]);
+                prefetch(&self.stats[at].iat);
+                prefetch(&self.stats[at].rtt);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// Ask the CPU to bring `x`'s cache line in (a hint; no effect on results).
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch of a valid reference's address has no effect
+    // besides the cache; SSE is part of the x86_64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(x as *const T as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
 #[derive(Clone, Debug)]
 pub struct FlowMerger {
@@ -165,7 +276,10 @@ pub struct FlowMerger {
     /// events); off for the golden model's own ([`FlowMerger::of_model`]).
     verify_slots: bool,
     owners: Owners,
-    flows: HashMap<FlowKey, MergedStats>,
+    flows: FlowStore,
+    /// `push_all`'s evictions to credit (hash, owner, event), reused
+    /// between batches.
+    pending: Vec<(u64, FlowKey, u32)>,
     /// Bins per histogram (0: the configuration keeps none).
     bins: usize,
     /// Per flow, its merged histograms: IAT bins then RTT bins.
@@ -180,7 +294,8 @@ impl FlowMerger {
             cfg: *cfg,
             verify_slots: true,
             owners: Owners::new(cfg),
-            flows: HashMap::default(),
+            flows: FlowStore::default(),
+            pending: Vec::new(),
             bins: cfg.hist_bins() as usize,
             hists: HashMap::default(),
         }
@@ -201,10 +316,13 @@ impl FlowMerger {
     /// the configuration keeps none).
     pub fn push_all(&mut self, events: &[Event], hists: &[u32]) -> Result<(), MergeError> {
         let block = 2 * self.bins;
+        if block == 0 {
+            return self.push_all_plain(events, hists);
+        }
         let mut at = 0;
         for ev in events {
             let h = match ev {
-                Event::Evict { .. } if block > 0 => {
+                Event::Evict { .. } => {
                     let h = hists
                         .get(at..at + block)
                         .ok_or(MergeError::MissingHistogram)?;
@@ -221,6 +339,88 @@ impl FlowMerger {
         Ok(())
     }
 
+    /// [`FlowMerger::push_all`] without histograms, in two passes: the
+    /// slot owners first (in event order, stopping at the first
+    /// inconsistency), then the evictions credited to their flows, whose
+    /// index words and sums are prefetched a few evictions ahead (a flow's
+    /// sums are rarely in cache; crediting is commutative, so the result
+    /// is that of crediting event by event).
+    fn push_all_plain(&mut self, events: &[Event], hists: &[u32]) -> Result<(), MergeError> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.clear();
+        let mut failed = Ok(());
+        for (i, ev) in events.iter().enumerate() {
+            match *ev {
+                Event::Open { slot, key } => {
+                    if let Err(e) = self.open(slot, key) {
+                        failed = Err(e);
+                        break;
+                    }
+                }
+                Event::Evict { slot, reason, .. } => match self.owner(slot, reason) {
+                    Ok(key) => pending.push((FlowStore::hash(&key), key, i as u32)),
+                    Err(e) => {
+                        failed = Err(e);
+                        break;
+                    }
+                },
+            }
+        }
+        // Credit in order, looking ahead: the index word of the eviction
+        // 2·AHEAD on, the key and sums of the one AHEAD on (found from its
+        // index word, in cache by then; a hint only).
+        const AHEAD: usize = 12;
+        for (i, (h, key, e)) in pending.iter().enumerate() {
+            if let Some(&(h, _, _)) = pending.get(i + 2 * AHEAD) {
+                self.flows.prefetch_index(h);
+            }
+            if let Some(&(h, _, _)) = pending.get(i + AHEAD) {
+                self.flows.prefetch_flow(h);
+            }
+            let at = self.flows.find_or_insert(key, *h);
+            if let Event::Evict { stats, .. } = &events[*e as usize] {
+                self.flows.stats[at as usize].add_slot(stats);
+            }
+        }
+        self.pending = pending;
+        failed?;
+        if !hists.is_empty() {
+            return Err(MergeError::MissingHistogram);
+        }
+        Ok(())
+    }
+
+    /// An `Open`: `key` takes `slot` after the keys already announced.
+    #[inline]
+    fn open(&mut self, slot: u32, key: FlowKey) -> Result<(), MergeError> {
+        self.check_slot(slot)?;
+        if self.verify_slots || cfg!(debug_assertions) {
+            let expected = Hashes::of_key(&key, 0).slot(&self.cfg);
+            if expected != slot {
+                return Err(MergeError::WrongSlot {
+                    slot,
+                    key,
+                    expected,
+                });
+            }
+        }
+        self.owners.queue(slot).push_back(key);
+        Ok(())
+    }
+
+    /// The key an `Evict` of `slot` is credited to (ending its ownership
+    /// unless the eviction was an overflow).
+    #[inline]
+    fn owner(&mut self, slot: u32, reason: EvictReason) -> Result<FlowKey, MergeError> {
+        self.check_slot(slot)?;
+        let q = self.owners.queue(slot);
+        let key = *q.front().ok_or(MergeError::NoOwner { slot })?;
+        if reason.ends_ownership() {
+            q.pop_front();
+        }
+        Ok(key)
+    }
+
     /// One event (an `Evict` without histograms).
     pub fn push(&mut self, ev: &Event) -> Result<(), MergeError> {
         self.push_with_hist(ev, None)
@@ -229,32 +429,14 @@ impl FlowMerger {
     /// One event; `hist` is the evicted slot's histograms.
     pub fn push_with_hist(&mut self, ev: &Event, hist: Option<&[u32]>) -> Result<(), MergeError> {
         match *ev {
-            Event::Open { slot, key } => {
-                self.check_slot(slot)?;
-                if self.verify_slots || cfg!(debug_assertions) {
-                    let expected = Hashes::of_key(&key, 0).slot(&self.cfg);
-                    if expected != slot {
-                        return Err(MergeError::WrongSlot {
-                            slot,
-                            key,
-                            expected,
-                        });
-                    }
-                }
-                self.owners.queue(slot).push_back(key);
-            }
+            Event::Open { slot, key } => self.open(slot, key)?,
             Event::Evict {
                 slot,
                 reason,
                 stats,
             } => {
-                self.check_slot(slot)?;
-                let q = self.owners.queue(slot);
-                let key = *q.front().ok_or(MergeError::NoOwner { slot })?;
-                if reason.ends_ownership() {
-                    q.pop_front();
-                }
-                self.flows.entry(key).or_default().add_slot(&stats);
+                let key = self.owner(slot, reason)?;
+                self.flows.get_or_insert(&key).add_slot(&stats);
                 if let Some(h) = hist {
                     let m = self
                         .hists
@@ -276,7 +458,7 @@ impl FlowMerger {
             .owners
             .front(slot)
             .ok_or(MergeError::NoOwner { slot })?;
-        self.flows.entry(key).or_default().add_slot(stats);
+        self.flows.get_or_insert(&key).add_slot(stats);
         Ok(())
     }
 
@@ -305,7 +487,13 @@ impl FlowMerger {
 
     /// The merged flows, sorted by key.
     pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
-        let mut v: Vec<_> = self.flows.iter().map(|(k, s)| (*k, *s)).collect();
+        let mut v: Vec<_> = self
+            .flows
+            .keys
+            .iter()
+            .copied()
+            .zip(self.flows.stats.iter().copied())
+            .collect();
         v.sort_by_key(|a| a.0);
         v
     }

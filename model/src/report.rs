@@ -3,9 +3,12 @@
 //! goes through these functions, so equal sums print equal bytes.
 
 use crate::counters::Counters;
+use crate::key::FlowKey;
 use crate::stats::{FlowRow, Moments};
 use serde::Serialize;
+use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The CSV header, exactly.
 pub const CSV_HEADER: &str = "proto,src,sport,dst,dport,packets,iat_samples,iat_mean_us,iat_std_us,iat_min_us,iat_max_us,rtt_samples,rtt_mean_us,rtt_std_us";
@@ -43,29 +46,57 @@ impl std::str::FromStr for Format {
     }
 }
 
-fn us(v: f64) -> String {
-    format!("{v:.3}")
+/// A figure's cell: empty without samples or where the figure is not kept;
+/// else microseconds to three decimals.
+fn push_cell(out: &mut String, m: &Moments, v: f64) {
+    if m.n != 0 && v.is_finite() {
+        let _ = write!(out, "{v:.3}");
+    }
 }
 
-fn cells(m: &Moments, all: bool) -> Vec<String> {
-    let mut c = vec![m.n.to_string()];
+/// A sample kind's cells, each after a comma: n, mean, std, and with
+/// `all` min and max.
+fn push_cells(out: &mut String, m: &Moments, all: bool) {
+    let _ = write!(out, ",{}", m.n);
     let vals: &[f64] = if all {
         &[m.mean_us, m.std_us, m.min_us, m.max_us]
     } else {
         &[m.mean_us, m.std_us]
     };
-    for v in vals {
-        c.push(cell(m, *v));
+    for &v in vals {
+        out.push(',');
+        push_cell(out, m, v);
     }
-    c
 }
 
-/// A figure's cell: empty without samples or where the figure is not kept.
-fn cell(m: &Moments, v: f64) -> String {
-    if m.n == 0 || !v.is_finite() {
-        String::new()
+/// An address in standard text form (as `FlowKey::src_string`).
+fn push_addr(out: &mut String, k: &FlowKey, a: &[u8; 16]) {
+    let _ = if k.v6 {
+        write!(out, "{}", Ipv6Addr::from(*a))
     } else {
-        us(v)
+        write!(out, "{}", Ipv4Addr::new(a[12], a[13], a[14], a[15]))
+    };
+}
+
+/// Append one CSV line (no newline) to `out`: written in place, cell by
+/// cell, rather than as a vector of strings joined (a report of many
+/// flows spent most of its time allocating).
+fn push_csv_line(out: &mut String, r: &FlowRow, percentiles: bool) {
+    let k = &r.key;
+    let _ = write!(out, "{},", k.proto);
+    push_addr(out, k, &k.src);
+    let _ = write!(out, ",{},", k.sport);
+    push_addr(out, k, &k.dst);
+    let _ = write!(out, ",{},{}", k.dport, r.packets);
+    push_cells(out, &r.iat, true);
+    push_cells(out, &r.rtt, false);
+    if percentiles {
+        for m in [&r.iat, &r.rtt] {
+            for &v in &m.pct_us {
+                out.push(',');
+                push_cell(out, m, v);
+            }
+        }
     }
 }
 
@@ -76,22 +107,9 @@ pub fn csv_line(r: &FlowRow) -> String {
 
 /// One CSV line, with the percentile columns if asked for.
 pub fn csv_line_with(r: &FlowRow, percentiles: bool) -> String {
-    let mut c = vec![
-        r.key.proto.to_string(),
-        r.key.src_string(),
-        r.key.sport.to_string(),
-        r.key.dst_string(),
-        r.key.dport.to_string(),
-        r.packets.to_string(),
-    ];
-    c.extend(cells(&r.iat, true));
-    c.extend(cells(&r.rtt, false));
-    if percentiles {
-        for m in [&r.iat, &r.rtt] {
-            c.extend(m.pct_us.iter().map(|&v| cell(m, v)));
-        }
-    }
-    c.join(",")
+    let mut s = String::with_capacity(128);
+    push_csv_line(&mut s, r, percentiles);
+    s
 }
 
 /// Rows must already be sorted by key.
@@ -102,8 +120,12 @@ pub fn write_csv<W: Write>(w: &mut W, rows: &[FlowRow]) -> io::Result<()> {
 /// The CSV, with the percentile columns if asked for.
 pub fn write_csv_with<W: Write>(w: &mut W, rows: &[FlowRow], percentiles: bool) -> io::Result<()> {
     writeln!(w, "{}", csv_header(percentiles))?;
+    let mut line = String::with_capacity(256);
     for r in rows {
-        writeln!(w, "{}", csv_line_with(r, percentiles))?;
+        line.clear();
+        push_csv_line(&mut line, r, percentiles);
+        line.push('\n');
+        w.write_all(line.as_bytes())?;
     }
     Ok(())
 }
@@ -171,38 +193,61 @@ pub fn write_table_with<W: Write>(
             "rtt p99 us",
         ]);
     }
-    let body: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            csv_line_with(r, percentiles)
-                .split(',')
-                .map(str::to_string)
-                .collect()
-        })
-        .collect();
+    // Every row's CSV line in one string, and where each cell ends (CSV
+    // cells hold no commas).
+    let cols = head.len();
+    let mut text = String::with_capacity(rows.len() * 96);
+    let mut ends: Vec<usize> = Vec::with_capacity(rows.len() * cols);
+    for r in rows {
+        let start = text.len();
+        push_csv_line(&mut text, r, percentiles);
+        let line_end = text.len();
+        ends.extend(
+            text[start..line_end]
+                .match_indices(',')
+                .map(|(i, _)| start + i),
+        );
+        ends.push(line_end);
+    }
+    debug_assert_eq!(ends.len(), rows.len() * cols);
+    let cell = |row: usize, i: usize| -> &str {
+        let end = ends[row * cols + i];
+        let start = if i == 0 {
+            if row == 0 {
+                0
+            } else {
+                ends[row * cols - 1]
+            }
+        } else {
+            ends[row * cols + i - 1] + 1
+        };
+        &text[start..end]
+    };
     let mut width: Vec<usize> = head.iter().map(|h| h.len()).collect();
-    for r in &body {
-        for (i, c) in r.iter().enumerate() {
-            width[i] = width[i].max(c.len());
+    for row in 0..rows.len() {
+        for (i, wd) in width.iter_mut().enumerate() {
+            *wd = (*wd).max(cell(row, i).len());
         }
     }
-    let line = |cells: Vec<&str>| -> String {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == 1 || i == 3 {
-                    format!("{c:<w$}", w = width[i])
-                } else {
-                    format!("{c:>w$}", w = width[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
+    let mut out = String::with_capacity(256);
+    let mut line = |w: &mut W, cells: &mut dyn Iterator<Item = &str>| -> io::Result<()> {
+        out.clear();
+        for (i, c) in cells.enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            let _ = if i == 1 || i == 3 {
+                write!(out, "{c:<w$}", w = width[i])
+            } else {
+                write!(out, "{c:>w$}", w = width[i])
+            };
+        }
+        out.push('\n');
+        w.write_all(out.as_bytes())
     };
-    writeln!(w, "{}", line(head.clone()))?;
-    for r in &body {
-        writeln!(w, "{}", line(r.iter().map(|s| s.as_str()).collect()))?;
+    line(w, &mut head.iter().copied())?;
+    for row in 0..rows.len() {
+        line(w, &mut (0..cols).map(|i| cell(row, i)))?;
     }
     writeln!(w, "\n{} flows", rows.len())?;
     let nonzero: Vec<String> = crate::counters::COUNTERS
@@ -216,7 +261,6 @@ pub fn write_table_with<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::FlowKey;
 
     #[test]
     fn csv_has_empty_cells_without_samples() {

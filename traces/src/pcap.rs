@@ -16,10 +16,7 @@
 //! is kept.
 
 use pcap_parser::pcapng::Block;
-use pcap_parser::{
-    parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be, parse_pcap_header,
-    PcapError,
-};
+use pcap_parser::{parse_block_be, parse_block_le, parse_pcap_header, PcapError};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
@@ -500,9 +497,26 @@ impl<R: Read> TraceReader<R> {
 
     /// Read exactly `n` more bytes onto the end of `self.buf`.
     fn fill(&mut self, n: usize, start: u64, what: &'static str) -> Result<(), TraceError> {
-        let old = self.buf.len();
-        self.buf.resize(old + n, 0);
-        let got = match read_full(&mut self.r, &mut self.buf[old..]) {
+        let mut buf = std::mem::take(&mut self.buf);
+        let old = buf.len();
+        let r = self.fill_into(&mut buf, old, n, start, what);
+        self.buf = buf;
+        r
+    }
+
+    /// Read exactly `n` more bytes onto the end of `v`, which holds the
+    /// block's first `before` bytes (for the error's figures).
+    fn fill_into(
+        &mut self,
+        v: &mut Vec<u8>,
+        before: usize,
+        n: usize,
+        start: u64,
+        what: &'static str,
+    ) -> Result<(), TraceError> {
+        let old = v.len();
+        v.resize(old + n, 0);
+        let got = match read_full(&mut self.r, &mut v[old..]) {
             Ok(g) => g,
             Err(e) => return Err(self.err(TraceErrorKind::Io(e))),
         };
@@ -512,7 +526,7 @@ impl<R: Read> TraceReader<R> {
             return Err(self.err(TraceErrorKind::Truncated {
                 offset: start,
                 what,
-                need: (old + n) as u64,
+                need: (before + n) as u64,
                 have,
             }));
         }
@@ -548,7 +562,8 @@ impl<R: Read> TraceReader<R> {
     ) -> Result<bool, TraceError> {
         let start = self.offset;
         self.buf.clear();
-        let mut hdr = [0u8; 16];
+        const HDR: usize = 16;
+        let mut hdr = [0u8; HDR];
         let got = match read_full(&mut self.r, &mut hdr) {
             Ok(g) => g,
             Err(e) => return Err(self.err(TraceErrorKind::Io(e))),
@@ -573,43 +588,47 @@ impl<R: Read> TraceReader<R> {
                 snaplen,
             }));
         }
-        self.buf.extend_from_slice(&hdr);
-        self.fill(caplen as usize, start, "record")?;
-        let parsed = if be {
-            parse_pcap_frame_be(&self.buf)
+        // The record header's fields, read here: all that pcap-parser's
+        // `parse_pcap_frame` would add is a check that the data is all
+        // there, which `fill` makes.
+        let ts_sec = u32_at(&hdr, 0, be);
+        let ts_usec = u32_at(&hdr, 4, be);
+        let origlen = u32_at(&hdr, 12, be);
+        if link == LinkType::Ethernet {
+            // Straight into the packet's buffer (`to_ethernet` of an
+            // Ethernet frame is a copy): one copy of the bytes fewer.
+            pkt.data.clear();
+            let mut data = std::mem::take(&mut pkt.data);
+            let r = self.fill_into(&mut data, HDR, caplen as usize, start, "record");
+            pkt.data = data;
+            r?;
         } else {
-            parse_pcap_frame(&self.buf)
+            self.buf.extend_from_slice(&hdr);
+            self.fill(caplen as usize, start, "record")?;
+        }
+        // The sub-second part must be one: 4294967295 µs is not a
+        // timestamp but a corrupt record.
+        let limit = if nanos { 1_000_000_000 } else { 1_000_000 };
+        if ts_usec >= limit {
+            let k = TraceErrorKind::BadFraction {
+                offset: start,
+                record: self.packets + 1,
+                value: ts_usec,
+                nanos,
+            };
+            return Err(self.err(k));
+        }
+        let orig = if link == LinkType::Ethernet {
+            origlen
+        } else {
+            link.to_ethernet(&self.buf[HDR..], origlen, &mut pkt.data)
         };
-        let (ns, orig) = match parsed {
-            Ok((_, b)) => {
-                // The sub-second part must be one: 4294967295 µs is not a
-                // timestamp but a corrupt record.
-                let limit = if nanos { 1_000_000_000 } else { 1_000_000 };
-                if b.ts_usec >= limit {
-                    let k = TraceErrorKind::BadFraction {
-                        offset: start,
-                        record: self.packets + 1,
-                        value: b.ts_usec,
-                        nanos,
-                    };
-                    return Err(self.err(k));
-                }
-                let orig = link.to_ethernet(b.data, b.origlen, &mut pkt.data);
-                let frac = if nanos {
-                    b.ts_usec as u64
-                } else {
-                    b.ts_usec as u64 * 1000
-                };
-                (b.ts_sec as u64 * 1_000_000_000 + frac, orig)
-            }
-            Err(e) => {
-                let what = format!("record ({})", short_pcap_error(&e));
-                return Err(self.err(TraceErrorKind::Malformed {
-                    offset: start,
-                    what,
-                }));
-            }
+        let frac = if nanos {
+            ts_usec as u64
+        } else {
+            ts_usec as u64 * 1000
         };
+        let ns = ts_sec as u64 * 1_000_000_000 + frac;
         pkt.ns = ns;
         pkt.orig_len = orig;
         Ok(true)

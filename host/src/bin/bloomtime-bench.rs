@@ -9,6 +9,10 @@
 //! `BloomTime::process` (with event draining) for the alchitry-cu, paper and
 //! large presets; `ExactTracker::record`; and `analyze` (estimate mode, table
 //! to /dev/null) on the pcap. Writes `build/bench/model.json`.
+//!
+//! Every figure is given twice: per second of wall time and per second of
+//! the measuring thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`). On a shared
+//! machine the wall figure falls with the load; the CPU figure much less.
 
 use bloomtime_host::cli::AnalyzeArgs;
 use bloomtime_model::config::preset;
@@ -30,6 +34,40 @@ fn median(mut v: Vec<f64>) -> f64 {
         v[n / 2]
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Wall and CPU time of one run.
+struct Clock {
+    wall: Instant,
+    cpu: f64,
+}
+
+/// The calling thread's CPU time, seconds.
+fn thread_cpu_s() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec for the call to fill.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: thread_cpu_s(),
+        }
+    }
+    /// `n` per wall second and per CPU second since the start.
+    fn rates(&self, n: f64) -> (f64, f64) {
+        (
+            n / self.wall.elapsed().as_secs_f64(),
+            n / (thread_cpu_s() - self.cpu),
+        )
     }
 }
 
@@ -114,10 +152,10 @@ fn main() {
                 ..*r
             })
             .collect();
-        let mut runs = Vec::new();
+        let (mut runs, mut cpu) = (Vec::new(), Vec::new());
         for _ in 0..reps {
             let mut bt = BloomTime::new(&c);
-            let t = Instant::now();
+            let t = Clock::start();
             for (i, r) in own.iter().enumerate() {
                 black_box(bt.process(r));
                 if i & 255 == 255 {
@@ -126,35 +164,53 @@ fn main() {
             }
             bt.flush();
             black_box(bt.drain_events());
-            runs.push(n / t.elapsed().as_secs_f64());
+            let (w, c) = t.rates(n);
+            runs.push(w);
+            cpu.push(c);
         }
         let m = median(runs.clone());
-        eprintln!("model {name:<12} {:>8.2} M records/s", m / 1e6);
+        let mc = median(cpu.clone());
+        eprintln!(
+            "model {name:<12} {:>8.2} M records/s  ({:.2} M per CPU s)",
+            m / 1e6,
+            mc / 1e6
+        );
         model.insert(
             name.into(),
-            json!({"median_records_per_s": m, "runs": runs}),
+            json!({"median_records_per_s": m, "runs": runs,
+                   "median_records_per_cpu_s": mc, "cpu_runs": cpu}),
         );
         model_rps.push((name, m));
     }
 
     // Exact tracker.
-    let mut runs = Vec::new();
+    let med = |r: &Vec<f64>| {
+        if r.is_empty() {
+            f64::NAN
+        } else {
+            median(r.clone())
+        }
+    };
+    let (mut runs, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..if want("exact") { reps } else { 0 } {
         let mut t = ExactTracker::new();
-        let t0 = Instant::now();
+        let t0 = Clock::start();
         for (r, &x) in recs.iter().zip(&ns) {
             t.record(x, &r.key, r.flags);
         }
-        runs.push(n / t0.elapsed().as_secs_f64());
+        let (w, c) = t0.rates(n);
+        runs.push(w);
+        cpu.push(c);
         black_box(t.len());
     }
-    let exact = if runs.is_empty() {
-        f64::NAN
-    } else {
-        median(runs.clone())
-    };
-    eprintln!("exact              {:>8.2} M records/s", exact / 1e6);
-    let exact_json = json!({"median_records_per_s": exact, "runs": runs});
+    let (exact, exact_cpu) = (med(&runs), med(&cpu));
+    eprintln!(
+        "exact              {:>8.2} M records/s  ({:.2} M per CPU s)",
+        exact / 1e6,
+        exact_cpu / 1e6
+    );
+    let exact_json = json!({"median_records_per_s": exact, "runs": runs,
+                            "median_records_per_cpu_s": exact_cpu, "cpu_runs": cpu});
 
     // analyze end to end.
     drop(recs);
@@ -162,8 +218,12 @@ fn main() {
     // `bloomtime analyze` end to end, the estimate (alchitry-cu) and --exact,
     // runs interleaved so that both see the same machine.
     let (mut runs, mut runs_exact) = (Vec::new(), Vec::new());
+    let (mut cpu, mut cpu_exact) = (Vec::new(), Vec::new());
     for _ in 0..if want("analyze") { reps } else { 0 } {
-        for (exact, runs) in [(false, &mut runs), (true, &mut runs_exact)] {
+        for (exact, runs, cpu) in [
+            (false, &mut runs, &mut cpu),
+            (true, &mut runs_exact, &mut cpu_exact),
+        ] {
             let a = AnalyzeArgs {
                 traces: vec![pcap.clone()],
                 exact,
@@ -173,23 +233,24 @@ fn main() {
                 percentiles: false,
                 ipfix: None,
             };
-            let t0 = Instant::now();
+            let t0 = Clock::start();
             bloomtime_host::cli::analyze(&a).expect("analyze the bench trace");
-            runs.push(n / t0.elapsed().as_secs_f64());
+            let (w, c) = t0.rates(n);
+            runs.push(w);
+            cpu.push(c);
         }
     }
-    let med = |r: &Vec<f64>| {
-        if r.is_empty() {
-            f64::NAN
-        } else {
-            median(r.clone())
-        }
-    };
     let (analyze, analyze_exact) = (med(&runs), med(&runs_exact));
-    eprintln!("analyze            {:>8.2} M packets/s", analyze / 1e6);
+    let (analyze_cpu, analyze_exact_cpu) = (med(&cpu), med(&cpu_exact));
     eprintln!(
-        "analyze --exact    {:>8.2} M packets/s",
-        analyze_exact / 1e6
+        "analyze            {:>8.2} M packets/s  ({:.2} M per CPU s)",
+        analyze / 1e6,
+        analyze_cpu / 1e6
+    );
+    eprintln!(
+        "analyze --exact    {:>8.2} M packets/s  ({:.2} M per CPU s)",
+        analyze_exact / 1e6,
+        analyze_exact_cpu / 1e6
     );
 
     let ratios: serde_json::Map<String, serde_json::Value> = model_rps
@@ -208,8 +269,10 @@ fn main() {
         "model": model,
         "exact": exact_json,
         "model_over_exact": ratios,
-        "analyze_estimate_table": {"median_packets_per_s": analyze, "runs": runs},
-        "analyze_exact_table": {"median_packets_per_s": analyze_exact, "runs": runs_exact},
+        "analyze_estimate_table": {"median_packets_per_s": analyze, "runs": runs,
+                                   "median_packets_per_cpu_s": analyze_cpu, "cpu_runs": cpu},
+        "analyze_exact_table": {"median_packets_per_s": analyze_exact, "runs": runs_exact,
+                                "median_packets_per_cpu_s": analyze_exact_cpu, "cpu_runs": cpu_exact},
         "analyze_estimate_over_exact": analyze / analyze_exact,
     });
     if only.is_some() {
