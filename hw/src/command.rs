@@ -21,6 +21,7 @@ use crate::leaf::ByteRom;
 use crate::link::BUF_ADDR;
 use crate::registers::RegisterFile;
 use crate::replay_feed::ReplayFeed;
+use crate::responder::Responder;
 use crate::types::Ts;
 use bloomtime_model::protocol::{self, cmd, status, Info};
 use rust_hdl::prelude::*;
@@ -66,9 +67,9 @@ pub enum CpState {
     Flush,
     Clear,
     ClearWait,
+    /// The responder writes the header and sends.
     Send,
-    SendStatus,
-    TxStart,
+    Responding,
 }
 
 #[derive(LogicBlock)]
@@ -179,10 +180,6 @@ pub struct CommandProcessor {
     a5: DFF<Bits<8>>,
     status_r: DFF<Bits<8>>,
     pos: DFF<Bits<BUF_ADDR>>,
-    last_seq: DFF<Bits<8>>,
-    last_status: DFF<Bits<8>>,
-    last_len: DFF<Bits<BUF_ADDR>>,
-    have_last: DFF<Bit>,
     resend: DFF<Bit>,
     silent: DFF<Bit>,
     word: DFF<Bits<32>>,
@@ -225,11 +222,12 @@ pub struct CommandProcessor {
     limit: DFF<Bits<12>>,
     // REPLAY.
     feed: ReplayFeed,
+    // The response's header, the stored response.
+    resp: Responder,
     // Registers.
     rf: RegisterFile,
     // Combinational.
     addr16: Signal<Local, Bits<16>>,
-    s_bad: Signal<Local, Bit>,
     s_retry: Signal<Local, Bit>,
 }
 
@@ -348,10 +346,6 @@ impl CommandProcessor {
             a5: Default::default(),
             status_r: Default::default(),
             pos: Default::default(),
-            last_seq: Default::default(),
-            last_status: Default::default(),
-            last_len: Default::default(),
-            have_last: Default::default(),
             resend: Default::default(),
             word: Default::default(),
             wi: Default::default(),
@@ -385,12 +379,12 @@ impl CommandProcessor {
             slot: Default::default(),
             remaining: Default::default(),
             ew: Default::default(),
+            resp: Default::default(),
             rf: RegisterFile::new(clock_hz),
             feed: Default::default(),
             target: Default::default(),
             limit: Default::default(),
             addr16: Default::default(),
-            s_bad: Default::default(),
             s_retry: Default::default(),
         }
     }
@@ -416,10 +410,6 @@ impl Logic for CommandProcessor {
             a5,
             status_r,
             pos,
-            last_seq,
-            last_status,
-            last_len,
-            have_last,
             resend,
             silent,
             word,
@@ -471,17 +461,24 @@ impl Logic for CommandProcessor {
         self.rf.quiet.next = self.quiet.val();
         self.rf.eb_level.next = self.eb_level.val();
         self.live.next = self.rf.live.val();
+        self.resp.clock.next = self.clock.val();
+        self.resp.start.next = false;
+        self.resp.seq.next = self.seq.q.val();
+        self.resp.status.next = self.status_r.q.val();
+        self.resp.len.next = self.pos.q.val();
+        self.resp.resend.next = self.resend.q.val();
+        self.resp.forget.next = false;
 
         // Defaults.
         // The feed's address is zero unless it runs, the processor's unless
         // it loads.
         self.req_rd_addr.next = self.rdaddr.q.val() | self.feed.rd_addr.val();
-        self.req_done.next = false;
+        self.req_done.next = self.resp.done.val();
         self.resp_wr_en.next = false;
         self.resp_wr_addr.next = self.pos.q.val();
         self.resp_wr_data.next = bits::<8>(0);
-        self.resp_send.next = false;
-        self.resp_len.next = self.pos.q.val();
+        self.resp_send.next = self.resp.send.val();
+        self.resp_len.next = self.resp.send_len.val();
         self.ctl_valid.next = false;
         self.ctl_cmd.next = bits::<2>(0);
         self.ctl_slot.next = self.slot.q.val();
@@ -517,7 +514,6 @@ impl Logic for CommandProcessor {
         self.f_caplen.next = self.feed.f_caplen.val();
         self.f_ts.next = self.feed.f_ts.val();
         self.rom.addr.next = self.j.q.val();
-        self.s_bad.next = false;
         self.s_retry.next = false;
 
         match self.st.q.val() {
@@ -528,7 +524,7 @@ impl Logic for CommandProcessor {
                     // The previous response is still leaving its buffer.
                 } else if self.reset_req.val() {
                     self.silent.d.next = true;
-                    self.have_last.d.next = false;
+                    self.resp.forget.next = true;
                     self.rf.clear_control.next = true;
                     self.st.d.next = CpState::Clear;
                 } else if self.req_bad.val() {
@@ -579,8 +575,7 @@ impl Logic for CommandProcessor {
             CpState::Decode => {
                 self.rdaddr.d.next = bits::<BUF_ADDR>(0);
                 self.rf.decode.next = true;
-                self.f_retry.d.next =
-                    self.have_last.q.val() & (self.seq.q.val() == self.last_seq.q.val());
+                self.f_retry.d.next = self.resp.retry.val();
                 self.f_len_short.d.next = self.len.q.val() < self.k_len_bare.val();
                 self.f_len_bare.d.next = self.len.q.val() == self.k_len_bare.val();
                 self.f_len_rreg.d.next = self.len.q.val() == self.k_len_rreg.val();
@@ -853,56 +848,31 @@ impl Logic for CommandProcessor {
                 }
             }
             CpState::Send => {
-                // Byte 0: the sequence number.
-                self.resp_wr_en.next = true;
-                self.resp_wr_addr.next = bits::<BUF_ADDR>(0);
-                self.resp_wr_data.next = self.seq.q.val();
-                if self.resend.q.val() {
-                    self.resp_wr_data.next = self.last_seq.q.val();
-                }
-                self.st.d.next = CpState::SendStatus;
+                self.resp.start.next = true;
+                self.st.d.next = CpState::Responding;
             }
-            CpState::SendStatus => {
-                self.resp_wr_en.next = true;
-                self.resp_wr_addr.next = bits::<BUF_ADDR>(1);
-                self.resp_wr_data.next = self.status_r.q.val();
-                if self.resend.q.val() {
-                    self.resp_wr_data.next = self.last_status.q.val();
-                }
-                if !self.resend.q.val()
-                    & (self.status_r.q.val() >= self.k_bad_command.val())
-                    & (self.status_r.q.val() <= self.k_bad_argument.val())
-                {
-                    self.s_bad.next = true;
-                }
-                self.st.d.next = CpState::TxStart;
-            }
-            CpState::TxStart => {
-                self.resp_send.next = true;
-                self.resp_len.next = self.pos.q.val();
-                if self.resend.q.val() {
-                    self.resp_len.next = self.last_len.q.val();
-                } else if self.seq.q.val() != 0xff {
-                    self.last_seq.d.next = self.seq.q.val();
-                    self.last_status.d.next = self.status_r.q.val();
-                    self.last_len.d.next = self.pos.q.val();
-                    self.have_last.d.next = true;
-                }
+            CpState::Responding => {
                 // The request has been read: the link may take the next one
                 // while this response leaves.
-                self.req_done.next = true;
-                self.st.d.next = CpState::Idle;
+                if self.resp.done.val() {
+                    self.st.d.next = CpState::Idle;
+                }
             }
             _ => {
                 self.st.d.next = CpState::Idle;
             }
+        }
+        if self.resp.wr_en.val() {
+            self.resp_wr_en.next = true;
+            self.resp_wr_addr.next = self.resp.wr_addr.val();
+            self.resp_wr_data.next = self.resp.wr_data.val();
         }
         self.link_inc.next = bits::<9>(0)
             .replace_bit(0, self.link_rx_ok.val())
             .replace_bit(1, self.link_crc.val())
             .replace_bit(2, self.link_slip.val())
             .replace_bit(3, self.link_uart.val())
-            .replace_bit(4, self.s_bad.val())
+            .replace_bit(4, self.resp.s_bad.val())
             .replace_bit(5, self.s_retry.val())
             .replace_bit(6, self.feed.s_frame.val())
             .replace_bit(7, self.feed.s_refused.val())

@@ -25,6 +25,7 @@ pub mod link;
 pub mod prio;
 pub mod registers;
 pub mod replay_feed;
+pub mod responder;
 pub mod tag_check;
 pub mod tops;
 pub mod types;
