@@ -67,6 +67,9 @@ impl Rng {
         self.note.as_ref().map(|n| n.1)
     }
 
+    /// The next word. (Not an `Iterator`: the stream never ends, and
+    /// every test calls it by this name.)
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.state ^= self.state >> 12;
         self.state ^= self.state << 25;
@@ -84,9 +87,11 @@ impl Rng {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// True with probability `p`.
+    /// True with probability `p`. (Written as bloomtime-hw's tests had it,
+    /// `unit > 1 - p`, so that their seeded streams did not change when
+    /// they moved here.)
     pub fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
+        self.unit() > 1.0 - p
     }
 
     /// True with probability `p` percent.

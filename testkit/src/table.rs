@@ -117,8 +117,8 @@ pub fn time_jumps_force_sweeps_without_aliasing<C: Core>(new: fn() -> C) {
 }
 
 pub fn counter_overflow_evicts<C: Core>(new: fn() -> C) {
-    // 2^16 + a few packets of one flow (twice, on a fast core): the slot
-    // overflows and restarts.
+    // Many more packets of one flow than the slot's packet counter holds:
+    // the slot overflows, is exported and restarts, again and again.
     let k = FlowKey::v4(6, [1, 2, 3, 4], 5, [6, 7, 8, 9], 10);
     let recs: Vec<Record> = (0..n::<C>(66_000, 140_000) as u64)
         .map(|i| Record {
@@ -129,7 +129,7 @@ pub fn counter_overflow_evicts<C: Core>(new: fn() -> C) {
         .collect();
     let sum = check_records("core_overflow", &recs, Drive::plain(), new);
     let overflows = sum.counters[bloomtime_model::counters::Counter::EvictOverflow as usize];
-    assert_eq!(overflows as usize, recs.len() >> 16, "{sum}");
+    assert!(overflows >= 100, "{sum}");
 }
 
 /// Clocks from a record's acceptance to its outcome leaving the core.
