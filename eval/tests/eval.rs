@@ -30,46 +30,16 @@ fn tmpdir(name: &str) -> PathBuf {
     d
 }
 
-/// The captures of `../shared/traces`, sorted; `None` (a skip) only when
-/// the directory is missing or empty and `CI` is not `true`.
+/// The captures of `../shared/traces` (names without extension, sorted);
+/// `None` (a skip) only when they are missing and `CI` is not `true`
+/// (`bloomtime_testkit::shared`).
 fn shared_captures() -> Option<(PathBuf, Vec<String>)> {
-    let ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces");
-    let names: Vec<String> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("pcap" | "pcapng")
-                )
-            })
-            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-            .collect(),
-        Err(e) => {
-            assert!(
-                !ci,
-                "CI=true and the shared traces dir {} is missing: {e}",
-                dir.display()
-            );
-            eprintln!(
-                "note: no shared traces at {}: generated traces only",
-                dir.display()
-            );
-            return None;
-        }
-    };
-    if names.is_empty() {
-        assert!(!ci, "CI=true and {} has no captures", dir.display());
-        eprintln!(
-            "note: no captures in {}: generated traces only",
-            dir.display()
-        );
-        return None;
-    }
-    let mut names = names;
-    names.sort();
-    Some((dir, names))
+    let traces = bloomtime_testkit::shared::for_test()?;
+    let names = traces
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    Some((bloomtime_testkit::shared::dir(), names))
 }
 
 /// Split one CSV line (cells are quoted only when they hold a comma).

@@ -233,7 +233,7 @@ fn presets_lists_memory() {
 // Real captures from ../shared/traces: required when CI=true.
 
 fn shared_traces() -> Option<Vec<PathBuf>> {
-    bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR"))
+    bloomtime_testkit::shared::for_test()
 }
 
 #[test]

@@ -12,28 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
 /// Whether the tools are there; under CI a missing tool fails the test.
 fn tools() -> bool {
-    let missing: Vec<&str> = ["nfcapd", "nfdump", "python3"]
-        .into_iter()
-        .filter(|t| !have(t))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!("missing {missing:?} (install with `just tools`: scripts/ensure-tools.sh)");
-    assert!(!bloomtime_traces::shared::ci(), "CI=true: {msg}");
-    eprintln!("ipfix_collector: skipped, {msg}");
-    false
+    bloomtime_testkit::need_tools("ipfix_collector", &["nfcapd", "nfdump", "python3"])
 }
 
 fn free_udp_port() -> u16 {
@@ -253,18 +234,15 @@ fn thousands_of_messages_reach_nfcapd() {
     if !tools() {
         return;
     }
-    let Some(traces) = bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR")) else {
+    let Some(traces) = bloomtime_testkit::shared::for_test() else {
         return;
     };
     let Some(ddos) = traces
         .iter()
         .find(|p| p.ends_with("ddos-synflood-spoofed.pcap"))
     else {
-        assert!(
-            !bloomtime_traces::shared::ci(),
-            "CI=true: no ddos-synflood-spoofed.pcap"
-        );
-        eprintln!("skip: no ddos-synflood-spoofed.pcap in the shared traces");
+        let test = "thousands_of_messages_reach_nfcapd";
+        bloomtime_testkit::skip_or_fail(test, "no ddos-synflood-spoofed.pcap in the shared traces");
         return;
     };
     export_to_nfcapd("ddos", ddos, &["--exact"]);

@@ -9,13 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn ci() -> bool {
-    bloomtime_traces::shared::ci()
-}
-
+/// A missing prerequisite: a failure under `CI=true`, else a skip.
 fn skip(why: &str) {
-    assert!(!ci(), "CI=true: {why}");
-    eprintln!("live_veth: skipped, {why}");
+    bloomtime_testkit::skip_or_fail("live_veth", why);
 }
 
 struct Netns(String);
@@ -75,15 +71,8 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
     if unsafe { libc::geteuid() } != 0 {
         return skip("not root (a network namespace and a veth pair need it)");
     }
-    for tool in ["ip", "python3"] {
-        let ok = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return skip(&format!("no {tool}"));
-        }
+    if !bloomtime_testkit::need_tools("live_veth", &["ip", "python3"]) {
+        return;
     }
     let ns = Netns(format!("bt14-{}", std::process::id()));
     ip(&["netns", "add", &ns.0]);
@@ -102,14 +91,8 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
     }
     // An IPFIX collector in the namespace, when nfcapd is there: the flows
     // active in every interval, then the rest at the end.
-    let have_nfcapd = Command::new("sh")
-        .args(["-c", "command -v nfcapd && command -v nfdump"])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !have_nfcapd {
-        skip("no nfcapd/nfdump: the IPFIX part of the test");
-    }
+    let have_nfcapd =
+        bloomtime_testkit::need_tools("live_veth (the IPFIX part)", &["nfcapd", "nfdump"]);
     let flows_dir =
         std::env::temp_dir().join(format!("bloomtime-live-ipfix-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&flows_dir);

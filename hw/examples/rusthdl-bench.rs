@@ -7,17 +7,15 @@
 //! generates (`build/bench/bench-1000000.pcap`, generated with the same
 //! options if absent), pushes them into `BloomtimeCore` one per clock, then
 //! drains and flushes; checks the first run against the golden model (every
-//! outcome, event and counter, via the tests' harness) and prints the median
-//! records/s and clocks/s. Writes `build/bench/rusthdl.json`.
-
-#[path = "../tests/common/mod.rs"]
-mod common;
+//! outcome, event and counter, via the test kit's comparison) and prints the
+//! median records/s and clocks/s. Writes `build/bench/rusthdl.json`.
 
 use bloomtime_hw::consts::CFG;
 use bloomtime_model::key::Record;
+use bloomtime_testkit::rusthdl::RustHdlCore;
+use bloomtime_testkit::{compare, Core, Drive, Input};
 use bloomtime_traces::gen::bench_trace;
 use bloomtime_traces::Records;
-use common::core_harness::{compare, Harness};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -57,7 +55,11 @@ fn main() {
 
     // Once against the golden model (outcomes, events, slots, counters).
     let t0 = Instant::now();
-    if let Err(e) = compare(&recs, 1, 0.0, 0.0, None) {
+    if let Err(e) = compare(
+        &mut RustHdlCore::new(),
+        &Input::records(&recs),
+        Drive::plain(),
+    ) {
         eprintln!("rusthdl-bench: the core differs from the golden model: {e}");
         std::process::exit(1);
     }
@@ -69,16 +71,17 @@ fn main() {
     let mut rps = Vec::new();
     let mut cps = Vec::new();
     for rep in 0..reps {
-        let mut h = Harness::new(1, 0.0, 0.0, None);
+        let mut h = RustHdlCore::new();
         let t = Instant::now();
         for r in &recs {
-            h.push(r);
+            h.send(r, false);
         }
         h.drain();
         h.flush();
         let s = t.elapsed().as_secs_f64();
-        let clocks = h.st.cycle as f64;
-        assert_eq!(h.outcomes.len(), recs.len(), "every record has an outcome");
+        let clocks = h.cycles() as f64;
+        let outcomes = h.take_outcomes().len();
+        assert_eq!(outcomes, recs.len(), "every record has an outcome");
         rps.push(recs.len() as f64 / s);
         cps.push(clocks / s);
         eprintln!(

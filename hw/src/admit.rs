@@ -126,13 +126,8 @@ mod tests {
     /// timestamps (the one-record-per-clock configuration: combinational).
     #[test]
     fn admission_comparisons_equal_their_definitions() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut r = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = bloomtime_testkit::Rng::new(2);
+        let mut r = move || rng.next();
         let w = WINDOW_EPOCHS << S_SHIFT;
         for n in 0..20_000u64 {
             let newest = r() & ((1 << TS_BITS) - 1);

@@ -140,11 +140,9 @@ mod tests {
 
     #[test]
     fn fold_block_equals_the_model() {
-        let mut x: u64 = 0x1234_5678_9abc_def1;
+        let mut r = bloomtime_testkit::Rng::new(1);
         for _ in 0..1000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = r.next();
             let addr: [u8; 16] = std::array::from_fn(|i| (x.rotate_left(i as u32 * 5) >> 3) as u8);
             let v = u128::from_be_bytes(addr);
             let mut b = Fold::default();

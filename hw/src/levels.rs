@@ -465,15 +465,10 @@ mod tests {
     use crate::types::LineBits;
     use crate::util::settle;
 
-    /// Deterministic pseudo-random words.
+    /// Deterministic pseudo-random words (the test kit's generator).
     fn rng(seed: u64) -> impl FnMut() -> u64 {
-        let mut x = seed | 1;
-        move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        }
+        let mut r = bloomtime_testkit::Rng::new(seed);
+        move || r.next()
     }
 
     #[test]

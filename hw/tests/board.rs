@@ -80,14 +80,8 @@ fn replay_through_the_board_equals_analyze() {
 #[test]
 fn garbage_then_a_normal_exchange() {
     let mut b = SimBoard::new();
-    let mut junk: u64 = 0x1234_5678;
-    let mut bytes = Vec::new();
-    for _ in 0..3000 {
-        junk ^= junk << 13;
-        junk ^= junk >> 7;
-        junk ^= junk << 17;
-        bytes.push(junk as u8);
-    }
+    let mut junk = common::Rng::new(0x1234_5678);
+    let mut bytes: Vec<u8> = (0..3000).map(|_| junk.byte()).collect();
     // Long garbage, an overlong frame, a bad escape, a truncated frame.
     bytes.extend(vec![0x41; protocol::MAX_FRAME + 20]);
     bytes.extend([

@@ -3,19 +3,18 @@
 //! configuration, random back-pressure and idle input — the core equals the
 //! golden model (every outcome, final slot, event and counter).
 
-mod common;
 use bloomtime_hw::consts::CFG;
-use bloomtime_hw::util::vcd_path;
 use bloomtime_model::config::TS_MASK;
 use bloomtime_model::counters::Counter;
 use bloomtime_model::hash::Hashes;
 use bloomtime_model::key::{
     FlowKey, Record, FLAG_ECHO_REPLY, FLAG_ECHO_REQUEST, FLAG_TCP_SYN, FLAG_TCP_SYNACK,
 };
-use common::core_harness::*;
-use common::seed;
+use bloomtime_testkit::core::{compare, vcd_path, Core, Drive, Input, Summary};
+use bloomtime_testkit::rusthdl::RustHdlCore;
+use bloomtime_testkit::seed::prop_config_with;
 use proptest::prelude::*;
-use proptest::test_runner::{Config as PropConfig, RngSeed, TestCaseError, TestError, TestRunner};
+use proptest::test_runner::{Config as PropConfig, TestCaseError, TestError, TestRunner};
 use std::cell::RefCell;
 
 /// Keys that collide: a TCP key, keys on its bank-0 line, on its bank-1
@@ -150,11 +149,16 @@ fn compare_case(
     c: &Case,
     vcd: Option<&std::path::Path>,
 ) -> Result<Summary, String> {
-    if c.spaced {
-        compare_spaced(recs, c.seed, c.backpressure, vcd)
+    let (mut core, gaps) = if c.spaced {
+        (RustHdlCore::spaced(), 0.0)
     } else {
-        compare(recs, c.seed, c.backpressure, c.gaps, vcd)
+        (RustHdlCore::new(), c.gaps)
+    };
+    if let Some(p) = vcd {
+        core.trace(p, 0..u64::MAX)?;
     }
+    let d = Drive::new(c.seed, c.backpressure, gaps);
+    compare(&mut core, &Input::records(recs), d).map_err(|e| e.to_string())
 }
 
 /// Totals over the cases, to show the property was not checked on trivia.
@@ -178,9 +182,7 @@ fn random_record_sequences_match_the_model() {
     let pool = key_pool();
     let mut runner = TestRunner::new(PropConfig {
         cases: 32,
-        rng_seed: RngSeed::Fixed(seed(test, 51)),
-        failure_persistence: None,
-        ..PropConfig::default()
+        ..prop_config_with(test, 51)
     });
     let totals = RefCell::new(Totals::default());
     let result = runner.run(&case(pool.len()), |c| {

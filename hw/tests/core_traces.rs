@@ -12,14 +12,14 @@
 //! `Analyzer` on the same packets and checks that its counters and merged
 //! flows are the core's, so the conversion here is the analyze path's.
 
-mod common;
 use bloomtime_host::analyze::Analyzer;
 use bloomtime_hw::consts::CFG;
 use bloomtime_model::counters::Counter;
+use bloomtime_testkit::core::{check, Drive, Input, Summary};
+use bloomtime_testkit::rusthdl::RustHdlCore;
+use bloomtime_testkit::{seed, shared};
 use bloomtime_traces::gen::{generate, GenOptions, Mix};
-use bloomtime_traces::{shared, Packet, Records, TraceErrorKind, TraceReader};
-use common::core_harness::*;
-use common::*;
+use bloomtime_traces::{Packet, Records, TraceErrorKind, TraceReader};
 use std::path::Path;
 use std::time::Instant;
 
@@ -57,7 +57,8 @@ fn check_against_host(name: &str, packets: &[Packet], s: &Summary) {
 /// The core, the model and the host on `packets`.
 fn run(name: &str, packets: &[Packet], seed: u64, backpressure: f64, gaps: f64) -> Summary {
     let t = Instant::now();
-    let s = check_inputs(name, &inputs_of(packets), seed, backpressure, gaps);
+    let d = Drive::new(seed, backpressure, gaps);
+    let s = check(name, &inputs_of(packets), d, RustHdlCore::new);
     check_against_host(name, packets, &s);
     assert_eq!(s.inputs, packets.len());
     assert_eq!(s.counters[Counter::Frames as usize], packets.len() as u64);
@@ -201,11 +202,11 @@ fn real_traces_match_the_model() {
     let test = "real_traces_match_the_model";
     // Every *.pcap and *.pcapng in ../shared/traces; under CI=true a missing
     // directory or a capture its README lists but that is absent fails here.
-    let Some(mut captures) = shared::for_test(env!("CARGO_MANIFEST_DIR")) else {
+    let Some(mut captures) = shared::for_test() else {
         eprintln!("{test}: SKIPPED: no shared captures (under CI=true this fails)");
         return;
     };
-    let dir = shared::dir(env!("CARGO_MANIFEST_DIR"));
+    let dir = shared::dir();
     // Largest first over two workers (the machine's cores), so the long
     // captures do not end up in one thread.
     captures.sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).map_or(0, |m| m.len())));

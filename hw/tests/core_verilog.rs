@@ -3,21 +3,11 @@
 //! `check` of the flattened design (no combinational loop, no undriven or
 //! multiply driven wire), and `verilator --lint-only -Wall` with every allowed
 //! warning named and justified below. Without yosys or verilator the test
-//! prints a skip, and fails under `CI=true`.
+//! fails under `CI=true` and is skipped elsewhere (`bloomtime_testkit::env`).
 
-mod common;
-use common::skip_or_fail;
 use rust_hdl::prelude::*;
 use std::path::Path;
 use std::process::Command;
-
-/// Is `tool` installed (does `tool arg` run and succeed)?
-fn have(tool: &str, arg: &str) -> bool {
-    Command::new(tool)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 /// A directory name under the system temp dir that no other run uses.
 fn fresh(tag: &str) -> String {
@@ -81,13 +71,7 @@ lint_off -rule UNUSEDSIGNAL -file "*" -match "Bits of signal are not used: 'conv
 #[test]
 fn core_verilog_synthesizes_and_lints() {
     let test = "core_verilog_synthesizes_and_lints";
-    let missing: Vec<&str> = [("yosys", "-V"), ("verilator", "--version")]
-        .into_iter()
-        .filter(|(t, a)| !have(t, a))
-        .map(|(t, _)| t)
-        .collect();
-    if !missing.is_empty() {
-        skip_or_fail(test, &format!("not installed: {}", missing.join(", ")));
+    if !bloomtime_testkit::need_tools(test, &["yosys", "verilator"]) {
         return;
     }
     let verilog = bloomtime_hw::tops::core_verilog();

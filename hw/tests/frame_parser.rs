@@ -6,6 +6,7 @@ use bloomtime_model::config::{HEADER_WINDOW, TS_MASK};
 use bloomtime_model::key::*;
 use bloomtime_model::parse::build::*;
 use bloomtime_model::parse::{parse_window, DropReason, ETH_IPV4, ETH_IPV6};
+use bloomtime_testkit::{seed, Rng};
 use rust_hdl::prelude::*;
 
 #[path = "common/lint.rs"]
@@ -15,38 +16,6 @@ use std::path::Path;
 use std::time::Instant;
 
 // ---------------------------------------------------------------- harness
-
-/// Seeded generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pct(&mut self, p: u64) -> bool {
-        self.below(100) < p
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
-
-/// The seed of a random test: `BLOOMTIME_SEED` or the default; printed.
-fn seed(test: &str, default: u64) -> u64 {
-    let s = std::env::var("BLOOMTIME_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    eprintln!("{test}: seed {s} (set BLOOMTIME_SEED to replay another)");
-    s
-}
 
 /// One frame as the parser receives it.
 #[derive(Clone)]
@@ -193,7 +162,7 @@ fn simulate(
     mut trace: Option<&mut Vec<Io>>,
 ) -> Result<Run, String> {
     let mut s = Stepper::new(FrameParser::default(), vcd);
-    let mut rng = Rng(d.seed);
+    let mut rng = Rng::new(d.seed);
     s.uut.reset.next = true;
     s.settle();
     if let Some(t) = trace.as_deref_mut() {
@@ -833,7 +802,7 @@ fn long_frames_and_headers_beyond_the_window() {
 /// nibble; random captured lengths, streams cut short, bytes beyond caplen.
 #[test]
 fn random_junk() {
-    let mut r = Rng(seed("random_junk", 7));
+    let mut r = Rng::new(seed("random_junk", 7));
     let mut frames = vec![];
     for _ in 0..3000 {
         let len = r.below(200) as usize;
@@ -879,7 +848,7 @@ fn random_junk() {
 #[test]
 fn backpressure_and_gaps() {
     let s = seed("backpressure_and_gaps", 11);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     let shapes = shape_frames();
     let mut frames = vec![];
     for _ in 0..600 {
@@ -1175,7 +1144,7 @@ mod structured {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig { cases: 200, ..bloomtime_testkit::prop_config("frame_parser") })]
         #[test]
         fn structured_random_frames(specs in prop::collection::vec(spec(), 1..8)) {
             let frames: Vec<Frame> = specs.iter().map(build).collect();
@@ -1197,7 +1166,7 @@ fn verilog_synthesizes_and_lints() {
 #[test]
 fn verilog_matches_simulation() {
     let s = seed("verilog_matches_simulation", 5);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     let mut frames: Vec<Frame> = model_test_frames()
         .iter()
         .map(|b| Frame::captured(b))

@@ -9,8 +9,8 @@ use bloomtime_model::protocol::{
     crc16, encode_frame, status, Deframer, FrameError, MAX_FRAME, MAX_PAYLOAD, SEQ_UNKNOWN,
     SLIP_END, SLIP_ESC,
 };
+use bloomtime_testkit::{seed, Rng};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 use rust_hdl::prelude::*;
 
 #[path = "common/lint.rs"]
@@ -20,25 +20,14 @@ use std::time::Instant;
 
 // ---------------------------------------------------------------- harness
 
-/// Seeded generator (splitmix64).
-struct Rng(u64);
+/// Random link bytes: often one of the SLIP specials.
+trait SlipBytes {
+    fn slip_byte(&mut self) -> u8;
+    fn bytes(&mut self, n: usize) -> Vec<u8>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pct(&mut self, p: u64) -> bool {
-        self.below(100) < p
-    }
-    /// A byte, often one of the SLIP specials.
-    fn byte(&mut self) -> u8 {
+impl SlipBytes for Rng {
+    fn slip_byte(&mut self) -> u8 {
         match self.below(8) {
             0 => SLIP_END,
             1 => SLIP_ESC,
@@ -48,18 +37,8 @@ impl Rng {
         }
     }
     fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.byte()).collect()
+        (0..n).map(|_| self.slip_byte()).collect()
     }
-}
-
-/// The seed of a random test: `BLOOMTIME_SEED` or the default; printed.
-fn seed(test: &str, default: u64) -> u64 {
-    let s = std::env::var("BLOOMTIME_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    eprintln!("{test}: seed {s} (set BLOOMTIME_SEED to replay another)");
-    s
 }
 
 /// What the receive side reported, in order.
@@ -106,7 +85,7 @@ impl Dev {
             events: Vec::new(),
             auto_done: true,
             gap,
-            r: Rng(seed),
+            r: Rng::new(seed),
         }
     }
 
@@ -240,9 +219,7 @@ fn check(test: &str, stream: &[u8], gap: u64, seed: u64) -> u64 {
 fn prop_seed(test: &str, default: u64) -> ProptestConfig {
     ProptestConfig {
         cases: 48,
-        rng_seed: RngSeed::Fixed(seed(test, default)),
-        failure_persistence: None,
-        ..ProptestConfig::default()
+        ..bloomtime_testkit::seed::prop_config_with(test, default)
     }
 }
 
@@ -284,7 +261,7 @@ fn crc_byte_step_is_exhaustively_the_model() {
         crc16(data)
     );
     // The residue property the receiver relies on.
-    let mut r = Rng(9);
+    let mut r = Rng::new(9);
     for n in 1..64 {
         let p = r.bytes(n);
         let mut f = p.clone();
@@ -298,7 +275,7 @@ fn crc_byte_step_is_exhaustively_the_model() {
 /// transcription of `protocol::crc16`, for every input sequence.
 #[test]
 fn crc_register_block_and_its_verilog() {
-    let mut r = Rng(10);
+    let mut r = Rng::new(10);
     let mut s = Stepper::new(CrcHarness::default(), None);
     let mut crc = 0xffffu16;
     assert_eq!(s.uut.crc.crc(), crc);
@@ -484,7 +461,7 @@ fn corrupt(r: &mut Rng, out: &mut Vec<u8>) -> &'static str {
 #[test]
 fn corrupt_frames_classified_like_the_deframer() {
     let s = seed("corrupt_frames_classified_like_the_deframer", 22);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     let t0 = Instant::now();
     let mut cycles = 0;
     let mut kinds = std::collections::BTreeMap::new();
@@ -509,7 +486,7 @@ fn corrupt_frames_classified_like_the_deframer() {
 /// an empty frame.
 #[test]
 fn length_and_escape_boundaries() {
-    let mut r = Rng(23);
+    let mut r = Rng::new(23);
     let max = r.bytes(MAX_PAYLOAD);
     let mut stream = encode_frame(&max);
     stream.extend(encode_frame(&r.bytes(MAX_PAYLOAD + 1)));
@@ -573,7 +550,7 @@ proptest! {
 /// still count for nothing. After `req_done` the next frame is accepted.
 #[test]
 fn frames_during_a_pending_request_are_dropped() {
-    let mut r = Rng(25);
+    let mut r = Rng::new(25);
     let a = r.bytes(30);
     let b = r.bytes(20);
     let c = r.bytes(10);
@@ -681,7 +658,7 @@ fn crc_with_special(hi: bool, special: u8) -> Vec<u8> {
 #[test]
 fn responses_encode_like_encode_frame() {
     let s0 = seed("responses_encode_like_encode_frame", 26);
-    let mut r = Rng(s0);
+    let mut r = Rng::new(s0);
     let mut s = Stepper::new(Link::default(), None);
     let mut payloads: Vec<Vec<u8>> = vec![
         vec![SLIP_END],
@@ -830,12 +807,12 @@ fn end_to_end_through_the_uarts() {
     let t0 = Instant::now();
     let mut cycles = 0;
     for (host_div, dev_div) in [(49u32, 50u32), (51, 50), (16, 16)] {
-        let mut r = Rng(s ^ host_div as u64);
+        let mut r = Rng::new(s ^ host_div as u64);
         let mut b = Bench {
             host_tx: Stepper::new(UartTx::with_divisor(host_div), None),
             host_rx: Stepper::new(UartRx::with_divisor(host_div), None),
             dev: Stepper::new(UartLink::with_divisor(dev_div), None),
-            r: Rng(s.wrapping_add(host_div as u64)),
+            r: Rng::new(s.wrapping_add(host_div as u64)),
             glitch_ppm: 3000,
             quiet: [0; 2],
             host_bytes: Deframer::new(),
@@ -1077,7 +1054,7 @@ endmodule
 #[test]
 fn verilog_matches_simulation() {
     let s = seed("link verilog_matches_simulation", 28);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     let d = 8u32;
     let mut stream = Vec::new();
     let mut expect = 0;

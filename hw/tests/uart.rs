@@ -6,6 +6,7 @@
 
 use bloomtime_hw::uart::{divisor, UartRx, UartTx};
 use bloomtime_hw::util::{vcd_path, Stepper};
+use bloomtime_testkit::{seed, Rng};
 
 #[path = "common/lint.rs"]
 mod lint;
@@ -13,38 +14,6 @@ use lint::lint;
 use std::time::Instant;
 
 // ---------------------------------------------------------------- harness
-
-/// Seeded generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
-
-/// The seed of a random test: `BLOOMTIME_SEED` or the default; printed.
-fn seed(test: &str, default: u64) -> u64 {
-    let s = std::env::var("BLOOMTIME_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    eprintln!("{test}: seed {s} (set BLOOMTIME_SEED to replay another)");
-    s
-}
 
 /// One character on the line.
 #[derive(Clone, Copy)]
@@ -207,7 +176,7 @@ fn receiver_needs_a_divisor_of_8() {
 #[test]
 fn receives_across_baud_mismatch() {
     let s = seed("receives_across_baud_mismatch", 1);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     let t0 = Instant::now();
     let mut cycles = 0;
     for (d, n) in [(8u32, 80usize), (9, 60), (13, 40), (16, 40), (100, 12)] {
@@ -244,7 +213,7 @@ fn receives_across_baud_mismatch() {
 #[test]
 fn isolated_glitches_are_invisible() {
     let s = seed("isolated_glitches_are_invisible", 2);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     for (d, skew) in [
         (8u32, 1.0),
         (8, 0.99),
@@ -274,7 +243,7 @@ fn isolated_glitches_are_invisible() {
 #[test]
 fn idle_line_glitches_are_false_starts() {
     let s = seed("idle_line_glitches_are_false_starts", 3);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     for d in [8u32, 16, 100] {
         let period = d as f64;
         // Noise burst: glitches of 1 ..= d/2 - 2 clocks, separated by at
@@ -300,7 +269,7 @@ fn idle_line_glitches_are_false_starts() {
 #[test]
 fn framing_errors_are_flagged_and_dropped() {
     let s = seed("framing_errors_are_flagged_and_dropped", 4);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     for d in [8u32, 12, 100] {
         let mut chars = Vec::new();
         let mut want = Vec::new();
@@ -349,7 +318,7 @@ fn break_is_one_error_then_recovery() {
 #[test]
 fn recovers_after_heavy_noise() {
     let s = seed("recovers_after_heavy_noise", 5);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     for d in [8u32, 16] {
         let noisy: Vec<Char> = (0..30).map(|_| ch(r.byte())).collect();
         let mut line = waveform(&noisy, d as f64, r.unit(), 3.0, 0.0);
@@ -422,7 +391,7 @@ fn decode(line: &[bool], d: usize) -> Vec<(usize, u8)> {
 #[test]
 fn transmitter_timing_is_exact() {
     let s = seed("transmitter_timing_is_exact", 6);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     for d in [4usize, 5, 8, 100] {
         let mut st = Stepper::new(UartTx::with_divisor(d as u32), None);
         let bytes: Vec<u8> = (0..24).map(|_| r.byte()).collect();
@@ -465,7 +434,7 @@ fn transmitter_timing_is_exact() {
 #[test]
 fn loopback_at_several_divisors() {
     let s = seed("loopback_at_several_divisors", 7);
-    let mut r = Rng(s);
+    let mut r = Rng::new(s);
     for d in [8u32, 9, 11, 16, 100] {
         let n = if d == 100 { 16 } else { 64 };
         let bytes: Vec<u8> = (0..n).map(|_| r.byte()).collect();

@@ -27,34 +27,7 @@ pub use counters::{Counter, Counters};
 pub use golden::{BloomTime, Outcome};
 pub use key::{FlowKey, Record};
 
-/// Seeds of the randomized tests (issue 15): every property test runs from
-/// a fixed seed, printed, and `BLOOMTIME_SEED` replays another, as
-/// `hw/tests/core_props.rs` does. For tests only.
-#[doc(hidden)]
-pub mod testseed {
-    /// The seed for a random test: `BLOOMTIME_SEED` or the fixed `default`;
-    /// printed (shown by the test harness when the test fails).
-    pub fn seed(test: &str, default: u64) -> u64 {
-        let s = std::env::var("BLOOMTIME_SEED")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default);
-        eprintln!("{test}: seed {s} (set BLOOMTIME_SEED to replay another)");
-        s
-    }
-
-    /// The fixed default of the model's property tests.
-    pub const DEFAULT: u64 = 15;
-}
-
-/// A proptest configuration with a fixed seed (`testseed`), and no
-/// regression files: the seed replays a failure.
+/// Property tests run from a fixed, printed seed (`BLOOMTIME_SEED` replays
+/// another) and write no regression files: the test kit's rule.
 #[cfg(test)]
-pub(crate) fn prop_config(test: &str) -> proptest::test_runner::Config {
-    use proptest::test_runner::{Config, RngSeed};
-    Config {
-        rng_seed: RngSeed::Fixed(testseed::seed(test, testseed::DEFAULT)),
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
+pub(crate) use bloomtime_testkit::prop_config;

@@ -5,7 +5,7 @@
 //!
 //! * [`Model`]: one Verilated top, cycle by cycle, with its inputs and
 //!   outputs as plain `repr(C)` structs ([`CoreIn`], [`CoreOut`]);
-//! * [`CoreSim`]: the pipeline core driven like `hw/tests/common/core_harness.rs`
+//! * [`CoreSim`]: the pipeline core driven like `bloomtime_testkit::rusthdl`
 //!   drives the rust-hdl one (records in, key announcements, exports,
 //!   per-record outcomes, control commands, counter readout), converting to
 //!   and from the golden model's types;
@@ -753,6 +753,21 @@ impl CoreSim {
         waited
     }
 
+    /// [`send_record`](Self::send_record) for a frame's record: the
+    /// frame's one-cycle `frame_done` pulse rides on the first cycle, as
+    /// the board's frame parser hands it over (what is transferred is
+    /// queued, unlike [`push_frames`](Self::push_frames)).
+    pub fn send_frame_record(&mut self, rec: &Record) -> u64 {
+        self.inputs.frame_done = 1;
+        let taken = self.push_record(rec);
+        self.inputs.frame_done = 0;
+        if taken {
+            0
+        } else {
+            1 + self.send_record(rec)
+        }
+    }
+
     /// The pipeline holds nothing and no output is pending (last cycle).
     fn quiet(&self) -> bool {
         let o = &self.last;
@@ -908,16 +923,13 @@ mod tests {
     use super::*;
     use bloomtime_model::table::{level0, AccRule};
 
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
+    fn rng(r: &mut bloomtime_testkit::Rng) -> u64 {
+        r.next()
     }
 
     #[test]
     fn layouts_equal_the_model_packing() {
-        let mut r = 0x1234_5678_9abc_def1u64;
+        let mut r = bloomtime_testkit::Rng::new(1);
         for _ in 0..2000 {
             let mut a = [0u8; 16];
             let mut b = [0u8; 16];
@@ -942,7 +954,9 @@ mod tests {
             let rule = AccRule::new(&CFG);
             let mut s = SlotStats::first(&rule, Some(level0(rng(&mut r) as u8 as u32)), None);
             for _ in 0..rng(&mut r) % 50 {
-                let x = |r: &mut u64| (rng(r) % 3 != 0).then(|| level0(rng(r) as u8 as u32));
+                let x = |r: &mut bloomtime_testkit::Rng| {
+                    (rng(r) % 3 != 0).then(|| level0(rng(r) as u8 as u32))
+                };
                 s.add(&rule, x(&mut r), x(&mut r));
             }
             s.packets = (rng(&mut r) as u32) & ((1 << CFG.packet_bits) - 1);

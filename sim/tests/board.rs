@@ -113,7 +113,7 @@ fn a_generated_trace_over_the_virtual_board_equals_analyze() {
 
 #[test]
 fn small_shared_traces_over_the_virtual_board_equal_analyze() {
-    let Some(traces) = bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR")) else {
+    let Some(traces) = bloomtime_testkit::shared::for_test() else {
         return;
     };
     // The captures of at most 1000 packets (about 10 s each at most here):

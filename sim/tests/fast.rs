@@ -210,7 +210,7 @@ fn a_generated_trace_and_the_shared_captures() {
     generate_file(&opts, &pcap, None).unwrap();
     same("generated", &frames_of(&pcap, usize::MAX), &[4096]);
     let _ = std::fs::remove_dir_all(&dir);
-    let Some(traces) = bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR")) else {
+    let Some(traces) = bloomtime_testkit::shared::for_test() else {
         return;
     };
     for t in &traces {

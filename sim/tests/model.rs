@@ -1,179 +1,18 @@
-//! The Verilated core against the golden model: every outcome, the final
-//! table, every event, the merged flows and the counters. The same cases as
-//! hw/tests/core.rs, with many more records (Verilator is ~1000x faster than
-//! rust-hdl's simulation).
+//! The Verilated core against the golden model: the table of core tests
+//! that bloomtime-hw runs on rust-hdl's simulation
+//! (`bloomtime_testkit::table`: every outcome, the final table, every event,
+//! the merged flows and the counters), with many more records (Verilator
+//! is ~1000x faster), and what only `CoreSim` drives: control commands
+//! mid-stream, frame and link counter pulses, `run`.
 
 mod common;
 use bloomtime_model::counters::{Counter, Counters};
 use bloomtime_model::golden::BloomTime;
-use bloomtime_model::key::{FlowKey, Record};
 use bloomtime_model::table::Event;
 use bloomtime_sim::{hw, Cmd, CoreSim, Outcome, CFG};
 use common::*;
 
-#[test]
-fn random_records_match_the_model() {
-    let s = seed("random_records_match_the_model", 11);
-    let mut r = Rng::new(s);
-    let recs = random_records(&mut r, 60_000, 64, 64);
-    check(
-        "random",
-        &recs,
-        Drive {
-            seed: s,
-            ..Drive::plain()
-        },
-    );
-}
-
-#[test]
-fn random_records_many_flows() {
-    let s = seed("random_records_many_flows", 21);
-    let mut r = Rng::new(s);
-    let recs = random_records(&mut r, 40_000, 1 << 16, 1 << 10);
-    check(
-        "many_flows",
-        &recs,
-        Drive {
-            seed: s,
-            ..Drive::plain()
-        },
-    );
-}
-
-#[test]
-fn random_records_with_backpressure_and_gaps() {
-    let s = seed("random_records_with_backpressure_and_gaps", 12);
-    let mut r = Rng::new(s);
-    let recs = random_records(&mut r, 20_000, 1 << 16, 1 << 10);
-    for (bp, gaps) in [(0.3, 0.2), (0.8, 0.0), (0.05, 0.5)] {
-        let d = Drive {
-            backpressure: bp,
-            gaps,
-            seed: s,
-        };
-        check(&format!("backpressure_{bp}_{gaps}"), &recs, d);
-    }
-}
-
-#[test]
-fn same_line_and_same_slot_bursts() {
-    let s = seed("same_line_and_same_slot_bursts", 13);
-    let mut r = Rng::new(s);
-    let keys = colliding_keys(6);
-    let mut recs = Vec::new();
-    let mut ts = 0u64;
-    for _ in 0..100_000 {
-        ts += [0, 0, 0, 1, 100, 3000, 9000][r.below(7) as usize];
-        let k = keys[r.below(keys.len() as u64) as usize];
-        let k = if r.chance(0.3) { k.reverse(false) } else { k };
-        recs.push(Record {
-            ts,
-            key: k,
-            flags: 0,
-        });
-    }
-    check(
-        "bursts",
-        &recs,
-        Drive {
-            seed: s,
-            ..Drive::plain()
-        },
-    );
-    let d = Drive {
-        backpressure: 0.4,
-        gaps: 0.0,
-        seed: s,
-    };
-    check("bursts_bp", &recs[..30_000], d);
-}
-
-#[test]
-fn time_jumps_force_sweeps_without_aliasing() {
-    let s = seed("time_jumps_force_sweeps_without_aliasing", 14);
-    let mut r = Rng::new(s);
-    let keys: Vec<FlowKey> = (0..40).map(|_| random_key(&mut r, 8, 8)).collect();
-    let mut recs = Vec::new();
-    let mut ts = 0u64;
-    for _ in 0..30_000 {
-        // Epochs are 2^13 units: jumps of 1..600 epochs, and now and then
-        // one across the 40-bit wrap (a regression, clamped).
-        ts += match r.below(20) {
-            0 | 1 => (1 + r.below(600)) << 13,
-            2 | 3 => r.below(200) << 13,
-            4 => r.below(1 << 36),
-            _ => r.below(1 << 14),
-        };
-        ts &= (1 << 40) - 1;
-        recs.push(Record {
-            ts,
-            key: keys[r.below(40) as usize],
-            flags: 0,
-        });
-    }
-    check(
-        "time_jumps",
-        &recs,
-        Drive {
-            seed: s,
-            ..Drive::plain()
-        },
-    );
-}
-
-#[test]
-fn counter_overflow_evicts() {
-    // 2^16 + a few packets of one flow, twice: the slot overflows and restarts.
-    let k = FlowKey::v4(6, [1, 2, 3, 4], 5, [6, 7, 8, 9], 10);
-    let recs: Vec<Record> = (0..140_000u64)
-        .map(|i| Record {
-            ts: i * 7,
-            key: k,
-            flags: 0,
-        })
-        .collect();
-    check("overflow", &recs, Drive::plain());
-}
-
-#[test]
-fn one_record_per_clock() {
-    // Records offered on consecutive clocks are all taken, and the last
-    // outcome leaves at most LATENCY cycles after the last record.
-    let s = seed("one_record_per_clock", 15);
-    let mut r = Rng::new(s);
-    let recs: Vec<Record> = random_records(&mut r, 50_000, 1 << 12, 1 << 12)
-        .into_iter()
-        .enumerate()
-        .map(|(i, rec)| Record {
-            ts: i as u64 * 4,
-            ..rec
-        })
-        .collect();
-    let mut sim = CoreSim::new();
-    let start = sim.cycles();
-    for rec in &recs {
-        assert!(sim.push_record(rec), "refused");
-    }
-    assert_eq!(sim.cycles() - start, recs.len() as u64);
-    let mut n = 0;
-    let mut extra = 0;
-    loop {
-        while sim.pop_outcome().is_some() {
-            n += 1;
-        }
-        if n == recs.len() {
-            break;
-        }
-        sim.clock();
-        extra += 1;
-        assert!(extra <= LATENCY, "outcomes late");
-    }
-    eprintln!("{} records in {} cycles + {extra} cycles latency", n, n);
-}
-
-/// Cycles from a record's acceptance to its outcome leaving the core.
-const LATENCY: u64 = 10;
+bloomtime_testkit::core_tests!(CoreSim::new);
 
 /// (kind, slot) of an event: sorting by it (stably) groups the events per
 /// slot and kind in emission order.

@@ -11,7 +11,7 @@ use support::*;
 
 #[test]
 fn every_shared_trace_replays_like_analyze() {
-    let Some(traces) = bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR")) else {
+    let Some(traces) = bloomtime_testkit::shared::for_test() else {
         return;
     };
     for t in &traces {

@@ -7,7 +7,6 @@ pub mod gen;
 pub mod link;
 pub mod pcap;
 pub mod records;
-pub mod shared;
 pub mod truth;
 pub mod writer;
 

@@ -151,12 +151,7 @@ fn events(cfg: Config) -> impl Strategy<Value = Vec<(usize, u64)>> {
 fn seeded(test: &str, cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(bloomtime_model::testseed::seed(
-            test,
-            bloomtime_model::testseed::DEFAULT,
-        )),
-        failure_persistence: None,
-        ..ProptestConfig::default()
+        ..bloomtime_testkit::prop_config(test)
     }
 }
 

@@ -75,7 +75,7 @@ pub fn model() -> Loopback {
 /// Real captures from ../shared/traces: required when CI=true, else skipped
 /// with a message when missing.
 pub fn shared_traces() -> Option<Vec<PathBuf>> {
-    bloomtime_traces::shared::for_test(env!("CARGO_MANIFEST_DIR"))
+    bloomtime_testkit::shared::for_test()
 }
 
 /// The first `n` packets of a capture, as a new pcap.

@@ -1,7 +1,7 @@
 //! The real captures the tests read from `../shared/traces` (outside the
-//! repository; see its README). One definition for every crate's tests:
-//! under `CI=true` a missing directory, a missing capture the README lists
-//! or an empty directory is a failure; elsewhere the tests skip it and say so.
+//! repository; see its README), under the rule of [`crate::env`]: under
+//! `CI=true` a missing directory, a missing capture the README lists or an
+//! empty directory is a failure; elsewhere the tests skip it and say so.
 
 use std::path::{Path, PathBuf};
 
@@ -14,14 +14,9 @@ pub struct SharedTraces {
     pub problems: Vec<String>,
 }
 
-/// `CI=true` in the environment.
-pub fn ci() -> bool {
-    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
-}
-
-/// `workspace/../shared/traces`, from a crate's `CARGO_MANIFEST_DIR`.
-pub fn dir(manifest_dir: &str) -> PathBuf {
-    Path::new(manifest_dir).join("../../shared/traces")
+/// `workspace/../shared/traces`.
+pub fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/traces")
 }
 
 /// The captures in `dir`, and every capture its README lists that is missing.
@@ -77,16 +72,15 @@ pub fn find(dir: &Path) -> SharedTraces {
 /// The shared captures for a test: panics on a problem under `CI=true`,
 /// otherwise prints each problem as a skip and returns what is there
 /// (`None`: nothing to test).
-pub fn for_test(manifest_dir: &str) -> Option<Vec<PathBuf>> {
-    for_test_in(&dir(manifest_dir), ci())
+pub fn for_test() -> Option<Vec<PathBuf>> {
+    for_test_in(&dir(), crate::env::ci())
 }
 
 /// [`for_test`] on `dir`, with `ci` for `CI=true`.
 pub fn for_test_in(dir: &Path, ci: bool) -> Option<Vec<PathBuf>> {
     let s = find(dir);
     for p in &s.problems {
-        assert!(!ci, "CI=true and {p}");
-        eprintln!("skip: {p}");
+        crate::env::skip_or_fail_in("shared traces", p, ci);
     }
     (!s.traces.is_empty()).then_some(s.traces)
 }
