@@ -123,7 +123,7 @@ fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str]) {
             .arg(root().join("scripts/ipfix-check.py"))
             .args(["--listen", &repeat.to_string(), "--csv"])
             .arg(&csv_path)
-            .args(["--idle", "1.5", "--timeout", "30"])
+            .args(["--idle", "5", "--timeout", "60"])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
