@@ -156,7 +156,11 @@ fn info_stats_flush_and_clear() {
     let board = VirtualBoard::start(&d, &[]);
     let port = board.port();
     let info = device(port, &["info"]).unwrap();
-    assert!(info.contains("BloomTime, protocol 1"), "{info}");
+    let version = format!(
+        "BloomTime, protocol {}",
+        bloomtime_model::protocol::PROTOCOL_VERSION
+    );
+    assert!(info.contains(&version), "{info}");
     assert!(info.contains("link 12500000 baud"), "{info}");
     assert!(info.contains("counter invariants: ok"), "{info}");
     let csv = device(port, &["info", "--format", "csv"]).unwrap();
