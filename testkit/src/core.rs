@@ -444,6 +444,7 @@ pub fn check_records<C: Core>(
 mod tests {
     use super::*;
     use crate::gen::random_records;
+    use bloomtime_model::counters::Counter;
     use bloomtime_model::table::Event;
 
     /// A divergence to plant in [`ModelCore`].
@@ -468,6 +469,9 @@ mod tests {
         sent: usize,
         cycles: u64,
         fault: Fault,
+        /// The parser's frame and drop counts (the model counts those in
+        /// `BloomTime::frame`, which this adapter's records bypass).
+        parser: Counters,
     }
 
     impl ModelCore {
@@ -479,6 +483,7 @@ mod tests {
                 sent: 0,
                 cycles: 0,
                 fault,
+                parser: Counters::default(),
             }
         }
     }
@@ -490,7 +495,8 @@ mod tests {
         fn clock(&mut self) {
             self.cycles += 1;
         }
-        fn send(&mut self, rec: &Record, _frame: bool) {
+        fn send(&mut self, rec: &Record, frame: bool) {
+            self.parser.0[Counter::Frames as usize] += frame as u64;
             let mut o = Outcome::from(&self.m.process(rec));
             if self.fault == Fault::Iat(self.sent) {
                 o.iat = Some(o.iat.unwrap_or(0) + 1);
@@ -500,8 +506,11 @@ mod tests {
             self.sent += 1;
             self.cycles += 1;
         }
-        fn drop_frame(&mut self, _reason: DropReason) {
-            unimplemented!("records only")
+        fn drop_frame(&mut self, reason: DropReason) {
+            // As `BloomTime::frame` counts a frame its parser drops.
+            self.parser.0[Counter::Frames as usize] += 1;
+            self.parser.0[Counter::DropTruncated as usize + reason as usize] += 1;
+            self.cycles += 1;
         }
         fn drain(&mut self) {}
         fn flush(&mut self) {
@@ -523,8 +532,10 @@ mod tests {
         }
         fn read_counters(&mut self) -> Counters {
             let mut c = *self.m.counters();
-            c.0[bloomtime_model::counters::Counter::Records as usize] +=
-                (self.fault == Fault::Counter) as u64;
+            for (n, p) in c.0.iter_mut().zip(self.parser.0) {
+                *n += p;
+            }
+            c.0[Counter::Records as usize] += (self.fault == Fault::Counter) as u64;
             c
         }
         fn take_outcomes(&mut self) -> Vec<Outcome> {
