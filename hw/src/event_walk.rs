@@ -284,13 +284,8 @@ mod tests {
 
     #[test]
     fn drain_and_peek_answer_like_the_model_device() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut r = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = bloomtime_testkit::Rng::seeded("event_walk", 0x2545_f491_4f6c_dd1du64);
+        let mut r = move |n: u64| rng.below(n);
         for case in 0..400 {
             // Events of both kinds, their bytes numbered so a misplaced byte shows.
             let lens: Vec<usize> = (0..r(12))

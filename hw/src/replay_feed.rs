@@ -418,13 +418,8 @@ mod tests {
     /// Runs the feed on `req`; the event buffer fills past admission after
     /// `admit` frames; the parser stalls at random.
     fn run(req: &[u8], busy: bool, live: Option<u64>, admit: usize, seed: u64) -> Run {
-        let mut x = seed | 1;
-        let mut r = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = bloomtime_testkit::Rng::new(seed);
+        let mut r = move |n: u64| rng.below(n);
         let mut f = ReplayFeed::default();
         f.connect_all();
         f.len.next = (req.len() as u64).into();
@@ -518,13 +513,8 @@ mod tests {
 
     #[test]
     fn replay_feeds_and_refuses_like_the_model_device() {
-        let mut x = 0x51_7cc1_b727_220au64;
-        let mut r = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = bloomtime_testkit::Rng::seeded("replay_feed", 0x51_7cc1_b727_220au64);
+        let mut r = move |n: u64| rng.below(n);
         let (mut fed, mut refused, mut bad) = (0, 0, 0);
         for case in 0..300 {
             let req = request(&mut r);
