@@ -73,11 +73,11 @@ pub struct LiveArgs {
     /// Add p50, p90 and p99 of IAT and RTT (as `analyze --percentiles`).
     #[arg(long)]
     pub percentiles: bool,
-    /// Also send the flows to this IPFIX collector over UDP: those active
-    /// in each interval, and at the end the rest (packetDeltaCount: the
-    /// packets since the flow's previous record).
-    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
-    pub ipfix: Option<String>,
+    /// Also send the flows to this IPFIX collector over UDP (`tcp://` for
+    /// TCP): those active in each interval, and at the end the rest
+    /// (packetDeltaCount: the packets since the flow's previous record).
+    #[arg(long, value_name = "[tcp://]HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<crate::ipfix::Target>,
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {
@@ -113,11 +113,11 @@ pub struct AnalyzeArgs {
     /// one that does not), exact with `--exact`.
     #[arg(long)]
     pub percentiles: bool,
-    /// Also send every flow to this IPFIX collector over UDP (RFC 7011;
-    /// the timing figures as enterprise elements, docs/IPFIX.md). An
-    /// unreachable collector is a warning, not an error.
-    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
-    pub ipfix: Option<String>,
+    /// Also send every flow to this IPFIX collector over UDP, or TCP with
+    /// `tcp://` (RFC 7011; the timing figures as enterprise elements,
+    /// docs/IPFIX.md). An unreachable collector is a warning, not an error.
+    #[arg(long, value_name = "[tcp://]HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<crate::ipfix::Target>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -389,9 +389,9 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     };
     warn_time_regressions("bloomtime analyze", &counters, before_first);
     if let Some(target) = &a.ipfix {
-        let mut x = crate::ipfix::Exporter::new(target);
+        let mut x = crate::ipfix::Exporter::new(target, "bloomtime analyze");
         x.export(&rows);
-        x.finish("bloomtime analyze");
+        x.finish();
     }
     let title = format!(
         "{} of {} packets, preset {} ({})",
@@ -432,7 +432,10 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
     if a.percentiles {
         an.exact_percentiles();
     }
-    let mut export = a.ipfix.as_deref().map(crate::ipfix::Exporter::new);
+    let mut export = a
+        .ipfix
+        .as_ref()
+        .map(|t| crate::ipfix::Exporter::new(t, "bloomtime live"));
     let mut seen = std::collections::HashMap::new();
     let summary = crate::live::run(
         "bloomtime live",
@@ -464,7 +467,7 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
     if let Some(mut x) = export {
         // What was not sent at an interval: packets since, final figures.
         x.export(&crate::live::active_since(&rows, &mut seen));
-        x.finish("bloomtime live");
+        x.finish();
     }
     let meta = LiveMeta {
         tool: "bloomtime live",

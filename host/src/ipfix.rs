@@ -1,4 +1,5 @@
-//! IPFIX export (RFC 7011) of flow rows over UDP: `--ipfix HOST:PORT`.
+//! IPFIX export (RFC 7011) of flow rows over UDP or TCP: `--ipfix
+//! [udp://|tcp://]HOST:PORT` (plain `HOST:PORT` is UDP).
 //!
 //! Two templates, one per address family, each with the standard
 //! information elements of the 5-tuple and the packet count and BloomTime's
@@ -8,21 +9,30 @@
 //! the figures of its CSV row: times in microseconds (float64), NaN where
 //! the CSV cell is empty (no samples, or a figure the preset does not keep).
 //!
-//! Messages are at most [`MAX_MESSAGE`] bytes (one UDP datagram through any
-//! usual path MTU). The sequence number of a message is the number of data
-//! records sent before it in this stream (RFC 7011 §3.1, modulo 2^32). Over
-//! UDP a collector may miss or restart: the templates go in the first
-//! message and again every [`TEMPLATE_EVERY_MESSAGES`] messages or
-//! [`TEMPLATE_EVERY`], whichever comes first (RFC 7011 §8.4).
+//! The sequence number of a message is the number of data records sent
+//! before it in this stream (RFC 7011 §3.1, modulo 2^32).
+//!
+//! Over UDP messages are at most [`MAX_MESSAGE`] bytes (one datagram
+//! through any usual path MTU); a collector may miss or restart, so the
+//! templates go in the first message and again every
+//! [`TEMPLATE_EVERY_MESSAGES`] messages or [`TEMPLATE_EVERY`], whichever
+//! comes first (RFC 7011 §8.4). Over TCP (RFC 7011 §10.4) the stream is
+//! the session: the templates lead its first message and are not sent
+//! again (§8.1), and a message may be as long as its 16-bit length field
+//! allows ([`MAX_MESSAGE_TCP`]).
 //!
 //! The export never stops or fails a run: a collector that cannot be
-//! reached (no route, a closed port that answers with ICMP) is one warning
-//! on standard error at the end, with the count of messages not sent.
+//! reached (no route, a closed port, a name that does not resolve, a TCP
+//! connection that is refused, times out or drops) is a warning on
+//! standard error, and at the end one line with the count of the messages
+//! and flow records not sent. Every wait is bounded
+//! ([`TCP_CONNECT_TIMEOUT`], [`TCP_WRITE_TIMEOUT`], [`UDP_WRITE_TIMEOUT`]).
 
 use bloomtime_model::key::FlowKey;
 use bloomtime_model::stats::{FlowRow, Moments};
-use std::io;
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The private enterprise number of the timing elements: 32473, reserved
@@ -35,6 +45,9 @@ pub const TEMPLATE_V6: u16 = 257;
 /// The largest message sent (bytes, IPFIX header included): one datagram
 /// below a 1500-byte MTU with IPv6 and UDP headers and some tunnelling.
 pub const MAX_MESSAGE: usize = 1400;
+/// The largest message over TCP: what the header's 16-bit length field
+/// can say (RFC 7011 §3.1).
+pub const MAX_MESSAGE_TCP: usize = u16::MAX as usize;
 /// Templates are sent again after this many messages...
 pub const TEMPLATE_EVERY_MESSAGES: u32 = 64;
 /// ... or this much time, whichever comes first.
@@ -42,6 +55,18 @@ pub const TEMPLATE_EVERY: Duration = Duration::from_secs(10);
 /// After this many messages the exporter pauses 1 ms, so that a burst of
 /// thousands of messages does not overrun a collector's socket buffer.
 pub const PACE_MESSAGES: u64 = 32;
+/// A UDP send never waits longer than this.
+pub const UDP_WRITE_TIMEOUT: Duration = Duration::from_millis(200);
+/// A TCP collector that does not accept the connection within this time
+/// is unreachable.
+pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A message over TCP that the collector does not take within this time
+/// (a collector that stopped reading) drops the connection.
+pub const TCP_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// At the end, after closing its half of a TCP connection, the exporter
+/// waits this long for the collector to close its half: a reset instead
+/// says that the collector did not take the last messages.
+pub const TCP_CLOSE_WAIT: Duration = Duration::from_millis(500);
 
 const VERSION: u16 = 10;
 const HEADER: usize = 16;
@@ -210,6 +235,10 @@ pub struct Encoder {
     last_template: Option<Instant>,
     every_messages: u32,
     every: Duration,
+    /// Templates again after the first message (UDP), or never (TCP).
+    refresh: bool,
+    /// The largest message, bytes.
+    max: usize,
 }
 
 impl Encoder {
@@ -222,6 +251,18 @@ impl Encoder {
             last_template: None,
             every_messages: TEMPLATE_EVERY_MESSAGES,
             every: TEMPLATE_EVERY,
+            refresh: true,
+            max: MAX_MESSAGE,
+        }
+    }
+
+    /// An encoder for one observation domain of a stream over `t`: its
+    /// largest message and whether templates are sent again.
+    pub fn for_transport(domain: u32, t: Transport) -> Encoder {
+        Encoder {
+            refresh: t == Transport::Udp,
+            max: t.max_message(),
+            ..Encoder::new(domain)
         }
     }
 
@@ -240,6 +281,7 @@ impl Encoder {
     fn template_due(&self, now: Instant) -> bool {
         match self.last_template {
             None => true,
+            Some(_) if !self.refresh => false,
             Some(t) => self.since_template >= self.every_messages || now - t >= self.every,
         }
     }
@@ -266,13 +308,14 @@ impl Encoder {
     }
 
     /// The messages that carry `rows` (IPv4 and IPv6 in any order), each at
-    /// most [`MAX_MESSAGE`] bytes; the templates lead the first message
-    /// and any message where a refresh is due. No rows: a message of the
+    /// most [`MAX_MESSAGE`] bytes ([`MAX_MESSAGE_TCP`] for TCP); the
+    /// templates lead the first message and any message where a refresh is
+    /// due. No rows: a message of the
     /// templates alone if they are due, else none. `export_time` is in
     /// seconds since the Unix epoch.
     pub fn encode(&mut self, rows: &[FlowRow], export_time: u32, now: Instant) -> Vec<Message> {
         let mut msgs = Vec::new();
-        let mut msg = Vec::with_capacity(MAX_MESSAGE);
+        let mut msg = Vec::with_capacity(self.max);
         if rows.is_empty() {
             if self.template_due(now) {
                 self.begin(&mut msg, now);
@@ -301,10 +344,10 @@ impl Encoder {
                     Some((t, _)) if t == tid => 0,
                     _ => SET_HEADER,
                 };
-            if open && msg.len() + need > MAX_MESSAGE {
+            if open && msg.len() + need > self.max {
                 close_set(&mut msg, &mut set);
                 self.end(&mut msg, export_time, records);
-                let bytes = std::mem::replace(&mut msg, Vec::with_capacity(MAX_MESSAGE));
+                let bytes = std::mem::replace(&mut msg, Vec::with_capacity(self.max));
                 msgs.push(Message { bytes, records });
                 open = false;
             }
@@ -332,92 +375,247 @@ impl Encoder {
     }
 }
 
+/// How the messages travel to the collector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    /// Every transport and the scheme that names it in `--ipfix`.
+    pub const ALL: [(Transport, &'static str); 2] =
+        [(Transport::Udp, "udp"), (Transport::Tcp, "tcp")];
+
+    /// The scheme that names it in `--ipfix` (`udp`, `tcp`).
+    pub fn scheme(self) -> &'static str {
+        Transport::ALL
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map(|(_, s)| *s)
+            .unwrap_or("udp")
+    }
+
+    /// The largest message sent over it.
+    pub fn max_message(self) -> usize {
+        match self {
+            Transport::Udp => MAX_MESSAGE,
+            Transport::Tcp => MAX_MESSAGE_TCP,
+        }
+    }
+}
+
+/// Where `--ipfix` sends: a transport and `HOST:PORT` (resolved when the
+/// export starts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub transport: Transport,
+    pub addr: String,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.transport.scheme(), self.addr)
+    }
+}
+
+/// `--ipfix`'s value: `HOST:PORT` (UDP), `udp://HOST:PORT` or
+/// `tcp://HOST:PORT` (a flag check; the name is resolved when the export
+/// starts).
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let schemes: Vec<String> = Transport::ALL
+        .iter()
+        .map(|(_, n)| format!("{n}://"))
+        .collect();
+    let bad = || {
+        format!(
+            "'{s}' is not [{}]HOST:PORT (e.g. 127.0.0.1:4739, [::1]:4739, tcp://collector:4739)",
+            schemes.join("|")
+        )
+    };
+    let (transport, rest) = match s.split_once("://") {
+        None => (Transport::Udp, s),
+        Some((scheme, rest)) => {
+            let t = Transport::ALL
+                .iter()
+                .find(|(_, n)| n.eq_ignore_ascii_case(scheme))
+                .map(|(t, _)| *t)
+                .ok_or_else(|| {
+                    format!(
+                        "'{s}': the transport '{scheme}' is none of {}",
+                        schemes.join(", ")
+                    )
+                })?;
+            (t, rest)
+        }
+    };
+    let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok(Target {
+        transport,
+        addr: rest.to_string(),
+    })
+}
+
 /// What an export sent, and the first error if any message failed.
 #[derive(Debug, Default)]
 pub struct ExportSummary {
     pub messages: u64,
     pub records: u64,
+    /// Messages not sent, and the data records in them.
     pub failed: u64,
+    pub records_failed: u64,
     pub first_error: Option<String>,
 }
 
-/// Flow rows to an IPFIX collector over UDP.
+enum Conn {
+    Udp(UdpSocket),
+    Tcp(TcpStream),
+}
+
+/// Flow rows to an IPFIX collector over UDP or TCP.
 pub struct Exporter {
-    target: String,
-    sock: Option<UdpSocket>,
+    target: Target,
+    tool: String,
+    /// None: never made, or a TCP connection that failed.
+    conn: Option<Conn>,
     enc: Encoder,
     summary: ExportSummary,
 }
 
-/// Whether `s` looks like `HOST:PORT` (a flag check; the name is resolved
-/// when the export starts).
-pub fn parse_target(s: &str) -> Result<String, String> {
-    let bad =
-        || format!("'{s}' is not HOST:PORT (e.g. 127.0.0.1:4739, [::1]:4739, collector:4739)");
-    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    if host.is_empty() || port == 0 {
-        return Err(bad());
+fn resolve(addr: &str) -> Result<SocketAddr, String> {
+    addr.to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {addr}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{addr} resolves to no address"))
+}
+
+/// All of `buf` to `s` within `limit` (a socket's write timeout bounds
+/// each write, and a slow reader lets each one write a little).
+fn write_within(s: &mut TcpStream, mut buf: &[u8], limit: Duration) -> io::Result<()> {
+    let end = Instant::now() + limit;
+    while !buf.is_empty() {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        s.set_write_timeout(Some(left))?;
+        match s.write(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
-    Ok(s.to_string())
+    Ok(())
 }
 
 impl Exporter {
-    /// An exporter to `target` (`HOST:PORT`). A name that does not resolve
-    /// or a socket that cannot be made is not an error: every message then
-    /// counts as failed, and [`Exporter::finish`] warns.
-    pub fn new(target: &str) -> Exporter {
+    /// An exporter to `target` for `tool` (the prefix of its warnings). A
+    /// name that does not resolve, a socket that cannot be made or a TCP
+    /// connection that is refused or not accepted within
+    /// [`TCP_CONNECT_TIMEOUT`] is not an error: a warning now, every
+    /// message then counts as failed, and [`Exporter::finish`] warns with
+    /// the count.
+    pub fn new(target: &Target, tool: &str) -> Exporter {
         let mut summary = ExportSummary::default();
-        let sock = match Self::connect(target) {
-            Ok(s) => Some(s),
+        let conn = match Self::connect(target) {
+            Ok(c) => Some(c),
             Err(e) => {
+                eprintln!(
+                    "{tool}: warning: IPFIX export to {target}: {e}: no flow record will reach the collector"
+                );
                 summary.first_error = Some(e);
                 None
             }
         };
         Exporter {
-            target: target.to_string(),
-            sock,
-            enc: Encoder::new(1),
+            target: target.clone(),
+            tool: tool.to_string(),
+            conn,
+            enc: Encoder::for_transport(1, target.transport),
             summary,
         }
     }
 
-    fn connect(target: &str) -> Result<UdpSocket, String> {
-        let addr: SocketAddr = target
-            .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve {target}: {e}"))?
-            .next()
-            .ok_or_else(|| format!("{target} resolves to no address"))?;
-        let local: SocketAddr = if addr.is_ipv4() {
-            "0.0.0.0:0".parse().unwrap()
-        } else {
-            "[::]:0".parse().unwrap()
-        };
-        let s = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
-        s.connect(addr).map_err(|e| format!("{addr}: {e}"))?;
-        // A send never waits long: a stalled collector is no stalled run.
-        s.set_write_timeout(Some(Duration::from_millis(200)))
-            .map_err(|e| format!("UDP socket: {e}"))?;
-        Ok(s)
+    fn connect(target: &Target) -> Result<Conn, String> {
+        let addr = resolve(&target.addr)?;
+        match target.transport {
+            Transport::Udp => {
+                let local: SocketAddr = if addr.is_ipv4() {
+                    (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+                } else {
+                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                };
+                let s = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
+                s.connect(addr).map_err(|e| format!("{addr}: {e}"))?;
+                // A send never waits long: a stalled collector is no stalled run.
+                s.set_write_timeout(Some(UDP_WRITE_TIMEOUT))
+                    .map_err(|e| format!("UDP socket: {e}"))?;
+                Ok(Conn::Udp(s))
+            }
+            Transport::Tcp => {
+                let s = TcpStream::connect_timeout(&addr, TCP_CONNECT_TIMEOUT).map_err(|e| {
+                    if e.kind() == io::ErrorKind::TimedOut {
+                        format!(
+                            "TCP connection to {addr} not accepted within {} s",
+                            TCP_CONNECT_TIMEOUT.as_secs_f64()
+                        )
+                    } else {
+                        format!("TCP connection to {addr}: {e}")
+                    }
+                })?;
+                s.set_nodelay(true)
+                    .map_err(|e| format!("TCP socket: {e}"))?;
+                Ok(Conn::Tcp(s))
+            }
+        }
     }
 
     fn send(&mut self, msg: &[u8], records: u64) {
         self.summary.messages += 1;
-        let r = match &self.sock {
-            Some(s) => s.send(msg).map(|_| ()),
-            None => Err(io::Error::other("no socket")),
+        let r = match &mut self.conn {
+            Some(Conn::Udp(s)) => s.send(msg).map(|_| ()),
+            Some(Conn::Tcp(s)) => write_within(s, msg, TCP_WRITE_TIMEOUT),
+            None => Err(io::Error::other("no connection")),
         };
         match r {
             Ok(()) => self.summary.records += records,
             Err(e) => {
                 self.summary.failed += 1;
-                if self.summary.first_error.is_none() {
+                self.summary.records_failed += records;
+                if matches!(self.conn, Some(Conn::Tcp(_))) {
+                    // A stream that failed mid-message cannot go on: the
+                    // rest of the run counts as not sent.
+                    self.conn = None;
+                    let e = if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::TimedOut
+                    {
+                        format!(
+                            "the collector did not take a message within {} s",
+                            TCP_WRITE_TIMEOUT.as_secs_f64()
+                        )
+                    } else {
+                        e.to_string()
+                    };
+                    eprintln!(
+                        "{}: warning: IPFIX export to {}: the connection failed after {} messages ({e}): the flow records from here on are not sent",
+                        self.tool,
+                        self.target,
+                        self.summary.messages - 1
+                    );
+                    self.summary.first_error.get_or_insert(e);
+                } else if self.summary.first_error.is_none() {
                     self.summary.first_error = Some(e.to_string());
                 }
             }
         }
-        if self.summary.messages.is_multiple_of(PACE_MESSAGES) {
+        if matches!(self.conn, Some(Conn::Udp(_)))
+            && self.summary.messages.is_multiple_of(PACE_MESSAGES)
+        {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -433,26 +631,63 @@ impl Exporter {
         }
     }
 
-    /// Wait briefly for a collector's ICMP refusal of the last datagrams,
-    /// then warn on standard error if any message failed; the summary.
-    pub fn finish(mut self, tool: &str) -> ExportSummary {
-        if let Some(s) = &self.sock {
-            // A closed port answers with ICMP, which the next send reports:
-            // one empty probe would be a malformed message, so ask the
-            // socket for a pending error instead.
-            std::thread::sleep(Duration::from_millis(20));
-            if let Ok(Some(e)) = s.take_error() {
-                self.summary.failed = self.summary.failed.max(1);
-                self.summary.first_error.get_or_insert(e.to_string());
+    /// End the export: over UDP wait briefly for a collector's ICMP
+    /// refusal of the last datagrams; over TCP close the stream and wait
+    /// up to [`TCP_CLOSE_WAIT`] for the collector to close it too. Then
+    /// warn on standard error if anything was not sent; the summary.
+    pub fn finish(mut self) -> ExportSummary {
+        match self.conn.take() {
+            Some(Conn::Udp(s)) => {
+                // A closed port answers with ICMP, which the next send
+                // reports: one empty probe would be a malformed message, so
+                // ask the socket for a pending error instead.
+                std::thread::sleep(Duration::from_millis(20));
+                if let Ok(Some(e)) = s.take_error() {
+                    self.summary.failed = self.summary.failed.max(1);
+                    self.summary.first_error.get_or_insert(e.to_string());
+                }
             }
+            Some(Conn::Tcp(mut s)) => {
+                // Bytes written are bytes the kernel took, not bytes the
+                // collector read: a collector that closes after reading
+                // everything ends the stream, one that went away resets it.
+                let _ = s.shutdown(Shutdown::Write);
+                let _ = s.set_read_timeout(Some(TCP_CLOSE_WAIT));
+                let mut buf = [0u8; 512];
+                let end = Instant::now() + TCP_CLOSE_WAIT;
+                while Instant::now() < end {
+                    match s.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(_) => continue,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e)
+                            if e.kind() == io::ErrorKind::WouldBlock
+                                || e.kind() == io::ErrorKind::TimedOut =>
+                        {
+                            break
+                        }
+                        Err(e) => {
+                            eprintln!(
+                                "{}: warning: IPFIX export to {}: the collector closed the connection before taking every message ({e}): the last flow records may be lost",
+                                self.tool, self.target
+                            );
+                            self.summary.first_error.get_or_insert(e.to_string());
+                            break;
+                        }
+                    }
+                }
+            }
+            None => {}
         }
         let s = &self.summary;
         if s.failed > 0 {
             eprintln!(
-                "{tool}: warning: IPFIX export to {}: {} of {} messages not sent ({}): the collector may miss flow records",
+                "{}: warning: IPFIX export to {}: {} of {} messages not sent, {} flow records in them ({}): the collector misses them",
+                self.tool,
                 self.target,
                 s.failed,
                 s.messages,
+                s.records_failed,
                 s.first_error.as_deref().unwrap_or("unknown error"),
             );
         }
@@ -497,7 +732,7 @@ mod tests {
         let be32 = |b: &[u8], i: usize| u32::from_be_bytes(b[i..i + 4].try_into().unwrap());
         assert_eq!(be16(m, 0), 10);
         assert_eq!(be16(m, 2) as usize, m.len());
-        assert!(m.len() <= MAX_MESSAGE);
+        assert!(m.len() <= MAX_MESSAGE_TCP);
         assert_eq!(be32(m, 12), 1);
         let mut templates = Vec::new();
         let mut records = Vec::new();
@@ -630,16 +865,210 @@ mod tests {
     }
 
     #[test]
-    fn targets_are_host_and_port() {
-        for ok in ["127.0.0.1:4739", "[::1]:4739", "collector.example:9995"] {
-            assert_eq!(parse_target(ok).unwrap(), ok);
+    fn targets_are_host_and_port_with_a_transport() {
+        for (ok, t, addr) in [
+            ("127.0.0.1:4739", Transport::Udp, "127.0.0.1:4739"),
+            ("[::1]:4739", Transport::Udp, "[::1]:4739"),
+            (
+                "collector.example:9995",
+                Transport::Udp,
+                "collector.example:9995",
+            ),
+            ("udp://127.0.0.1:4739", Transport::Udp, "127.0.0.1:4739"),
+            ("tcp://[::1]:4739", Transport::Tcp, "[::1]:4739"),
+            ("TCP://collector:4739", Transport::Tcp, "collector:4739"),
+        ] {
+            let got = parse_target(ok).unwrap();
+            assert_eq!((got.transport, got.addr.as_str()), (t, addr), "{ok}");
+            assert_eq!(got.to_string(), format!("{}://{addr}", t.scheme()));
         }
-        for bad in ["127.0.0.1", ":4739", "host:0", "host:70000", "host:x"] {
-            assert!(
-                parse_target(bad).unwrap_err().contains("is not HOST:PORT"),
-                "{bad}"
-            );
+        for bad in [
+            "127.0.0.1",
+            ":4739",
+            "host:0",
+            "host:70000",
+            "host:x",
+            "tcp://",
+            "tcp://host",
+            "udp://:4739",
+        ] {
+            let e = parse_target(bad).unwrap_err();
+            assert!(e.contains("is not [udp://|tcp://]HOST:PORT"), "{bad}: {e}");
         }
+        let e = parse_target("sctp://host:4739").unwrap_err();
+        assert!(e.contains("'sctp' is none of udp://, tcp://"), "{e}");
+    }
+
+    /// Messages read from a TCP stream by their length fields, until the
+    /// stream ends.
+    fn read_stream(mut s: TcpStream) -> Vec<Vec<u8>> {
+        let mut msgs = Vec::new();
+        loop {
+            let mut h = [0u8; HEADER];
+            if s.read_exact(&mut h).is_err() {
+                return msgs;
+            }
+            let len = u16::from_be_bytes([h[2], h[3]]) as usize;
+            let mut m = h.to_vec();
+            m.resize(len, 0);
+            s.read_exact(&mut m[HEADER..]).unwrap();
+            msgs.push(m);
+        }
+    }
+
+    #[test]
+    fn tcp_sends_templates_once_and_long_messages() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = parse_target(&format!("tcp://{}", l.local_addr().unwrap())).unwrap();
+        let reader = std::thread::spawn(move || read_stream(l.accept().unwrap().0));
+        let mut x = Exporter::new(&target, "test");
+        let rows: Vec<FlowRow> = (0..1000).map(|i| row(i, i % 5 == 0, 4)).collect();
+        for chunk in rows.chunks(300) {
+            x.export(chunk);
+        }
+        x.export(&[]);
+        let s = x.finish();
+        assert_eq!((s.failed, s.records, s.first_error), (0, 1000, None));
+        let msgs = reader.join().unwrap();
+        assert_eq!(msgs.len() as u64, s.messages);
+        let mut seq = 0;
+        let mut n = 0;
+        for (i, m) in msgs.iter().enumerate() {
+            let (sq, templates, recs) = decode(m);
+            assert_eq!(sq, seq, "message {i}");
+            // Templates once, at the start of the stream.
+            assert_eq!(templates.is_empty(), i > 0, "message {i}");
+            seq += recs.len() as u32;
+            n += recs.len();
+        }
+        assert_eq!(n, 1000);
+        // 300 rows fill a message far beyond a datagram's 1400 bytes.
+        assert!(msgs[0].len() > 40_000, "{}", msgs[0].len());
+        // A whole message is as long as the length field allows.
+        let mut e = Encoder::for_transport(1, Transport::Tcp);
+        let big: Vec<FlowRow> = (0..2000).map(|i| row(i, false, 1)).collect();
+        let m = e.encode(&big, 0, Instant::now());
+        assert!(m.len() > 1);
+        assert!(m[0].bytes.len() <= MAX_MESSAGE_TCP);
+        assert!(m[0].bytes.len() + record_len(false) > MAX_MESSAGE_TCP);
+    }
+
+    #[test]
+    fn a_refused_tcp_connection_is_a_warning_at_once() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let t = Instant::now();
+        let mut x = Exporter::new(
+            &parse_target(&format!("tcp://127.0.0.1:{port}")).unwrap(),
+            "test",
+        );
+        let rows: Vec<FlowRow> = (0..30).map(|i| row(i, false, 3)).collect();
+        x.export(&rows);
+        let s = x.finish();
+        assert!(t.elapsed() < Duration::from_secs(1));
+        assert_eq!((s.failed, s.records, s.records_failed), (s.messages, 0, 30));
+        assert!(s.first_error.unwrap().contains("refused"));
+    }
+
+    /// A listening socket on loopback whose accept queue holds one
+    /// connection (backlog 0) and is full: the kernel drops further SYNs,
+    /// as a collector behind a firewall that drops them would.
+    fn full_listener() -> (std::net::TcpListener, TcpStream) {
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // Listen again with a backlog of 0 (std listens with 128).
+        // SAFETY: listen(2) on a socket this function owns.
+        assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+        let first = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        (l, first)
+    }
+
+    #[test]
+    fn a_tcp_collector_that_never_answers_is_a_bounded_wait() {
+        let (l, _first) = full_listener();
+        let target = parse_target(&format!("tcp://{}", l.local_addr().unwrap())).unwrap();
+        let t = Instant::now();
+        let mut x = Exporter::new(&target, "test");
+        let waited = t.elapsed();
+        x.export(&[row(1, false, 2)]);
+        let s = x.finish();
+        assert!(
+            waited >= TCP_CONNECT_TIMEOUT - Duration::from_millis(100),
+            "{waited:?}"
+        );
+        assert!(
+            waited < TCP_CONNECT_TIMEOUT + Duration::from_secs(1),
+            "{waited:?}"
+        );
+        assert_eq!((s.failed, s.records_failed), (1, 1));
+        let within = format!(
+            "not accepted within {} s",
+            TCP_CONNECT_TIMEOUT.as_secs_f64()
+        );
+        assert!(s.first_error.unwrap().contains(&within));
+    }
+
+    #[test]
+    fn a_dropped_tcp_connection_counts_what_was_not_sent() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = parse_target(&format!("tcp://{}", l.local_addr().unwrap())).unwrap();
+        // The collector takes the first message, then goes away.
+        let reader = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut h = [0u8; HEADER];
+            s.read_exact(&mut h).unwrap();
+            let len = u16::from_be_bytes([h[2], h[3]]) as usize;
+            let mut rest = vec![0u8; len - HEADER];
+            s.read_exact(&mut rest).unwrap();
+        });
+        let mut x = Exporter::new(&target, "test");
+        let rows: Vec<FlowRow> = (0..50).map(|i| row(i, false, 3)).collect();
+        x.export(&rows);
+        reader.join().unwrap();
+        let t = Instant::now();
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(5));
+            x.export(&rows);
+        }
+        let s = x.finish();
+        assert!(t.elapsed() < Duration::from_secs(2));
+        assert!(s.failed >= 1, "{s:?}");
+        // Every message after the drop failed, and each record is counted
+        // once: sent or not.
+        assert_eq!(s.records + s.records_failed, 21 * 50, "{s:?}");
+        assert!(s.records_failed >= 50 * 18, "{s:?}");
+    }
+
+    #[test]
+    fn a_tcp_collector_that_stops_reading_stalls_nothing() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = parse_target(&format!("tcp://{}", l.local_addr().unwrap())).unwrap();
+        // Accepted, never read: the kernel's buffers fill, then writes wait.
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let keep = std::thread::spawn(move || {
+            let s = l.accept().unwrap();
+            let _ = rx.recv();
+            drop(s);
+        });
+        let mut x = Exporter::new(&target, "test");
+        let rows: Vec<FlowRow> = (0..20_000).map(|i| row(i, false, 3)).collect();
+        let t = Instant::now();
+        for _ in 0..40 {
+            x.export(&rows);
+        }
+        let spent = t.elapsed();
+        tx.send(()).unwrap();
+        keep.join().unwrap();
+        let s = x.finish();
+        assert!(
+            spent < TCP_WRITE_TIMEOUT + Duration::from_secs(3),
+            "{spent:?}"
+        );
+        assert!(s.failed >= 1, "{s:?}");
+        assert_eq!(s.records + s.records_failed, 40 * 20_000);
+        assert!(s.first_error.unwrap().contains("did not take a message"));
     }
 
     #[test]
@@ -649,19 +1078,19 @@ mod tests {
             let s = UdpSocket::bind("127.0.0.1:0").unwrap();
             s.local_addr().unwrap().port()
         };
-        let mut x = Exporter::new(&format!("127.0.0.1:{port}"));
+        let mut x = Exporter::new(&parse_target(&format!("127.0.0.1:{port}")).unwrap(), "test");
         let rows: Vec<FlowRow> = (0..30).map(|i| row(i, false, 3)).collect();
         let t = Instant::now();
         x.export(&rows);
         x.export(&rows);
-        let s = x.finish("test");
+        let s = x.finish();
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(s.failed >= 1, "{s:?}");
         assert!(s.first_error.unwrap().contains("refused"));
         // A name that does not resolve.
-        let mut x = Exporter::new("no-such-host.invalid:4739");
+        let mut x = Exporter::new(&parse_target("no-such-host.invalid:4739").unwrap(), "test");
         x.export(&rows);
-        let s = x.finish("test");
+        let s = x.finish();
         assert_eq!(s.failed, s.messages);
         assert!(s.first_error.unwrap().contains("no-such-host.invalid"));
     }
