@@ -353,6 +353,9 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
     if a.percentiles {
         an.exact_percentiles();
     }
+    if a.ipfix.is_some() {
+        an.keep_flow_times();
+    }
     an.feed_traces(&a.traces)?;
     let packets = an.packets();
     let before_first = an.before_first();
@@ -369,14 +372,14 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
         aliased: None,
         exact_state_bytes: None,
     };
-    let (rows, counters, note) = if let Some(e) = &est {
+    let (rows, times, counters, note) = if let Some(e) = &est {
         meta.merge = Some(e.merge);
         meta.aliased = Some(e.aliased);
         let note = format!(
             "merge: consistent ({} events: {} opens, {} evicts; {} slots open after flush); aliased merges: {}",
             e.merge.events, e.merge.opens, e.merge.evicts, e.merge.open_slots_after_flush, e.aliased
         );
-        (e.rows(), e.counters, note)
+        (e.rows(), &e.times, e.counters, note)
     } else {
         let x = exact.as_ref().expect("exact result");
         meta.exact_state_bytes = Some(x.state_bytes);
@@ -385,12 +388,12 @@ pub fn analyze(a: &AnalyzeArgs) -> Result<(), Error> {
             x.flows.len(),
             x.state_bytes
         );
-        (x.rows(), x.counters, note)
+        (x.rows(), &x.times, x.counters, note)
     };
     warn_time_regressions("bloomtime analyze", &counters, before_first);
     if let Some(target) = &a.ipfix {
         let mut x = crate::ipfix::Exporter::new(target, "bloomtime analyze");
-        x.export(&rows);
+        x.export(&rows, times);
         x.finish();
     }
     let title = format!(
@@ -432,6 +435,9 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
     if a.percentiles {
         an.exact_percentiles();
     }
+    if a.ipfix.is_some() {
+        an.keep_flow_times();
+    }
     let mut export = a
         .ipfix
         .as_ref()
@@ -449,9 +455,9 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
     )?;
     let before_first = an.before_first();
     let (est, exact) = an.finish()?;
-    let (rows, counters) = match (&est, &exact) {
-        (Some(e), _) => (e.rows(), e.counters),
-        (_, Some(x)) => (x.rows(), x.counters),
+    let (rows, times, counters) = match (&est, &exact) {
+        (Some(e), _) => (e.rows(), &e.times, e.counters),
+        (_, Some(x)) => (x.rows(), &x.times, x.counters),
         _ => unreachable!("one mode"),
     };
     warn_time_regressions("bloomtime live", &counters, before_first);
@@ -466,7 +472,8 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
     }
     if let Some(mut x) = export {
         // What was not sent at an interval: packets since, final figures.
-        x.export(&crate::live::active_since(&rows, &mut seen));
+        let (active, times) = crate::live::active_since(&rows, times, &mut seen);
+        x.export(&active, &times);
         x.finish();
     }
     let meta = LiveMeta {

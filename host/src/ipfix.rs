@@ -9,6 +9,12 @@
 //! the figures of its CSV row: times in microseconds (float64), NaN where
 //! the CSV cell is empty (no samples, or a figure the preset does not keep).
 //!
+//! Records of flows whose first and last packet times the host knows
+//! (`analyze` and `live`, exact or the model's estimate; not the board)
+//! use two more templates with flowStart/flowEnd in milliseconds and
+//! nanoseconds ([`TIME_ELEMENTS`]); docs/IPFIX.md says what the times
+//! mean on each path.
+//!
 //! The sequence number of a message is the number of data records sent
 //! before it in this stream (RFC 7011 §3.1, modulo 2^32).
 //!
@@ -28,6 +34,7 @@
 //! and flow records not sent. Every wait is bounded
 //! ([`TCP_CONNECT_TIMEOUT`], [`TCP_WRITE_TIMEOUT`], [`UDP_WRITE_TIMEOUT`]).
 
+use crate::analyze::FlowTimes;
 use bloomtime_model::key::FlowKey;
 use bloomtime_model::stats::{FlowRow, Moments};
 use std::fmt;
@@ -42,6 +49,19 @@ pub const PEN: u32 = 32473;
 pub const TEMPLATE_V4: u16 = 256;
 /// Template of IPv6 flows.
 pub const TEMPLATE_V6: u16 = 257;
+/// Template of IPv4 flows with their first and last packet times
+/// ([`TIME_ELEMENTS`]).
+pub const TEMPLATE_V4_TIMES: u16 = 258;
+/// Template of IPv6 flows with their first and last packet times.
+pub const TEMPLATE_V6_TIMES: u16 = 259;
+/// Every template: (id, IPv6, with times), in the order of the template
+/// set, which announces them all.
+pub const TEMPLATES: [(u16, bool, bool); 4] = [
+    (TEMPLATE_V4, false, false),
+    (TEMPLATE_V6, true, false),
+    (TEMPLATE_V4_TIMES, false, true),
+    (TEMPLATE_V6_TIMES, true, true),
+];
 /// The largest message sent (bytes, IPFIX header included): one datagram
 /// below a 1500-byte MTU with IPv6 and UDP headers and some tunnelling.
 pub const MAX_MESSAGE: usize = 1400;
@@ -148,6 +168,59 @@ pub const TIMING_ELEMENTS: [(u16, &str, &str, &str); 16] = [
     ),
 ];
 
+/// How a time element is written (RFC 7011 §6.1.9, §6.1.10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    /// dateTimeMilliseconds: milliseconds since the Unix epoch (the
+    /// nanoseconds truncated).
+    Milliseconds,
+    /// dateTimeNanoseconds: the NTP format, seconds since 1900 (32 bits)
+    /// and the fraction of a second in units of 2^-32 s (rounded).
+    Nanoseconds,
+}
+
+/// The time elements of the templates with times (IANA), after the
+/// standard elements, in record order: (element id, name, the flow's end
+/// rather than its start, encoding). Every one is 8 bytes. Both the
+/// milliseconds (what nfdump 1.7 reads) and the nanoseconds (the
+/// capture's precision).
+pub const TIME_ELEMENTS: [(u16, &str, bool, Stamp); 4] = [
+    (152, "flowStartMilliseconds", false, Stamp::Milliseconds),
+    (153, "flowEndMilliseconds", true, Stamp::Milliseconds),
+    (156, "flowStartNanoseconds", false, Stamp::Nanoseconds),
+    (157, "flowEndNanoseconds", true, Stamp::Nanoseconds),
+];
+
+/// Seconds from the NTP epoch (1900-01-01) to the Unix epoch.
+pub const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+const NS_PER_S: u64 = 1_000_000_000;
+const NS_PER_MS: u64 = 1_000_000;
+
+/// A time in nanoseconds since the Unix epoch as `stamp` writes it.
+pub fn stamp(ns: u64, stamp: Stamp) -> u64 {
+    match stamp {
+        Stamp::Milliseconds => ns / NS_PER_MS,
+        Stamp::Nanoseconds => {
+            // The seconds wrap in 2036 (NTP era 1), as RFC 7011 §6.1.10
+            // has them.
+            let secs = (ns / NS_PER_S + NTP_UNIX_OFFSET) & u32::MAX as u64;
+            let frac = (((ns % NS_PER_S) << 32) + NS_PER_S / 2) / NS_PER_S;
+            (secs << 32) | frac
+        }
+    }
+}
+
+/// The template of a record of this family, with or without times.
+pub const fn template_id(v6: bool, timed: bool) -> u16 {
+    match (v6, timed) {
+        (false, false) => TEMPLATE_V4,
+        (true, false) => TEMPLATE_V6,
+        (false, true) => TEMPLATE_V4_TIMES,
+        (true, true) => TEMPLATE_V6_TIMES,
+    }
+}
+
 fn standard(v6: bool) -> &'static [(u16, u16); 6] {
     if v6 {
         &STANDARD_V6
@@ -156,18 +229,25 @@ fn standard(v6: bool) -> &'static [(u16, u16); 6] {
     }
 }
 
-/// Bytes of one data record of this family.
-pub fn record_len(v6: bool) -> usize {
-    standard(v6).iter().map(|f| f.1 as usize).sum::<usize>() + 8 * TIMING_ELEMENTS.len()
+/// Bytes of one data record of this family, with or without times.
+pub fn record_len(v6: bool, timed: bool) -> usize {
+    let times = if timed { TIME_ELEMENTS.len() } else { 0 };
+    standard(v6).iter().map(|f| f.1 as usize).sum::<usize>() + 8 * (times + TIMING_ELEMENTS.len())
 }
 
-fn template_record(out: &mut Vec<u8>, id: u16, v6: bool) {
+fn template_record(out: &mut Vec<u8>, id: u16, v6: bool, timed: bool) {
     let fields = standard(v6);
+    let times: &[_] = if timed { &TIME_ELEMENTS } else { &[] };
+    let count = fields.len() + times.len() + TIMING_ELEMENTS.len();
     out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(&((fields.len() + TIMING_ELEMENTS.len()) as u16).to_be_bytes());
+    out.extend_from_slice(&(count as u16).to_be_bytes());
     for (ie, len) in fields {
         out.extend_from_slice(&ie.to_be_bytes());
         out.extend_from_slice(&len.to_be_bytes());
+    }
+    for (ie, ..) in times {
+        out.extend_from_slice(&ie.to_be_bytes());
+        out.extend_from_slice(&8u16.to_be_bytes());
     }
     for (ie, ..) in TIMING_ELEMENTS {
         out.extend_from_slice(&(0x8000 | ie).to_be_bytes());
@@ -176,13 +256,14 @@ fn template_record(out: &mut Vec<u8>, id: u16, v6: bool) {
     }
 }
 
-/// The template set: both templates.
+/// The template set: every template.
 fn template_set(out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&TEMPLATE_SET_ID.to_be_bytes());
     out.extend_from_slice(&[0, 0]);
-    template_record(out, TEMPLATE_V4, false);
-    template_record(out, TEMPLATE_V6, true);
+    for (id, v6, timed) in TEMPLATES {
+        template_record(out, id, v6, timed);
+    }
     let len = (out.len() - start) as u16;
     out[start + 2..start + 4].copy_from_slice(&len.to_be_bytes());
 }
@@ -199,7 +280,7 @@ fn moments(out: &mut Vec<u8>, m: &Moments) {
     }
 }
 
-fn data_record(out: &mut Vec<u8>, r: &FlowRow) {
+fn data_record(out: &mut Vec<u8>, r: &FlowRow, times: Option<FlowTimes>) {
     let k: &FlowKey = &r.key;
     let addr = |a: &[u8; 16]| -> Vec<u8> {
         if k.v6 {
@@ -214,6 +295,12 @@ fn data_record(out: &mut Vec<u8>, r: &FlowRow) {
     out.extend_from_slice(&k.dport.to_be_bytes());
     out.push(k.proto);
     out.extend_from_slice(&r.packets.to_be_bytes());
+    if let Some(t) = times {
+        for (_, _, end, how) in TIME_ELEMENTS {
+            let ns = if end { t.last_ns } else { t.first_ns };
+            out.extend_from_slice(&stamp(ns, how).to_be_bytes());
+        }
+    }
     moments(out, &r.iat);
     moments(out, &r.rtt);
 }
@@ -310,10 +397,17 @@ impl Encoder {
     /// The messages that carry `rows` (IPv4 and IPv6 in any order), each at
     /// most [`MAX_MESSAGE`] bytes ([`MAX_MESSAGE_TCP`] for TCP); the
     /// templates lead the first message and any message where a refresh is
-    /// due. No rows: a message of the
-    /// templates alone if they are due, else none. `export_time` is in
-    /// seconds since the Unix epoch.
-    pub fn encode(&mut self, rows: &[FlowRow], export_time: u32, now: Instant) -> Vec<Message> {
+    /// due. `times[i]`, where there is one, is the first and last packet
+    /// time of `rows[i]` (a template with times); `times` may be empty. No
+    /// rows: a message of the templates alone if they are due, else none.
+    /// `export_time` is in seconds since the Unix epoch.
+    pub fn encode(
+        &mut self,
+        rows: &[FlowRow],
+        times: &[Option<FlowTimes>],
+        export_time: u32,
+        now: Instant,
+    ) -> Vec<Message> {
         let mut msgs = Vec::new();
         let mut msg = Vec::with_capacity(self.max);
         if rows.is_empty() {
@@ -337,9 +431,10 @@ impl Encoder {
                 msg[at + 2..at + 4].copy_from_slice(&len.to_be_bytes());
             }
         };
-        for r in rows {
-            let tid = if r.key.v6 { TEMPLATE_V6 } else { TEMPLATE_V4 };
-            let need = record_len(r.key.v6)
+        for (i, r) in rows.iter().enumerate() {
+            let t = times.get(i).copied().flatten();
+            let tid = template_id(r.key.v6, t.is_some());
+            let need = record_len(r.key.v6, t.is_some())
                 + match set {
                     Some((t, _)) if t == tid => 0,
                     _ => SET_HEADER,
@@ -362,7 +457,7 @@ impl Encoder {
                 msg.extend_from_slice(&tid.to_be_bytes());
                 msg.extend_from_slice(&[0, 0]);
             }
-            data_record(&mut msg, r);
+            data_record(&mut msg, r, t);
             records += 1;
         }
         close_set(&mut msg, &mut set);
@@ -620,13 +715,14 @@ impl Exporter {
         }
     }
 
-    /// Send the rows now (templates first where due).
-    pub fn export(&mut self, rows: &[FlowRow]) {
+    /// Send the rows now (templates first where due); `times` as
+    /// [`Encoder::encode`] takes them.
+    pub fn export(&mut self, rows: &[FlowRow], times: &[Option<FlowTimes>]) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as u32)
             .unwrap_or(0);
-        for m in self.enc.encode(rows, now, Instant::now()) {
+        for m in self.enc.encode(rows, times, now, Instant::now()) {
             self.send(&m.bytes, m.records as u64);
         }
     }
@@ -726,6 +822,11 @@ mod tests {
     /// (template id, bytes)).
     type Decoded = (u32, Vec<u16>, Vec<(u16, Vec<u8>)>);
 
+    /// Record lengths by template id, as the templates said (the decoder's
+    /// state across messages).
+    static LENS: std::sync::Mutex<std::collections::BTreeMap<u16, usize>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+
     /// A decoder by RFC 7011 §3, written apart from the encoder.
     fn decode(m: &[u8]) -> Decoded {
         let be16 = |b: &[u8], i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
@@ -736,6 +837,9 @@ mod tests {
         assert_eq!(be32(m, 12), 1);
         let mut templates = Vec::new();
         let mut records = Vec::new();
+        // Record lengths by template: the templates come in every message
+        // that the tests decode on their own, or the first of a stream.
+        let mut lens = LENS.lock().unwrap_or_else(|e| e.into_inner());
         let mut i = 16;
         while i < m.len() {
             let (id, len) = (be16(m, i), be16(m, i + 2) as usize);
@@ -747,6 +851,7 @@ mod tests {
                     let (tid, count) = (be16(body, j), be16(body, j + 2));
                     templates.push(tid);
                     j += 4;
+                    let mut standard = Vec::new();
                     let mut enterprise = Vec::new();
                     for _ in 0..count {
                         let (ie, flen) = (be16(body, j), be16(body, j + 2));
@@ -756,14 +861,31 @@ mod tests {
                             assert_eq!(flen, 8);
                             enterprise.push(ie & 0x7fff);
                             j += 4;
+                        } else {
+                            standard.push((ie, flen));
                         }
                     }
                     let want: Vec<u16> = TIMING_ELEMENTS.iter().map(|e| e.0).collect();
                     assert_eq!(enterprise, want);
+                    // IANA: the addresses, ports, protocol, packetDeltaCount,
+                    // then flowStart/EndMilli- and Nanoseconds if timed.
+                    let a = if tid % 2 == 1 {
+                        (27, 16, 28)
+                    } else {
+                        (8, 4, 12)
+                    };
+                    let mut std_want =
+                        vec![(a.0, a.1), (7, 2), (a.2, a.1), (11, 2), (4, 1), (2, 8)];
+                    if tid >= 258 {
+                        std_want.extend([(152, 8), (153, 8), (156, 8), (157, 8)]);
+                    }
+                    assert_eq!(standard, std_want, "template {tid}");
+                    let len = std_want.iter().map(|f| f.1 as usize).sum::<usize>() + 8 * want.len();
+                    lens.insert(tid, len);
                 }
             } else {
-                assert!(id == TEMPLATE_V4 || id == TEMPLATE_V6, "set {id}");
-                let rl = record_len(id == TEMPLATE_V6);
+                assert!((256..=259).contains(&id), "set {id}");
+                let rl = lens[&id];
                 assert_eq!(body.len() % rl, 0);
                 for r in body.chunks(rl) {
                     records.push((id, r.to_vec()));
@@ -776,11 +898,11 @@ mod tests {
 
     #[test]
     fn records_carry_the_row_and_sizes_are_bounded() {
-        assert_eq!(record_len(false), 149);
-        assert_eq!(record_len(true), 173);
+        assert_eq!(record_len(false, false), 149);
+        assert_eq!(record_len(true, false), 173);
         let rows: Vec<FlowRow> = (0..40).map(|i| row(i, i % 3 == 0, 5)).collect();
         let mut e = Encoder::new(1);
-        let msgs = e.encode(&rows, 1_700_000_000, Instant::now());
+        let msgs = e.encode(&rows, &[], 1_700_000_000, Instant::now());
         assert!(msgs.len() >= 5, "{}", msgs.len());
         let mut seq = 0;
         let mut got = Vec::new();
@@ -792,7 +914,7 @@ mod tests {
             assert_eq!(templates.is_empty(), i > 0);
             // Full messages: the next record would not have fitted.
             if i + 1 < msgs.len() {
-                assert!(m.bytes.len() + record_len(false) > MAX_MESSAGE - 4);
+                assert!(m.bytes.len() + record_len(false, false) > MAX_MESSAGE - 4);
             }
             assert_eq!(&m.bytes[4..8], &1_700_000_000u32.to_be_bytes());
             got.extend(recs);
@@ -826,7 +948,7 @@ mod tests {
     fn no_samples_is_nan_and_templates_are_refreshed() {
         let t0 = Instant::now();
         let mut e = Encoder::new(1).with_refresh(3, Duration::from_secs(5));
-        let (_, _, recs) = decode(&e.encode(&[row(1, false, 0)], 0, t0)[0].bytes);
+        let (_, _, recs) = decode(&e.encode(&[row(1, false, 0)], &[], 0, t0)[0].bytes);
         let b = &recs[0].1;
         assert_eq!(u64::from_be_bytes(b[21..29].try_into().unwrap()), 0);
         for j in 0..7 {
@@ -835,7 +957,7 @@ mod tests {
         }
         // Message 1 had templates; 2 and 3 not; the 4th again (3 messages).
         let one = [row(2, true, 1)];
-        let with = |e: &mut Encoder, t| !decode(&e.encode(&one, 0, t)[0].bytes).1.is_empty();
+        let with = |e: &mut Encoder, t| !decode(&e.encode(&one, &[], 0, t)[0].bytes).1.is_empty();
         assert!(!with(&mut e, t0));
         assert!(!with(&mut e, t0));
         assert!(with(&mut e, t0));
@@ -844,11 +966,91 @@ mod tests {
         assert!(with(&mut e, t0 + Duration::from_secs(6)));
         assert_eq!(e.sequence(), 6);
         // No rows: the templates alone when due, else nothing.
-        assert!(e.encode(&[], 0, t0 + Duration::from_secs(7)).is_empty());
-        let m = e.encode(&[], 0, t0 + Duration::from_secs(20));
+        assert!(e
+            .encode(&[], &[], 0, t0 + Duration::from_secs(7))
+            .is_empty());
+        let m = e.encode(&[], &[], 0, t0 + Duration::from_secs(20));
         assert_eq!(m.len(), 1);
         let (seq, templates, recs) = decode(&m[0].bytes);
-        assert_eq!((seq, templates, recs.len()), (6, vec![256, 257], 0));
+        assert_eq!(
+            (seq, templates, recs.len()),
+            (6, vec![256, 257, 258, 259], 0)
+        );
+    }
+
+    #[test]
+    fn times_go_in_their_own_templates_in_both_encodings() {
+        let ns = 1_700_000_000_123_456_789u64;
+        assert_eq!(stamp(ns, Stamp::Milliseconds), 1_700_000_000_123);
+        // 1 700 000 000 s after 1970 is 3 908 988 800 s after 1900;
+        // 0.123456789 s is 530 242 871.22 units of 2^-32 s.
+        assert_eq!(
+            stamp(ns, Stamp::Nanoseconds),
+            (3_908_988_800u64 << 32) | 530_242_871
+        );
+        // Every nanosecond comes back from the fraction, rounded.
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let ends = [0, 1, 2, 499_999_999, 500_000_000, 999_999_998, 999_999_999];
+        for i in 0..10_000u64 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let sub = if i < ends.len() as u64 {
+                ends[i as usize]
+            } else {
+                rng % 1_000_000_000
+            };
+            let v = stamp(ns - ns % 1_000_000_000 + sub, Stamp::Nanoseconds);
+            let back = ((v & 0xffff_ffff) * 1_000_000_000 + (1 << 31)) >> 32;
+            assert_eq!(back, sub);
+            assert_eq!(v >> 32, 3_908_988_800);
+        }
+        assert_eq!(record_len(false, true), 181);
+        assert_eq!(record_len(true, true), 205);
+        // Rows with and without times, IPv4 and IPv6.
+        let rows: Vec<FlowRow> = (0..30).map(|i| row(i, i % 3 == 0, 2)).collect();
+        let times: Vec<Option<FlowTimes>> = (0..30u64)
+            .map(|i| {
+                (i % 2 == 0).then_some(FlowTimes {
+                    first_ns: ns + i,
+                    last_ns: ns + 2_500_000_000 + 1000 * i,
+                })
+            })
+            .collect();
+        let mut e = Encoder::new(1);
+        let mut got = Vec::new();
+        for m in e.encode(&rows, &times, 0, Instant::now()) {
+            assert!(m.bytes.len() <= MAX_MESSAGE);
+            got.extend(decode(&m.bytes).2);
+        }
+        assert_eq!(got.len(), 30);
+        for (i, ((tid, b), r)) in got.iter().zip(&rows).enumerate() {
+            let a = if r.key.v6 { 16 } else { 4 };
+            let want = match (r.key.v6, times[i].is_some()) {
+                (false, false) => 256,
+                (true, false) => 257,
+                (false, true) => 258,
+                (true, true) => 259,
+            };
+            assert_eq!(*tid, want, "row {i}");
+            let u64_at = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().unwrap());
+            let o = 2 * a + 5;
+            assert_eq!(u64_at(o), r.packets);
+            let iat_at = if let Some(t) = times[i] {
+                assert_eq!(u64_at(o + 8), t.first_ns / 1_000_000);
+                assert_eq!(u64_at(o + 16), t.last_ns / 1_000_000);
+                assert_eq!(u64_at(o + 24), stamp(t.first_ns, Stamp::Nanoseconds));
+                assert_eq!(u64_at(o + 32), stamp(t.last_ns, Stamp::Nanoseconds));
+                o + 40
+            } else {
+                o + 8
+            };
+            assert_eq!(u64_at(iat_at), r.iat.n);
+        }
+        // Fewer times than rows: the rest go without.
+        let m = e.encode(&rows[..2], &times[..1], 0, Instant::now());
+        let recs = decode(&m[0].bytes).2;
+        assert_eq!((recs[0].0, recs[1].0), (259, 256));
     }
 
     #[test]
@@ -857,6 +1059,7 @@ mod tests {
         e.seq = u32::MAX - 1;
         let m = e.encode(
             &[row(1, false, 2), row(2, false, 2), row(3, false, 2)],
+            &[],
             0,
             Instant::now(),
         );
@@ -924,9 +1127,9 @@ mod tests {
         let mut x = Exporter::new(&target, "test");
         let rows: Vec<FlowRow> = (0..1000).map(|i| row(i, i % 5 == 0, 4)).collect();
         for chunk in rows.chunks(300) {
-            x.export(chunk);
+            x.export(chunk, &[]);
         }
-        x.export(&[]);
+        x.export(&[], &[]);
         let s = x.finish();
         assert_eq!((s.failed, s.records, s.first_error), (0, 1000, None));
         let msgs = reader.join().unwrap();
@@ -947,10 +1150,10 @@ mod tests {
         // A whole message is as long as the length field allows.
         let mut e = Encoder::for_transport(1, Transport::Tcp);
         let big: Vec<FlowRow> = (0..2000).map(|i| row(i, false, 1)).collect();
-        let m = e.encode(&big, 0, Instant::now());
+        let m = e.encode(&big, &[], 0, Instant::now());
         assert!(m.len() > 1);
         assert!(m[0].bytes.len() <= MAX_MESSAGE_TCP);
-        assert!(m[0].bytes.len() + record_len(false) > MAX_MESSAGE_TCP);
+        assert!(m[0].bytes.len() + record_len(false, false) > MAX_MESSAGE_TCP);
     }
 
     #[test]
@@ -965,7 +1168,7 @@ mod tests {
             "test",
         );
         let rows: Vec<FlowRow> = (0..30).map(|i| row(i, false, 3)).collect();
-        x.export(&rows);
+        x.export(&rows, &[]);
         let s = x.finish();
         assert!(t.elapsed() < Duration::from_secs(1));
         assert_eq!((s.failed, s.records, s.records_failed), (s.messages, 0, 30));
@@ -992,7 +1195,7 @@ mod tests {
         let t = Instant::now();
         let mut x = Exporter::new(&target, "test");
         let waited = t.elapsed();
-        x.export(&[row(1, false, 2)]);
+        x.export(&[row(1, false, 2)], &[]);
         let s = x.finish();
         assert!(
             waited >= TCP_CONNECT_TIMEOUT - Duration::from_millis(100),
@@ -1025,12 +1228,12 @@ mod tests {
         });
         let mut x = Exporter::new(&target, "test");
         let rows: Vec<FlowRow> = (0..50).map(|i| row(i, false, 3)).collect();
-        x.export(&rows);
+        x.export(&rows, &[]);
         reader.join().unwrap();
         let t = Instant::now();
         for _ in 0..20 {
             std::thread::sleep(Duration::from_millis(5));
-            x.export(&rows);
+            x.export(&rows, &[]);
         }
         let s = x.finish();
         assert!(t.elapsed() < Duration::from_secs(2));
@@ -1056,7 +1259,7 @@ mod tests {
         let rows: Vec<FlowRow> = (0..20_000).map(|i| row(i, false, 3)).collect();
         let t = Instant::now();
         for _ in 0..40 {
-            x.export(&rows);
+            x.export(&rows, &[]);
         }
         let spent = t.elapsed();
         tx.send(()).unwrap();
@@ -1081,15 +1284,15 @@ mod tests {
         let mut x = Exporter::new(&parse_target(&format!("127.0.0.1:{port}")).unwrap(), "test");
         let rows: Vec<FlowRow> = (0..30).map(|i| row(i, false, 3)).collect();
         let t = Instant::now();
-        x.export(&rows);
-        x.export(&rows);
+        x.export(&rows, &[]);
+        x.export(&rows, &[]);
         let s = x.finish();
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(s.failed >= 1, "{s:?}");
         assert!(s.first_error.unwrap().contains("refused"));
         // A name that does not resolve.
         let mut x = Exporter::new(&parse_target("no-such-host.invalid:4739").unwrap(), "test");
-        x.export(&rows);
+        x.export(&rows, &[]);
         let s = x.finish();
         assert_eq!(s.failed, s.messages);
         assert!(s.first_error.unwrap().contains("no-such-host.invalid"));

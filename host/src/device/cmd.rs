@@ -749,7 +749,8 @@ fn replay_cmd<T: Transport>(
     let rows = run.rows();
     if let Some(target) = &r.ipfix {
         let mut x = crate::ipfix::Exporter::new(target, "bloomtime device replay");
-        x.export(&rows);
+        // The board's records carry no packet times (docs/IPFIX.md).
+        x.export(&rows, &[]);
         x.finish();
     }
     if let Some((p, f)) = csv {
@@ -977,7 +978,8 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
             .collect();
         if let Some(x) = &mut export {
             // The flows with packets since the previous refresh.
-            x.export(&crate::live::active_since(&rows, &mut seen));
+            let (active, _) = crate::live::active_since(&rows, &[], &mut seen);
+            x.export(&active, &[]);
         }
         let total = rows.len();
         sort_rows(&mut rows, w.by);
