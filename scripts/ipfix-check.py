@@ -16,8 +16,16 @@ CSV formats them (microseconds, 3 decimals, empty for NaN). Checks the
 message lengths (at most 1400 bytes over UDP, 65535 over TCP, or
 --max-length), the sequence numbers (data records sent before each
 message) and that templates come before data; over TCP, that the
-templates come once, in the first message (RFC 7011 §8.1). Exit 0 when
-every flow of the CSV arrived exactly once and matches.
+templates come once, in the first message (RFC 7011 §8.1).
+
+Flow start and end times (flowStart/EndMilliseconds, 152/153, and
+flowStart/EndNanoseconds, 156/157, NTP format): with --times TIMES.csv
+(proto,src,sport,dst,dport,first_ns,last_ns: nanoseconds since the Unix
+epoch) every record must carry exactly the times of its flow there (the
+milliseconds truncated), and no other record times; without it, a
+record's two encodings must agree and its start not be after its end.
+
+Exit 0 when every flow of the CSV arrived exactly once and matches.
 """
 import argparse
 import csv
@@ -38,7 +46,12 @@ STANDARD = {
     11: "dport",
     4: "proto",
     2: "packets",
+    152: "start_ms",
+    153: "end_ms",
+    156: "start_ns",
+    157: "end_ns",
 }
+NTP_UNIX = 2208988800
 TIMING = {
     1: "iat_samples",
     2: "iat_mean_us",
@@ -187,6 +200,11 @@ def decode(msgs, max_length, templates_once):
                             name = STANDARD[ie]
                             if name in ("src", "dst"):
                                 rec[name] = str(ipaddress.ip_address(v))
+                            elif name.endswith("_ns"):
+                                # dateTimeNanoseconds (RFC 7011 §6.1.10):
+                                # NTP seconds, fraction in 2^-32 s.
+                                secs, frac = struct.unpack("!II", v)
+                                rec[name] = (secs - NTP_UNIX) * 10**9 + ((frac * 10**9 + (1 << 31)) >> 32)
                             else:
                                 rec[name] = int.from_bytes(v, "big")
                         elif pen == PEN and ie in TIMING:
@@ -216,11 +234,46 @@ def cell(rec, col):
     return f"{v:.3f}"
 
 
+def check_times(records, path):
+    """Every record's times against TIMES.csv (or, without it, against
+    each other); the number of records with times."""
+    want = {}
+    if path:
+        with open(path) as f:
+            for row in csv.DictReader(f):
+                k = tuple(row[c] for c in ["proto", "src", "sport", "dst", "dport"])
+                want[k] = (int(row["first_ns"]), int(row["last_ns"]))
+    timed = 0
+    for r in records:
+        k = tuple(str(r[c]) for c in ["proto", "src", "sport", "dst", "dport"])
+        names = ["start_ms", "end_ms", "start_ns", "end_ns"]
+        have = [n in r for n in names]
+        if any(have) and not all(have):
+            fail(f"flow {k}: only some of the time elements: {[n for n in names if n in r]}")
+        if not all(have):
+            if k in want:
+                fail(f"flow {k}: no times in IPFIX, {want[k]} in {path}")
+            continue
+        timed += 1
+        got = (r["start_ns"], r["end_ns"])
+        if r["start_ms"] != got[0] // 10**6 or r["end_ms"] != got[1] // 10**6:
+            fail(f"flow {k}: milliseconds {r['start_ms']}, {r['end_ms']} but nanoseconds {got}")
+        if got[0] > got[1]:
+            fail(f"flow {k}: starts at {got[0]} ns, after its end {got[1]} ns")
+        if path:
+            if k not in want:
+                fail(f"flow {k}: times {got} in IPFIX, none in {path}")
+            if got != want[k]:
+                fail(f"flow {k}: times {got} ns in IPFIX, {want[k]} in {path}")
+    return timed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", type=int, required=True)
     ap.add_argument("--csv", required=True)
     ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--times")
     ap.add_argument("--max-length", type=int)
     ap.add_argument("--idle", type=float, default=1.0)
     ap.add_argument("--timeout", type=float, default=60.0)
@@ -253,11 +306,13 @@ def main():
                 fail(f"flow {k}: {c} is {cell(r, c)!r} in IPFIX, {row[c]!r} in the CSV")
     if got:
         fail(f"{len(got)} exported flows are not in the CSV, e.g. {next(iter(got))}")
+    timed = check_times(records, a.times)
     print(
         f"ipfix-check: {len(msgs)} messages over {'TCP' if a.tcp else 'UDP'} "
         f"(longest {max(len(m) for m in msgs)} bytes), {len(records)} data records, "
         f"templates {sorted(templates)} sent {refreshes} times: every flow of "
-        f"{a.csv} matches ({len(cols)} columns)"
+        f"{a.csv} matches ({len(cols)} columns); {timed} records with times"
+        + (f", each as in {a.times}" if a.times else "")
     )
 
 

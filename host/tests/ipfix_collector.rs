@@ -3,11 +3,14 @@
 //! must show every flow of the CSV with its packet count; nfcapd repeats
 //! every datagram (`-R`) to scripts/ipfix-check.py, an independent decoder
 //! written from RFC 7011 alone, which compares every timing figure with
-//! the CSV. nfcapd speaks UDP only: `--ipfix tcp://` goes to the decoder
-//! alone (`--tcp`). Needs nfcapd, nfdump and python3 (`just tools`
+//! the CSV. Both check every flow's start and end time against the
+//! earliest and latest timestamp of its packets, read from the capture
+//! here apart from `analyze`. nfcapd speaks UDP only: `--ipfix tcp://`
+//! goes to the decoder alone (`--tcp`). Needs nfcapd, nfdump and python3 (`just tools`
 //! installs them): missing, the test is skipped with a note, and fails
 //! under `CI=true`.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -56,11 +59,89 @@ impl Drop for Killed {
     }
 }
 
-/// (proto, src, dst, ports unless ICMP, packets) of every flow: nfdump
-/// shows ICMP's ports as its own type.code, so those are left out.
-type FlowCount = (u8, String, String, Option<(u16, u16)>, u64);
+/// Each flow's first and last packet (nanoseconds since the Unix epoch)
+/// by the CSV's first five cells (`proto,src,sport,dst,dport`).
+type Times = BTreeMap<String, (u64, u64)>;
 
-fn csv_flows(csv: &str) -> Vec<FlowCount> {
+/// The earliest and latest capture timestamp of each key's packets, as the
+/// model's parser keys them: read from the capture here, apart from
+/// `analyze`'s bookkeeping.
+fn reference_times(trace: &Path) -> Times {
+    let cfg = bloomtime_model::preset("alchitry-cu").unwrap();
+    let mut recs = bloomtime_traces::Records::open(&[trace], &cfg).unwrap();
+    let mut t = Times::new();
+    while let Some(f) = recs.next_frame().unwrap() {
+        let Ok(r) = f.record() else { continue };
+        let k = r.key;
+        let addr = |a: &[u8; 16]| {
+            if k.v6 {
+                std::net::Ipv6Addr::from(*a).to_string()
+            } else {
+                std::net::Ipv4Addr::new(a[12], a[13], a[14], a[15]).to_string()
+            }
+        };
+        let name = format!(
+            "{},{},{},{},{}",
+            k.proto,
+            addr(&k.src),
+            k.sport,
+            addr(&k.dst),
+            k.dport
+        );
+        let e = t.entry(name).or_insert((f.ns, f.ns));
+        e.0 = e.0.min(f.ns);
+        e.1 = e.1.max(f.ns);
+    }
+    t
+}
+
+/// The times as scripts/ipfix-check.py --times reads them.
+fn write_times(path: &Path, t: &Times) {
+    let mut s = String::from("proto,src,sport,dst,dport,first_ns,last_ns\n");
+    for (k, (a, b)) in t {
+        s += &format!("{k},{a},{b}\n");
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+/// Nanoseconds since the Unix epoch as nfdump prints a time under TZ=UTC:
+/// `YYYY-MM-DD HH:MM:SS.mmm`.
+fn utc_ms(ns: u64) -> String {
+    let ms = ns / 1_000_000;
+    let (days, rest) = ((ms / 86_400_000) as i64, ms % 86_400_000);
+    // The civil date of a day number (days since 1970-01-01), by eras of
+    // 400 years of 146 097 days, years starting in March.
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + (month <= 2) as i64;
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000
+    )
+}
+
+#[test]
+fn utc_ms_is_the_civil_time() {
+    assert_eq!(utc_ms(0), "1970-01-01 00:00:00.000");
+    assert_eq!(utc_ms(1_700_000_000_123_456_789), "2023-11-14 22:13:20.123");
+    assert_eq!(utc_ms(951_782_400_000_000_000), "2000-02-29 00:00:00.000");
+    assert_eq!(utc_ms(4_107_542_399_999_000_000), "2100-02-28 23:59:59.999");
+}
+
+/// (proto, src, dst, ports unless ICMP, packets, first and last packet as
+/// nfdump prints them) of every flow: nfdump shows ICMP's ports as its own
+/// type.code, so those are left out.
+type FlowCount = (u8, String, String, Option<(u16, u16)>, u64, String, String);
+
+fn csv_flows(csv: &str, times: &Times) -> Vec<FlowCount> {
     let mut v: Vec<FlowCount> = csv
         .lines()
         .skip(1)
@@ -69,12 +150,15 @@ fn csv_flows(csv: &str) -> Vec<FlowCount> {
             let proto: u8 = c[0].parse().unwrap();
             let ports =
                 (proto != 1 && proto != 58).then(|| (c[2].parse().unwrap(), c[4].parse().unwrap()));
+            let (first, last) = times[&c[..5].join(",")];
             (
                 proto,
                 c[1].to_string(),
                 c[3].to_string(),
                 ports,
                 c[5].parse().unwrap(),
+                utc_ms(first),
+                utc_ms(last),
             )
         })
         .collect();
@@ -84,9 +168,16 @@ fn csv_flows(csv: &str) -> Vec<FlowCount> {
 
 fn nfdump_flows(dir: &Path) -> Vec<FlowCount> {
     let o = Command::new("nfdump")
+        .env("TZ", "UTC")
         .arg("-R")
         .arg(dir)
-        .args(["-q", "-N", "-6", "-o", "fmt:%pr|%sa|%sp|%da|%dp|%pkt"])
+        .args([
+            "-q",
+            "-N",
+            "-6",
+            "-o",
+            "fmt:%pr|%sa|%sp|%da|%dp|%pkt|%ts|%te",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -109,6 +200,8 @@ fn nfdump_flows(dir: &Path) -> Vec<FlowCount> {
                 c[3].to_string(),
                 ports,
                 c[5].parse().unwrap(),
+                c[6].to_string(),
+                c[7].to_string(),
             )
         })
         .collect();
@@ -162,10 +255,12 @@ fn analyze_with_export(trace: &Path, args: &[&str], target: &str, csv: &str) {
 }
 
 /// scripts/ipfix-check.py listening on `port` (over TCP if `tcp`), once it
-/// says so; and its standard output after that line.
+/// says so; and its standard output after that line. The flows' times
+/// must be those of `times_path`.
 fn start_check(
     port: u16,
     csv_path: &Path,
+    times_path: &Path,
     tcp: bool,
 ) -> (Killed, BufReader<std::process::ChildStdout>) {
     let mut check = Killed(
@@ -173,6 +268,8 @@ fn start_check(
             .arg(root().join("scripts/ipfix-check.py"))
             .args(["--listen", &port.to_string(), "--csv"])
             .arg(csv_path)
+            .arg("--times")
+            .arg(times_path)
             .args(if tcp { &["--tcp"][..] } else { &[] })
             .args(["--idle", "5", "--timeout", "60"])
             .stdout(Stdio::piped())
@@ -193,6 +290,7 @@ fn check_passes(name: &str, mut check: Killed, mut out: BufReader<std::process::
     let st = check.0.wait().unwrap();
     assert!(st.success(), "ipfix-check failed: {rest}");
     assert!(rest.contains("every flow of"), "{rest}");
+    assert!(rest.contains("records with times, each as in"), "{rest}");
     eprintln!("{name}: {}", rest.trim());
 }
 
@@ -203,9 +301,11 @@ fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str]) {
     let flows_dir = dir.join("flows");
     std::fs::create_dir_all(&flows_dir).unwrap();
     let (csv_path, csv) = reference_csv(&dir, trace, args);
-
+    let times = reference_times(trace);
+    let times_path = dir.join("times.csv");
+    write_times(&times_path, &times);
     let (collector, repeat) = (free_udp_port(), free_udp_port());
-    let (check, out) = start_check(repeat, &csv_path, false);
+    let (check, out) = start_check(repeat, &csv_path, &times_path, false);
     let log = dir.join("nfcapd.log");
     let log_file = std::fs::File::create(&log).unwrap();
     let nfcapd = Killed(
@@ -217,6 +317,9 @@ fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str]) {
                 &collector.to_string(),
                 "-t",
                 "3600",
+                // A socket buffer for the bursts (docs/IPFIX.md).
+                "-B",
+                "8000000",
             ])
             .arg("-w")
             .arg(&flows_dir)
@@ -248,7 +351,8 @@ fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str]) {
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     assert!(nfcapd.0.wait().unwrap().success());
     let stored = nfdump_flows(&flows_dir);
-    let want = csv_flows(&csv);
+    // Every flow with its packet count and its start and end times.
+    let want = csv_flows(&csv, &times);
     assert_eq!(stored.len(), want.len(), "flows in nfcapd's file");
     assert_eq!(stored, want);
     let nlog = std::fs::read_to_string(&log).unwrap();
@@ -303,8 +407,10 @@ fn export_over_tcp(name: &str, trace: &Path, args: &[&str]) {
     let _one = one_at_a_time();
     let dir = test_dir(name);
     let (csv_path, csv) = reference_csv(&dir, trace, args);
+    let times_path = dir.join("times.csv");
+    write_times(&times_path, &reference_times(trace));
     let port = free_tcp_port();
-    let (check, out) = start_check(port, &csv_path, true);
+    let (check, out) = start_check(port, &csv_path, &times_path, true);
     analyze_with_export(trace, args, &format!("tcp://127.0.0.1:{port}"), &csv);
     check_passes(name, check, out);
     let _ = std::fs::remove_dir_all(&dir);
