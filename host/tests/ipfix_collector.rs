@@ -234,13 +234,15 @@ fn reference_csv(dir: &Path, trace: &Path, args: &[&str]) -> (PathBuf, String) {
     (csv_path, csv)
 }
 
-/// `bloomtime analyze` of `trace` with `args` and `--ipfix target`: the
-/// report must be `csv` and standard error free of warnings.
-fn analyze_with_export(trace: &Path, args: &[&str], target: &str, csv: &str) {
+/// `bloomtime analyze` of `trace` with `args`, `--ipfix target` and
+/// `export_args`: the report must be `csv` and standard error free of
+/// warnings.
+fn analyze_with_export(trace: &Path, args: &[&str], export_args: &[&str], target: &str, csv: &str) {
     let o = Command::new(env!("CARGO_BIN_EXE_bloomtime"))
         .arg("analyze")
         .args(args)
         .args(["--format", "csv", "--ipfix", target])
+        .args(export_args)
         .arg(trace)
         .output()
         .unwrap();
@@ -256,20 +258,23 @@ fn analyze_with_export(trace: &Path, args: &[&str], target: &str, csv: &str) {
 
 /// scripts/ipfix-check.py listening on `port` (over TCP if `tcp`), once it
 /// says so; and its standard output after that line. The flows' times
-/// must be those of `times_path`.
+/// must be those of `times_path`, or there must be none.
 fn start_check(
     port: u16,
     csv_path: &Path,
-    times_path: &Path,
+    times_path: Option<&Path>,
     tcp: bool,
 ) -> (Killed, BufReader<std::process::ChildStdout>) {
+    let times: Vec<&std::ffi::OsStr> = match times_path {
+        Some(p) => vec!["--times".as_ref(), p.as_os_str()],
+        None => Vec::new(),
+    };
     let mut check = Killed(
         Command::new("python3")
             .arg(root().join("scripts/ipfix-check.py"))
             .args(["--listen", &port.to_string(), "--csv"])
             .arg(csv_path)
-            .arg("--times")
-            .arg(times_path)
+            .args(times)
             .args(if tcp { &["--tcp"][..] } else { &[] })
             .args(["--idle", "5", "--timeout", "60"])
             .stdout(Stdio::piped())
@@ -283,19 +288,30 @@ fn start_check(
     (check, out)
 }
 
-/// The decoder's verdict: it must end with success.
-fn check_passes(name: &str, mut check: Killed, mut out: BufReader<std::process::ChildStdout>) {
+/// The decoder's verdict: it must end with success, every record with
+/// the times asked for if `times`, else none with times.
+fn check_passes(
+    name: &str,
+    mut check: Killed,
+    mut out: BufReader<std::process::ChildStdout>,
+    times: bool,
+) {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     let st = check.0.wait().unwrap();
     assert!(st.success(), "ipfix-check failed: {rest}");
     assert!(rest.contains("every flow of"), "{rest}");
-    assert!(rest.contains("records with times, each as in"), "{rest}");
+    if times {
+        assert!(rest.contains("records with times, each as in"), "{rest}");
+    } else {
+        assert!(rest.contains("; 0 records with times"), "{rest}");
+    }
     eprintln!("{name}: {}", rest.trim());
 }
 
-/// One export of `trace` with `args` to nfcapd and the decoder.
-fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str]) {
+/// One export of `trace` with `args` (and `export_args` where it exports)
+/// to nfcapd and the decoder, every flow with its start and end time.
+fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str], export_args: &[&str]) {
     let _one = one_at_a_time();
     let dir = test_dir(name);
     let flows_dir = dir.join("flows");
@@ -305,7 +321,7 @@ fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str]) {
     let times_path = dir.join("times.csv");
     write_times(&times_path, &times);
     let (collector, repeat) = (free_udp_port(), free_udp_port());
-    let (check, out) = start_check(repeat, &csv_path, &times_path, false);
+    let (check, out) = start_check(repeat, &csv_path, Some(&times_path), false);
     let log = dir.join("nfcapd.log");
     let log_file = std::fs::File::create(&log).unwrap();
     let nfcapd = Killed(
@@ -341,9 +357,10 @@ fn export_to_nfcapd(name: &str, trace: &Path, args: &[&str]) {
         std::thread::sleep(Duration::from_millis(20));
     }
 
-    analyze_with_export(trace, args, &format!("127.0.0.1:{collector}"), &csv);
+    let target = format!("127.0.0.1:{collector}");
+    analyze_with_export(trace, args, export_args, &target, &csv);
     // The decoder ends 5 s (--idle) after the last datagram.
-    check_passes(name, check, out);
+    check_passes(name, check, out, true);
 
     // nfcapd writes its file when it stops (SIGTERM).
     let mut nfcapd = nfcapd;
@@ -366,7 +383,7 @@ fn exact_export_reaches_nfcapd_with_every_flow_and_figure() {
         return;
     }
     let demo = root().join("traces/data/demo.pcap");
-    export_to_nfcapd("exact", &demo, &["--exact", "--percentiles"]);
+    export_to_nfcapd("exact", &demo, &["--exact", "--percentiles"], &[]);
 }
 
 #[test]
@@ -375,9 +392,10 @@ fn estimate_export_of_loopback_sll2_reaches_nfcapd() {
         return;
     }
     // The estimate (figures the preset does not keep are NaN), of a
-    // `tcpdump -i any` capture.
+    // `tcpdump -i any` capture, with its flows' times.
     let sll2 = root().join("traces/data/linktypes/lo-sll2.pcap");
-    export_to_nfcapd("estimate", &sll2, &["--preset", "large", "--percentiles"]);
+    let args = ["--preset", "large", "--percentiles"];
+    export_to_nfcapd("estimate", &sll2, &args, &["--flow-times"]);
 }
 
 /// 37 669 flows in 4 201 messages (templates sent again every 64): every
@@ -398,21 +416,22 @@ fn thousands_of_messages_reach_nfcapd() {
         bloomtime_testkit::skip_or_fail(test, "no ddos-synflood-spoofed.pcap in the shared traces");
         return;
     };
-    export_to_nfcapd("ddos", ddos, &["--exact"]);
+    export_to_nfcapd("ddos", ddos, &["--exact"], &[]);
 }
 
 /// One export of `trace` with `args` over TCP to the decoder, which reads
-/// the stream until the exporter closes it.
-fn export_over_tcp(name: &str, trace: &Path, args: &[&str]) {
+/// the stream until the exporter closes it; every flow with its times if
+/// `times`, else none.
+fn export_over_tcp(name: &str, trace: &Path, args: &[&str], times: bool) {
     let _one = one_at_a_time();
     let dir = test_dir(name);
     let (csv_path, csv) = reference_csv(&dir, trace, args);
     let times_path = dir.join("times.csv");
     write_times(&times_path, &reference_times(trace));
     let port = free_tcp_port();
-    let (check, out) = start_check(port, &csv_path, &times_path, true);
-    analyze_with_export(trace, args, &format!("tcp://127.0.0.1:{port}"), &csv);
-    check_passes(name, check, out);
+    let (check, out) = start_check(port, &csv_path, times.then_some(&*times_path), true);
+    analyze_with_export(trace, args, &[], &format!("tcp://127.0.0.1:{port}"), &csv);
+    check_passes(name, check, out, times);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -426,7 +445,7 @@ fn exact_export_over_tcp_has_every_flow_and_figure() {
         return;
     }
     let demo = root().join("traces/data/demo.pcap");
-    export_over_tcp("tcp-exact", &demo, &["--exact", "--percentiles"]);
+    export_over_tcp("tcp-exact", &demo, &["--exact", "--percentiles"], true);
 }
 
 #[test]
@@ -435,11 +454,9 @@ fn estimate_export_over_tcp_has_every_flow_and_figure() {
         return;
     }
     let sll2 = root().join("traces/data/linktypes/lo-sll2.pcap");
-    export_over_tcp(
-        "tcp-estimate",
-        &sll2,
-        &["--preset", "large", "--percentiles"],
-    );
+    // Without --flow-times the estimate sends no times.
+    let args = ["--preset", "large", "--percentiles"];
+    export_over_tcp("tcp-estimate", &sll2, &args, false);
 }
 
 /// Thousands of flows in long messages (up to 65 535 bytes) over one
@@ -460,7 +477,7 @@ fn thousands_of_flows_over_tcp() {
         bloomtime_testkit::skip_or_fail(test, "no ddos-synflood-spoofed.pcap in the shared traces");
         return;
     };
-    export_over_tcp("tcp-ddos", ddos, &["--exact"]);
+    export_over_tcp("tcp-ddos", ddos, &["--exact"], true);
 }
 
 /// A closed TCP port: one warning at once and one at the end with the
@@ -495,4 +512,19 @@ fn a_refused_tcp_collector_is_a_warning() {
         "{err}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--flow-times` only means something with `--ipfix`: a flag error
+/// without it.
+#[test]
+fn flow_times_need_ipfix() {
+    let demo = root().join("traces/data/demo.pcap");
+    let o = Command::new(env!("CARGO_BIN_EXE_bloomtime"))
+        .args(["analyze", "--flow-times"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--ipfix"), "{err}");
 }
