@@ -705,6 +705,49 @@ mod tests {
         m
     }
 
+    /// A packet stamped before one already seen counts at the latest time
+    /// seen (the monotonic clamp), the same in both modes.
+    #[test]
+    fn a_time_regression_counts_at_the_latest_time_seen() {
+        let t0 = 1_700_000_000_000_000_000u64;
+        let key = |i: u8| FlowKey::v4(17, [10, 0, 0, i], 5000, [10, 9, 9, 9], 53);
+        let pkt = |i: u8, us: u64| {
+            let data = build::frame(&key(i), 0, &build::udp(5000, 53, 10), 10);
+            Packet {
+                ns: t0 + us * 1000,
+                orig_len: data.len() as u32,
+                data,
+            }
+        };
+        // A at 100, 200, 300 µs; B at 250 µs, then one stamped at 150 µs
+        // that arrives after A's 300.
+        let p = [
+            pkt(1, 100),
+            pkt(1, 200),
+            pkt(2, 250),
+            pkt(1, 300),
+            pkt(2, 150),
+        ];
+        let cfg = bloomtime_model::preset("large").unwrap();
+        for exact in [false, true] {
+            let mut a = Analyzer::new(&cfg, !exact, exact);
+            a.keep_flow_times();
+            a.feed_packets(&p).unwrap();
+            let (e, x) = a.finish().unwrap();
+            let (flows, times) = match (e, x) {
+                (Some(e), _) => (e.flows, e.times),
+                (_, Some(x)) => (x.flows, x.times),
+                _ => unreachable!(),
+            };
+            let at = |i: u8| {
+                let j = flows.iter().position(|f| f.0 == key(i)).unwrap();
+                times[j].map(|t| ((t.first_ns - t0) / 1000, (t.last_ns - t0) / 1000))
+            };
+            assert_eq!(at(1), Some((100, 300)), "exact {exact}");
+            assert_eq!(at(2), Some((250, 300)), "exact {exact}");
+        }
+    }
+
     #[test]
     fn flow_times_survive_evictions_and_match_the_packets() {
         let cfg = bloomtime_model::preset("alchitry-cu").unwrap();
