@@ -777,13 +777,19 @@ impl Exporter {
         }
         let s = &self.summary;
         if s.failed > 0 {
+            // A refusal noticed only at the end (UDP's ICMP) names no
+            // message: the records lost are not known.
+            let records = if s.records_failed > 0 {
+                format!("{} flow records in them", s.records_failed)
+            } else {
+                "how many flow records is not known".to_string()
+            };
             eprintln!(
-                "{}: warning: IPFIX export to {}: {} of {} messages not sent, {} flow records in them ({}): the collector misses them",
+                "{}: warning: IPFIX export to {}: {} of {} messages not sent, {records} ({}): the collector misses them",
                 self.tool,
                 self.target,
                 s.failed,
                 s.messages,
-                s.records_failed,
                 s.first_error.as_deref().unwrap_or("unknown error"),
             );
         }
