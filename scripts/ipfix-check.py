@@ -1,19 +1,31 @@
 #!/usr/bin/env python3
 """An independent IPFIX check of `bloomtime ... --ipfix` (issue 14).
 
-    ipfix-check.py --listen PORT --csv FLOWS.csv [--idle S] [--timeout S]
+    ipfix-check.py --listen PORT --csv FLOWS.csv [--tcp] [--idle S] [--timeout S]
 
-Listens on 127.0.0.1:PORT (UDP), prints "listening" once bound, takes IPFIX
-messages until none came for --idle seconds (after the first) or --timeout
-passed, decodes them by RFC 7011 alone (this script shares no code with
-the exporter; the element numbers are those of docs/IPFIX.md), and
-compares every data record with the row of the same flow in FLOWS.csv
+Listens on 127.0.0.1:PORT, prints "listening" once bound, and takes IPFIX
+messages: over UDP (the default) until none came for --idle seconds (after
+the first) or --timeout passed; with --tcp from one connection, split by
+the messages' length fields (RFC 7011 §10.4), until the exporter closes it
+or --timeout passed. Decodes them by RFC 7011 alone (this script shares no
+code with the exporter; the element numbers are those of docs/IPFIX.md),
+and compares every data record with the row of the same flow in FLOWS.csv
 (`bloomtime analyze --format csv`, with or without --percentiles): the
 packet count, the sample counts and every timing figure, formatted as the
 CSV formats them (microseconds, 3 decimals, empty for NaN). Checks the
-message lengths (<= 1400 bytes), the sequence numbers (data records sent
-before each message) and that templates come before data. Exit 0 when
-every flow of the CSV arrived exactly once and matches.
+message lengths (at most 1400 bytes over UDP, 65535 over TCP, or
+--max-length), the sequence numbers (data records sent before each
+message) and that templates come before data; over TCP, that the
+templates come once, in the first message (RFC 7011 §8.1).
+
+Flow start and end times (flowStart/EndMilliseconds, 152/153, and
+flowStart/EndNanoseconds, 156/157, NTP format): with --times TIMES.csv
+(proto,src,sport,dst,dport,first_ns,last_ns: nanoseconds since the Unix
+epoch) every record must carry exactly the times of its flow there (the
+milliseconds truncated), and no other record times; without it, a
+record's two encodings must agree and its start not be after its end.
+
+Exit 0 when every flow of the CSV arrived exactly once and matches.
 """
 import argparse
 import csv
@@ -34,7 +46,12 @@ STANDARD = {
     11: "dport",
     4: "proto",
     2: "packets",
+    152: "start_ms",
+    153: "end_ms",
+    156: "start_ns",
+    157: "end_ns",
 }
+NTP_UNIX = 2208988800
 TIMING = {
     1: "iat_samples",
     2: "iat_mean_us",
@@ -60,6 +77,50 @@ def fail(msg):
     sys.exit(1)
 
 
+def receive_tcp(port, timeout):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(1)
+    print("listening", flush=True)
+    end = time.monotonic() + timeout
+    ls.settimeout(timeout)
+    try:
+        s, _ = ls.accept()
+    except socket.timeout:
+        return []
+    ls.close()
+    data = bytearray()
+
+    def need(n):
+        while len(data) < n:
+            left = end - time.monotonic()
+            if left <= 0:
+                fail("--timeout passed before the exporter closed the connection")
+            s.settimeout(left)
+            d = s.recv(1 << 16)
+            if not d:
+                return False
+            data.extend(d)
+        return True
+
+    msgs = []
+    while True:
+        if not need(4):
+            if data:
+                fail(f"the stream ends inside a message header ({len(data)} bytes)")
+            break
+        (length,) = struct.unpack("!H", data[2:4])
+        if length < 16:
+            fail(f"message {len(msgs)}: length field {length}")
+        if not need(length):
+            fail(f"the stream ends inside message {len(msgs)} ({len(data)} of {length} bytes)")
+        msgs.append(bytes(data[:length]))
+        del data[:length]
+    s.close()
+    return msgs
+
+
 def receive(port, idle, timeout):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
@@ -82,7 +143,7 @@ def receive(port, idle, timeout):
     return msgs
 
 
-def decode(msgs):
+def decode(msgs, max_length, templates_once):
     templates = {}
     records = []
     seq_expected = {}
@@ -93,8 +154,8 @@ def decode(msgs):
         version, length, _export, seq, domain = struct.unpack("!HHIII", m[:16])
         if version != 10:
             fail(f"message {i}: version {version}")
-        if length != len(m) or length > 1400:
-            fail(f"message {i}: length field {length}, datagram {len(m)} bytes")
+        if length != len(m) or length > max_length:
+            fail(f"message {i}: length field {length}, message {len(m)} bytes (at most {max_length})")
         want = seq_expected.get(domain, seq if i == 0 else 0)
         if seq != want:
             fail(f"message {i}: sequence number {seq}, expected {want}")
@@ -107,6 +168,8 @@ def decode(msgs):
             body = m[off + 4 : off + slen]
             if sid == 2:
                 refreshes += 1
+                if templates_once and i > 0:
+                    fail(f"message {i}: templates again over TCP (RFC 7011 §8.1: once per session)")
                 j = 0
                 while j + 4 <= len(body):
                     tid, count = struct.unpack("!HH", body[j : j + 4])
@@ -137,6 +200,11 @@ def decode(msgs):
                             name = STANDARD[ie]
                             if name in ("src", "dst"):
                                 rec[name] = str(ipaddress.ip_address(v))
+                            elif name.endswith("_ns"):
+                                # dateTimeNanoseconds (RFC 7011 §6.1.10):
+                                # NTP seconds, fraction in 2^-32 s.
+                                secs, frac = struct.unpack("!II", v)
+                                rec[name] = (secs - NTP_UNIX) * 10**9 + ((frac * 10**9 + (1 << 31)) >> 32)
                             else:
                                 rec[name] = int.from_bytes(v, "big")
                         elif pen == PEN and ie in TIMING:
@@ -166,17 +234,58 @@ def cell(rec, col):
     return f"{v:.3f}"
 
 
+def check_times(records, path):
+    """Every record's times against TIMES.csv (or, without it, against
+    each other); the number of records with times."""
+    want = {}
+    if path:
+        with open(path) as f:
+            for row in csv.DictReader(f):
+                k = tuple(row[c] for c in ["proto", "src", "sport", "dst", "dport"])
+                want[k] = (int(row["first_ns"]), int(row["last_ns"]))
+    timed = 0
+    for r in records:
+        k = tuple(str(r[c]) for c in ["proto", "src", "sport", "dst", "dport"])
+        names = ["start_ms", "end_ms", "start_ns", "end_ns"]
+        have = [n in r for n in names]
+        if any(have) and not all(have):
+            fail(f"flow {k}: only some of the time elements: {[n for n in names if n in r]}")
+        if not all(have):
+            if k in want:
+                fail(f"flow {k}: no times in IPFIX, {want[k]} in {path}")
+            continue
+        timed += 1
+        got = (r["start_ns"], r["end_ns"])
+        if r["start_ms"] != got[0] // 10**6 or r["end_ms"] != got[1] // 10**6:
+            fail(f"flow {k}: milliseconds {r['start_ms']}, {r['end_ms']} but nanoseconds {got}")
+        if got[0] > got[1]:
+            fail(f"flow {k}: starts at {got[0]} ns, after its end {got[1]} ns")
+        if path:
+            if k not in want:
+                fail(f"flow {k}: times {got} in IPFIX, none in {path}")
+            if got != want[k]:
+                fail(f"flow {k}: times {got} ns in IPFIX, {want[k]} in {path}")
+    return timed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", type=int, required=True)
     ap.add_argument("--csv", required=True)
+    ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--times")
+    ap.add_argument("--max-length", type=int)
     ap.add_argument("--idle", type=float, default=1.0)
     ap.add_argument("--timeout", type=float, default=60.0)
     a = ap.parse_args()
-    msgs = receive(a.listen, a.idle, a.timeout)
+    if a.tcp:
+        msgs = receive_tcp(a.listen, a.timeout)
+    else:
+        msgs = receive(a.listen, a.idle, a.timeout)
     if not msgs:
         fail("no IPFIX message arrived")
-    templates, records, refreshes = decode(msgs)
+    max_length = a.max_length or (65535 if a.tcp else 1400)
+    templates, records, refreshes = decode(msgs, max_length, a.tcp)
     with open(a.csv) as f:
         rows = list(csv.DictReader(f))
     keycols = ["proto", "src", "sport", "dst", "dport"]
@@ -197,10 +306,13 @@ def main():
                 fail(f"flow {k}: {c} is {cell(r, c)!r} in IPFIX, {row[c]!r} in the CSV")
     if got:
         fail(f"{len(got)} exported flows are not in the CSV, e.g. {next(iter(got))}")
+    timed = check_times(records, a.times)
     print(
-        f"ipfix-check: {len(msgs)} messages, {len(records)} data records, "
+        f"ipfix-check: {len(msgs)} messages over {'TCP' if a.tcp else 'UDP'} "
+        f"(longest {max(len(m) for m in msgs)} bytes), {len(records)} data records, "
         f"templates {sorted(templates)} sent {refreshes} times: every flow of "
-        f"{a.csv} matches ({len(cols)} columns)"
+        f"{a.csv} matches ({len(cols)} columns); {timed} records with times"
+        + (f", each as in {a.times}" if a.times else "")
     )
 
 

@@ -2,7 +2,8 @@
 //! (`bloomtime_traces::Records`: `replay_ts`, header window of
 //! `min(caplen, 128)` bytes) and goes through the golden model, whose events
 //! are merged as they come (bounded memory), and/or through the exact
-//! tracker.
+//! tracker. Where asked for ([`Analyzer::keep_flow_times`]), it also keeps
+//! each flow's first and last packet time ([`FlowTimes`]).
 
 use crate::error::Error;
 use bloomtime_model::config::Config;
@@ -11,13 +12,217 @@ use bloomtime_model::exact::ExactTracker;
 use bloomtime_model::key::FlowKey;
 use bloomtime_model::merge::{FlowMerger, MergedStats};
 use bloomtime_model::stats::{estimated_row, exact_row, hist_percentiles, FlowRow};
-use bloomtime_model::BloomTime;
+use bloomtime_model::table::FlowTable;
+use bloomtime_model::{BloomTime, Outcome};
 use bloomtime_traces::{Packet, PacketSource, Records, ReplayFrame};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::path::Path;
 
 /// Events are moved from the model to the merger in batches of this size.
 const DRAIN_BATCH: usize = 256;
+
+/// A flow's first and last packet: the times (nanoseconds since the Unix
+/// epoch for a real capture or a live interface) of the first and the last
+/// of the records its row counts, after the pipeline's monotonic clamp
+/// (docs/DESIGN.md §1): the capture's timestamps, except that a record
+/// stamped before one already seen counts at the latest time seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowTimes {
+    pub first_ns: u64,
+    pub last_ns: u64,
+}
+
+impl FlowTimes {
+    /// One packet at `ns`.
+    pub fn at(ns: u64) -> FlowTimes {
+        FlowTimes {
+            first_ns: ns,
+            last_ns: ns,
+        }
+    }
+
+    /// One more packet at `ns` (in any order).
+    pub fn add(&mut self, ns: u64) {
+        self.first_ns = self.first_ns.min(ns);
+        self.last_ns = self.last_ns.max(ns);
+    }
+
+    /// The packets of `other` too.
+    pub fn merge(&mut self, other: FlowTimes) {
+        self.first_ns = self.first_ns.min(other.first_ns);
+        self.last_ns = self.last_ns.max(other.last_ns);
+    }
+}
+
+/// Flow times by key.
+pub type TimesMap = FxHashMap<FlowKey, FlowTimes>;
+
+fn add_time(m: &mut TimesMap, key: &FlowKey, t: FlowTimes) {
+    m.entry(*key).and_modify(|x| x.merge(t)).or_insert(t);
+}
+
+/// Flow times by key, credited in batches: an open-addressing index
+/// (linear probing, at most half full) of words `hash tag << 32 |
+/// position + 1` (0: empty) over keys and times in the order of their
+/// first credit. A batch first asks for every index word it needs, then
+/// for the keys and times they name, so that the cache misses of a table
+/// larger than the caches overlap (a hash map's entry lookup per eviction
+/// took a quarter of the run with a 256-slot table and 48 000 flows).
+#[derive(Clone, Debug, Default)]
+struct TimesStore {
+    index: Vec<u64>,
+    keys: Vec<FlowKey>,
+    times: Vec<FlowTimes>,
+}
+
+impl TimesStore {
+    fn hash(key: &FlowKey) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(key)
+    }
+
+    fn grow(&mut self) {
+        let n = (2 * self.index.len()).max(1024);
+        self.index = vec![0; n];
+        for (at, k) in self.keys.iter().enumerate() {
+            let h = Self::hash(k);
+            let mut i = h as usize & (n - 1);
+            while self.index[i] != 0 {
+                i = (i + 1) & (n - 1);
+            }
+            self.index[i] = (h & !0xFFFF_FFFF) | (at as u64 + 1);
+        }
+    }
+
+    /// Merge every `(key, times)` of `batch` in.
+    fn credit(&mut self, batch: &[(FlowKey, FlowTimes)]) {
+        if 2 * (self.keys.len() + batch.len()) > self.index.len() {
+            self.grow();
+            while 2 * (self.keys.len() + batch.len()) > self.index.len() {
+                self.grow();
+            }
+        }
+        let mask = self.index.len() - 1;
+        let hashes: Vec<u64> = batch.iter().map(|(k, _)| Self::hash(k)).collect();
+        for h in &hashes {
+            prefetch(&self.index[*h as usize & mask]);
+        }
+        // Then the key and times its home word names, if its tag matches.
+        for h in &hashes {
+            let w = self.index[*h as usize & mask];
+            if w != 0 && w & !0xFFFF_FFFF == h & !0xFFFF_FFFF {
+                let at = (w & 0xFFFF_FFFF) as usize - 1;
+                prefetch(&self.keys[at]);
+                prefetch(&self.times[at]);
+            }
+        }
+        for ((key, t), h) in batch.iter().zip(&hashes) {
+            let tag = h & !0xFFFF_FFFF;
+            let mut i = *h as usize & mask;
+            loop {
+                let w = self.index[i];
+                if w == 0 {
+                    self.index[i] = tag | (self.keys.len() as u64 + 1);
+                    self.keys.push(*key);
+                    self.times.push(*t);
+                    break;
+                }
+                let at = (w & 0xFFFF_FFFF) as usize - 1;
+                if w & !0xFFFF_FFFF == tag && self.keys[at] == *key {
+                    self.times[at].merge(*t);
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (FlowKey, FlowTimes)> + '_ {
+        self.keys.iter().copied().zip(self.times.iter().copied())
+    }
+}
+
+/// Ask the CPU to bring `x`'s cache line in (a hint; no effect on results).
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch of a valid reference's address has no effect
+    // besides the cache; SSE is part of the x86_64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(x as *const T as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// The times of the estimate's flows, kept the way the host merge credits
+/// packets: per slot, the times of the records since its `Open`, which go
+/// to the key that opened it when a collision or the final flush evicts it
+/// (an overflow keeps the owner). A record merged into a slot of another
+/// key with an equal fingerprint (aliasing) counts for that key, as its
+/// packet does.
+#[derive(Clone, Debug)]
+struct SlotTimes {
+    live: Vec<Option<(FlowKey, FlowTimes)>>,
+    closed: TimesStore,
+    /// Evicted slots' times not yet in `closed`: credited in batches, so
+    /// that the map's cache misses overlap instead of coming one per
+    /// record between the model's work.
+    pending: Vec<(FlowKey, FlowTimes)>,
+}
+
+/// Evicted slots' times are credited in batches of this many.
+const TIMES_BATCH: usize = 256;
+
+impl SlotTimes {
+    fn new(slots: usize) -> SlotTimes {
+        SlotTimes {
+            live: vec![None; slots],
+            closed: TimesStore::default(),
+            pending: Vec::with_capacity(TIMES_BATCH),
+        }
+    }
+
+    fn credit_pending(&mut self) {
+        self.closed.credit(&self.pending);
+        self.pending.clear();
+    }
+
+    /// The record of `o`, at `ns`, now in `table`.
+    fn record(&mut self, table: &FlowTable, o: &Outcome, ns: u64) {
+        let s = o.slot as usize;
+        let (Some(live), Some(slot)) = (self.live.get_mut(s), table.slots.get(s)) else {
+            return;
+        };
+        match live {
+            Some((_, t)) if !o.table.opened => t.add(ns),
+            _ => {
+                if let Some(old) = live.replace((slot.key, FlowTimes::at(ns))) {
+                    self.pending.push(old);
+                    if self.pending.len() >= TIMES_BATCH {
+                        self.credit_pending();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every flow's times so far: the evicted slots' and the live ones'.
+    fn all(&self) -> TimesMap {
+        let mut m: TimesMap = self.closed.iter().collect();
+        for (k, t) in self.pending.iter().chain(self.live.iter().flatten()) {
+            add_time(&mut m, k, *t);
+        }
+        m
+    }
+}
+
+/// Per flow of `keys`, its times in `m` (None where it has none).
+fn times_of<'a>(m: &TimesMap, keys: impl Iterator<Item = &'a FlowKey>) -> Vec<Option<FlowTimes>> {
+    keys.map(|k| m.get(k).copied()).collect()
+}
 
 /// What the estimate mode produced.
 #[derive(Clone, Debug)]
@@ -33,6 +238,9 @@ pub struct EstimateResult {
     /// Per flow (as `flows`), its merged histograms (IAT bins then RTT
     /// bins); empty where the configuration keeps none.
     pub hists: Vec<Vec<u64>>,
+    /// Per flow (as `flows`), its first and last packet times, when
+    /// [`Analyzer::keep_flow_times`] asked for them; else empty.
+    pub times: Vec<Option<FlowTimes>>,
 }
 
 /// Consistency of the host merge at the end of a run.
@@ -77,6 +285,9 @@ pub struct ExactResult {
     pub state_bytes: u64,
     /// Per flow (as `flows`), exact p50/p90/p99 of IAT and RTT, when asked for.
     pub percentiles: Option<Vec<([f64; 3], [f64; 3])>>,
+    /// Per flow (as `flows`), its first and last packet times, when
+    /// [`Analyzer::keep_flow_times`] asked for them; else empty.
+    pub times: Vec<Option<FlowTimes>>,
 }
 
 impl ExactResult {
@@ -99,6 +310,7 @@ struct Estimate {
     bt: BloomTime,
     merger: FlowMerger,
     merge: MergeSummary,
+    times: Option<SlotTimes>,
 }
 
 impl Estimate {
@@ -120,6 +332,30 @@ struct Exact {
     tracker: ExactTracker,
     counters: Counters,
     last_ns: u64,
+    /// When asked for: each flow's first record, at the tracker's time
+    /// (inserted as the tracker starts the flow: no lookup per record;
+    /// the last is the tracker's), and the capture time of tracker time 0.
+    times: Option<(FxHashMap<FlowKey, u64>, Option<u64>)>,
+}
+
+impl Exact {
+    fn times(&self) -> Option<TimesMap> {
+        let (first, origin) = self.times.as_ref()?;
+        let origin = origin.unwrap_or(0);
+        Some(
+            first
+                .iter()
+                .map(|(k, &f)| {
+                    let last = self.tracker.last_ns(k).unwrap_or(f);
+                    let t = FlowTimes {
+                        first_ns: origin.saturating_add(f),
+                        last_ns: origin.saturating_add(last),
+                    };
+                    (*k, t)
+                })
+                .collect(),
+        )
+    }
 }
 
 /// A pass over packets feeding the estimator, the exact tracker, or both.
@@ -129,6 +365,9 @@ pub struct Analyzer {
     exact: Option<Exact>,
     packets: u64,
     before_first: u64,
+    /// The latest capture time of a record so far (the monotonic clamp of
+    /// the estimate's flow times).
+    clock_ns: u64,
 }
 
 impl Analyzer {
@@ -139,14 +378,17 @@ impl Analyzer {
                 bt: BloomTime::new(cfg),
                 merger: FlowMerger::of_model(cfg),
                 merge: MergeSummary::default(),
+                times: None,
             }),
             exact: exact.then(|| Exact {
                 tracker: ExactTracker::new(),
                 counters: Counters::default(),
                 last_ns: 0,
+                times: None,
             }),
             packets: 0,
             before_first: 0,
+            clock_ns: 0,
         }
     }
 
@@ -155,6 +397,35 @@ impl Analyzer {
     pub fn exact_percentiles(&mut self) {
         if let Some(x) = &mut self.exact {
             x.tracker = ExactTracker::keeping_samples();
+        }
+    }
+
+    /// Keep each flow's first and last packet time ([`FlowTimes`]; for
+    /// IPFIX's flowStart and flowEnd): in the exact mode a map insert
+    /// per flow, in the estimate a slot's times per record and a map
+    /// update per eviction. Call it before the first packet.
+    pub fn keep_flow_times(&mut self) {
+        if let Some(e) = &mut self.est {
+            e.times = Some(SlotTimes::new(e.bt.table().slots.len()));
+        }
+        if let Some(x) = &mut self.exact {
+            x.times = Some((FxHashMap::default(), None));
+        }
+    }
+
+    /// Per row (of [`Analyzer::rows_so_far`]), its flow's times so far;
+    /// empty unless [`Analyzer::keep_flow_times`] asked for them.
+    pub fn times_so_far(&self, rows: &[FlowRow]) -> Vec<Option<FlowTimes>> {
+        let keys = rows.iter().map(|r| &r.key);
+        if let Some(e) = &self.est {
+            return match &e.times {
+                Some(t) => times_of(&t.all(), keys),
+                None => Vec::new(),
+            };
+        }
+        match self.exact.as_ref().and_then(Exact::times) {
+            Some(m) => times_of(&m, keys),
+            None => Vec::new(),
         }
     }
 
@@ -183,7 +454,11 @@ impl Analyzer {
         self.packets += 1;
         self.before_first += f.before_first as u64;
         if let Some(e) = &mut self.est {
-            let _ = f.process(&mut e.bt);
+            let o = f.process(&mut e.bt);
+            if let (Some(t), Ok(o)) = (&mut e.times, &o) {
+                self.clock_ns = self.clock_ns.max(f.ns);
+                t.record(e.bt.table(), o, self.clock_ns);
+            }
             if e.bt.pending_events().len() >= DRAIN_BATCH {
                 e.drain()?;
             }
@@ -203,7 +478,18 @@ impl Analyzer {
                     if rec.wants_rtt() {
                         x.counters.inc(Counter::RttLookups);
                     }
+                    let flows = x.tracker.len();
                     x.tracker.record(ns, &rec.key, rec.flags);
+                    if let Some((first, origin)) = &mut x.times {
+                        if origin.is_none() && !f.before_first {
+                            *origin = Some(f.ns - f.rel_ns);
+                        }
+                        if x.tracker.len() > flows {
+                            // The tracker's time of this record: `ns`
+                            // clamped, as `last_ns` is.
+                            first.insert(rec.key, x.last_ns);
+                        }
+                    }
                 }
                 Err(r) => x.counters.0[Counter::DropTruncated as usize + r as usize] += 1,
             }
@@ -277,7 +563,12 @@ impl Analyzer {
                     .iter()
                     .map(|(k, _)| e.merger.hist(k).map(<[u64]>::to_vec).unwrap_or_default())
                     .collect();
+                let times = match &e.times {
+                    Some(t) => times_of(&t.all(), flows.iter().map(|f| &f.0)),
+                    None => Vec::new(),
+                };
                 Some(EstimateResult {
+                    times,
                     cfg: self.cfg,
                     flows,
                     counters,
@@ -303,7 +594,12 @@ impl Analyzer {
                     .iter()
                     .map(|(k, _)| x.tracker.percentiles(k))
                     .collect::<Option<Vec<_>>>();
+                let times = match x.times() {
+                    Some(m) => times_of(&m, flows.iter().map(|f| &f.0)),
+                    None => Vec::new(),
+                };
                 Some(ExactResult {
+                    times,
                     state_bytes: x.tracker.state_bytes(),
                     flows,
                     counters: c,
@@ -366,4 +662,138 @@ pub fn both<P: AsRef<Path>>(
     let n = a.packets();
     let (e, x) = a.finish()?;
     Ok((e.expect("estimate"), x.expect("exact"), n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bloomtime_model::counters::Counter;
+    use bloomtime_model::parse::build;
+
+    /// UDP packets of `flows` flows (one of every `flows` packets each, in
+    /// turn, with jitter), so that flows share slots and evict each other.
+    fn packets(flows: u32, n: u32) -> Vec<Packet> {
+        let t0 = 1_700_000_000_000_000_000u64;
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|i| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let f = (rng % flows as u64) as u32;
+                let b = f.to_be_bytes();
+                let key = FlowKey::v4(17, [10, b[1], b[2], b[3]], 5000, [10, 9, 9, 9], 53);
+                let data = build::frame(&key, 0, &build::udp(5000, 53, 10), 10);
+                Packet {
+                    ns: t0 + i as u64 * 1000 + rng % 700,
+                    orig_len: data.len() as u32,
+                    data,
+                }
+            })
+            .collect()
+    }
+
+    /// Every flow's first and last packet, straight from the packets.
+    fn reference(p: &[Packet]) -> TimesMap {
+        let mut m = TimesMap::default();
+        for x in p {
+            let key = bloomtime_model::parse::parse_window(&x.data, x.data.len())
+                .unwrap()
+                .key;
+            add_time(&mut m, &key, FlowTimes::at(x.ns));
+        }
+        m
+    }
+
+    /// A packet stamped before one already seen counts at the latest time
+    /// seen (the monotonic clamp), the same in both modes.
+    #[test]
+    fn a_time_regression_counts_at_the_latest_time_seen() {
+        let t0 = 1_700_000_000_000_000_000u64;
+        let key = |i: u8| FlowKey::v4(17, [10, 0, 0, i], 5000, [10, 9, 9, 9], 53);
+        let pkt = |i: u8, us: u64| {
+            let data = build::frame(&key(i), 0, &build::udp(5000, 53, 10), 10);
+            Packet {
+                ns: t0 + us * 1000,
+                orig_len: data.len() as u32,
+                data,
+            }
+        };
+        // A at 100, 200, 300 µs; B at 250 µs, then one stamped at 150 µs
+        // that arrives after A's 300.
+        let p = [
+            pkt(1, 100),
+            pkt(1, 200),
+            pkt(2, 250),
+            pkt(1, 300),
+            pkt(2, 150),
+        ];
+        let cfg = bloomtime_model::preset("large").unwrap();
+        for exact in [false, true] {
+            let mut a = Analyzer::new(&cfg, !exact, exact);
+            a.keep_flow_times();
+            a.feed_packets(&p).unwrap();
+            let (e, x) = a.finish().unwrap();
+            let (flows, times) = match (e, x) {
+                (Some(e), _) => (e.flows, e.times),
+                (_, Some(x)) => (x.flows, x.times),
+                _ => unreachable!(),
+            };
+            let at = |i: u8| {
+                let j = flows.iter().position(|f| f.0 == key(i)).unwrap();
+                times[j].map(|t| ((t.first_ns - t0) / 1000, (t.last_ns - t0) / 1000))
+            };
+            assert_eq!(at(1), Some((100, 300)), "exact {exact}");
+            assert_eq!(at(2), Some((250, 300)), "exact {exact}");
+        }
+    }
+
+    #[test]
+    fn flow_times_survive_evictions_and_match_the_packets() {
+        let cfg = bloomtime_model::preset("alchitry-cu").unwrap();
+        let slots = BloomTime::new(&cfg).table().slots.len() as u32;
+        let p = packets(3 * slots, 40 * slots);
+        let want = reference(&p);
+        // Mid-run (one stream: each feed starts a capture): the evicted
+        // slots' times and the live ones'.
+        for exact in [false, true] {
+            let mut a = Analyzer::new(&cfg, !exact, exact);
+            a.keep_flow_times();
+            a.feed_packets(&p[..p.len() / 2]).unwrap();
+            let rows = a.rows_so_far().unwrap();
+            let mid = reference(&p[..p.len() / 2]);
+            let times = a.times_so_far(&rows);
+            assert_eq!(times.len(), rows.len());
+            assert_eq!(rows.len(), mid.len());
+            for (r, t) in rows.iter().zip(&times) {
+                assert_eq!(t.as_ref(), mid.get(&r.key), "{:?}", r.key);
+            }
+        }
+        let mut a = Analyzer::new(&cfg, true, true);
+        a.keep_flow_times();
+        a.feed_packets(&p).unwrap();
+        let (est, exact) = a.finish().unwrap();
+        let (est, exact) = (est.unwrap(), exact.unwrap());
+        // Flows were evicted by others and opened again many times.
+        assert!(est.counters.get(Counter::EvictCollision) > 10 * slots as u64);
+        // Without aliasing every flow's credited packets are its own: the
+        // estimate's times are the packets' times, as the exact mode's.
+        assert_eq!(est.aliased, 0);
+        assert_eq!(est.times.len(), est.flows.len());
+        assert_eq!(est.flows.len(), want.len());
+        for ((k, _), t) in est.flows.iter().zip(&est.times) {
+            assert_eq!(t.as_ref(), want.get(k), "{k:?}");
+        }
+        assert_eq!(exact.times.len(), exact.flows.len());
+        for ((k, _), t) in exact.flows.iter().zip(&exact.times) {
+            assert_eq!(t.as_ref(), want.get(k), "{k:?}");
+        }
+        // Not asked for: none kept.
+        let mut b = Analyzer::new(&cfg, true, true);
+        b.feed_packets(&p[..100]).unwrap();
+        let rows = b.rows_so_far().unwrap();
+        assert!(b.times_so_far(&rows).is_empty());
+        let (e, x) = b.finish().unwrap();
+        assert!(e.unwrap().times.is_empty() && x.unwrap().times.is_empty());
+    }
 }

@@ -13,7 +13,7 @@
 //!   device, `bloomtime device`;
 //! * [`live`] — `bloomtime live`: an interface's packets through an
 //!   AF_PACKET memory-mapped ring;
-//! * [`ipfix`] — IPFIX export (RFC 7011) of flow rows over UDP;
+//! * [`ipfix`] — IPFIX export (RFC 7011) of flow rows over UDP or TCP;
 //! * [`cli`] — the flags and `run`.
 //!
 //! `bloomtime eval`, the fidelity evaluation over real and generated traces

@@ -14,7 +14,7 @@
 //! ring, and those it dropped because the ring was full) are read at every
 //! status line and in the final report: nothing is lost silently.
 
-use crate::analyze::Analyzer;
+use crate::analyze::{Analyzer, FlowTimes};
 use crate::error::Error;
 use crate::ipfix::Exporter;
 use bloomtime_model::key::FlowKey;
@@ -417,21 +417,30 @@ pub struct LiveSummary {
 
 /// The flows of `rows` that have packets since `seen` last counted them,
 /// each with its packets since then as `packets` (IPFIX's
-/// packetDeltaCount; the timing figures stay those of the whole run);
-/// `seen` is brought up to date.
-pub fn active_since(rows: &[FlowRow], seen: &mut HashMap<FlowKey, u64>) -> Vec<FlowRow> {
+/// packetDeltaCount; the timing figures stay those of the whole run), and
+/// their times where `times` (per row, maybe empty) has them: the flow's
+/// first packet and its last so far. `seen` is brought up to date.
+pub fn active_since(
+    rows: &[FlowRow],
+    times: &[Option<FlowTimes>],
+    seen: &mut HashMap<FlowKey, u64>,
+) -> (Vec<FlowRow>, Vec<Option<FlowTimes>>) {
     let mut out = Vec::new();
-    for r in rows {
+    let mut out_times = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
         let before = seen.entry(r.key).or_insert(0);
         if r.packets > *before {
             out.push(FlowRow {
                 packets: r.packets - *before,
                 ..*r
             });
+            if !times.is_empty() {
+                out_times.push(times.get(i).copied().flatten());
+            }
             *before = r.packets;
         }
     }
-    out
+    (out, out_times)
 }
 
 /// Feed `analyzer` from the ring until `duration` passes or `stop` is set.
@@ -481,9 +490,10 @@ pub fn run(
         if now >= next_status && !done {
             let k = records.source_mut().kernel_stats();
             let dt = (now - last_t).as_secs_f64().max(1e-9);
-            let active = active_since(&analyzer.rows_so_far()?, seen);
+            let rows = analyzer.rows_so_far()?;
+            let (active, times) = active_since(&rows, &analyzer.times_so_far(&rows), seen);
             if let Some(x) = export.as_deref_mut() {
-                x.export(&active);
+                x.export(&active, &times);
             }
             eprintln!(
                 "{tool}: {} packets ({:.0}/s), {} flows active, kernel: {} passed, {} dropped",

@@ -218,7 +218,7 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
             .arg("-R")
             .arg(&flows_dir)
             .args(["-q", "-N", "-A", "proto,srcip,srcport,dstip,dstport"])
-            .args(["-o", "fmt:%pr|%sa|%pkt"])
+            .args(["-o", "fmt:%pr|%sa|%pkt|%sp|%tsr|%td"])
             .output()
             .unwrap();
         let text = String::from_utf8(o.stdout).unwrap();
@@ -230,6 +230,40 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
                 (c[0].to_string(), c[1].to_string(), c[2].parse().unwrap())
             })
             .collect();
+        // Every flow's start and end (the collector's sum of the records:
+        // the earliest start, the latest end), to the millisecond, within
+        // what the sender's clock brackets for its first and last frame.
+        for l in text.lines().filter(|l| !l.trim().is_empty()) {
+            let c: Vec<&str> = l.split('|').map(str::trim).collect();
+            let what = match (c[0], c[1], c[3]) {
+                ("17", "10.1.0.1", "1000") => "udp",
+                ("17", "10.1.0.1", "3000") => "vlan",
+                ("1", "10.1.0.1", _) => "req",
+                ("1", "10.1.0.2", _) => "rep",
+                _ => panic!("nfdump: an unknown flow {l}"),
+            };
+            // `%tsr` is seconds.milliseconds; `%td` seconds, or [HH:]MM:SS.mmm.
+            let ms = |s: &str| -> f64 {
+                s.split(':')
+                    .fold(0.0, |a, p| a * 60.0 + p.parse::<f64>().unwrap())
+                    * 1e3
+            };
+            let start = c[4].parse::<f64>().unwrap() * 1e3;
+            let end = start + ms(c[5]);
+            let t = times(what);
+            let (first, last) = (t[0], t[t.len() - 1]);
+            // µs to ms; the milliseconds are truncated; 200 µs between the
+            // clocks' reads, as above.
+            let near = |v: f64, (lo, hi): (f64, f64), which: &str| {
+                let (lo, hi) = ((lo - 200.0) / 1e3, (hi + 200.0) / 1e3);
+                assert!(
+                    lo.floor() - 0.5 <= v && v <= hi.floor() + 0.5,
+                    "{what} {which}: {v} ms, the sender's clock says {lo:.1}..{hi:.1} ms ({l})"
+                );
+            };
+            near(start, first, "start");
+            near(end, last, "end");
+        }
         got.sort();
         let mut want: Vec<(String, String, u64)> = flows
             .iter()

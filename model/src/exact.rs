@@ -92,6 +92,12 @@ impl ExactTracker {
         e.last_ns = ns;
     }
 
+    /// The time of a flow's last record (ns, after the monotonic clamp),
+    /// if it is tracked.
+    pub fn last_ns(&self, key: &FlowKey) -> Option<u64> {
+        self.flows.get(key).map(|e| e.last_ns)
+    }
+
     /// Flows tracked.
     pub fn len(&self) -> usize {
         self.flows.len()
@@ -130,6 +136,9 @@ mod tests {
             t.record(i * 1_000_000, &req, FLAG_ECHO_REQUEST);
             t.record(i * 1_000_000 + 20_000, &rep, FLAG_ECHO_REPLY);
         }
+        assert_eq!(t.last_ns(&req), Some(2_000_000));
+        assert_eq!(t.last_ns(&rep), Some(2_020_000));
+        assert_eq!(t.last_ns(&rep.reverse(false)), None);
         let f = t.flows();
         let r = f.iter().find(|(k, _)| *k == req).unwrap().1;
         let p = f.iter().find(|(k, _)| *k == rep).unwrap().1;

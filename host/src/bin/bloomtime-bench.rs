@@ -232,6 +232,7 @@ fn main() {
                 output: Some(PathBuf::from("/dev/null")),
                 percentiles: false,
                 ipfix: None,
+                flow_times: false,
             };
             let t0 = Clock::start();
             bloomtime_host::cli::analyze(&a).expect("analyze the bench trace");

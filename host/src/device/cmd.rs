@@ -121,10 +121,10 @@ pub struct ReplayArgs {
     /// --format csv`) to this file, whatever `--format` prints.
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
-    /// Also send every flow to this IPFIX collector over UDP (as `bloomtime
-    /// analyze --ipfix`, docs/IPFIX.md).
-    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
-    pub ipfix: Option<String>,
+    /// Also send every flow to this IPFIX collector over UDP, or TCP with
+    /// `tcp://` (as `bloomtime analyze --ipfix`, docs/IPFIX.md).
+    #[arg(long, value_name = "[tcp://]HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<crate::ipfix::Target>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -153,10 +153,10 @@ pub struct WatchArgs {
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
     /// Also send the flows with packets since the previous refresh to this
-    /// IPFIX collector over UDP at every refresh (packetDeltaCount: those
-    /// packets; docs/IPFIX.md).
-    #[arg(long, value_name = "HOST:PORT", value_parser = crate::ipfix::parse_target)]
-    pub ipfix: Option<String>,
+    /// IPFIX collector over UDP (`tcp://` for TCP) at every refresh
+    /// (packetDeltaCount: those packets; docs/IPFIX.md).
+    #[arg(long, value_name = "[tcp://]HOST:PORT", value_parser = crate::ipfix::parse_target)]
+    pub ipfix: Option<crate::ipfix::Target>,
 }
 
 impl DeviceArgs {
@@ -748,9 +748,10 @@ fn replay_cmd<T: Transport>(
     eprintln!("{}", summary_line(s));
     let rows = run.rows();
     if let Some(target) = &r.ipfix {
-        let mut x = crate::ipfix::Exporter::new(target);
-        x.export(&rows);
-        x.finish("bloomtime device replay");
+        let mut x = crate::ipfix::Exporter::new(target, "bloomtime device replay");
+        // The board's records carry no packet times (docs/IPFIX.md).
+        x.export(&rows, &[]);
+        x.finish();
     }
     if let Some((p, f)) = csv {
         let mut w = BufWriter::new(f);
@@ -956,7 +957,10 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
     let mut m = Merge::new(&cfg);
     let tty = a.output.is_none() && std::io::stdout().is_terminal();
     let mut refresh = 0u64;
-    let mut export = w.ipfix.as_deref().map(crate::ipfix::Exporter::new);
+    let mut export = w
+        .ipfix
+        .as_ref()
+        .map(|t| crate::ipfix::Exporter::new(t, "bloomtime device watch"));
     let mut seen = std::collections::HashMap::new();
     'watch: loop {
         drain_all(c, &mut m)?;
@@ -974,7 +978,8 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
             .collect();
         if let Some(x) = &mut export {
             // The flows with packets since the previous refresh.
-            x.export(&crate::live::active_since(&rows, &mut seen));
+            let (active, _) = crate::live::active_since(&rows, &[], &mut seen);
+            x.export(&active, &[]);
         }
         let total = rows.len();
         sort_rows(&mut rows, w.by);
@@ -1031,7 +1036,7 @@ fn watch<T: Transport>(a: &DeviceArgs, w: &WatchArgs, c: &mut Client<T>) -> Resu
         }
     }
     if let Some(x) = export {
-        x.finish("bloomtime device watch");
+        x.finish();
     }
     Ok(())
 }
