@@ -8,7 +8,7 @@ use crate::estimator::{estimate, sample, scale, Hit};
 use crate::hash::Hashes;
 use crate::key::Record;
 use crate::parse::{parse_window, DropReason, DROP_REASONS};
-use crate::table::{Event, FlowTable, TableOutcome};
+use crate::table::{Event, EventLog, FlowTable, TableOutcome};
 
 /// Everything one record produced: what the RTL tests compare per record.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -116,7 +116,7 @@ pub struct BloomTime {
     counters: Counters,
     aliased: u64,
     last_ts: u64,
-    events: Vec<Event>,
+    events: EventLog,
 }
 
 impl BloomTime {
@@ -130,7 +130,7 @@ impl BloomTime {
             counters: Counters::default(),
             aliased: 0,
             last_ts: 0,
-            events: Vec::new(),
+            events: EventLog::new(),
         }
     }
 
@@ -269,9 +269,17 @@ impl BloomTime {
 
     /// Take the exported events so far.
     pub fn drain_events(&mut self) -> Vec<Event> {
-        // Keep the capacity: the next batch fills without regrowing.
-        let cap = self.events.capacity();
-        std::mem::replace(&mut self.events, Vec::with_capacity(cap))
+        let v = self.events.to_vec();
+        self.events.clear();
+        v
+    }
+
+    /// Take the exported events so far in their compact form: they are
+    /// swapped into `log` (cleared first), whose buffers the model keeps
+    /// for the next events (nothing is allocated once both have grown).
+    pub fn take_events(&mut self, log: &mut EventLog) {
+        log.clear();
+        std::mem::swap(&mut self.events, log);
     }
 
     /// Take the exported histograms: `2·hist_bins` counters (IAT bins, RTT
@@ -287,14 +295,14 @@ impl BloomTime {
         &mut self,
         merger: &mut crate::merge::FlowMerger,
     ) -> Result<(), crate::merge::MergeError> {
-        let r = merger.push_all(&self.events, self.table.hist_out());
+        let r = merger.push_log(&self.events, self.table.hist_out());
         self.events.clear();
         self.table.clear_hist_out();
         r
     }
 
     /// Events exported and not yet drained.
-    pub fn pending_events(&self) -> &[Event] {
+    pub fn pending_events(&self) -> &EventLog {
         &self.events
     }
 }

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::hash::Hashes;
 use crate::key::FlowKey;
-use crate::table::{Acc, Event, EvictReason, SlotStats};
+use crate::table::{Acc, Event, EventKind, EventLog, EvictReason, SlotStats};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::fmt;
@@ -277,7 +277,8 @@ pub struct FlowMerger {
     verify_slots: bool,
     owners: Owners,
     flows: FlowStore,
-    /// `push_all`'s evictions to credit (hash, owner, event), reused
+    /// `push_log`'s evictions to credit (hash, owner, index of the
+    /// eviction's statistics), reused
     /// between batches.
     pending: Vec<(u64, FlowKey, u32)>,
     /// Bins per histogram (0: the configuration keeps none).
@@ -315,10 +316,27 @@ impl FlowMerger {
     /// `Evict`, in order, as `BloomTime::drain_hists` gives them; empty when
     /// the configuration keeps none).
     pub fn push_all(&mut self, events: &[Event], hists: &[u32]) -> Result<(), MergeError> {
-        let block = 2 * self.bins;
-        if block == 0 {
-            return self.push_all_plain(events, hists);
+        if self.bins == 0 {
+            return self.push_log_plain(&events.iter().copied().collect(), hists);
         }
+        self.push_with_hists(events.iter().copied(), hists)
+    }
+
+    /// [`FlowMerger::push_all`] of events in the model's compact form.
+    pub fn push_log(&mut self, events: &EventLog, hists: &[u32]) -> Result<(), MergeError> {
+        if self.bins == 0 {
+            return self.push_log_plain(events, hists);
+        }
+        self.push_with_hists(events.iter(), hists)
+    }
+
+    /// Events one by one, each `Evict` with its block of histograms.
+    fn push_with_hists(
+        &mut self,
+        events: impl Iterator<Item = Event>,
+        hists: &[u32],
+    ) -> Result<(), MergeError> {
+        let block = 2 * self.bins;
         let mut at = 0;
         for ev in events {
             let h = match ev {
@@ -331,7 +349,7 @@ impl FlowMerger {
                 }
                 _ => None,
             };
-            self.push_with_hist(ev, h)?;
+            self.push_with_hist(&ev, h)?;
         }
         if at != hists.len() {
             return Err(MergeError::MissingHistogram);
@@ -339,38 +357,45 @@ impl FlowMerger {
         Ok(())
     }
 
-    /// [`FlowMerger::push_all`] without histograms, in two passes: the
+    /// [`FlowMerger::push_log`] without histograms, in two passes: the
     /// slot owners first (in event order, stopping at the first
     /// inconsistency), then the evictions credited to their flows, whose
     /// index words and sums are prefetched a few evictions ahead (a flow's
     /// sums are rarely in cache; crediting is commutative, so the result
     /// is that of crediting event by event).
-    fn push_all_plain(&mut self, events: &[Event], hists: &[u32]) -> Result<(), MergeError> {
+    fn push_log_plain(&mut self, events: &EventLog, hists: &[u32]) -> Result<(), MergeError> {
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let mut failed = Ok(());
-        for (i, ev) in events.iter().enumerate() {
-            match *ev {
-                Event::Open { slot, key } => {
-                    if let Err(e) = self.open(slot, key) {
+        // The next `Open`'s key and the next `Evict`'s statistics.
+        let (mut keys, mut stats) = (events.keys().iter(), 0u32);
+        for head in events.heads() {
+            match head.kind {
+                EventKind::Open => {
+                    let key = *keys.next().expect("an Open has a key");
+                    if let Err(e) = self.open(head.slot, key) {
                         failed = Err(e);
                         break;
                     }
                 }
-                Event::Evict { slot, reason, .. } => match self.owner(slot, reason) {
-                    Ok(key) => pending.push((FlowStore::hash(&key), key, i as u32)),
-                    Err(e) => {
-                        failed = Err(e);
-                        break;
+                EventKind::Evict(reason) => {
+                    match self.owner(head.slot, reason) {
+                        Ok(key) => pending.push((FlowStore::hash(&key), key, stats)),
+                        Err(e) => {
+                            failed = Err(e);
+                            break;
+                        }
                     }
-                },
+                    stats += 1;
+                }
             }
         }
         // Credit in order, looking ahead: the index word of the eviction
         // 2·AHEAD on, the key and sums of the one AHEAD on (found from its
         // index word, in cache by then; a hint only).
         const AHEAD: usize = 12;
-        for (i, (h, key, e)) in pending.iter().enumerate() {
+        let all = events.stats();
+        for (i, (h, key, s)) in pending.iter().enumerate() {
             if let Some(&(h, _, _)) = pending.get(i + 2 * AHEAD) {
                 self.flows.prefetch_index(h);
             }
@@ -378,9 +403,7 @@ impl FlowMerger {
                 self.flows.prefetch_flow(h);
             }
             let at = self.flows.find_or_insert(key, *h);
-            if let Event::Evict { stats, .. } = &events[*e as usize] {
-                self.flows.stats[at as usize].add_slot(stats);
-            }
+            self.flows.stats[at as usize].add_slot(&all[*s as usize]);
         }
         self.pending = pending;
         failed?;
