@@ -37,9 +37,8 @@ pub struct Outcome {
 struct Derived {
     /// `s_0`: a timestamp's finest epoch is `ts >> s_0`.
     epoch_shift: u32,
-    /// `L`, and the mask of its level bits.
+    /// `L`.
     levels: usize,
-    level_bits: u32,
     banks: u32,
     lines_log2: u32,
     line_mask: u64,
@@ -65,7 +64,6 @@ impl Derived {
         Derived {
             epoch_shift: cfg.level(0).bucket_log2,
             levels: cfg.level_count(),
-            level_bits: ((1u64 << cfg.level_count()) - 1) as u32,
             banks: cfg.banks,
             lines_log2: cfg.lines_log2,
             line_mask: cfg.lines() as u64 - 1,
@@ -85,10 +83,9 @@ impl Derived {
     #[inline]
     fn estimate(&self, ts: u64, ands: &[u64; MAX_LEVELS]) -> Option<(u32, Hit)> {
         let mut hits = 0u32;
-        for (i, &a) in ands.iter().enumerate() {
+        for (i, &a) in ands[..self.levels].iter().enumerate() {
             hits |= ((a != 0) as u32) << i;
         }
-        hits &= self.level_bits;
         if hits == 0 {
             return None;
         }
@@ -191,14 +188,19 @@ impl BloomTime {
         let h = Hashes::compute(rec);
         let d = h.dir as usize;
         let nl = g.levels;
-        let (mut and_d, mut and_r) = ([u64::MAX; MAX_LEVELS], [u64::MAX; MAX_LEVELS]);
+        // Per level, the AND over banks of ring 0 and of ring 1.
+        let mut ands = [[u64::MAX; MAX_LEVELS]; 2];
+        let [and0, and1] = &mut ands;
         for i in 0..g.banks {
             // `Hashes::line`.
             let line = ((h.conv >> (i * g.lines_log2)) & g.line_mask) as u32;
             self.banks
-                .touch(i, line, epoch, d, &mut and_d[..nl], &mut and_r[..nl]);
+                .touch_rings(i, line, epoch, d, &mut and0[..nl], &mut and1[..nl]);
         }
-        let iat = g.estimate(ts, &and_d);
+        // The record's own direction's rings and the reverse's (indexed,
+        // not branched on: `d` is as likely 0 as 1).
+        let (and_d, and_r) = (&ands[d], &ands[1 - d]);
+        let iat = g.estimate(ts, and_d);
         self.counters.inc(if iat.is_some() {
             Counter::IatSamples
         } else {
@@ -206,7 +208,7 @@ impl BloomTime {
         });
         let rtt = if rec.wants_rtt() {
             self.counters.inc(Counter::RttLookups);
-            let r = g.estimate(ts, &and_r);
+            let r = g.estimate(ts, and_r);
             self.counters.inc(if r.is_some() {
                 Counter::RttSamples
             } else {
