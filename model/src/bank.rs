@@ -168,6 +168,14 @@ impl Banks {
         *tag = epoch;
     }
 
+    /// Ask for a line's words in the cache ahead of its touch (a hint).
+    #[inline]
+    pub fn prefetch(&self, bank: u32, index: u32) {
+        let at = self.at(bank, index);
+        crate::prefetch(&self.words[at]);
+        crate::prefetch(&self.words[at + self.stride - 1]);
+    }
+
     /// Age one line to `epoch` without touching it (what a sweeper does).
     pub fn age(&mut self, bank: u32, index: u32, epoch: u64) {
         let at = self.at(bank, index);

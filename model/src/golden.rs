@@ -173,6 +173,13 @@ impl BloomTime {
         self.counters.inc(Counter::TimeRegressions);
     }
 
+    /// `Hashes::line`: the line of bank `i`.
+    #[inline]
+    fn line(&self, h: &Hashes, i: u32) -> u32 {
+        let g = &self.derived;
+        ((h.conv >> (i * g.lines_log2)) & g.line_mask) as u32
+    }
+
     /// One record through the pipeline.
     #[inline]
     pub fn process(&mut self, rec: &Record) -> Outcome {
@@ -188,12 +195,20 @@ impl BloomTime {
         let h = Hashes::compute(rec);
         let d = h.dir as usize;
         let nl = g.levels;
+        // `Hashes::slot` and `Hashes::fingerprint`.
+        let slot = (h.flow & g.slot_mask) as u32;
+        let fingerprint = ((h.flow >> g.fp_shift) & g.fp_mask) as u32;
+        // The slot and the banks' lines are rarely in L1 (tens of KB each):
+        // ask for all of them now, so that their misses overlap.
+        self.table.prefetch(slot);
+        for i in 1..g.banks {
+            self.banks.prefetch(i, self.line(&h, i));
+        }
         // Per level, the AND over banks of ring 0 and of ring 1.
         let mut ands = [[u64::MAX; MAX_LEVELS]; 2];
         let [and0, and1] = &mut ands;
         for i in 0..g.banks {
-            // `Hashes::line`.
-            let line = ((h.conv >> (i * g.lines_log2)) & g.line_mask) as u32;
+            let line = self.line(&h, i);
             self.banks
                 .touch_rings(i, line, epoch, d, &mut and0[..nl], &mut and1[..nl]);
         }
@@ -218,9 +233,6 @@ impl BloomTime {
         } else {
             None
         };
-        // `Hashes::slot` and `Hashes::fingerprint`.
-        let slot = (h.flow & g.slot_mask) as u32;
-        let fingerprint = ((h.flow >> g.fp_shift) & g.fp_mask) as u32;
         debug_assert_eq!(
             (slot, fingerprint),
             (h.slot(&self.cfg), h.fingerprint(&self.cfg))

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::hash::Hashes;
 use crate::key::FlowKey;
+use crate::prefetch;
 use crate::table::{Acc, Event, EventKind, EventLog, EvictReason, SlotStats};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
@@ -21,6 +22,7 @@ pub struct MergedAcc {
 }
 
 impl MergedAcc {
+    #[inline]
     pub fn add_acc(&mut self, a: &Acc) {
         if a.n == 0 {
             return;
@@ -62,6 +64,7 @@ pub struct MergedStats {
 }
 
 impl MergedStats {
+    #[inline]
     pub fn add_slot(&mut self, s: &SlotStats) {
         self.packets += s.packets as u64;
         self.iat.add_acc(&s.iat);
@@ -157,16 +160,24 @@ impl Owners {
     }
 }
 
-/// Merged flows by key: keys and sums in dense vectors (in the order flows
-/// were first credited) and an open-addressing index over them (linear
-/// probing, at most half full) of words `hash tag << 32 | position + 1`
-/// (0: empty). Smaller than a map of keys and sums, so that finding a flow
-/// touches a few bytes of index and key, and its sums can be prefetched.
+/// Merged flows by key: each key with its sums in one dense vector (in the
+/// order flows were first credited) and an open-addressing index over it
+/// (linear probing, at most half full) of words `hash tag << 32 |
+/// (position + 1)`, 0 when empty. Smaller than a map of keys and sums, so
+/// that finding a flow touches a few bytes of index, and its key and sums
+/// (side by side: one page, one TLB miss, when they are not cached) can be
+/// prefetched.
 #[derive(Clone, Debug, Default)]
 struct FlowStore {
     index: Vec<u64>,
-    keys: Vec<FlowKey>,
-    stats: Vec<MergedStats>,
+    flows: Vec<Flow>,
+}
+
+/// A merged flow.
+#[derive(Clone, Copy, Debug)]
+struct Flow {
+    key: FlowKey,
+    stats: MergedStats,
 }
 
 impl FlowStore {
@@ -179,7 +190,7 @@ impl FlowStore {
     /// The position of `key` (hash `h`), added with empty sums if absent.
     #[inline]
     fn find_or_insert(&mut self, key: &FlowKey, h: u64) -> u32 {
-        if 2 * (self.keys.len() + 1) > self.index.len() {
+        if 2 * (self.flows.len() + 1) > self.index.len() {
             self.grow();
         }
         let mask = self.index.len() - 1;
@@ -188,14 +199,16 @@ impl FlowStore {
         loop {
             let w = self.index[i];
             if w == 0 {
-                let at = self.keys.len();
+                let at = self.flows.len();
                 self.index[i] = tag | (at as u64 + 1);
-                self.keys.push(*key);
-                self.stats.push(MergedStats::default());
+                self.flows.push(Flow {
+                    key: *key,
+                    stats: MergedStats::default(),
+                });
                 return at as u32;
             }
             let at = (w & 0xFFFF_FFFF) as usize - 1;
-            if w & !0xFFFF_FFFF == tag && self.keys[at] == *key {
+            if w & !0xFFFF_FFFF == tag && self.flows[at].key == *key {
                 return at as u32;
             }
             i = (i + 1) & mask;
@@ -205,15 +218,15 @@ impl FlowStore {
     #[inline]
     fn get_or_insert(&mut self, key: &FlowKey) -> &mut MergedStats {
         let at = self.find_or_insert(key, Self::hash(key));
-        &mut self.stats[at as usize]
+        &mut self.flows[at as usize].stats
     }
 
     /// Double the index (16 words at first) and place every key again.
     fn grow(&mut self) {
         let n = (2 * self.index.len()).max(16);
         let mut index = vec![0u64; n];
-        for (at, key) in self.keys.iter().enumerate() {
-            let h = Self::hash(key);
+        for (at, f) in self.flows.iter().enumerate() {
+            let h = Self::hash(&f.key);
             let mut i = h as usize & (n - 1);
             while index[i] != 0 {
                 i = (i + 1) & (n - 1);
@@ -244,28 +257,15 @@ impl FlowStore {
             }
             if w & !0xFFFF_FFFF == tag {
                 let at = (w & 0xFFFF_FFFF) as usize - 1;
-                prefetch(&self.keys[at]);
-                prefetch(&self.stats[at].iat);
-                prefetch(&self.stats[at].rtt);
+                let f = &self.flows[at];
+                prefetch(&f.key);
+                prefetch(&f.stats.iat);
+                prefetch(&f.stats.rtt);
                 return;
             }
             i = (i + 1) & mask;
         }
     }
-}
-
-/// Ask the CPU to bring `x`'s cache line in (a hint; no effect on results).
-#[inline(always)]
-fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch of a valid reference's address has no effect
-    // besides the cache; SSE is part of the x86_64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(x as *const T as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 /// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
@@ -403,7 +403,9 @@ impl FlowMerger {
                 self.flows.prefetch_flow(h);
             }
             let at = self.flows.find_or_insert(key, *h);
-            self.flows.stats[at as usize].add_slot(&all[*s as usize]);
+            self.flows.flows[at as usize]
+                .stats
+                .add_slot(&all[*s as usize]);
         }
         self.pending = pending;
         failed?;
@@ -510,13 +512,7 @@ impl FlowMerger {
 
     /// The merged flows, sorted by key.
     pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
-        let mut v: Vec<_> = self
-            .flows
-            .keys
-            .iter()
-            .copied()
-            .zip(self.flows.stats.iter().copied())
-            .collect();
+        let mut v: Vec<_> = self.flows.flows.iter().map(|f| (f.key, f.stats)).collect();
         v.sort_by_key(|a| a.0);
         v
     }

@@ -560,6 +560,14 @@ impl FlowTable {
         }
     }
 
+    /// Ask for slot `slot` in the cache ahead of its update (a hint).
+    #[inline]
+    pub fn prefetch(&self, slot: u32) {
+        let s = &self.slots[slot as usize];
+        crate::prefetch(&s.valid);
+        crate::prefetch(&s.stats.rtt);
+    }
+
     /// Account one record with its samples in `slot`; push exported events.
     #[inline]
     pub fn update(
