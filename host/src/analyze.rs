@@ -316,12 +316,8 @@ struct Estimate {
 impl Estimate {
     fn drain(&mut self) -> Result<(), Error> {
         let events = self.bt.pending_events();
-        let opens = events
-            .iter()
-            .filter(|ev| matches!(ev, bloomtime_model::table::Event::Open { .. }))
-            .count() as u64;
-        self.merge.opens += opens;
-        self.merge.evicts += events.len() as u64 - opens;
+        self.merge.opens += events.opens() as u64;
+        self.merge.evicts += events.evicts() as u64;
         self.merge.events += events.len() as u64;
         self.bt.drain_into(&mut self.merger)?;
         Ok(())

@@ -2,7 +2,7 @@
 //! epoch tag and, for each of its `L` levels, two rings of `B_i` one-bit
 //! buckets.
 
-use crate::config::Config;
+use crate::config::{Config, MAX_LEVELS};
 
 /// A one-level line (the single-ring design; the v1 RTL's bank word). The
 /// model keeps the exact epoch; hardware keeps `E` bits of it.
@@ -100,12 +100,6 @@ impl Banks {
     /// every level to `epoch` (in finest epochs), AND each level's ring `d`
     /// into `and_d[i]` and ring `1 − d` into `and_r[i]`, mark bit 0 of ring
     /// `d` in every level and set the tag.
-    ///
-    /// Branch-free per level (the per-record hot path): whether a level's
-    /// rings shift, stay or empty depends on the gap since the line's last
-    /// record, which a branch predictor cannot guess. A ring never holds a
-    /// bit above its mask, so "shift by 0 and mask" is "stay", and "mask by
-    /// 0" is "empty after a full ring".
     #[inline]
     pub fn touch(
         &mut self,
@@ -116,6 +110,37 @@ impl Banks {
         and_d: &mut [u64],
         and_r: &mut [u64],
     ) {
+        let n = and_d.len().min(and_r.len());
+        let mut ands = [[u64::MAX; MAX_LEVELS]; 2];
+        let [and0, and1] = &mut ands;
+        self.touch_rings(bank, index, epoch, d, &mut and0[..n], &mut and1[..n]);
+        for i in 0..n {
+            and_d[i] &= ands[d][i];
+            and_r[i] &= ands[1 - d][i];
+        }
+    }
+
+    /// [`Banks::touch`] with the rings ANDed by ring number, not by
+    /// direction: ring 0 of level `i` into `and0[i]`, ring 1 into
+    /// `and1[i]`. The record's own ring is then `and[d]` and the reverse
+    /// one `and[1 − d]`, chosen once per record by the caller rather than
+    /// per bank and level.
+    ///
+    /// Branch-free per level (the per-record hot path): whether a level's
+    /// rings shift, stay or empty depends on the gap since the line's last
+    /// record, which a branch predictor cannot guess. A ring never holds a
+    /// bit above its mask, so "shift by 0 and mask" is "stay", and "mask by
+    /// 0" is "empty after a full ring".
+    #[inline]
+    pub fn touch_rings(
+        &mut self,
+        bank: u32,
+        index: u32,
+        epoch: u64,
+        d: usize,
+        and0: &mut [u64],
+        and1: &mut [u64],
+    ) {
         debug_assert!(d < 2);
         let at = self.at(bank, index);
         let (tag, rings) = self.words[at..at + self.stride]
@@ -123,24 +148,32 @@ impl Banks {
             .expect("a line has a tag");
         debug_assert!(epoch >= *tag, "lines age forwards only");
         let old = *tag;
-        // All ones when the record marks ring 1, else 0.
-        let sel = 0u64.wrapping_sub(d as u64);
+        // The bit each ring gets: bucket 0 of ring `d`.
+        let (mark0, mark1) = ((d == 0) as u64, (d == 1) as u64);
         let levels = self.levels.iter().zip(rings.chunks_exact_mut(2));
-        for ((l, pair), (ad, ar)) in levels.zip(and_d.iter_mut().zip(and_r.iter_mut())) {
+        for ((l, pair), (a0, a1)) in levels.zip(and0.iter_mut().zip(and1.iter_mut())) {
             let delta = (epoch >> l.shift) - (old >> l.shift);
-            let keep = if delta < l.buckets { l.mask } else { 0 };
-            // Below `buckets <= 64` whenever `keep` is not 0.
-            let sh = delta.min(63) as u32;
-            let p0 = (pair[0] << sh) & keep;
-            let p1 = (pair[1] << sh) & keep;
-            let mine = (p0 & !sel) | (p1 & sel);
-            let other = (p1 & !sel) | (p0 & sel);
-            *ad &= mine;
-            *ar &= other;
-            pair[0] = p0 | (!sel & 1);
-            pair[1] = p1 | (sel & 1);
+            // A select, not a branch (taken or not by the gap).
+            let keep = std::hint::select_unpredictable(delta < l.buckets, l.mask, 0);
+            // `wrapping_shl` shifts by `delta mod 64`, which differs from
+            // `delta` only when `delta >= 64 >= buckets`, and then `keep`
+            // is 0.
+            let p0 = pair[0].wrapping_shl(delta as u32) & keep;
+            let p1 = pair[1].wrapping_shl(delta as u32) & keep;
+            *a0 &= p0;
+            *a1 &= p1;
+            pair[0] = p0 | mark0;
+            pair[1] = p1 | mark1;
         }
         *tag = epoch;
+    }
+
+    /// Ask for a line's words in the cache ahead of its touch (a hint).
+    #[inline]
+    pub fn prefetch(&self, bank: u32, index: u32) {
+        let at = self.at(bank, index);
+        crate::prefetch(&self.words[at]);
+        crate::prefetch(&self.words[at + self.stride - 1]);
     }
 
     /// Age one line to `epoch` without touching it (what a sweeper does).
@@ -257,6 +290,37 @@ mod tests {
                 swept.touch(0, 0, epoch, d, &mut a2, &mut r2);
                 prop_assert_eq!((&a1, &r1), (&a2, &r2));
                 prop_assert_eq!(plain.rings(0, 0), swept.rings(0, 0));
+            }
+        }
+
+        /// `touch` is the reference reading of §4 on a whole line: each
+        /// level aged by `age_pair` over its own epochs, its rings ANDed,
+        /// then bucket 0 of ring `d` marked.
+        #[test]
+        fn touch_ages_ands_and_marks_each_level(
+            p in 0usize..crate::config::PRESETS.len(),
+            steps in proptest::collection::vec((0u64..1 << 20, any::<bool>()), 1..40),
+        ) {
+            let cfg = crate::config::PRESETS[p].config;
+            let n = cfg.level_count();
+            let mut banks = Banks::new(&cfg);
+            let mut want = vec![0u64; 2 * n];
+            let (mut epoch, mut tag) = (0u64, 0u64);
+            for (gap, dir) in steps {
+                epoch += gap >> (gap % 24);
+                let d = dir as usize;
+                let (mut ad, mut ar) = (vec![u64::MAX; n], vec![u64::MAX; n]);
+                banks.touch(0, 1, epoch, d, &mut ad, &mut ar);
+                for i in 0..n {
+                    let g = cfg.level_shift(i);
+                    let pair = &mut want[2 * i..2 * i + 2];
+                    age_pair(pair, (epoch >> g) - (tag >> g), cfg.level(i).buckets);
+                    prop_assert_eq!((ad[i], ar[i]), (pair[d], pair[1 - d]), "level {}", i);
+                    pair[d] |= 1;
+                }
+                tag = epoch;
+                prop_assert_eq!(banks.rings(0, 1), &want[..]);
+                prop_assert_eq!(banks.tag(0, 1), epoch);
             }
         }
 

@@ -8,7 +8,7 @@ use crate::estimator::{estimate, sample, scale, Hit};
 use crate::hash::Hashes;
 use crate::key::Record;
 use crate::parse::{parse_window, DropReason, DROP_REASONS};
-use crate::table::{Event, FlowTable, TableOutcome};
+use crate::table::{Event, EventLog, FlowTable, TableOutcome};
 
 /// Everything one record produced: what the RTL tests compare per record.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -37,9 +37,8 @@ pub struct Outcome {
 struct Derived {
     /// `s_0`: a timestamp's finest epoch is `ts >> s_0`.
     epoch_shift: u32,
-    /// `L`, and the mask of its level bits.
+    /// `L`.
     levels: usize,
-    level_bits: u32,
     banks: u32,
     lines_log2: u32,
     line_mask: u64,
@@ -65,7 +64,6 @@ impl Derived {
         Derived {
             epoch_shift: cfg.level(0).bucket_log2,
             levels: cfg.level_count(),
-            level_bits: ((1u64 << cfg.level_count()) - 1) as u32,
             banks: cfg.banks,
             lines_log2: cfg.lines_log2,
             line_mask: cfg.lines() as u64 - 1,
@@ -85,10 +83,9 @@ impl Derived {
     #[inline]
     fn estimate(&self, ts: u64, ands: &[u64; MAX_LEVELS]) -> Option<(u32, Hit)> {
         let mut hits = 0u32;
-        for (i, &a) in ands.iter().enumerate() {
+        for (i, &a) in ands[..self.levels].iter().enumerate() {
             hits |= ((a != 0) as u32) << i;
         }
-        hits &= self.level_bits;
         if hits == 0 {
             return None;
         }
@@ -116,7 +113,7 @@ pub struct BloomTime {
     counters: Counters,
     aliased: u64,
     last_ts: u64,
-    events: Vec<Event>,
+    events: EventLog,
 }
 
 impl BloomTime {
@@ -130,7 +127,7 @@ impl BloomTime {
             counters: Counters::default(),
             aliased: 0,
             last_ts: 0,
-            events: Vec::new(),
+            events: EventLog::new(),
         }
     }
 
@@ -176,6 +173,13 @@ impl BloomTime {
         self.counters.inc(Counter::TimeRegressions);
     }
 
+    /// `Hashes::line`: the line of bank `i`.
+    #[inline]
+    fn line(&self, h: &Hashes, i: u32) -> u32 {
+        let g = &self.derived;
+        ((h.conv >> (i * g.lines_log2)) & g.line_mask) as u32
+    }
+
     /// One record through the pipeline.
     #[inline]
     pub fn process(&mut self, rec: &Record) -> Outcome {
@@ -191,14 +195,27 @@ impl BloomTime {
         let h = Hashes::compute(rec);
         let d = h.dir as usize;
         let nl = g.levels;
-        let (mut and_d, mut and_r) = ([u64::MAX; MAX_LEVELS], [u64::MAX; MAX_LEVELS]);
-        for i in 0..g.banks {
-            // `Hashes::line`.
-            let line = ((h.conv >> (i * g.lines_log2)) & g.line_mask) as u32;
-            self.banks
-                .touch(i, line, epoch, d, &mut and_d[..nl], &mut and_r[..nl]);
+        // `Hashes::slot` and `Hashes::fingerprint`.
+        let slot = (h.flow & g.slot_mask) as u32;
+        let fingerprint = ((h.flow >> g.fp_shift) & g.fp_mask) as u32;
+        // The slot and the banks' lines are rarely in L1 (tens of KB each):
+        // ask for all of them now, so that their misses overlap.
+        self.table.prefetch(slot);
+        for i in 1..g.banks {
+            self.banks.prefetch(i, self.line(&h, i));
         }
-        let iat = g.estimate(ts, &and_d);
+        // Per level, the AND over banks of ring 0 and of ring 1.
+        let mut ands = [[u64::MAX; MAX_LEVELS]; 2];
+        let [and0, and1] = &mut ands;
+        for i in 0..g.banks {
+            let line = self.line(&h, i);
+            self.banks
+                .touch_rings(i, line, epoch, d, &mut and0[..nl], &mut and1[..nl]);
+        }
+        // The record's own direction's rings and the reverse's (indexed,
+        // not branched on: `d` is as likely 0 as 1).
+        let (and_d, and_r) = (&ands[d], &ands[1 - d]);
+        let iat = g.estimate(ts, and_d);
         self.counters.inc(if iat.is_some() {
             Counter::IatSamples
         } else {
@@ -206,7 +223,7 @@ impl BloomTime {
         });
         let rtt = if rec.wants_rtt() {
             self.counters.inc(Counter::RttLookups);
-            let r = g.estimate(ts, &and_r);
+            let r = g.estimate(ts, and_r);
             self.counters.inc(if r.is_some() {
                 Counter::RttSamples
             } else {
@@ -216,9 +233,6 @@ impl BloomTime {
         } else {
             None
         };
-        // `Hashes::slot` and `Hashes::fingerprint`.
-        let slot = (h.flow & g.slot_mask) as u32;
-        let fingerprint = ((h.flow >> g.fp_shift) & g.fp_mask) as u32;
         debug_assert_eq!(
             (slot, fingerprint),
             (h.slot(&self.cfg), h.fingerprint(&self.cfg))
@@ -269,9 +283,17 @@ impl BloomTime {
 
     /// Take the exported events so far.
     pub fn drain_events(&mut self) -> Vec<Event> {
-        // Keep the capacity: the next batch fills without regrowing.
-        let cap = self.events.capacity();
-        std::mem::replace(&mut self.events, Vec::with_capacity(cap))
+        let v = self.events.to_vec();
+        self.events.clear();
+        v
+    }
+
+    /// Take the exported events so far in their compact form: they are
+    /// swapped into `log` (cleared first), whose buffers the model keeps
+    /// for the next events (nothing is allocated once both have grown).
+    pub fn take_events(&mut self, log: &mut EventLog) {
+        log.clear();
+        std::mem::swap(&mut self.events, log);
     }
 
     /// Take the exported histograms: `2·hist_bins` counters (IAT bins, RTT
@@ -287,14 +309,14 @@ impl BloomTime {
         &mut self,
         merger: &mut crate::merge::FlowMerger,
     ) -> Result<(), crate::merge::MergeError> {
-        let r = merger.push_all(&self.events, self.table.hist_out());
+        let r = merger.push_log(&self.events, self.table.hist_out());
         self.events.clear();
         self.table.clear_hist_out();
         r
     }
 
     /// Events exported and not yet drained.
-    pub fn pending_events(&self) -> &[Event] {
+    pub fn pending_events(&self) -> &EventLog {
         &self.events
     }
 }

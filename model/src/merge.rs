@@ -4,7 +4,8 @@
 use crate::config::Config;
 use crate::hash::Hashes;
 use crate::key::FlowKey;
-use crate::table::{Acc, Event, EvictReason, SlotStats};
+use crate::prefetch;
+use crate::table::{Acc, Event, EventKind, EventLog, EvictReason, SlotStats};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::fmt;
@@ -21,6 +22,7 @@ pub struct MergedAcc {
 }
 
 impl MergedAcc {
+    #[inline]
     pub fn add_acc(&mut self, a: &Acc) {
         if a.n == 0 {
             return;
@@ -62,6 +64,7 @@ pub struct MergedStats {
 }
 
 impl MergedStats {
+    #[inline]
     pub fn add_slot(&mut self, s: &SlotStats) {
         self.packets += s.packets as u64;
         self.iat.add_acc(&s.iat);
@@ -157,16 +160,24 @@ impl Owners {
     }
 }
 
-/// Merged flows by key: keys and sums in dense vectors (in the order flows
-/// were first credited) and an open-addressing index over them (linear
-/// probing, at most half full) of words `hash tag << 32 | position + 1`
-/// (0: empty). Smaller than a map of keys and sums, so that finding a flow
-/// touches a few bytes of index and key, and its sums can be prefetched.
+/// Merged flows by key: each key with its sums in one dense vector (in the
+/// order flows were first credited) and an open-addressing index over it
+/// (linear probing, at most half full) of words `hash tag << 32 |
+/// (position + 1)`, 0 when empty. Smaller than a map of keys and sums, so
+/// that finding a flow touches a few bytes of index, and its key and sums
+/// (side by side: one page, one TLB miss, when they are not cached) can be
+/// prefetched.
 #[derive(Clone, Debug, Default)]
 struct FlowStore {
     index: Vec<u64>,
-    keys: Vec<FlowKey>,
-    stats: Vec<MergedStats>,
+    flows: Vec<Flow>,
+}
+
+/// A merged flow.
+#[derive(Clone, Copy, Debug)]
+struct Flow {
+    key: FlowKey,
+    stats: MergedStats,
 }
 
 impl FlowStore {
@@ -179,7 +190,7 @@ impl FlowStore {
     /// The position of `key` (hash `h`), added with empty sums if absent.
     #[inline]
     fn find_or_insert(&mut self, key: &FlowKey, h: u64) -> u32 {
-        if 2 * (self.keys.len() + 1) > self.index.len() {
+        if 2 * (self.flows.len() + 1) > self.index.len() {
             self.grow();
         }
         let mask = self.index.len() - 1;
@@ -188,14 +199,16 @@ impl FlowStore {
         loop {
             let w = self.index[i];
             if w == 0 {
-                let at = self.keys.len();
+                let at = self.flows.len();
                 self.index[i] = tag | (at as u64 + 1);
-                self.keys.push(*key);
-                self.stats.push(MergedStats::default());
+                self.flows.push(Flow {
+                    key: *key,
+                    stats: MergedStats::default(),
+                });
                 return at as u32;
             }
             let at = (w & 0xFFFF_FFFF) as usize - 1;
-            if w & !0xFFFF_FFFF == tag && self.keys[at] == *key {
+            if w & !0xFFFF_FFFF == tag && self.flows[at].key == *key {
                 return at as u32;
             }
             i = (i + 1) & mask;
@@ -205,15 +218,15 @@ impl FlowStore {
     #[inline]
     fn get_or_insert(&mut self, key: &FlowKey) -> &mut MergedStats {
         let at = self.find_or_insert(key, Self::hash(key));
-        &mut self.stats[at as usize]
+        &mut self.flows[at as usize].stats
     }
 
     /// Double the index (16 words at first) and place every key again.
     fn grow(&mut self) {
         let n = (2 * self.index.len()).max(16);
         let mut index = vec![0u64; n];
-        for (at, key) in self.keys.iter().enumerate() {
-            let h = Self::hash(key);
+        for (at, f) in self.flows.iter().enumerate() {
+            let h = Self::hash(&f.key);
             let mut i = h as usize & (n - 1);
             while index[i] != 0 {
                 i = (i + 1) & (n - 1);
@@ -244,28 +257,15 @@ impl FlowStore {
             }
             if w & !0xFFFF_FFFF == tag {
                 let at = (w & 0xFFFF_FFFF) as usize - 1;
-                prefetch(&self.keys[at]);
-                prefetch(&self.stats[at].iat);
-                prefetch(&self.stats[at].rtt);
+                let f = &self.flows[at];
+                prefetch(&f.key);
+                prefetch(&f.stats.iat);
+                prefetch(&f.stats.rtt);
                 return;
             }
             i = (i + 1) & mask;
         }
     }
-}
-
-/// Ask the CPU to bring `x`'s cache line in (a hint; no effect on results).
-#[inline(always)]
-fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch of a valid reference's address has no effect
-    // besides the cache; SSE is part of the x86_64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(x as *const T as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 /// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
@@ -277,7 +277,8 @@ pub struct FlowMerger {
     verify_slots: bool,
     owners: Owners,
     flows: FlowStore,
-    /// `push_all`'s evictions to credit (hash, owner, event), reused
+    /// `push_log`'s evictions to credit (hash, owner, index of the
+    /// eviction's statistics), reused
     /// between batches.
     pending: Vec<(u64, FlowKey, u32)>,
     /// Bins per histogram (0: the configuration keeps none).
@@ -315,10 +316,27 @@ impl FlowMerger {
     /// `Evict`, in order, as `BloomTime::drain_hists` gives them; empty when
     /// the configuration keeps none).
     pub fn push_all(&mut self, events: &[Event], hists: &[u32]) -> Result<(), MergeError> {
-        let block = 2 * self.bins;
-        if block == 0 {
-            return self.push_all_plain(events, hists);
+        if self.bins == 0 {
+            return self.push_log_plain(&events.iter().copied().collect(), hists);
         }
+        self.push_with_hists(events.iter().copied(), hists)
+    }
+
+    /// [`FlowMerger::push_all`] of events in the model's compact form.
+    pub fn push_log(&mut self, events: &EventLog, hists: &[u32]) -> Result<(), MergeError> {
+        if self.bins == 0 {
+            return self.push_log_plain(events, hists);
+        }
+        self.push_with_hists(events.iter(), hists)
+    }
+
+    /// Events one by one, each `Evict` with its block of histograms.
+    fn push_with_hists(
+        &mut self,
+        events: impl Iterator<Item = Event>,
+        hists: &[u32],
+    ) -> Result<(), MergeError> {
+        let block = 2 * self.bins;
         let mut at = 0;
         for ev in events {
             let h = match ev {
@@ -331,7 +349,7 @@ impl FlowMerger {
                 }
                 _ => None,
             };
-            self.push_with_hist(ev, h)?;
+            self.push_with_hist(&ev, h)?;
         }
         if at != hists.len() {
             return Err(MergeError::MissingHistogram);
@@ -339,38 +357,45 @@ impl FlowMerger {
         Ok(())
     }
 
-    /// [`FlowMerger::push_all`] without histograms, in two passes: the
+    /// [`FlowMerger::push_log`] without histograms, in two passes: the
     /// slot owners first (in event order, stopping at the first
     /// inconsistency), then the evictions credited to their flows, whose
     /// index words and sums are prefetched a few evictions ahead (a flow's
     /// sums are rarely in cache; crediting is commutative, so the result
     /// is that of crediting event by event).
-    fn push_all_plain(&mut self, events: &[Event], hists: &[u32]) -> Result<(), MergeError> {
+    fn push_log_plain(&mut self, events: &EventLog, hists: &[u32]) -> Result<(), MergeError> {
         let mut pending = std::mem::take(&mut self.pending);
         pending.clear();
         let mut failed = Ok(());
-        for (i, ev) in events.iter().enumerate() {
-            match *ev {
-                Event::Open { slot, key } => {
-                    if let Err(e) = self.open(slot, key) {
+        // The next `Open`'s key and the next `Evict`'s statistics.
+        let (mut keys, mut stats) = (events.keys().iter(), 0u32);
+        for head in events.heads() {
+            match head.kind {
+                EventKind::Open => {
+                    let key = *keys.next().expect("an Open has a key");
+                    if let Err(e) = self.open(head.slot, key) {
                         failed = Err(e);
                         break;
                     }
                 }
-                Event::Evict { slot, reason, .. } => match self.owner(slot, reason) {
-                    Ok(key) => pending.push((FlowStore::hash(&key), key, i as u32)),
-                    Err(e) => {
-                        failed = Err(e);
-                        break;
+                EventKind::Evict(reason) => {
+                    match self.owner(head.slot, reason) {
+                        Ok(key) => pending.push((FlowStore::hash(&key), key, stats)),
+                        Err(e) => {
+                            failed = Err(e);
+                            break;
+                        }
                     }
-                },
+                    stats += 1;
+                }
             }
         }
         // Credit in order, looking ahead: the index word of the eviction
         // 2·AHEAD on, the key and sums of the one AHEAD on (found from its
         // index word, in cache by then; a hint only).
         const AHEAD: usize = 12;
-        for (i, (h, key, e)) in pending.iter().enumerate() {
+        let all = events.stats();
+        for (i, (h, key, s)) in pending.iter().enumerate() {
             if let Some(&(h, _, _)) = pending.get(i + 2 * AHEAD) {
                 self.flows.prefetch_index(h);
             }
@@ -378,9 +403,9 @@ impl FlowMerger {
                 self.flows.prefetch_flow(h);
             }
             let at = self.flows.find_or_insert(key, *h);
-            if let Event::Evict { stats, .. } = &events[*e as usize] {
-                self.flows.stats[at as usize].add_slot(stats);
-            }
+            self.flows.flows[at as usize]
+                .stats
+                .add_slot(&all[*s as usize]);
         }
         self.pending = pending;
         failed?;
@@ -487,13 +512,7 @@ impl FlowMerger {
 
     /// The merged flows, sorted by key.
     pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
-        let mut v: Vec<_> = self
-            .flows
-            .keys
-            .iter()
-            .copied()
-            .zip(self.flows.stats.iter().copied())
-            .collect();
+        let mut v: Vec<_> = self.flows.flows.iter().map(|f| (f.key, f.stats)).collect();
         v.sort_by_key(|a| a.0);
         v
     }

@@ -303,43 +303,149 @@ pub enum Event {
     },
 }
 
-/// Push an `Open`. Written as `push(Event::Open { slot, key: *key })`,
-/// the compiler builds the event in a temporary and copies it with loads
-/// that straddle the temporary's stores (a failed store forwarding, some
-/// ten nanoseconds, on nearly every record of a busy table); pushing it
-/// with an empty key and copying the key into place avoids the temporary.
-#[inline(always)]
-fn push_open(events: &mut Vec<Event>, slot: u32, key: &FlowKey) {
-    events.push(Event::Open {
-        slot,
-        key: FlowKey::default(),
-    });
-    if let Some(Event::Open { key: k, .. }) = events.last_mut() {
-        *k = *key;
+/// What an event of an [`EventLog`] is.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum EventKind {
+    Open,
+    Evict(EvictReason),
+}
+
+/// An event without its key or statistics: its slot and kind.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct EventHead {
+    pub slot: u32,
+    pub kind: EventKind,
+}
+
+/// Exported events in order, kept compactly: per event its slot and kind
+/// (8 bytes), and the keys of the `Open`s and the statistics of the
+/// `Evict`s each in their own vector, in event order. The `k`-th `Open`'s
+/// key is `keys()[k]`, the `k`-th `Evict`'s statistics `stats()[k]`.
+///
+/// The same stream as a `Vec<Event>` ([`EventLog::iter`] gives the
+/// `Event`s), without its cost: an `Event` is as large as its largest
+/// variant (128 bytes), and building one per `Open` and `Evict` (nearly
+/// every record of a busy table exports both) was a quarter of the model's
+/// time; here an event writes its 8-byte head and copies its key or its
+/// statistics straight from the record or the slot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventLog {
+    heads: Vec<EventHead>,
+    keys: Vec<FlowKey>,
+    stats: Vec<SlotStats>,
+}
+
+impl EventLog {
+    pub fn new() -> EventLog {
+        EventLog::default()
+    }
+
+    /// Append an `Open` of `slot` by `key`.
+    #[inline]
+    pub fn push_open(&mut self, slot: u32, key: &FlowKey) {
+        self.heads.push(EventHead {
+            slot,
+            kind: EventKind::Open,
+        });
+        self.keys.push(*key);
+    }
+
+    /// Append an `Evict` of `slot` with its statistics.
+    #[inline]
+    pub fn push_evict(&mut self, slot: u32, reason: EvictReason, stats: &SlotStats) {
+        self.heads.push(EventHead {
+            slot,
+            kind: EventKind::Evict(reason),
+        });
+        self.stats.push(*stats);
+    }
+
+    /// Append an event.
+    pub fn push(&mut self, ev: &Event) {
+        match ev {
+            Event::Open { slot, key } => self.push_open(*slot, key),
+            Event::Evict {
+                slot,
+                reason,
+                stats,
+            } => self.push_evict(*slot, *reason, stats),
+        }
+    }
+
+    /// Number of events.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.heads.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.heads.is_empty()
+    }
+
+    /// Number of `Open`s.
+    #[inline]
+    pub fn opens(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Number of `Evict`s.
+    #[inline]
+    pub fn evicts(&self) -> usize {
+        self.stats.len()
+    }
+
+    /// Every event's slot and kind, in order.
+    pub fn heads(&self) -> &[EventHead] {
+        &self.heads
+    }
+
+    /// The `Open`s' keys, in order.
+    pub fn keys(&self) -> &[FlowKey] {
+        &self.keys
+    }
+
+    /// The `Evict`s' statistics, in order.
+    pub fn stats(&self) -> &[SlotStats] {
+        &self.stats
+    }
+
+    /// The events, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Event> + '_ {
+        let (mut keys, mut stats) = (self.keys.iter(), self.stats.iter());
+        self.heads.iter().map(move |h| match h.kind {
+            EventKind::Open => Event::Open {
+                slot: h.slot,
+                key: *keys.next().expect("an Open has a key"),
+            },
+            EventKind::Evict(reason) => Event::Evict {
+                slot: h.slot,
+                reason,
+                stats: *stats.next().expect("an Evict has statistics"),
+            },
+        })
+    }
+
+    /// The events as a vector, in order.
+    pub fn to_vec(&self) -> Vec<Event> {
+        self.iter().collect()
+    }
+
+    /// Forget every event, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.heads.clear();
+        self.keys.clear();
+        self.stats.clear();
     }
 }
 
-/// Push an `Evict`, its statistics copied into place (as [`push_open`]).
-#[inline(always)]
-fn push_evict(events: &mut Vec<Event>, slot: u32, reason: EvictReason, stats: &SlotStats) {
-    const ZERO: Acc = Acc {
-        n: 0,
-        sum: 0,
-        sumsq: 0,
-        min: 0,
-        max: 0,
-    };
-    events.push(Event::Evict {
-        slot,
-        reason,
-        stats: SlotStats {
-            packets: 0,
-            iat: ZERO,
-            rtt: ZERO,
-        },
-    });
-    if let Some(Event::Evict { stats: st, .. }) = events.last_mut() {
-        *st = *stats;
+impl FromIterator<Event> for EventLog {
+    fn from_iter<I: IntoIterator<Item = Event>>(iter: I) -> EventLog {
+        let mut log = EventLog::new();
+        for ev in iter {
+            log.push(&ev);
+        }
+        log
     }
 }
 
@@ -454,6 +560,14 @@ impl FlowTable {
         }
     }
 
+    /// Ask for slot `slot` in the cache ahead of its update (a hint).
+    #[inline]
+    pub fn prefetch(&self, slot: u32) {
+        let s = &self.slots[slot as usize];
+        crate::prefetch(&s.valid);
+        crate::prefetch(&s.stats.rtt);
+    }
+
     /// Account one record with its samples in `slot`; push exported events.
     #[inline]
     pub fn update(
@@ -463,18 +577,18 @@ impl FlowTable {
         key: &FlowKey,
         iat: Option<Sample>,
         rtt: Option<Sample>,
-        events: &mut Vec<Event>,
+        events: &mut EventLog,
     ) -> TableOutcome {
         let packet_max = self.cfg.packet_max();
         let rule = &self.rule;
         let s = &mut self.slots[slot as usize];
         let mut out = TableOutcome::default();
         if !s.valid || s.fingerprint != fingerprint {
-            push_open(events, slot, key);
+            events.push_open(slot, key);
             out.opened = true;
             let was_valid = s.valid;
             if was_valid {
-                push_evict(events, slot, EvictReason::Collision, &s.stats);
+                events.push_evict(slot, EvictReason::Collision, &s.stats);
                 out.evicted = Some(EvictReason::Collision);
             }
             *s = Slot {
@@ -487,7 +601,7 @@ impl FlowTable {
                 self.export_hist(slot);
             }
         } else if s.stats.packets as u64 == packet_max {
-            push_evict(events, slot, EvictReason::Overflow, &s.stats);
+            events.push_evict(slot, EvictReason::Overflow, &s.stats);
             out.evicted = Some(EvictReason::Overflow);
             out.aliased = s.key != *key;
             s.stats = SlotStats::first(rule, iat, rtt);
@@ -501,7 +615,7 @@ impl FlowTable {
     }
 
     /// Export every valid slot (slot order) and empty the table.
-    pub fn flush(&mut self, events: &mut Vec<Event>) -> u64 {
+    pub fn flush(&mut self, events: &mut EventLog) -> u64 {
         (0..self.slots.len() as u32)
             .map(|i| self.flush_slot(i, events) as u64)
             .sum()
@@ -509,16 +623,12 @@ impl FlowTable {
 
     /// Export one slot if it is valid and empty it (a flush, one slot at a
     /// time, as a device does while its event buffer has room).
-    pub fn flush_slot(&mut self, slot: u32, events: &mut Vec<Event>) -> bool {
+    pub fn flush_slot(&mut self, slot: u32, events: &mut EventLog) -> bool {
         let s = &mut self.slots[slot as usize];
         if !s.valid {
             return false;
         }
-        events.push(Event::Evict {
-            slot,
-            reason: EvictReason::Flush,
-            stats: s.stats,
-        });
+        events.push_evict(slot, EvictReason::Flush, &s.stats);
         s.valid = false;
         self.export_hist(slot);
         true
@@ -587,7 +697,7 @@ mod tests {
         cfg.packet_bits = 4;
         let mut t = FlowTable::new(&cfg);
         let k = FlowKey::v4(6, [1, 1, 1, 1], 1, [2, 2, 2, 2], 2);
-        let mut ev = Vec::new();
+        let mut ev = EventLog::new();
         for i in 0..20u32 {
             t.update(3, 7, &k, Some(s(i)), None, &mut ev);
         }
@@ -623,11 +733,12 @@ mod tests {
         cfg.packet_bits = 4;
         let mut t = FlowTable::new(&cfg);
         let k = FlowKey::v4(6, [1, 1, 1, 1], 1, [2, 2, 2, 2], 2);
-        let mut ev = Vec::new();
+        let mut ev = EventLog::new();
         for _ in 0..16 {
             t.update(3, 7, &k, Some(s(1)), None, &mut ev);
         }
         assert_eq!(ev.len(), 2);
+        let ev = ev.to_vec();
         assert!(matches!(ev[0], Event::Open { slot: 3, .. }));
         match ev[1] {
             Event::Evict {
@@ -649,14 +760,14 @@ mod tests {
         let mut t = FlowTable::new(&cfg);
         let a = FlowKey::v4(6, [1, 1, 1, 1], 1, [2, 2, 2, 2], 2);
         let b = FlowKey::v4(6, [1, 1, 1, 1], 3, [2, 2, 2, 2], 2);
-        let mut ev = Vec::new();
+        let mut ev = EventLog::new();
         t.update(0, 1, &a, None, None, &mut ev);
         t.update(0, 1, &a, Some(s(5)), None, &mut ev);
         let o = t.update(0, 2, &b, None, Some(s(9)), &mut ev);
         assert_eq!(o.evicted, Some(EvictReason::Collision));
         assert_eq!(ev.len(), 3);
         assert_eq!(t.slots[0].stats.rtt.n, 1);
-        let mut f = Vec::new();
+        let mut f = EventLog::new();
         assert_eq!(t.flush(&mut f), 1);
         assert!(!t.slots[0].valid);
     }

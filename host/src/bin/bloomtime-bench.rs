@@ -19,6 +19,7 @@ use bloomtime_model::config::preset;
 use bloomtime_model::exact::ExactTracker;
 use bloomtime_model::key::Record;
 use bloomtime_model::report::Format;
+use bloomtime_model::table::EventLog;
 use bloomtime_model::BloomTime;
 use bloomtime_traces::gen::bench_trace;
 use bloomtime_traces::Records;
@@ -155,15 +156,20 @@ fn main() {
         let (mut runs, mut cpu) = (Vec::new(), Vec::new());
         for _ in 0..reps {
             let mut bt = BloomTime::new(&c);
+            // Events are taken in the model's own form (as `analyze`'s
+            // merge reads them), into a log reused between batches.
+            let mut log = EventLog::new();
             let t = Clock::start();
             for (i, r) in own.iter().enumerate() {
                 black_box(bt.process(r));
                 if i & 255 == 255 {
-                    black_box(bt.drain_events());
+                    bt.take_events(&mut log);
+                    black_box(&log);
                 }
             }
             bt.flush();
-            black_box(bt.drain_events());
+            bt.take_events(&mut log);
+            black_box(&log);
             let (w, c) = t.rates(n);
             runs.push(w);
             cpu.push(c);
