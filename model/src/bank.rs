@@ -55,45 +55,96 @@ pub fn age_pair(pair: &mut [u64], delta: u64, buckets: u32) {
     }
 }
 
-/// What a level needs per touch: `g_i`, `B_i` and the ring's mask.
+/// A level of at most this many buckets keeps both its rings in one 64-bit
+/// word: ring 0 in bits `0..B`, ring 1 in bits `PAIR_BIT..PAIR_BIT + B`.
+/// Shifted by less than `B`, ring 0's bits stay below `2B − 1 <= PAIR_BIT`
+/// and ring 1's leave the word, so one shift and one mask age both rings.
+/// Wider levels keep a ring per word.
+pub const PAIR_MAX_BUCKETS: u32 = 16;
+const PAIR_BIT: u32 = 32;
+
+/// Stored words per line at most (the tag not counted).
+pub const MAX_WORDS: usize = 2 * MAX_LEVELS;
+
+/// What one stored word needs per touch: its level's `g_i` and `B_i`, the
+/// mask of its ring bits, and the bit a record of direction `d` marks in it
+/// (`mark[d]`: bucket 0 of ring `d` if that ring is in this word, else 0).
 #[derive(Clone, Copy, Debug)]
-struct LevelGeom {
+struct WordGeom {
     shift: u32,
     buckets: u64,
-    mask: u64,
+    keep: u64,
+    mark: [u64; 2],
+}
+
+/// Where ring `d` of a level is stored: word (after the tag) and bit offset.
+#[derive(Clone, Copy, Debug, Default)]
+struct RingAt {
+    word: usize,
+    bit: u32,
 }
 
 /// All banks, bank-major. A line is stored as its exact finest epoch (the
-/// tag) and then ring 0 and ring 1 of every level, finest first.
+/// tag) and then each level's rings, finest first: one word per level of
+/// at most [`PAIR_MAX_BUCKETS`] buckets (both rings), two words (ring 0,
+/// ring 1) per wider level. The layout is the model's own; the hardware's
+/// is [`Banks::pack`].
 #[derive(Clone, Debug)]
 pub struct Banks {
     words: Vec<u64>,
     stride: usize,
     lines_per_bank: usize,
-    levels: Vec<LevelGeom>,
+    geoms: Vec<WordGeom>,
+    /// Per level: where ring 0 and ring 1 are, and the ring's mask.
+    rings_at: Vec<([RingAt; 2], u64)>,
 }
 
 impl Banks {
     pub fn new(cfg: &Config) -> Banks {
         let m = cfg.lines() as usize;
-        let stride = 1 + 2 * cfg.level_count();
+        let mut geoms = Vec::new();
+        let mut rings_at = Vec::new();
+        for i in 0..cfg.level_count() {
+            let (shift, b) = (cfg.level_shift(i), cfg.level(i).buckets);
+            let mask = ring_mask(b);
+            let w = geoms.len();
+            let geom = |keep, mark| WordGeom {
+                shift,
+                buckets: b as u64,
+                keep,
+                mark,
+            };
+            if b <= PAIR_MAX_BUCKETS {
+                geoms.push(geom(mask | mask << PAIR_BIT, [1, 1 << PAIR_BIT]));
+                let at = |bit| RingAt { word: w, bit };
+                rings_at.push(([at(0), at(PAIR_BIT)], mask));
+            } else {
+                geoms.push(geom(mask, [1, 0]));
+                geoms.push(geom(mask, [0, 1]));
+                let at = |word| RingAt { word, bit: 0 };
+                rings_at.push(([at(w), at(w + 1)], mask));
+            }
+        }
+        let stride = 1 + geoms.len();
         Banks {
             words: vec![0; m * cfg.banks as usize * stride],
             stride,
             lines_per_bank: m,
-            levels: (0..cfg.level_count())
-                .map(|i| LevelGeom {
-                    shift: cfg.level_shift(i),
-                    buckets: cfg.level(i).buckets as u64,
-                    mask: ring_mask(cfg.level(i).buckets),
-                })
-                .collect(),
+            geoms,
+            rings_at,
         }
     }
 
     #[inline]
     fn at(&self, bank: u32, index: u32) -> usize {
         (bank as usize * self.lines_per_bank + index as usize) * self.stride
+    }
+
+    /// Stored words per line (the tag not counted): the length of the
+    /// accumulator [`Banks::touch_words`] takes.
+    #[inline]
+    pub fn word_count(&self) -> usize {
+        self.geoms.len()
     }
 
     /// One record's read-modify-write of one line (docs/DESIGN.md §4): age
@@ -110,62 +161,59 @@ impl Banks {
         and_d: &mut [u64],
         and_r: &mut [u64],
     ) {
-        let n = and_d.len().min(and_r.len());
-        let mut ands = [[u64::MAX; MAX_LEVELS]; 2];
-        let [and0, and1] = &mut ands;
-        self.touch_rings(bank, index, epoch, d, &mut and0[..n], &mut and1[..n]);
-        for i in 0..n {
+        let mut acc = [u64::MAX; MAX_WORDS];
+        let n = self.word_count();
+        self.touch_words(bank, index, epoch, d, &mut acc[..n]);
+        let mut ands = [[0; MAX_LEVELS]; 2];
+        self.split(&acc, &mut ands);
+        for i in 0..and_d.len().min(and_r.len()) {
             and_d[i] &= ands[d][i];
             and_r[i] &= ands[1 - d][i];
         }
     }
 
-    /// [`Banks::touch`] with the rings ANDed by ring number, not by
-    /// direction: ring 0 of level `i` into `and0[i]`, ring 1 into
-    /// `and1[i]`. The record's own ring is then `and[d]` and the reverse
-    /// one `and[1 − d]`, chosen once per record by the caller rather than
-    /// per bank and level.
+    /// [`Banks::touch`] on the stored words: each word of the line, aged,
+    /// is ANDed into `acc` (one entry per stored word); [`Banks::split`]
+    /// then gives the rings. The per-record hot path: the words of all
+    /// banks are ANDed first, the rings taken apart once.
     ///
-    /// Branch-free per level (the per-record hot path): whether a level's
-    /// rings shift, stay or empty depends on the gap since the line's last
-    /// record, which a branch predictor cannot guess. A ring never holds a
-    /// bit above its mask, so "shift by 0 and mask" is "stay", and "mask by
-    /// 0" is "empty after a full ring".
+    /// Branch-free per word: whether a level's rings shift, stay or empty
+    /// depends on the gap since the line's last record, which a branch
+    /// predictor cannot guess. A word never holds a bit outside its mask,
+    /// so "shift by 0 and mask" is "stay", and "mask by 0" is "empty after
+    /// a full ring".
     #[inline]
-    pub fn touch_rings(
-        &mut self,
-        bank: u32,
-        index: u32,
-        epoch: u64,
-        d: usize,
-        and0: &mut [u64],
-        and1: &mut [u64],
-    ) {
+    pub fn touch_words(&mut self, bank: u32, index: u32, epoch: u64, d: usize, acc: &mut [u64]) {
         debug_assert!(d < 2);
         let at = self.at(bank, index);
-        let (tag, rings) = self.words[at..at + self.stride]
+        let (tag, words) = self.words[at..at + self.stride]
             .split_first_mut()
             .expect("a line has a tag");
         debug_assert!(epoch >= *tag, "lines age forwards only");
         let old = *tag;
-        // The bit each ring gets: bucket 0 of ring `d`.
-        let (mark0, mark1) = ((d == 0) as u64, (d == 1) as u64);
-        let levels = self.levels.iter().zip(rings.chunks_exact_mut(2));
-        for ((l, pair), (a0, a1)) in levels.zip(and0.iter_mut().zip(and1.iter_mut())) {
-            let delta = (epoch >> l.shift) - (old >> l.shift);
+        for ((g, w), a) in self.geoms.iter().zip(words.iter_mut()).zip(acc.iter_mut()) {
+            let delta = (epoch >> g.shift) - (old >> g.shift);
             // A select, not a branch (taken or not by the gap).
-            let keep = std::hint::select_unpredictable(delta < l.buckets, l.mask, 0);
+            let keep = std::hint::select_unpredictable(delta < g.buckets, g.keep, 0);
             // `wrapping_shl` shifts by `delta mod 64`, which differs from
             // `delta` only when `delta >= 64 >= buckets`, and then `keep`
             // is 0.
-            let p0 = pair[0].wrapping_shl(delta as u32) & keep;
-            let p1 = pair[1].wrapping_shl(delta as u32) & keep;
-            *a0 &= p0;
-            *a1 &= p1;
-            pair[0] = p0 | mark0;
-            pair[1] = p1 | mark1;
+            let p = w.wrapping_shl(delta as u32) & keep;
+            *a &= p;
+            *w = p | g.mark[d];
         }
         *tag = epoch;
+    }
+
+    /// The rings in words as [`Banks::touch_words`] stores and ANDs them:
+    /// `out[r][i]` is ring `r` of level `i`.
+    #[inline]
+    pub fn split(&self, words: &[u64], out: &mut [[u64; MAX_LEVELS]; 2]) {
+        for (i, (at, mask)) in self.rings_at.iter().enumerate() {
+            for r in 0..2 {
+                out[r][i] = (words[at[r].word] >> at[r].bit) & mask;
+            }
+        }
     }
 
     /// Ask for a line's words in the cache ahead of its touch (a hint).
@@ -176,19 +224,22 @@ impl Banks {
         crate::prefetch(&self.words[at + self.stride - 1]);
     }
 
-    /// Age one line to `epoch` without touching it (what a sweeper does).
+    /// Age one line to `epoch` without touching it (what a sweeper does):
+    /// as [`age_pair`] on every level.
     pub fn age(&mut self, bank: u32, index: u32, epoch: u64) {
         let at = self.at(bank, index);
-        let line = &mut self.words[at..at + self.stride];
-        let tag = line[0];
-        for (i, l) in self.levels.iter().enumerate() {
-            age_pair(
-                &mut line[1 + 2 * i..3 + 2 * i],
-                (epoch >> l.shift) - (tag >> l.shift),
-                l.buckets as u32,
-            );
+        let (tag, words) = self.words[at..at + self.stride]
+            .split_first_mut()
+            .expect("a line has a tag");
+        for (g, w) in self.geoms.iter().zip(words.iter_mut()) {
+            let delta = (epoch >> g.shift) - (*tag >> g.shift);
+            *w = if delta >= g.buckets {
+                0
+            } else {
+                (*w << delta) & g.keep
+            };
         }
-        line[0] = epoch;
+        *tag = epoch;
     }
 
     /// Empty every ring of a line and tag it `epoch` (what a clear, or a
@@ -206,9 +257,13 @@ impl Banks {
     }
 
     /// A line's rings: `[level][direction]`, flattened.
-    pub fn rings(&self, bank: u32, index: u32) -> &[u64] {
+    pub fn rings(&self, bank: u32, index: u32) -> Vec<u64> {
         let at = self.at(bank, index);
-        &self.words[at + 1..at + self.stride]
+        let mut out = [[0; MAX_LEVELS]; 2];
+        self.split(&self.words[at + 1..at + self.stride], &mut out);
+        (0..self.rings_at.len())
+            .flat_map(|i| [out[0][i], out[1][i]])
+            .collect()
     }
 
     /// The line as the hardware stores it (LSB first): tag (low `E` bits),
@@ -240,7 +295,43 @@ impl Banks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Level, Levels, PRESETS};
     use proptest::prelude::*;
+
+    /// The presets (every level at most `PAIR_MAX_BUCKETS`: both rings in a
+    /// word) and lines that mix paired and wide levels (a ring per word).
+    fn configs() -> Vec<Config> {
+        let mut v: Vec<Config> = PRESETS.iter().map(|p| p.config).collect();
+        let lv = |bucket_log2, buckets| Level {
+            bucket_log2,
+            buckets,
+        };
+        for levels in [
+            &[lv(10, 8), lv(13, PAIR_MAX_BUCKETS + 1), lv(18, 64)][..],
+            &[lv(10, 64), lv(16, PAIR_MAX_BUCKETS), lv(20, 33)][..],
+            &[lv(10, 64)][..],
+        ] {
+            let mut c = crate::config::LARGE;
+            c.levels = Levels::new(levels);
+            c.epoch_tag_bits = c.min_epoch_tag_bits();
+            c.validate().expect("a test configuration");
+            v.push(c);
+        }
+        v
+    }
+
+    #[test]
+    fn wide_and_paired_levels_are_both_tested() {
+        let widths = configs()
+            .iter()
+            .flat_map(|c| {
+                (0..c.level_count())
+                    .map(|i| c.level(i).buckets > PAIR_MAX_BUCKETS)
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>();
+        assert!(widths.contains(&true) && widths.contains(&false));
+    }
 
     proptest! {
         #![proptest_config(crate::prop_config("model::bank"))]
@@ -270,10 +361,10 @@ mod tests {
         /// changes no lookup (what lets hardware age idle lines lazily).
         #[test]
         fn sweeping_levels_changes_nothing(
-            p in 0usize..crate::config::PRESETS.len(),
+            p in 0usize..configs().len(),
             steps in proptest::collection::vec((0u64..5000, any::<bool>(), 0u64..5000, any::<bool>()), 1..40),
         ) {
-            let cfg = crate::config::PRESETS[p].config;
+            let cfg = configs()[p];
             let n = cfg.level_count();
             let mut plain = Banks::new(&cfg);
             let mut swept = Banks::new(&cfg);
@@ -298,10 +389,10 @@ mod tests {
         /// then bucket 0 of ring `d` marked.
         #[test]
         fn touch_ages_ands_and_marks_each_level(
-            p in 0usize..crate::config::PRESETS.len(),
+            p in 0usize..configs().len(),
             steps in proptest::collection::vec((0u64..1 << 20, any::<bool>()), 1..40),
         ) {
-            let cfg = crate::config::PRESETS[p].config;
+            let cfg = configs()[p];
             let n = cfg.level_count();
             let mut banks = Banks::new(&cfg);
             let mut want = vec![0u64; 2 * n];
@@ -319,7 +410,7 @@ mod tests {
                     pair[d] |= 1;
                 }
                 tag = epoch;
-                prop_assert_eq!(banks.rings(0, 1), &want[..]);
+                prop_assert_eq!(banks.rings(0, 1), want.clone());
                 prop_assert_eq!(banks.tag(0, 1), epoch);
             }
         }

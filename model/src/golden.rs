@@ -1,7 +1,7 @@
 //! The golden model: one record at a time through hash, banks, estimator and
 //! flow table, exactly as the hardware does it.
 
-use crate::bank::Banks;
+use crate::bank::{Banks, MAX_WORDS};
 use crate::config::{Config, MAX_LEVELS, TS_MASK};
 use crate::counters::{Counter, Counters};
 use crate::estimator::{estimate, sample, scale, Hit};
@@ -204,14 +204,16 @@ impl BloomTime {
         for i in 1..g.banks {
             self.banks.prefetch(i, self.line(&h, i));
         }
-        // Per level, the AND over banks of ring 0 and of ring 1.
-        let mut ands = [[u64::MAX; MAX_LEVELS]; 2];
-        let [and0, and1] = &mut ands;
+        // Per stored word, the AND over banks; then per level, ring 0's
+        // AND and ring 1's.
+        let mut acc = [u64::MAX; MAX_WORDS];
+        let nw = self.banks.word_count();
         for i in 0..g.banks {
             let line = self.line(&h, i);
-            self.banks
-                .touch_rings(i, line, epoch, d, &mut and0[..nl], &mut and1[..nl]);
+            self.banks.touch_words(i, line, epoch, d, &mut acc[..nw]);
         }
+        let mut ands = [[0; MAX_LEVELS]; 2];
+        self.banks.split(&acc, &mut ands);
         // The record's own direction's rings and the reverse's (indexed,
         // not branched on: `d` is as likely 0 as 1).
         let (and_d, and_r) = (&ands[d], &ands[1 - d]);

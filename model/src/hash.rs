@@ -138,16 +138,14 @@ impl Hashes {
         let (fs, fd) = (fold(&key.src), fold(&key.dst));
         let (as_, ad) = (fa(fs), fa(fd));
         let p = pr(key.proto, key.v6);
-        let (cs, cd) = if echo {
-            (key.sport, key.sport)
-        } else {
-            (key.sport, key.dport)
-        };
-        let es = as_ ^ fp(cs);
-        let ed = ad ^ fp(cd);
+        let (ps, pd) = (fp(key.sport), fp(key.dport));
+        // The conversation hash takes the echo identifier (`sport`) on both
+        // sides of an echo, the two ports otherwise.
+        let es = as_ ^ ps;
+        let ed = ad ^ if echo { ps } else { pd };
         let conv = es.wrapping_add(ed) ^ p;
-        let gs = as_ ^ fp(key.sport);
-        let gd = ad ^ fp(key.dport);
+        let gs = as_ ^ ps;
+        let gd = ad ^ pd;
         let flow = gs.wrapping_add(gd.wrapping_mul(2)) ^ p;
         let dir = if echo {
             (flags & crate::key::FLAG_ECHO_REPLY != 0) as u8
