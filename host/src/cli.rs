@@ -478,8 +478,7 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
         eprintln!(
             "bloomtime live: warning: the kernel dropped {} of {} packets (the ring was full): \
              the flows miss them",
-            k.drops,
-            k.packets + k.drops
+            k.drops, k.packets
         );
     }
     if let Some(mut x) = export {
@@ -501,7 +500,7 @@ pub fn live(a: &LiveArgs) -> Result<(), Error> {
         "{} of {} packets on {} in {:.1} s, preset {} ({})",
         meta.mode, summary.packets, a.interface, summary.seconds, a.preset, cfg
     );
-    let note = format!("kernel: {} packets passed, {} dropped", k.packets, k.drops);
+    let note = format!("kernel: {} packets seen, {} dropped", k.packets, k.drops);
     write_report(
         a.output.as_deref(),
         a.format,

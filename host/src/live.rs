@@ -10,8 +10,8 @@
 //! not Ethernet (a tun device: raw IP) get the synthetic Ethernet header
 //! of `bloomtime_traces::link`, as in a capture.
 //!
-//! The kernel's own counters (PACKET_STATISTICS: packets it passed to the
-//! ring, and those it dropped because the ring was full) are read at every
+//! The kernel's own counters (PACKET_STATISTICS: packets it had for the
+//! socket, and of those the ones it dropped because the ring was full) are read at every
 //! status line and in the final report: nothing is lost silently.
 
 use crate::analyze::{Analyzer, FlowTimes};
@@ -73,9 +73,10 @@ pub const SNAPLEN: u32 = 2048;
 /// The kernel's counters of a capture socket, summed since it opened.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize, PartialEq, Eq)]
 pub struct KernelStats {
-    /// Packets the kernel passed to the ring.
+    /// Packets the kernel had for the socket: those it put in the ring and
+    /// those it dropped (its `tp_packets` counts both).
     pub packets: u64,
-    /// Packets it dropped: the ring was full.
+    /// Of `packets`, those it dropped: the ring was full.
     pub drops: u64,
 }
 
@@ -496,7 +497,7 @@ pub fn run(
                 x.export(&active, &times);
             }
             eprintln!(
-                "{tool}: {} packets ({:.0}/s), {} flows active, kernel: {} passed, {} dropped",
+                "{tool}: {} packets ({:.0}/s), {} flows active, kernel: {} seen, {} dropped",
                 n,
                 (n - last_packets) as f64 / dt,
                 active.len(),
@@ -520,7 +521,7 @@ pub fn run(
             let kernel = records.source_mut().kernel_stats();
             let seconds = (Instant::now() - t0).as_secs_f64();
             eprintln!(
-                "{tool}: stopped after {n} packets in {seconds:.1} s, kernel: {} passed, {} dropped",
+                "{tool}: stopped after {n} packets in {seconds:.1} s, kernel: {} seen, {} dropped",
                 kernel.packets, kernel.drops
             );
             return Ok(LiveSummary {
