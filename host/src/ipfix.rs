@@ -33,6 +33,10 @@
 //! standard error, and at the end one line with the count of the messages
 //! and flow records not sent. Every wait is bounded
 //! ([`TCP_CONNECT_TIMEOUT`], [`TCP_WRITE_TIMEOUT`], [`UDP_WRITE_TIMEOUT`]).
+//! A TCP connection that could not be made or was lost is tried again at
+//! a later export ([`TCP_RETRY_FIRST`], doubling up to [`TCP_RETRY_MAX`]):
+//! a new connection is a new session, templates first and the sequence
+//! from 0, so a long `live` run outlasts a collector's restart.
 
 use crate::analyze::FlowTimes;
 use bloomtime_model::key::FlowKey;
@@ -87,6 +91,12 @@ pub const TCP_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// waits this long for the collector to close its half: a reset instead
 /// says that the collector did not take the last messages.
 pub const TCP_CLOSE_WAIT: Duration = Duration::from_millis(500);
+/// After a TCP connection fails or cannot be made, the first export this
+/// long after tries a new one; each failed try doubles the wait, up to
+/// [`TCP_RETRY_MAX`] (a collector that stays away costs a connection try
+/// a minute, and a dropping firewall [`TCP_CONNECT_TIMEOUT`] each).
+pub const TCP_RETRY_FIRST: Duration = Duration::from_secs(1);
+pub const TCP_RETRY_MAX: Duration = Duration::from_secs(60);
 
 const VERSION: u16 = 10;
 const HEADER: usize = 16;
@@ -365,6 +375,15 @@ impl Encoder {
         self.seq
     }
 
+    /// A new session (a new TCP connection): templates lead the next
+    /// message again, and the sequence starts from 0 (RFC 7011 §3.1: it
+    /// counts the data records of the current session).
+    pub fn restart(&mut self) {
+        self.seq = 0;
+        self.since_template = 0;
+        self.last_template = None;
+    }
+
     fn template_due(&self, now: Instant) -> bool {
         match self.last_template {
             None => true,
@@ -564,6 +583,8 @@ pub struct ExportSummary {
     pub failed: u64,
     pub records_failed: u64,
     pub first_error: Option<String>,
+    /// TCP connections made again after one failed or could not be made.
+    pub reconnects: u64,
 }
 
 enum Conn {
@@ -579,6 +600,17 @@ pub struct Exporter {
     conn: Option<Conn>,
     enc: Encoder,
     summary: ExportSummary,
+    /// TCP without a connection: when to try again, and the wait after.
+    retry: Option<(Instant, Duration)>,
+}
+
+/// What a TCP exporter's warnings add about the tries to come.
+fn retry_note() -> String {
+    format!(
+        " until a new connection (tried at the exports from {} s on, the wait doubling after each failed try up to {} s)",
+        TCP_RETRY_FIRST.as_secs_f64(),
+        TCP_RETRY_MAX.as_secs_f64()
+    )
 }
 
 fn resolve(addr: &str) -> Result<SocketAddr, String> {
@@ -617,22 +649,56 @@ impl Exporter {
     /// the count.
     pub fn new(target: &Target, tool: &str) -> Exporter {
         let mut summary = ExportSummary::default();
+        let tcp = target.transport == Transport::Tcp;
         let conn = match Self::connect(target) {
             Ok(c) => Some(c),
             Err(e) => {
+                let until = if tcp { retry_note() } else { String::new() };
                 eprintln!(
-                    "{tool}: warning: IPFIX export to {target}: {e}: no flow record will reach the collector"
+                    "{tool}: warning: IPFIX export to {target}: {e}: no flow record will reach the collector{until}"
                 );
                 summary.first_error = Some(e);
                 None
             }
         };
+        let retry = (tcp && conn.is_none()).then(Self::first_retry);
         Exporter {
             target: target.clone(),
             tool: tool.to_string(),
             conn,
             enc: Encoder::for_transport(1, target.transport),
             summary,
+            retry,
+        }
+    }
+
+    fn first_retry() -> (Instant, Duration) {
+        (Instant::now() + TCP_RETRY_FIRST, TCP_RETRY_FIRST)
+    }
+
+    /// TCP without a connection, and a try is due: connect again (a new
+    /// session), or wait twice as long for the next try.
+    fn retry_if_due(&mut self) {
+        let Some((at, wait)) = self.retry else { return };
+        if Instant::now() < at {
+            return;
+        }
+        match Self::connect(&self.target) {
+            Ok(c) => {
+                self.conn = Some(c);
+                self.retry = None;
+                self.enc.restart();
+                self.summary.reconnects += 1;
+                let s = &self.summary;
+                eprintln!(
+                    "{}: IPFIX export to {}: connected again (a new session: templates first, sequence from 0); {} messages with {} flow records were not sent before",
+                    self.tool, self.target, s.failed, s.records_failed
+                );
+            }
+            Err(_) => {
+                let wait = (2 * wait).min(TCP_RETRY_MAX);
+                self.retry = Some((Instant::now() + wait, wait));
+            }
         }
     }
 
@@ -683,9 +749,10 @@ impl Exporter {
                 self.summary.failed += 1;
                 self.summary.records_failed += records;
                 if matches!(self.conn, Some(Conn::Tcp(_))) {
-                    // A stream that failed mid-message cannot go on: the
-                    // rest of the run counts as not sent.
+                    // A stream that failed mid-message cannot go on: what
+                    // follows counts as not sent until a new connection.
                     self.conn = None;
+                    self.retry = Some(Self::first_retry());
                     let e = if e.kind() == io::ErrorKind::WouldBlock
                         || e.kind() == io::ErrorKind::TimedOut
                     {
@@ -697,10 +764,11 @@ impl Exporter {
                         e.to_string()
                     };
                     eprintln!(
-                        "{}: warning: IPFIX export to {}: the connection failed after {} messages ({e}): the flow records from here on are not sent",
+                        "{}: warning: IPFIX export to {}: the connection failed after {} messages ({e}): the flow records from here on are not sent{}",
                         self.tool,
                         self.target,
-                        self.summary.messages - 1
+                        self.summary.messages - 1,
+                        retry_note()
                     );
                     self.summary.first_error.get_or_insert(e);
                 } else if self.summary.first_error.is_none() {
@@ -718,6 +786,7 @@ impl Exporter {
     /// Send the rows now (templates first where due); `times` as
     /// [`Encoder::encode`] takes them.
     pub fn export(&mut self, rows: &[FlowRow], times: &[Option<FlowTimes>]) {
+        self.retry_if_due();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as u32)
@@ -725,6 +794,11 @@ impl Exporter {
         for m in self.enc.encode(rows, times, now, Instant::now()) {
             self.send(&m.bytes, m.records as u64);
         }
+    }
+
+    /// What was sent so far.
+    pub fn summary(&self) -> &ExportSummary {
+        &self.summary
     }
 
     /// End the export: over UDP wait briefly for a collector's ICMP
@@ -1258,6 +1332,8 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let keep = std::thread::spawn(move || {
             let s = l.accept().unwrap();
+            // No second connection: a retry is refused at once.
+            drop(l);
             let _ = rx.recv();
             drop(s);
         });
@@ -1302,5 +1378,60 @@ mod tests {
         let s = x.finish();
         assert_eq!(s.failed, s.messages);
         assert!(s.first_error.unwrap().contains("no-such-host.invalid"));
+    }
+
+    #[test]
+    fn a_collector_that_comes_back_gets_a_new_session() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = parse_target(&format!("tcp://{}", l.local_addr().unwrap())).unwrap();
+        // The collector takes one message and closes (a restart), then
+        // takes a new connection to its end.
+        let collector = std::thread::spawn(move || {
+            let first = {
+                let (mut s, _) = l.accept().unwrap();
+                let mut h = [0u8; HEADER];
+                s.read_exact(&mut h).unwrap();
+                let len = u16::from_be_bytes([h[2], h[3]]) as usize;
+                let mut m = h.to_vec();
+                m.resize(len, 0);
+                s.read_exact(&mut m[HEADER..]).unwrap();
+                m
+            };
+            (first, read_stream(l.accept().unwrap().0))
+        });
+        let mut x = Exporter::new(&target, "test");
+        let rows: Vec<FlowRow> = (0..50).map(|i| row(i, false, 3)).collect();
+        x.export(&rows, &[]);
+        // Exports until one fails (the first writes after the close may
+        // still reach the kernel: the loss TCP cannot count).
+        let t = Instant::now();
+        let mut exports = 1;
+        while x.summary().failed == 0 {
+            assert!(t.elapsed() < Duration::from_secs(5), "the drop is noticed");
+            std::thread::sleep(Duration::from_millis(5));
+            x.export(&rows, &[]);
+            exports += 1;
+        }
+        // Before the first retry is due, nothing is tried.
+        x.export(&rows, &[]);
+        exports += 1;
+        assert_eq!(x.summary().reconnects, 0);
+        std::thread::sleep(TCP_RETRY_FIRST + Duration::from_millis(50));
+        let back: Vec<FlowRow> = (100..130).map(|i| row(i, i % 3 == 0, 2)).collect();
+        x.export(&back, &[]);
+        let s = x.finish();
+        let (first, second) = collector.join().unwrap();
+        assert_eq!(s.reconnects, 1, "{s:?}");
+        assert_eq!(s.records + s.records_failed, exports * 50 + 30, "{s:?}");
+        let (sq, templates, recs) = decode(&first);
+        assert_eq!((sq, recs.len()), (0, 50));
+        assert!(!templates.is_empty());
+        // The new session: templates first, the sequence from 0, and every
+        // record exported after it.
+        let (sq, templates, _) = decode(&second[0]);
+        assert_eq!(sq, 0);
+        assert!(!templates.is_empty());
+        let got: usize = second.iter().map(|m| decode(m).2.len()).sum();
+        assert_eq!(got, 30);
     }
 }
