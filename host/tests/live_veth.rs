@@ -80,21 +80,7 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
     if !bloomtime_testkit::need_tools("live_veth", &["ip", "python3"]) {
         return;
     }
-    let ns = Netns(format!("bt14-{}", std::process::id()));
-    ip(&["netns", "add", &ns.0]);
-    ip(&[
-        "-n", &ns.0, "link", "add", "name", "bta", "type", "veth", "peer", "name", "btb",
-    ]);
-    for dev in ["bta", "btb"] {
-        // No IPv6 on them: no router solicitation or MLD report in the way.
-        let o = Command::new("ip")
-            .args(["netns", "exec", &ns.0, "sysctl", "-qw"])
-            .arg(format!("net.ipv6.conf.{dev}.disable_ipv6=1"))
-            .status()
-            .unwrap();
-        assert!(o.success());
-        ip(&["-n", &ns.0, "link", "set", dev, "up"]);
-    }
+    let ns = veth_pair("bt14");
     // An IPFIX collector in the namespace, when nfcapd is there: the flows
     // active in every interval, then the rest at the end.
     let have_nfcapd =
@@ -124,20 +110,12 @@ fn frames_with_known_gaps_are_measured_on_a_veth_pair() {
             .unwrap()
     });
     std::thread::sleep(Duration::from_millis(300));
-    let mut live = Command::new("ip")
-        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_bloomtime")])
-        .args(["live", "-i", "btb", "--exact", "--duration", "3"])
-        .args(["--interval", "0.15", "--format", "json"])
-        .args(["--ipfix", "127.0.0.1:4739"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(live.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
+    let (live, mut err, line) = start_live(
+        &ns,
+        &["--exact", "--duration", "3", "--interval", "0.15"],
+        &["--ipfix", "127.0.0.1:4739"],
+    );
     assert!(line.contains("capturing on btb (Ethernet"), "{line}");
-    std::thread::sleep(Duration::from_millis(200));
     let st = Command::new("ip")
         .args(["netns", "exec", &ns.0, "python3", "-c", SENDER])
         .output()
@@ -389,13 +367,44 @@ fn veth_pair(tag: &str) -> Netns {
         "-n", &ns.0, "link", "add", "name", "bta", "type", "veth", "peer", "name", "btb",
     ]);
     for dev in ["bta", "btb"] {
-        let _ = Command::new("ip")
+        // No IPv6 on them: no router solicitation or MLD report in the way.
+        let o = Command::new("ip")
             .args(["netns", "exec", &ns.0, "sysctl", "-qw"])
             .arg(format!("net.ipv6.conf.{dev}.disable_ipv6=1"))
-            .status();
+            .status()
+            .unwrap();
+        assert!(o.success());
         ip(&["-n", &ns.0, "link", "set", dev, "up"]);
     }
     ns
+}
+
+/// `bloomtime live -i btb` in namespace `ns` with `args` and `more`, its report in
+/// JSON, once it said it captures (its first line on standard error,
+/// returned with the rest of its standard error to read).
+fn start_live(
+    ns: &Netns,
+    args: &[&str],
+    more: &[&str],
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStderr>,
+    String,
+) {
+    let mut live = Command::new("ip")
+        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_bloomtime")])
+        .args(["live", "-i", "btb", "--format", "json"])
+        .args(args)
+        .args(more)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(live.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    (live, err, line)
 }
 
 /// At its limit `live` reports what the kernel dropped instead of losing
@@ -414,17 +423,7 @@ fn a_full_ring_is_counted_as_kernel_drops() {
     // 48-byte header, the link address, alignment).
     let n = 3 * (BLOCK_SIZE as u64 * BLOCK_NR as u64) / 128;
     let ns = veth_pair("bt14c");
-    let mut live = Command::new("ip")
-        .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_bloomtime")])
-        .args(["live", "-i", "btb", "--duration", "1", "--format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(live.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    let (live, mut err, line) = start_live(&ns, &["--duration", "1"], &[]);
     let pid = nix::unistd::Pid::from_raw(live.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
     blast(&ns.0, "bta", n, 1000, 1);
@@ -474,18 +473,7 @@ fn live_rate_bench() {
         .unwrap_or(2);
     let ns = veth_pair("bt14b");
     for mode in [&["--preset", "alchitry-cu"][..], &["--exact"][..]] {
-        let mut live = Command::new("ip")
-            .args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_bloomtime")])
-            .args(["live", "-i", "btb", "--duration", "20", "--format", "json"])
-            .args(mode)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(live.stderr.take().unwrap());
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
-        std::thread::sleep(Duration::from_millis(200));
+        let (live, _err, _) = start_live(&ns, &["--duration", "20"], mode);
         let secs = blast(&ns.0, "bta", n, 1000, senders);
         // `ip netns exec` execs the binary: the child is `live` itself.
         // Its CPU time (user + system) once the ring is drained is what
