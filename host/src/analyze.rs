@@ -10,6 +10,7 @@ use bloomtime_model::config::Config;
 use bloomtime_model::counters::{Counter, Counters};
 use bloomtime_model::exact::ExactTracker;
 use bloomtime_model::key::FlowKey;
+use bloomtime_model::key_map::KeyMap;
 use bloomtime_model::merge::{FlowMerger, MergedStats};
 use bloomtime_model::stats::{estimated_row, exact_row, hist_percentiles, FlowRow};
 use bloomtime_model::table::FlowTable;
@@ -62,99 +63,27 @@ fn add_time(m: &mut TimesMap, key: &FlowKey, t: FlowTimes) {
     m.entry(*key).and_modify(|x| x.merge(t)).or_insert(t);
 }
 
-/// Flow times by key, credited in batches: an open-addressing index
-/// (linear probing, at most half full) of words `hash tag << 32 |
-/// position + 1` (0: empty) over keys and times in the order of their
-/// first credit. A batch first asks for every index word it needs, then
-/// for the keys and times they name, so that the cache misses of a table
-/// larger than the caches overlap (a hash map's entry lookup per eviction
-/// took a quarter of the run with a 256-slot table and 48 000 flows).
-#[derive(Clone, Debug, Default)]
-struct TimesStore {
-    index: Vec<u64>,
-    keys: Vec<FlowKey>,
-    times: Vec<FlowTimes>,
-}
+/// Flow times by key, credited in batches ([`credit`]).
+type TimesStore = KeyMap<FlowTimes>;
 
-impl TimesStore {
-    fn hash(key: &FlowKey) -> u64 {
-        use std::hash::BuildHasher;
-        rustc_hash::FxBuildHasher.hash_one(key)
+/// Merge every `(key, times)` of `batch` into `store`: first every index
+/// word the batch needs is asked for, then the entries they name, so that
+/// the cache misses of a map larger than the caches overlap (a hash map's
+/// entry lookup per eviction took a quarter of the run with a 256-slot
+/// table and 48 000 flows).
+fn credit(store: &mut TimesStore, batch: &[(FlowKey, FlowTimes)]) {
+    store.reserve(batch.len());
+    let hashes: Vec<u64> = batch.iter().map(|(k, _)| TimesStore::hash(k)).collect();
+    for &h in &hashes {
+        store.prefetch_index(h);
     }
-
-    fn grow(&mut self) {
-        let n = (2 * self.index.len()).max(1024);
-        self.index = vec![0; n];
-        for (at, k) in self.keys.iter().enumerate() {
-            let h = Self::hash(k);
-            let mut i = h as usize & (n - 1);
-            while self.index[i] != 0 {
-                i = (i + 1) & (n - 1);
-            }
-            self.index[i] = (h & !0xFFFF_FFFF) | (at as u64 + 1);
-        }
+    for &h in &hashes {
+        store.prefetch_entry(h);
     }
-
-    /// Merge every `(key, times)` of `batch` in.
-    fn credit(&mut self, batch: &[(FlowKey, FlowTimes)]) {
-        if 2 * (self.keys.len() + batch.len()) > self.index.len() {
-            self.grow();
-            while 2 * (self.keys.len() + batch.len()) > self.index.len() {
-                self.grow();
-            }
-        }
-        let mask = self.index.len() - 1;
-        let hashes: Vec<u64> = batch.iter().map(|(k, _)| Self::hash(k)).collect();
-        for h in &hashes {
-            prefetch(&self.index[*h as usize & mask]);
-        }
-        // Then the key and times its home word names, if its tag matches.
-        for h in &hashes {
-            let w = self.index[*h as usize & mask];
-            if w != 0 && w & !0xFFFF_FFFF == h & !0xFFFF_FFFF {
-                let at = (w & 0xFFFF_FFFF) as usize - 1;
-                prefetch(&self.keys[at]);
-                prefetch(&self.times[at]);
-            }
-        }
-        for ((key, t), h) in batch.iter().zip(&hashes) {
-            let tag = h & !0xFFFF_FFFF;
-            let mut i = *h as usize & mask;
-            loop {
-                let w = self.index[i];
-                if w == 0 {
-                    self.index[i] = tag | (self.keys.len() as u64 + 1);
-                    self.keys.push(*key);
-                    self.times.push(*t);
-                    break;
-                }
-                let at = (w & 0xFFFF_FFFF) as usize - 1;
-                if w & !0xFFFF_FFFF == tag && self.keys[at] == *key {
-                    self.times[at].merge(*t);
-                    break;
-                }
-                i = (i + 1) & mask;
-            }
-        }
+    for ((key, t), &h) in batch.iter().zip(&hashes) {
+        // A new key starts with its times; merging them again is a no-op.
+        store.get_or_insert_with(key, h, || *t).merge(*t);
     }
-
-    fn iter(&self) -> impl Iterator<Item = (FlowKey, FlowTimes)> + '_ {
-        self.keys.iter().copied().zip(self.times.iter().copied())
-    }
-}
-
-/// Ask the CPU to bring `x`'s cache line in (a hint; no effect on results).
-#[inline(always)]
-fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch of a valid reference's address has no effect
-    // besides the cache; SSE is part of the x86_64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(x as *const T as *const i8);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 /// The times of the estimate's flows, kept the way the host merge credits
@@ -186,7 +115,7 @@ impl SlotTimes {
     }
 
     fn credit_pending(&mut self) {
-        self.closed.credit(&self.pending);
+        credit(&mut self.closed, &self.pending);
         self.pending.clear();
     }
 
@@ -211,7 +140,7 @@ impl SlotTimes {
 
     /// Every flow's times so far: the evicted slots' and the live ones'.
     fn all(&self) -> TimesMap {
-        let mut m: TimesMap = self.closed.iter().collect();
+        let mut m: TimesMap = self.closed.entries().iter().copied().collect();
         for (k, t) in self.pending.iter().chain(self.live.iter().flatten()) {
             add_time(&mut m, k, *t);
         }

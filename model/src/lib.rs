@@ -14,6 +14,7 @@ pub mod exact;
 pub mod golden;
 pub mod hash;
 pub mod key;
+pub mod key_map;
 pub mod merge;
 pub mod parse;
 pub mod protocol;

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::hash::Hashes;
 use crate::key::FlowKey;
-use crate::prefetch;
+use crate::key_map::KeyMap;
 use crate::table::{Acc, Event, EventKind, EventLog, EvictReason, SlotStats};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
@@ -160,114 +160,6 @@ impl Owners {
     }
 }
 
-/// Merged flows by key: each key with its sums in one dense vector (in the
-/// order flows were first credited) and an open-addressing index over it
-/// (linear probing, at most half full) of words `hash tag << 32 |
-/// (position + 1)`, 0 when empty. Smaller than a map of keys and sums, so
-/// that finding a flow touches a few bytes of index, and its key and sums
-/// (side by side: one page, one TLB miss, when they are not cached) can be
-/// prefetched.
-#[derive(Clone, Debug, Default)]
-struct FlowStore {
-    index: Vec<u64>,
-    flows: Vec<Flow>,
-}
-
-/// A merged flow.
-#[derive(Clone, Copy, Debug)]
-struct Flow {
-    key: FlowKey,
-    stats: MergedStats,
-}
-
-impl FlowStore {
-    #[inline]
-    fn hash(key: &FlowKey) -> u64 {
-        use std::hash::BuildHasher;
-        rustc_hash::FxBuildHasher.hash_one(key)
-    }
-
-    /// The position of `key` (hash `h`), added with empty sums if absent.
-    #[inline]
-    fn find_or_insert(&mut self, key: &FlowKey, h: u64) -> u32 {
-        if 2 * (self.flows.len() + 1) > self.index.len() {
-            self.grow();
-        }
-        let mask = self.index.len() - 1;
-        let tag = h & !0xFFFF_FFFF;
-        let mut i = h as usize & mask;
-        loop {
-            let w = self.index[i];
-            if w == 0 {
-                let at = self.flows.len();
-                self.index[i] = tag | (at as u64 + 1);
-                self.flows.push(Flow {
-                    key: *key,
-                    stats: MergedStats::default(),
-                });
-                return at as u32;
-            }
-            let at = (w & 0xFFFF_FFFF) as usize - 1;
-            if w & !0xFFFF_FFFF == tag && self.flows[at].key == *key {
-                return at as u32;
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    #[inline]
-    fn get_or_insert(&mut self, key: &FlowKey) -> &mut MergedStats {
-        let at = self.find_or_insert(key, Self::hash(key));
-        &mut self.flows[at as usize].stats
-    }
-
-    /// Double the index (16 words at first) and place every key again.
-    fn grow(&mut self) {
-        let n = (2 * self.index.len()).max(16);
-        let mut index = vec![0u64; n];
-        for (at, f) in self.flows.iter().enumerate() {
-            let h = Self::hash(&f.key);
-            let mut i = h as usize & (n - 1);
-            while index[i] != 0 {
-                i = (i + 1) & (n - 1);
-            }
-            index[i] = (h & !0xFFFF_FFFF) | (at as u64 + 1);
-        }
-        self.index = index;
-    }
-
-    #[inline]
-    fn prefetch_index(&self, h: u64) {
-        if !self.index.is_empty() {
-            prefetch(&self.index[h as usize & (self.index.len() - 1)]);
-        }
-    }
-
-    /// Prefetch the key and sums of the flow with hash `h`, if the first
-    /// index words from its home name one with its tag.
-    #[inline]
-    fn prefetch_flow(&self, h: u64) {
-        let mask = self.index.len().wrapping_sub(1);
-        let tag = h & !0xFFFF_FFFF;
-        let mut i = h as usize & mask;
-        for _ in 0..4 {
-            let Some(&w) = self.index.get(i) else { return };
-            if w == 0 {
-                return;
-            }
-            if w & !0xFFFF_FFFF == tag {
-                let at = (w & 0xFFFF_FFFF) as usize - 1;
-                let f = &self.flows[at];
-                prefetch(&f.key);
-                prefetch(&f.stats.iat);
-                prefetch(&f.stats.rtt);
-                return;
-            }
-            i = (i + 1) & mask;
-        }
-    }
-}
-
 /// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
 #[derive(Clone, Debug)]
 pub struct FlowMerger {
@@ -276,7 +168,8 @@ pub struct FlowMerger {
     /// events); off for the golden model's own ([`FlowMerger::of_model`]).
     verify_slots: bool,
     owners: Owners,
-    flows: FlowStore,
+    /// Merged flows by key.
+    flows: KeyMap<MergedStats>,
     /// `push_log`'s evictions to credit (hash, owner, index of the
     /// eviction's statistics), reused
     /// between batches.
@@ -295,7 +188,7 @@ impl FlowMerger {
             cfg: *cfg,
             verify_slots: true,
             owners: Owners::new(cfg),
-            flows: FlowStore::default(),
+            flows: KeyMap::default(),
             pending: Vec::new(),
             bins: cfg.hist_bins() as usize,
             hists: HashMap::default(),
@@ -380,7 +273,7 @@ impl FlowMerger {
                 }
                 EventKind::Evict(reason) => {
                     match self.owner(head.slot, reason) {
-                        Ok(key) => pending.push((FlowStore::hash(&key), key, stats)),
+                        Ok(key) => pending.push((KeyMap::<MergedStats>::hash(&key), key, stats)),
                         Err(e) => {
                             failed = Err(e);
                             break;
@@ -400,11 +293,10 @@ impl FlowMerger {
                 self.flows.prefetch_index(h);
             }
             if let Some(&(h, _, _)) = pending.get(i + AHEAD) {
-                self.flows.prefetch_flow(h);
+                self.flows.prefetch_entry(h);
             }
-            let at = self.flows.find_or_insert(key, *h);
-            self.flows.flows[at as usize]
-                .stats
+            self.flows
+                .get_or_insert_with(key, *h, MergedStats::default)
                 .add_slot(&all[*s as usize]);
         }
         self.pending = pending;
@@ -431,6 +323,13 @@ impl FlowMerger {
         }
         self.owners.queue(slot).push_back(key);
         Ok(())
+    }
+
+    /// The merged sums of `key`, empty ones added if it has none yet.
+    #[inline]
+    fn get_or_insert(&mut self, key: &FlowKey) -> &mut MergedStats {
+        let h = KeyMap::<MergedStats>::hash(key);
+        self.flows.get_or_insert_with(key, h, MergedStats::default)
     }
 
     /// The key an `Evict` of `slot` is credited to (ending its ownership
@@ -461,7 +360,7 @@ impl FlowMerger {
                 stats,
             } => {
                 let key = self.owner(slot, reason)?;
-                self.flows.get_or_insert(&key).add_slot(&stats);
+                self.get_or_insert(&key).add_slot(&stats);
                 if let Some(h) = hist {
                     let m = self
                         .hists
@@ -483,7 +382,7 @@ impl FlowMerger {
             .owners
             .front(slot)
             .ok_or(MergeError::NoOwner { slot })?;
-        self.flows.get_or_insert(&key).add_slot(stats);
+        self.get_or_insert(&key).add_slot(stats);
         Ok(())
     }
 
@@ -512,7 +411,7 @@ impl FlowMerger {
 
     /// The merged flows, sorted by key.
     pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
-        let mut v: Vec<_> = self.flows.flows.iter().map(|f| (f.key, f.stats)).collect();
+        let mut v: Vec<_> = self.flows.entries().to_vec();
         v.sort_by_key(|a| a.0);
         v
     }

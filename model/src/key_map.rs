@@ -1,0 +1,176 @@
+//! Values by flow key, for the host's merges of evicted slots (the merged
+//! statistics in `merge`, the flows' times in the host's `analyze`).
+//!
+//! Each key with its value side by side in one dense vector (in the order
+//! the keys were first inserted), and an open-addressing index over it
+//! (linear probing, at most half full) of words `hash tag << 32 |
+//! (position + 1)`, 0 when empty. Smaller than a map of keys and values, so
+//! that finding a key touches a few bytes of index, and its entry (one
+//! page, one TLB miss when it is not cached) can be prefetched: with many
+//! more flows than the caches hold, a merge that asks for the index words
+//! and entries a few evictions ahead overlaps their misses.
+
+use crate::key::FlowKey;
+use crate::prefetch;
+
+/// Values by key (see the module).
+#[derive(Clone, Debug)]
+pub struct KeyMap<V> {
+    index: Vec<u64>,
+    entries: Vec<(FlowKey, V)>,
+}
+
+impl<V> Default for KeyMap<V> {
+    fn default() -> Self {
+        KeyMap {
+            index: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+}
+
+/// The index word's tag bits: the hash's upper half.
+const TAG: u64 = !0xFFFF_FFFF;
+
+impl<V> KeyMap<V> {
+    /// The hash the index is built on.
+    #[inline]
+    pub fn hash(key: &FlowKey) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Keys and values, in the order the keys were first inserted.
+    pub fn entries(&self) -> &[(FlowKey, V)] {
+        &self.entries
+    }
+
+    /// Room in the index for `more` keys without growing.
+    pub fn reserve(&mut self, more: usize) {
+        while 2 * (self.entries.len() + more) > self.index.len() {
+            self.grow();
+        }
+    }
+
+    /// Double the index (16 words at first) and place every key again.
+    fn grow(&mut self) {
+        let n = (2 * self.index.len()).max(16);
+        let mut index = vec![0u64; n];
+        for (at, (k, _)) in self.entries.iter().enumerate() {
+            let h = Self::hash(k);
+            let mut i = h as usize & (n - 1);
+            while index[i] != 0 {
+                i = (i + 1) & (n - 1);
+            }
+            index[i] = (h & TAG) | (at as u64 + 1);
+        }
+        self.index = index;
+    }
+
+    /// The value of `key` (hash `h`, [`KeyMap::hash`]), inserted as `new()`
+    /// if the key is absent.
+    #[inline]
+    pub fn get_or_insert_with(&mut self, key: &FlowKey, h: u64, new: impl FnOnce() -> V) -> &mut V {
+        self.reserve(1);
+        let mask = self.index.len() - 1;
+        let tag = h & TAG;
+        let mut i = h as usize & mask;
+        let at = loop {
+            let w = self.index[i];
+            if w == 0 {
+                let at = self.entries.len();
+                self.index[i] = tag | (at as u64 + 1);
+                self.entries.push((*key, new()));
+                break at;
+            }
+            let at = (w & !TAG) as usize - 1;
+            if w & TAG == tag && self.entries[at].0 == *key {
+                break at;
+            }
+            i = (i + 1) & mask;
+        };
+        &mut self.entries[at].1
+    }
+
+    /// Ask for the home index word of hash `h` in the cache (a hint).
+    #[inline]
+    pub fn prefetch_index(&self, h: u64) {
+        if !self.index.is_empty() {
+            prefetch(&self.index[h as usize & (self.index.len() - 1)]);
+        }
+    }
+
+    /// Ask for the entry of hash `h` in the cache (a hint), if the first
+    /// index words from its home name one with its tag.
+    #[inline]
+    pub fn prefetch_entry(&self, h: u64) {
+        let mask = self.index.len().wrapping_sub(1);
+        let mut i = h as usize & mask;
+        for _ in 0..4 {
+            let Some(&w) = self.index.get(i) else { return };
+            if w == 0 {
+                return;
+            }
+            if w & TAG == h & TAG {
+                let e = &self.entries[(w & !TAG) as usize - 1];
+                // Every cache line of the entry.
+                let bytes = std::mem::size_of_val(e);
+                let p = e as *const (FlowKey, V) as *const u8;
+                for off in (0..bytes).step_by(64) {
+                    // SAFETY: `off < bytes`: inside the entry.
+                    prefetch(unsafe { &*p.add(off) });
+                }
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key(i: u32) -> FlowKey {
+        let mut k = FlowKey::default();
+        k.src[12..].copy_from_slice(&i.to_be_bytes());
+        k.sport = (i % 7) as u16;
+        k
+    }
+
+    proptest! {
+        #![proptest_config(crate::prop_config("model::key_map"))]
+
+        /// Sums by key equal a `HashMap`'s, in first-insertion order, over
+        /// the growths of the index.
+        #[test]
+        fn sums_by_key_equal_a_hash_maps(xs in proptest::collection::vec((0u32..300, 1u64..100), 0..2000)) {
+            let mut m = KeyMap::<u64>::default();
+            let mut want = std::collections::HashMap::new();
+            let mut order = Vec::new();
+            for (i, x) in xs {
+                let k = key(i);
+                m.prefetch_index(KeyMap::<u64>::hash(&k));
+                m.prefetch_entry(KeyMap::<u64>::hash(&k));
+                *m.get_or_insert_with(&k, KeyMap::<u64>::hash(&k), || 0) += x;
+                if !want.contains_key(&k) {
+                    order.push(k);
+                }
+                *want.entry(k).or_insert(0) += x;
+            }
+            prop_assert_eq!(m.len(), want.len());
+            let got: Vec<_> = m.entries().to_vec();
+            let expect: Vec<_> = order.iter().map(|k| (*k, want[k])).collect();
+            prop_assert_eq!(got, expect);
+        }
+    }
+}
