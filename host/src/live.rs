@@ -11,8 +11,9 @@
 //! of `bloomtime_traces::link`, as in a capture.
 //!
 //! The kernel's own counters (PACKET_STATISTICS: packets it had for the
-//! socket, and of those the ones it dropped because the ring was full) are read at every
-//! status line and in the final report: nothing is lost silently.
+//! socket, and of those the ones it dropped because the ring was full) are
+//! read at every status line and in the final report: nothing is lost
+//! silently.
 
 use crate::analyze::{Analyzer, FlowTimes};
 use crate::error::Error;
