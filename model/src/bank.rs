@@ -3,6 +3,7 @@
 //! buckets.
 
 use crate::config::{Config, MAX_LEVELS};
+use crate::estimator::Hit;
 
 /// A one-level line (the single-ring design; the v1 RTL's bank word). The
 /// model keeps the exact epoch; hardware keeps `E` bits of it.
@@ -63,88 +64,165 @@ pub fn age_pair(pair: &mut [u64], delta: u64, buckets: u32) {
 pub const PAIR_MAX_BUCKETS: u32 = 16;
 const PAIR_BIT: u32 = 32;
 
-/// Stored words per line at most (the tag not counted).
-pub const MAX_WORDS: usize = 2 * MAX_LEVELS;
+/// Words one vector step of [`Banks::touch_words`] takes (4 × 64 bits).
+const LANES: usize = 4;
 
-/// What one stored word needs per touch: its level's `g_i` and `B_i`, the
-/// mask of its ring bits, and the bit a record of direction `d` marks in it
-/// (`mark[d]`: bucket 0 of ring `d` if that ring is in this word, else 0).
-#[derive(Clone, Copy, Debug)]
-struct WordGeom {
-    shift: u32,
-    buckets: u64,
-    keep: u64,
-    mark: [u64; 2],
+/// Stored words per line at most, the tag included and rounded up to whole
+/// vector steps: the length of the accumulator [`Banks::touch_words`] takes.
+pub const MAX_WORDS: usize = (2 * MAX_LEVELS + 1).next_multiple_of(LANES);
+
+/// What each stored word needs per touch, by word (structure of arrays, so
+/// that a vector step loads four words' worth at once): its level's `g_i`
+/// and `B_i`, the mask of its ring bits, and the bit a record of direction
+/// `d` marks in it (`mark[d]`: bucket 0 of ring `d` if that ring is in this
+/// word, else 0). Entries past the stored words (padding, and the tag's
+/// place) have `B = 0`, so they age to 0 and mark nothing.
+#[derive(Clone, Debug)]
+#[repr(C, align(32))]
+struct Geoms {
+    shift: [u64; MAX_WORDS],
+    buckets: [u64; MAX_WORDS],
+    keep: [u64; MAX_WORDS],
+    mark: [[u64; MAX_WORDS]; 2],
+    /// `ring[d]`: the bits of ring `d` in this word (0 if it is elsewhere).
+    ring: [[u64; MAX_WORDS]; 2],
+    /// The word's level, and where ring `d` starts in it.
+    level: [u8; MAX_WORDS],
+    bit: [[u8; MAX_WORDS]; 2],
 }
 
-/// Where ring `d` of a level is stored: word (after the tag) and bit offset.
+/// Where ring `d` of a level is stored: word and bit offset.
 #[derive(Clone, Copy, Debug, Default)]
 struct RingAt {
     word: usize,
     bit: u32,
 }
 
-/// All banks, bank-major. A line is stored as its exact finest epoch (the
-/// tag) and then each level's rings, finest first: one word per level of
-/// at most [`PAIR_MAX_BUCKETS`] buckets (both rings), two words (ring 0,
-/// ring 1) per wider level. The layout is the model's own; the hardware's
-/// is [`Banks::pack`].
+/// How [`Banks::touch_words`] runs: word by word, or four words per step
+/// with AVX2 (x86_64 machines that have it). Both give the same words; the
+/// bank tests compare them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Path {
+    Scalar,
+    Vector,
+}
+
+impl Path {
+    /// The vector path where the CPU has it, else the scalar one.
+    pub fn best() -> Path {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Path::Vector;
+        }
+        Path::Scalar
+    }
+}
+
+/// All banks, bank-major. A line is each level's rings, finest first, then
+/// its exact finest epoch (the tag) in the line's last word: one word per
+/// level of at most [`PAIR_MAX_BUCKETS`] buckets (both rings), two words
+/// (ring 0, ring 1) per wider level. On the vector path a line is padded to
+/// whole vector steps, and lines of 8 words (64 bytes) sit in one cache line
+/// each. The layout is the model's own; the hardware's is [`Banks::pack`].
 #[derive(Clone, Debug)]
 pub struct Banks {
     words: Vec<u64>,
+    /// Where line 0 of bank 0 starts in `words` (aligned to a cache line).
+    base: usize,
     stride: usize,
+    /// Stored words per line, the tag not counted.
+    n: usize,
     lines_per_bank: usize,
-    geoms: Vec<WordGeom>,
+    geoms: Geoms,
+    path: Path,
     /// Per level: where ring 0 and ring 1 are, and the ring's mask.
     rings_at: Vec<([RingAt; 2], u64)>,
 }
 
 impl Banks {
     pub fn new(cfg: &Config) -> Banks {
+        Banks::with_path(cfg, Path::best())
+    }
+
+    /// Banks whose touches take `path` ([`Path::Vector`] only where
+    /// [`Path::best`] gives it).
+    pub fn with_path(cfg: &Config, path: Path) -> Banks {
+        assert!(
+            path == Path::Scalar || Path::best() == Path::Vector,
+            "the vector path needs AVX2"
+        );
         let m = cfg.lines() as usize;
-        let mut geoms = Vec::new();
+        let mut g = Geoms {
+            shift: [0; MAX_WORDS],
+            buckets: [0; MAX_WORDS],
+            keep: [0; MAX_WORDS],
+            mark: [[0; MAX_WORDS]; 2],
+            ring: [[0; MAX_WORDS]; 2],
+            level: [0; MAX_WORDS],
+            bit: [[0; MAX_WORDS]; 2],
+        };
+        let mut n = 0;
         let mut rings_at = Vec::new();
+        // A word of level `i`: its rings' masks and marks are its bucket 0s
+        // shifted to where they sit.
+        let mut push = |i, shift, b, keep, mark: [u64; 2]| {
+            g.shift[n] = shift as u64;
+            g.buckets[n] = b as u64;
+            g.keep[n] = keep;
+            g.level[n] = i as u8;
+            for (d, &m) in mark.iter().enumerate() {
+                g.mark[d][n] = m;
+                g.bit[d][n] = m.trailing_zeros() as u8 & 63;
+                g.ring[d][n] = ring_mask(b) * m;
+            }
+            n += 1;
+            n - 1
+        };
         for i in 0..cfg.level_count() {
             let (shift, b) = (cfg.level_shift(i), cfg.level(i).buckets);
             let mask = ring_mask(b);
-            let w = geoms.len();
-            let geom = |keep, mark| WordGeom {
-                shift,
-                buckets: b as u64,
-                keep,
-                mark,
-            };
             if b <= PAIR_MAX_BUCKETS {
-                geoms.push(geom(mask | mask << PAIR_BIT, [1, 1 << PAIR_BIT]));
+                let w = push(i, shift, b, mask | mask << PAIR_BIT, [1, 1 << PAIR_BIT]);
                 let at = |bit| RingAt { word: w, bit };
                 rings_at.push(([at(0), at(PAIR_BIT)], mask));
             } else {
-                geoms.push(geom(mask, [1, 0]));
-                geoms.push(geom(mask, [0, 1]));
+                let w0 = push(i, shift, b, mask, [1, 0]);
+                let w1 = push(i, shift, b, mask, [0, 1]);
                 let at = |word| RingAt { word, bit: 0 };
-                rings_at.push(([at(w), at(w + 1)], mask));
+                rings_at.push(([at(w0), at(w1)], mask));
             }
         }
-        let stride = 1 + geoms.len();
+        // A line of one or two words is cheaper word by word than padded.
+        let path = if n < LANES - 1 { Path::Scalar } else { path };
+        let stride = match path {
+            Path::Scalar => n + 1,
+            Path::Vector => (n + 1).next_multiple_of(LANES),
+        };
+        let len = m * cfg.banks as usize * stride;
+        // A cache line's worth more, to start on one.
+        let words = vec![0u64; len + 8];
+        let base = words.as_ptr().align_offset(64).min(8);
         Banks {
-            words: vec![0; m * cfg.banks as usize * stride],
+            words,
+            base,
             stride,
+            n,
             lines_per_bank: m,
-            geoms,
+            geoms: g,
+            path,
             rings_at,
         }
     }
 
-    #[inline]
-    fn at(&self, bank: u32, index: u32) -> usize {
-        (bank as usize * self.lines_per_bank + index as usize) * self.stride
+    /// Which touch this instance runs.
+    pub fn path(&self) -> Path {
+        self.path
     }
 
-    /// Stored words per line (the tag not counted): the length of the
-    /// accumulator [`Banks::touch_words`] takes.
+    /// Where a line starts in `words`; its tag is at `+ stride − 1`.
     #[inline]
-    pub fn word_count(&self) -> usize {
-        self.geoms.len()
+    fn at(&self, bank: u32, index: u32) -> usize {
+        self.base + (bank as usize * self.lines_per_bank + index as usize) * self.stride
     }
 
     /// One record's read-modify-write of one line (docs/DESIGN.md §4): age
@@ -162,8 +240,7 @@ impl Banks {
         and_r: &mut [u64],
     ) {
         let mut acc = [u64::MAX; MAX_WORDS];
-        let n = self.word_count();
-        self.touch_words(bank, index, epoch, d, &mut acc[..n]);
+        self.touch_words(bank, index, epoch, d, &mut acc);
         let mut ands = [[0; MAX_LEVELS]; 2];
         self.split(&acc, &mut ands);
         for i in 0..and_d.len().min(and_r.len()) {
@@ -173,9 +250,10 @@ impl Banks {
     }
 
     /// [`Banks::touch`] on the stored words: each word of the line, aged,
-    /// is ANDed into `acc` (one entry per stored word); [`Banks::split`]
-    /// then gives the rings. The per-record hot path: the words of all
-    /// banks are ANDed first, the rings taken apart once.
+    /// is ANDed into `acc` (indexed by stored word; entries past them are
+    /// left undefined); [`Banks::split`] then gives the rings. The
+    /// per-record hot path: the words of all banks are ANDed first, the
+    /// rings taken apart once.
     ///
     /// Branch-free per word: whether a level's rings shift, stay or empty
     /// depends on the gap since the line's last record, which a branch
@@ -183,26 +261,41 @@ impl Banks {
     /// so "shift by 0 and mask" is "stay", and "mask by 0" is "empty after
     /// a full ring".
     #[inline]
-    pub fn touch_words(&mut self, bank: u32, index: u32, epoch: u64, d: usize, acc: &mut [u64]) {
+    pub fn touch_words(
+        &mut self,
+        bank: u32,
+        index: u32,
+        epoch: u64,
+        d: usize,
+        acc: &mut [u64; MAX_WORDS],
+    ) {
         debug_assert!(d < 2);
         let at = self.at(bank, index);
-        let (tag, words) = self.words[at..at + self.stride]
-            .split_first_mut()
-            .expect("a line has a tag");
-        debug_assert!(epoch >= *tag, "lines age forwards only");
-        let old = *tag;
-        for ((g, w), a) in self.geoms.iter().zip(words.iter_mut()).zip(acc.iter_mut()) {
-            let delta = (epoch >> g.shift) - (old >> g.shift);
-            // A select, not a branch (taken or not by the gap).
-            let keep = std::hint::select_unpredictable(delta < g.buckets, g.keep, 0);
-            // `wrapping_shl` shifts by `delta mod 64`, which differs from
-            // `delta` only when `delta >= 64 >= buckets`, and then `keep`
-            // is 0.
-            let p = w.wrapping_shl(delta as u32) & keep;
-            *a &= p;
-            *w = p | g.mark[d];
+        let line = &mut self.words[at..at + self.stride];
+        let tag_at = line.len() - 1;
+        let old = line[tag_at];
+        debug_assert!(epoch >= old, "lines age forwards only");
+        match self.path {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Path::Vector` is only ever chosen where the CPU has
+            // AVX2 (`with_path` asserts it); the line is whole vector steps.
+            Path::Vector => unsafe { touch_avx2(line, &self.geoms, old, epoch, d, acc) },
+            _ => {
+                let g = &self.geoms;
+                for i in 0..self.n {
+                    let delta = (epoch >> g.shift[i]) - (old >> g.shift[i]);
+                    // A select, not a branch (taken or not by the gap).
+                    let keep = std::hint::select_unpredictable(delta < g.buckets[i], g.keep[i], 0);
+                    // `wrapping_shl` shifts by `delta mod 64`, which
+                    // differs from `delta` only when `delta >= 64 >=
+                    // buckets`, and then `keep` is 0.
+                    let p = line[i].wrapping_shl(delta as u32) & keep;
+                    acc[i] &= p;
+                    line[i] = p | g.mark[d][i];
+                }
+            }
         }
-        *tag = epoch;
+        line[tag_at] = epoch;
     }
 
     /// The rings in words as [`Banks::touch_words`] stores and ANDs them:
@@ -214,6 +307,30 @@ impl Banks {
                 out[r][i] = (words[at[r].word] >> at[r].bit) & mask;
             }
         }
+    }
+
+    /// The finest level whose ring `d` has a bucket set in `acc` (the
+    /// words as [`Banks::touch_words`] ANDs them), and that ring's newest
+    /// bucket: `estimator::estimate`'s hit, found on the words without
+    /// [`Banks::split`]. Words are finest first and ring `d` of a level is
+    /// in one word, so the first word with a bit of ring `d` set is the hit.
+    #[inline]
+    pub fn finest_hit(&self, acc: &[u64; MAX_WORDS], d: usize) -> Option<Hit> {
+        let g = &self.geoms;
+        let words = match self.path {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `touch_words`.
+            Path::Vector => unsafe { nonzero_avx2(acc, &g.ring[d], self.stride) },
+            _ => (0..self.n).fold(0u32, |m, i| m | ((acc[i] & g.ring[d][i] != 0) as u32) << i),
+        };
+        if words == 0 {
+            return None;
+        }
+        let w = words.trailing_zeros() as usize;
+        Some(Hit {
+            level: g.level[w],
+            age: (acc[w] & g.ring[d][w]).trailing_zeros() - g.bit[d][w] as u32,
+        })
     }
 
     /// Ask for a line's words in the cache ahead of its touch (a hint).
@@ -228,18 +345,18 @@ impl Banks {
     /// as [`age_pair`] on every level.
     pub fn age(&mut self, bank: u32, index: u32, epoch: u64) {
         let at = self.at(bank, index);
-        let (tag, words) = self.words[at..at + self.stride]
-            .split_first_mut()
-            .expect("a line has a tag");
-        for (g, w) in self.geoms.iter().zip(words.iter_mut()) {
-            let delta = (epoch >> g.shift) - (*tag >> g.shift);
-            *w = if delta >= g.buckets {
+        let line = &mut self.words[at..at + self.stride];
+        let tag_at = line.len() - 1;
+        let (tag, g) = (line[tag_at], &self.geoms);
+        for (i, w) in line[..self.n].iter_mut().enumerate() {
+            let delta = (epoch >> g.shift[i]) - (tag >> g.shift[i]);
+            *w = if delta >= g.buckets[i] {
                 0
             } else {
-                (*w << delta) & g.keep
+                (*w << delta) & g.keep[i]
             };
         }
-        *tag = epoch;
+        line[tag_at] = epoch;
     }
 
     /// Empty every ring of a line and tag it `epoch` (what a clear, or a
@@ -248,19 +365,19 @@ impl Banks {
         let at = self.at(bank, index);
         let line = &mut self.words[at..at + self.stride];
         line.fill(0);
-        line[0] = epoch;
+        line[self.stride - 1] = epoch;
     }
 
     /// A line's exact tag.
     pub fn tag(&self, bank: u32, index: u32) -> u64 {
-        self.words[self.at(bank, index)]
+        self.words[self.at(bank, index) + self.stride - 1]
     }
 
     /// A line's rings: `[level][direction]`, flattened.
     pub fn rings(&self, bank: u32, index: u32) -> Vec<u64> {
         let at = self.at(bank, index);
         let mut out = [[0; MAX_LEVELS]; 2];
-        self.split(&self.words[at + 1..at + self.stride], &mut out);
+        self.split(&self.words[at..at + self.n], &mut out);
         (0..self.rings_at.len())
             .flat_map(|i| [out[0][i], out[1][i]])
             .collect()
@@ -292,6 +409,61 @@ impl Banks {
     }
 }
 
+/// Bit `i` set where `acc[i] & ring[i]` is not 0, for `i < len`.
+///
+/// # Safety
+/// The CPU must have AVX2, and `len` be whole vector steps.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn nonzero_avx2(acc: &[u64; MAX_WORDS], ring: &[u64; MAX_WORDS], len: usize) -> u32 {
+    use std::arch::x86_64::*;
+    let mut m = 0u32;
+    for i in (0..len).step_by(LANES) {
+        let a = _mm256_loadu_si256(acc.as_ptr().add(i) as *const __m256i);
+        let r = _mm256_load_si256(ring.as_ptr().add(i) as *const __m256i);
+        let zero = _mm256_cmpeq_epi64(_mm256_and_si256(a, r), _mm256_setzero_si256());
+        m |= ((!_mm256_movemask_pd(_mm256_castsi256_pd(zero)) & 0xf) as u32) << i;
+    }
+    m
+}
+
+/// [`Banks::touch_words`] four words per step: the same formula as the
+/// scalar loop, lane by lane. `vpsrlvq`/`vpsllvq` shift each lane by its own
+/// count (a count of 64 or more gives 0), and the gaps are far below 2^63,
+/// so the signed compare is the unsigned one. The tag's place gets 0 here
+/// (its `B` is 0) and the epoch from the caller.
+///
+/// # Safety
+/// The CPU must have AVX2, and `line` be whole vector steps.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn touch_avx2(
+    line: &mut [u64],
+    g: &Geoms,
+    old: u64,
+    epoch: u64,
+    d: usize,
+    acc: &mut [u64; MAX_WORDS],
+) {
+    use std::arch::x86_64::*;
+    debug_assert!(line.len().is_multiple_of(LANES) && line.len() <= MAX_WORDS);
+    let e = _mm256_set1_epi64x(epoch as i64);
+    let t = _mm256_set1_epi64x(old as i64);
+    let vec = |a: &[u64; MAX_WORDS], i: usize| a.as_ptr().add(i) as *const __m256i;
+    for i in (0..line.len()).step_by(LANES) {
+        let shift = _mm256_load_si256(vec(&g.shift, i));
+        let delta = _mm256_sub_epi64(_mm256_srlv_epi64(e, shift), _mm256_srlv_epi64(t, shift));
+        let live = _mm256_cmpgt_epi64(_mm256_load_si256(vec(&g.buckets, i)), delta);
+        let keep = _mm256_and_si256(live, _mm256_load_si256(vec(&g.keep, i)));
+        let w = line.as_mut_ptr().add(i) as *mut __m256i;
+        let p = _mm256_and_si256(_mm256_sllv_epi64(_mm256_loadu_si256(w), delta), keep);
+        let a = acc.as_mut_ptr().add(i) as *mut __m256i;
+        _mm256_storeu_si256(a, _mm256_and_si256(_mm256_loadu_si256(a), p));
+        let mark = _mm256_load_si256(vec(&g.mark[d], i));
+        _mm256_storeu_si256(w, _mm256_or_si256(p, mark));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +490,20 @@ mod tests {
             v.push(c);
         }
         v
+    }
+
+    /// Where the CPU has AVX2, lines of three words or more take the vector
+    /// path (so `vector_and_scalar_paths_agree` compares two paths).
+    #[test]
+    fn vector_path_is_taken() {
+        let cfg = crate::config::preset("alchitry-cu").expect("a preset");
+        let path = Banks::new(&cfg).path();
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            assert_eq!(path, Path::Vector);
+            return;
+        }
+        assert_eq!(path, Path::Scalar);
     }
 
     #[test]
@@ -412,6 +598,45 @@ mod tests {
                 tag = epoch;
                 prop_assert_eq!(banks.rings(0, 1), want.clone());
                 prop_assert_eq!(banks.tag(0, 1), epoch);
+            }
+        }
+
+        /// The vector path is the scalar one: the same stored lines, the
+        /// same ANDed words and the same finest hits, on every test
+        /// configuration, over two banks and a few lines (on a machine
+        /// without AVX2 both sides are scalar: `vector_path_is_taken`
+        /// says which).
+        #[test]
+        fn vector_and_scalar_paths_agree(
+            p in 0usize..configs().len(),
+            steps in proptest::collection::vec((0u64..1 << 22, any::<bool>(), 0u32..3), 1..60),
+        ) {
+            let cfg = configs()[p];
+            let mut v = Banks::new(&cfg);
+            let mut s = Banks::with_path(&cfg, Path::Scalar);
+            let mut epoch = [0u64; 3];
+            for (gap, dir, line) in steps {
+                let l = line as usize;
+                epoch[l] += gap >> (gap % 24);
+                let d = dir as usize;
+                let (mut av, mut a_s) = ([u64::MAX; MAX_WORDS], [u64::MAX; MAX_WORDS]);
+                for bank in 0..2 {
+                    v.touch_words(bank, line, epoch[l], d, &mut av);
+                    s.touch_words(bank, line, epoch[l], d, &mut a_s);
+                    prop_assert_eq!(v.rings(bank, line), s.rings(bank, line));
+                    prop_assert_eq!(v.tag(bank, line), epoch[l]);
+                    prop_assert_eq!(s.tag(bank, line), epoch[l]);
+                }
+                let n = cfg.level_count();
+                let (mut rv, mut rs) = ([[0; MAX_LEVELS]; 2], [[0; MAX_LEVELS]; 2]);
+                v.split(&av, &mut rv);
+                s.split(&a_s, &mut rs);
+                prop_assert_eq!(rv, rs);
+                for (r, rings) in rs.iter().enumerate() {
+                    let want = crate::estimator::estimate(&cfg, epoch[l], &rings[..n]).map(|x| x.1);
+                    prop_assert_eq!(v.finest_hit(&av, r), want);
+                    prop_assert_eq!(s.finest_hit(&a_s, r), want);
+                }
             }
         }
 

@@ -4,7 +4,7 @@
 use crate::bank::{Banks, MAX_WORDS};
 use crate::config::{Config, MAX_LEVELS, TS_MASK};
 use crate::counters::{Counter, Counters};
-use crate::estimator::{estimate, sample, scale, Hit};
+use crate::estimator::{sample, scale, Hit};
 use crate::hash::Hashes;
 use crate::key::Record;
 use crate::parse::{parse_window, DropReason, DROP_REASONS};
@@ -37,8 +37,6 @@ pub struct Outcome {
 struct Derived {
     /// `s_0`: a timestamp's finest epoch is `ts >> s_0`.
     epoch_shift: u32,
-    /// `L`.
-    levels: usize,
     banks: u32,
     lines_log2: u32,
     line_mask: u64,
@@ -63,7 +61,6 @@ impl Derived {
         }
         Derived {
             epoch_shift: cfg.level(0).bucket_log2,
-            levels: cfg.level_count(),
             banks: cfg.banks,
             lines_log2: cfg.lines_log2,
             line_mask: cfg.lines() as u64 - 1,
@@ -77,29 +74,13 @@ impl Derived {
         }
     }
 
-    /// `estimator::estimate` over the first `L` entries of `ands`: the
-    /// finest level with a bit set, found from a mask of the non-empty
-    /// levels rather than level by level.
+    /// A hit's sample (`estimator::estimate` once the hit is found).
     #[inline]
-    fn estimate(&self, ts: u64, ands: &[u64; MAX_LEVELS]) -> Option<(u32, Hit)> {
-        let mut hits = 0u32;
-        for (i, &a) in ands[..self.levels].iter().enumerate() {
-            hits |= ((a != 0) as u32) << i;
-        }
-        if hits == 0 {
-            return None;
-        }
-        let i = hits.trailing_zeros() as usize;
-        let age = ands[i].trailing_zeros();
+    fn sample(&self, ts: u64, hit: Option<Hit>) -> Option<(u32, Hit)> {
+        let h = hit?;
+        let i = h.level as usize;
         let o = ((ts >> self.off_shift[i]) & self.frac_mask) as u32;
-        let x = scale(sample(age, o, self.frac_bits), self.scale[i]);
-        Some((
-            x,
-            Hit {
-                level: i as u8,
-                age,
-            },
-        ))
+        Some((scale(sample(h.age, o, self.frac_bits), self.scale[i]), h))
     }
 }
 
@@ -194,7 +175,6 @@ impl BloomTime {
         let epoch = ts >> g.epoch_shift;
         let h = Hashes::compute(rec);
         let d = h.dir as usize;
-        let nl = g.levels;
         // `Hashes::slot` and `Hashes::fingerprint`.
         let slot = (h.flow & g.slot_mask) as u32;
         let fingerprint = ((h.flow >> g.fp_shift) & g.fp_mask) as u32;
@@ -207,17 +187,13 @@ impl BloomTime {
         // Per stored word, the AND over banks; then per level, ring 0's
         // AND and ring 1's.
         let mut acc = [u64::MAX; MAX_WORDS];
-        let nw = self.banks.word_count();
         for i in 0..g.banks {
             let line = self.line(&h, i);
-            self.banks.touch_words(i, line, epoch, d, &mut acc[..nw]);
+            self.banks.touch_words(i, line, epoch, d, &mut acc);
         }
-        let mut ands = [[0; MAX_LEVELS]; 2];
-        self.banks.split(&acc, &mut ands);
         // The record's own direction's rings and the reverse's (indexed,
         // not branched on: `d` is as likely 0 as 1).
-        let (and_d, and_r) = (&ands[d], &ands[1 - d]);
-        let iat = g.estimate(ts, and_d);
+        let iat = g.sample(ts, self.banks.finest_hit(&acc, d));
         self.counters.inc(if iat.is_some() {
             Counter::IatSamples
         } else {
@@ -225,7 +201,7 @@ impl BloomTime {
         });
         let rtt = if rec.wants_rtt() {
             self.counters.inc(Counter::RttLookups);
-            let r = g.estimate(ts, and_r);
+            let r = g.sample(ts, self.banks.finest_hit(&acc, 1 - d));
             self.counters.inc(if r.is_some() {
                 Counter::RttSamples
             } else {
@@ -239,7 +215,16 @@ impl BloomTime {
             (slot, fingerprint),
             (h.slot(&self.cfg), h.fingerprint(&self.cfg))
         );
-        debug_assert_eq!(iat, estimate(&self.cfg, ts, &and_d[..nl]));
+        #[cfg(debug_assertions)]
+        {
+            let mut ands = [[0; MAX_LEVELS]; 2];
+            self.banks.split(&acc, &mut ands);
+            let (est, nl) = (crate::estimator::estimate, self.cfg.level_count());
+            debug_assert_eq!(iat, est(&self.cfg, ts, &ands[d][..nl]));
+            if rec.wants_rtt() {
+                debug_assert_eq!(rtt, est(&self.cfg, ts, &ands[1 - d][..nl]));
+            }
+        }
         let t = self
             .table
             .update(slot, fingerprint, &rec.key, iat, rtt, &mut self.events);
