@@ -79,25 +79,69 @@ impl<V> KeyMap<V> {
     /// if the key is absent.
     #[inline]
     pub fn get_or_insert_with(&mut self, key: &FlowKey, h: u64, new: impl FnOnce() -> V) -> &mut V {
+        let at = self.position_or_insert_with(key, h, new);
+        &mut self.entries[at].1
+    }
+
+    /// Where `key`'s entry (hash `h`) is in [`KeyMap::entries`], inserted
+    /// with `new()` if the key is absent. A position never changes: entries
+    /// are only ever appended.
+    #[inline]
+    pub fn position_or_insert_with(
+        &mut self,
+        key: &FlowKey,
+        h: u64,
+        new: impl FnOnce() -> V,
+    ) -> usize {
         self.reserve(1);
         let mask = self.index.len() - 1;
         let tag = h & TAG;
         let mut i = h as usize & mask;
-        let at = loop {
+        loop {
             let w = self.index[i];
             if w == 0 {
                 let at = self.entries.len();
                 self.index[i] = tag | (at as u64 + 1);
                 self.entries.push((*key, new()));
-                break at;
+                return at;
             }
             let at = (w & !TAG) as usize - 1;
             if w & TAG == tag && self.entries[at].0 == *key {
-                break at;
+                return at;
             }
             i = (i + 1) & mask;
-        };
+        }
+    }
+
+    /// The value at position `at` (from [`KeyMap::position_or_insert_with`]).
+    #[inline]
+    pub fn value_at(&mut self, at: usize) -> &mut V {
         &mut self.entries[at].1
+    }
+
+    /// The key at position `at`.
+    #[inline]
+    pub fn key_at(&self, at: usize) -> &FlowKey {
+        &self.entries[at].0
+    }
+
+    /// Ask for the entry at position `at` in the cache (a hint).
+    #[inline]
+    pub fn prefetch_at(&self, at: usize) {
+        if let Some(e) = self.entries.get(at) {
+            self.prefetch_entry_lines(e);
+        }
+    }
+
+    /// Every cache line of an entry (a hint).
+    #[inline]
+    fn prefetch_entry_lines(&self, e: &(FlowKey, V)) {
+        let bytes = std::mem::size_of_val(e);
+        let p = e as *const (FlowKey, V) as *const u8;
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: `off < bytes`: inside the entry.
+            prefetch(unsafe { &*p.add(off) });
+        }
     }
 
     /// Ask for the home index word of hash `h` in the cache (a hint).
@@ -120,14 +164,7 @@ impl<V> KeyMap<V> {
                 return;
             }
             if w & TAG == h & TAG {
-                let e = &self.entries[(w & !TAG) as usize - 1];
-                // Every cache line of the entry.
-                let bytes = std::mem::size_of_val(e);
-                let p = e as *const (FlowKey, V) as *const u8;
-                for off in (0..bytes).step_by(64) {
-                    // SAFETY: `off < bytes`: inside the entry.
-                    prefetch(unsafe { &*p.add(off) });
-                }
+                self.prefetch_entry_lines(&self.entries[(w & !TAG) as usize - 1]);
                 return;
             }
             i = (i + 1) & mask;

@@ -122,12 +122,13 @@ impl fmt::Display for MergeError {
 }
 impl std::error::Error for MergeError {}
 
-/// Per slot, the queue of keys announced and not yet evicted: a vector
-/// indexed by slot up to 2^20 slots, a map beyond.
+/// Per slot, the queue of keys announced and not yet evicted, each as its
+/// flow's position in the merged flows: a vector indexed by slot up to 2^20
+/// slots, a map beyond.
 #[derive(Clone, Debug)]
 enum Owners {
-    Dense(Vec<VecDeque<FlowKey>>),
-    Sparse(HashMap<u32, VecDeque<FlowKey>>),
+    Dense(Vec<VecDeque<u32>>),
+    Sparse(HashMap<u32, VecDeque<u32>>),
 }
 
 impl Owners {
@@ -140,13 +141,13 @@ impl Owners {
     }
     /// The queue of `slot` (checked to be inside the table).
     #[inline]
-    fn queue(&mut self, slot: u32) -> &mut VecDeque<FlowKey> {
+    fn queue(&mut self, slot: u32) -> &mut VecDeque<u32> {
         match self {
             Owners::Dense(v) => &mut v[slot as usize],
             Owners::Sparse(m) => m.entry(slot).or_default(),
         }
     }
-    fn front(&self, slot: u32) -> Option<&FlowKey> {
+    fn front(&self, slot: u32) -> Option<&u32> {
         match self {
             Owners::Dense(v) => v[slot as usize].front(),
             Owners::Sparse(m) => m.get(&slot).and_then(|q| q.front()),
@@ -160,6 +161,14 @@ impl Owners {
     }
 }
 
+/// A flow's merged sums, and whether it has any (its entry is made at its
+/// first `Open`, before its first eviction is credited).
+#[derive(Clone, Copy, Debug, Default)]
+struct Merged {
+    stats: MergedStats,
+    credited: bool,
+}
+
 /// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
 #[derive(Clone, Debug)]
 pub struct FlowMerger {
@@ -168,12 +177,13 @@ pub struct FlowMerger {
     /// events); off for the golden model's own ([`FlowMerger::of_model`]).
     verify_slots: bool,
     owners: Owners,
-    /// Merged flows by key.
-    flows: KeyMap<MergedStats>,
-    /// `push_log`'s evictions to credit (hash, owner, index of the
-    /// eviction's statistics), reused
-    /// between batches.
-    pending: Vec<(u64, FlowKey, u32)>,
+    /// Merged flows by key, each entered at its first `Open`.
+    flows: KeyMap<Merged>,
+    /// `push_log`'s evictions to credit (the owner's position in `flows`,
+    /// the index of the eviction's statistics), reused between batches.
+    pending: Vec<(u32, u32)>,
+    /// `push_log`'s hashes of its `Open` keys, reused between batches.
+    hashes: Vec<u64>,
     /// Bins per histogram (0: the configuration keeps none).
     bins: usize,
     /// Per flow, its merged histograms: IAT bins then RTT bins.
@@ -190,6 +200,7 @@ impl FlowMerger {
             owners: Owners::new(cfg),
             flows: KeyMap::default(),
             pending: Vec::new(),
+            hashes: Vec::new(),
             bins: cfg.hist_bins() as usize,
             hists: HashMap::default(),
         }
@@ -258,22 +269,36 @@ impl FlowMerger {
     /// is that of crediting event by event).
     fn push_log_plain(&mut self, events: &EventLog, hists: &[u32]) -> Result<(), MergeError> {
         let mut pending = std::mem::take(&mut self.pending);
+        let mut hashes = std::mem::take(&mut self.hashes);
         pending.clear();
+        hashes.clear();
+        hashes.extend(events.keys().iter().map(KeyMap::<Merged>::hash));
+        // An `Open` enters its flow, looking ahead: the index word of the
+        // `Open` 2·AHEAD on, the entry of the one AHEAD on (found from its
+        // index word, in cache by then; a hint only).
+        const AHEAD: usize = 12;
         let mut failed = Ok(());
         // The next `Open`'s key and the next `Evict`'s statistics.
-        let (mut keys, mut stats) = (events.keys().iter(), 0u32);
+        let (keys, mut opens, mut stats) = (events.keys(), 0usize, 0u32);
         for head in events.heads() {
             match head.kind {
                 EventKind::Open => {
-                    let key = *keys.next().expect("an Open has a key");
-                    if let Err(e) = self.open(head.slot, key) {
+                    if let Some(&h) = hashes.get(opens + 2 * AHEAD) {
+                        self.flows.prefetch_index(h);
+                    }
+                    if let Some(&h) = hashes.get(opens + AHEAD) {
+                        self.flows.prefetch_entry(h);
+                    }
+                    let key = keys[opens];
+                    if let Err(e) = self.open_hashed(head.slot, key, hashes[opens]) {
                         failed = Err(e);
                         break;
                     }
+                    opens += 1;
                 }
                 EventKind::Evict(reason) => {
                     match self.owner(head.slot, reason) {
-                        Ok(key) => pending.push((KeyMap::<MergedStats>::hash(&key), key, stats)),
+                        Ok(at) => pending.push((at, stats)),
                         Err(e) => {
                             failed = Err(e);
                             break;
@@ -283,23 +308,16 @@ impl FlowMerger {
                 }
             }
         }
-        // Credit in order, looking ahead: the index word of the eviction
-        // 2·AHEAD on, the key and sums of the one AHEAD on (found from its
-        // index word, in cache by then; a hint only).
-        const AHEAD: usize = 12;
+        // Credit in order (the sums of an eviction AHEAD on asked for).
         let all = events.stats();
-        for (i, (h, key, s)) in pending.iter().enumerate() {
-            if let Some(&(h, _, _)) = pending.get(i + 2 * AHEAD) {
-                self.flows.prefetch_index(h);
+        for (i, &(at, s)) in pending.iter().enumerate() {
+            if let Some(&(ahead, _)) = pending.get(i + AHEAD) {
+                self.flows.prefetch_at(ahead as usize);
             }
-            if let Some(&(h, _, _)) = pending.get(i + AHEAD) {
-                self.flows.prefetch_entry(h);
-            }
-            self.flows
-                .get_or_insert_with(key, *h, MergedStats::default)
-                .add_slot(&all[*s as usize]);
+            self.credit(at, &all[s as usize]);
         }
         self.pending = pending;
+        self.hashes = hashes;
         failed?;
         if !hists.is_empty() {
             return Err(MergeError::MissingHistogram);
@@ -310,6 +328,12 @@ impl FlowMerger {
     /// An `Open`: `key` takes `slot` after the keys already announced.
     #[inline]
     fn open(&mut self, slot: u32, key: FlowKey) -> Result<(), MergeError> {
+        self.open_hashed(slot, key, KeyMap::<Merged>::hash(&key))
+    }
+
+    /// [`FlowMerger::open`] of a key whose hash `h` is known.
+    #[inline]
+    fn open_hashed(&mut self, slot: u32, key: FlowKey, h: u64) -> Result<(), MergeError> {
         self.check_slot(slot)?;
         if self.verify_slots || cfg!(debug_assertions) {
             let expected = Hashes::of_key(&key, 0).slot(&self.cfg);
@@ -321,21 +345,24 @@ impl FlowMerger {
                 });
             }
         }
-        self.owners.queue(slot).push_back(key);
+        let at = self.flows.position_or_insert_with(&key, h, Merged::default);
+        let at = u32::try_from(at).expect("fewer than 2^32 flows");
+        self.owners.queue(slot).push_back(at);
         Ok(())
     }
 
-    /// The merged sums of `key`, empty ones added if it has none yet.
+    /// Credit statistics to the flow at `at`.
     #[inline]
-    fn get_or_insert(&mut self, key: &FlowKey) -> &mut MergedStats {
-        let h = KeyMap::<MergedStats>::hash(key);
-        self.flows.get_or_insert_with(key, h, MergedStats::default)
+    fn credit(&mut self, at: u32, stats: &SlotStats) {
+        let m = self.flows.value_at(at as usize);
+        m.stats.add_slot(stats);
+        m.credited = true;
     }
 
     /// The key an `Evict` of `slot` is credited to (ending its ownership
     /// unless the eviction was an overflow).
     #[inline]
-    fn owner(&mut self, slot: u32, reason: EvictReason) -> Result<FlowKey, MergeError> {
+    fn owner(&mut self, slot: u32, reason: EvictReason) -> Result<u32, MergeError> {
         self.check_slot(slot)?;
         let q = self.owners.queue(slot);
         let key = *q.front().ok_or(MergeError::NoOwner { slot })?;
@@ -359,9 +386,10 @@ impl FlowMerger {
                 reason,
                 stats,
             } => {
-                let key = self.owner(slot, reason)?;
-                self.get_or_insert(&key).add_slot(&stats);
+                let at = self.owner(slot, reason)?;
+                self.credit(at, &stats);
                 if let Some(h) = hist {
+                    let key = *self.flows.key_at(at as usize);
                     let m = self
                         .hists
                         .entry(key)
@@ -378,11 +406,11 @@ impl FlowMerger {
     /// Credit a live slot's statistics (read without evicting) to its owner.
     pub fn credit_live_slot(&mut self, slot: u32, stats: &SlotStats) -> Result<(), MergeError> {
         self.check_slot(slot)?;
-        let key = *self
+        let at = *self
             .owners
             .front(slot)
             .ok_or(MergeError::NoOwner { slot })?;
-        self.get_or_insert(&key).add_slot(stats);
+        self.credit(at, stats);
         Ok(())
     }
 
@@ -409,9 +437,13 @@ impl FlowMerger {
         self.bins
     }
 
-    /// The merged flows, sorted by key.
+    /// The merged flows, sorted by key: every flow credited at least once
+    /// (a flow announced by an `Open` and not evicted yet has no sums).
     pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
-        let mut v: Vec<_> = self.flows.entries().to_vec();
+        let mut v: Vec<_> = (self.flows.entries().iter())
+            .filter(|(_, m)| m.credited)
+            .map(|(k, m)| (*k, m.stats))
+            .collect();
         v.sort_by_key(|a| a.0);
         v
     }
@@ -529,6 +561,55 @@ mod tests {
         assert_eq!(of(keys[0]).iat.sum, 1 + 2);
         assert_eq!(of(keys[1]).iat.sum, 3);
         assert_eq!(of(keys[2]).iat.sum, 4);
+    }
+
+    /// A flow is listed once it has been credited, with what it was
+    /// credited, however little (a device's eviction of no packets too),
+    /// and not before: its entry is made at its `Open`. The compact log and
+    /// events one by one agree at every step.
+    #[test]
+    fn flows_are_listed_from_their_first_credit() {
+        let cfg = ALCHITRY_CU;
+        let k = FlowKey::v4(6, [10, 0, 0, 1], 1234, [10, 0, 0, 2], 80);
+        let slot = Hashes::of_key(&k, 0).slot(&cfg);
+        let rule = AccRule::new(&cfg);
+        let mut empty = SlotStats::first(&rule, None, None);
+        empty.packets = 0;
+        let open = Event::Open { slot, key: k };
+        let evict = |stats| Event::Evict {
+            slot,
+            reason: EvictReason::Overflow,
+            stats,
+        };
+        let steps = [
+            (open, 0, None),
+            (evict(empty), 1, Some(0)),
+            (
+                evict(SlotStats::first(&rule, Some((5, Hit::default())), None)),
+                1,
+                Some(1),
+            ),
+        ];
+        let (mut one, mut log) = (FlowMerger::new(&cfg), FlowMerger::new(&cfg));
+        for (ev, listed, packets) in steps {
+            one.push(&ev).unwrap();
+            log.push_log(&[ev].into_iter().collect(), &[]).unwrap();
+            for m in [&one, &log] {
+                let f = m.flows();
+                assert_eq!(f.len(), listed);
+                assert_eq!(
+                    f.first().map(|(kk, s)| (*kk, s.packets)),
+                    packets.map(|p| (k, p))
+                );
+            }
+        }
+        // A live slot's statistics credit a flow not evicted yet.
+        let mut m = FlowMerger::new(&cfg);
+        m.push(&open).unwrap();
+        assert!(m.flows().is_empty());
+        m.credit_live_slot(slot, &SlotStats::first(&rule, None, None))
+            .unwrap();
+        assert_eq!(m.flows().len(), 1);
     }
 
     #[test]
