@@ -161,12 +161,44 @@ impl Owners {
     }
 }
 
-/// A flow's merged sums, and whether it has any (its entry is made at its
-/// first `Open`, before its first eviction is credited).
+/// A flow's merged counts and sums, and whether it has any (its entry is
+/// made at its first `Open`, before its first eviction is credited): what
+/// every configuration keeps, 64 bytes, so that a flow's key and sums take
+/// two cache lines. `Σx²`, minimum and maximum are in [`Extras`], kept only
+/// by configurations that keep them.
 #[derive(Clone, Copy, Debug, Default)]
 struct Merged {
-    stats: MergedStats,
+    packets: u64,
+    iat_n: u64,
+    rtt_n: u64,
     credited: bool,
+    iat_sum: u128,
+    rtt_sum: u128,
+}
+
+/// A flow's merged `Σx²`, minimum and maximum of IAT and RTT.
+#[derive(Clone, Copy, Debug, Default)]
+struct Extras {
+    iat_sumsq: i128,
+    rtt_sumsq: i128,
+    /// Minimum and maximum.
+    iat_ext: [u64; 2],
+    rtt_ext: [u64; 2],
+}
+
+/// `MergedAcc::add_acc`'s `Σx²`, minimum and maximum, for an accumulator
+/// whose count was `n` before.
+#[inline]
+fn add_extras(sumsq: &mut i128, ext: &mut [u64; 2], n: u64, a: &Acc) {
+    if a.n == 0 {
+        return;
+    }
+    if n == 0 {
+        *ext = [a.min as u64, a.max as u64];
+    } else {
+        *ext = [ext[0].min(a.min as u64), ext[1].max(a.max as u64)];
+    }
+    *sumsq += a.sumsq;
 }
 
 /// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
@@ -179,6 +211,10 @@ pub struct FlowMerger {
     owners: Owners,
     /// Merged flows by key, each entered at its first `Open`.
     flows: KeyMap<Merged>,
+    /// Per flow (by position in `flows`), its `Σx²`, minimum and maximum,
+    /// when the configuration keeps either; else empty.
+    extras: Vec<Extras>,
+    keeps_extras: bool,
     /// `push_log`'s evictions to credit (the owner's position in `flows`,
     /// the index of the eviction's statistics), reused between batches.
     pending: Vec<(u32, u32)>,
@@ -199,6 +235,8 @@ impl FlowMerger {
             verify_slots: true,
             owners: Owners::new(cfg),
             flows: KeyMap::default(),
+            extras: Vec::new(),
+            keeps_extras: cfg.second_moment || cfg.extremes,
             pending: Vec::new(),
             hashes: Vec::new(),
             bins: cfg.hist_bins() as usize,
@@ -346,6 +384,9 @@ impl FlowMerger {
             }
         }
         let at = self.flows.position_or_insert_with(&key, h, Merged::default);
+        if self.keeps_extras && at == self.extras.len() {
+            self.extras.push(Extras::default());
+        }
         let at = u32::try_from(at).expect("fewer than 2^32 flows");
         self.owners.queue(slot).push_back(at);
         Ok(())
@@ -355,8 +396,22 @@ impl FlowMerger {
     #[inline]
     fn credit(&mut self, at: u32, stats: &SlotStats) {
         let m = self.flows.value_at(at as usize);
-        m.stats.add_slot(stats);
+        let (iat_n, rtt_n) = (m.iat_n, m.rtt_n);
         m.credited = true;
+        m.packets += stats.packets as u64;
+        m.iat_n += stats.iat.n as u64;
+        m.iat_sum += stats.iat.sum as u128;
+        m.rtt_n += stats.rtt.n as u64;
+        m.rtt_sum += stats.rtt.sum as u128;
+        if self.keeps_extras {
+            let x = &mut self.extras[at as usize];
+            add_extras(&mut x.iat_sumsq, &mut x.iat_ext, iat_n, &stats.iat);
+            add_extras(&mut x.rtt_sumsq, &mut x.rtt_ext, rtt_n, &stats.rtt);
+        } else {
+            // Not kept: the accumulators carry zeros (`Acc`).
+            debug_assert!(stats.iat.sumsq == 0 && stats.iat.min == 0 && stats.iat.max == 0);
+            debug_assert!(stats.rtt.sumsq == 0 && stats.rtt.min == 0 && stats.rtt.max == 0);
+        }
     }
 
     /// The key an `Evict` of `slot` is credited to (ending its ownership
@@ -440,9 +495,24 @@ impl FlowMerger {
     /// The merged flows, sorted by key: every flow credited at least once
     /// (a flow announced by an `Open` and not evicted yet has no sums).
     pub fn flows(&self) -> Vec<(FlowKey, MergedStats)> {
-        let mut v: Vec<_> = (self.flows.entries().iter())
-            .filter(|(_, m)| m.credited)
-            .map(|(k, m)| (*k, m.stats))
+        let mut v: Vec<_> = (self.flows.entries().iter().enumerate())
+            .filter(|(_, (_, m))| m.credited)
+            .map(|(at, (k, m))| {
+                let x = self.extras.get(at).copied().unwrap_or_default();
+                let acc = |n, sum, sumsq, ext: [u64; 2]| MergedAcc {
+                    n,
+                    sum,
+                    sumsq,
+                    min: ext[0],
+                    max: ext[1],
+                };
+                let stats = MergedStats {
+                    packets: m.packets,
+                    iat: acc(m.iat_n, m.iat_sum, x.iat_sumsq, x.iat_ext),
+                    rtt: acc(m.rtt_n, m.rtt_sum, x.rtt_sumsq, x.rtt_ext),
+                };
+                (*k, stats)
+            })
             .collect();
         v.sort_by_key(|a| a.0);
         v
@@ -561,6 +631,81 @@ mod tests {
         assert_eq!(of(keys[0]).iat.sum, 1 + 2);
         assert_eq!(of(keys[1]).iat.sum, 3);
         assert_eq!(of(keys[2]).iat.sum, 4);
+    }
+
+    /// The merge of a golden model's events (in batches as `push_log`, and
+    /// one by one) equals crediting each eviction's statistics to its slot's
+    /// announced key with `MergedStats::add_slot`, for a configuration that
+    /// keeps only counts and sums and one that keeps `Σx²`, minimum and
+    /// maximum too.
+    #[test]
+    fn merged_flows_equal_add_slot_per_announced_key() {
+        use crate::golden::BloomTime;
+        use crate::key::Record;
+        for cfg in [crate::config::ALCHITRY_CU, ALCHITRY_CU] {
+            let mut r = bloomtime_testkit::Rng::new(7);
+            let mut bt = BloomTime::new(&cfg);
+            let (mut batched, mut single) =
+                (FlowMerger::of_model(&cfg), FlowMerger::of_model(&cfg));
+            let mut owners: HashMap<u32, VecDeque<FlowKey>> = HashMap::default();
+            let mut want: HashMap<FlowKey, MergedStats> = HashMap::default();
+            let mut ts = 0u64;
+            for i in 0..20_000u32 {
+                // Flows revisited within the windows (several samples a
+                // slot record), some asking for RTTs.
+                ts += r.next() % (1 << (r.next() % 14));
+                let k = (r.next() % 400) as u16;
+                let rtt = r.next().is_multiple_of(4);
+                let (proto, flags) = if rtt {
+                    (6, crate::key::FLAG_TCP_SYNACK)
+                } else {
+                    (17, 0)
+                };
+                let (a, b) = ([10, 0, (k >> 8) as u8, k as u8], [10, 1, 0, 1]);
+                let key = if r.next().is_multiple_of(2) {
+                    FlowKey::v4(proto, a, k, b, 53)
+                } else {
+                    FlowKey::v4(proto, b, 53, a, k)
+                };
+                bt.process(&Record { ts, key, flags });
+                if i % 997 == 0 || i == 19_999 {
+                    if i == 19_999 {
+                        bt.flush();
+                    }
+                    let log = bt.pending_events().clone();
+                    for ev in log.iter() {
+                        single.push(&ev).unwrap();
+                        match ev {
+                            Event::Open { slot, key } => {
+                                owners.entry(slot).or_default().push_back(key)
+                            }
+                            Event::Evict {
+                                slot,
+                                reason,
+                                stats,
+                            } => {
+                                let q = owners.get_mut(&slot).unwrap();
+                                let key = *q.front().unwrap();
+                                if reason.ends_ownership() {
+                                    q.pop_front();
+                                }
+                                want.entry(key).or_default().add_slot(&stats);
+                            }
+                        }
+                    }
+                    bt.drain_into(&mut batched).unwrap();
+                }
+            }
+            let mut want: Vec<_> = want.into_iter().collect();
+            want.sort_by_key(|a| a.0);
+            assert!(want.len() > 1000, "{} flows", want.len());
+            // Slot records of several samples in both directions were merged.
+            let many =
+                |f: fn(&MergedStats) -> u64, k| want.iter().filter(|(_, m)| f(m) > k).count();
+            assert!(many(|m| m.iat.n, 3) > 300 && many(|m| m.rtt.n, 1) > 50);
+            assert_eq!(batched.flows(), want);
+            assert_eq!(single.flows(), want);
+        }
     }
 
     /// A flow is listed once it has been credited, with what it was
