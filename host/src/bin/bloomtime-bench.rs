@@ -87,13 +87,18 @@ fn arg(name: &str, default: u64) -> u64 {
 fn main() {
     let packets = arg("--packets", 10_000_000);
     let reps = arg("--reps", 5).max(1) as usize;
-    // `--only model-alchitry-cu|model|exact|analyze` runs one part (profiling).
+    // `--only PART` runs one part (profiling): `model-PRESET` (that preset
+    // alone: `model-alchitry-cu` is not also `model-alchitry-cu-v1`),
+    // `model` (every preset), `exact` or `analyze`.
     let args: Vec<String> = std::env::args().collect();
     let only = args
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
-    let want = |part: &str| only.as_deref().is_none_or(|o| part.starts_with(o));
+    let want = |part: &str| {
+        only.as_deref()
+            .is_none_or(|o| part == o || (o == "model" && part.starts_with("model-")))
+    };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("host/ is inside the workspace")
