@@ -86,9 +86,8 @@ struct Geoms {
     mark: [[u64; MAX_WORDS]; 2],
     /// `ring[d]`: the bits of ring `d` in this word (0 if it is elsewhere).
     ring: [[u64; MAX_WORDS]; 2],
-    /// The word's level, and where ring `d` starts in it.
+    /// The word's level.
     level: [u8; MAX_WORDS],
-    bit: [[u8; MAX_WORDS]; 2],
 }
 
 /// Where ring `d` of a level is stored: word and bit offset.
@@ -159,7 +158,6 @@ impl Banks {
             mark: [[0; MAX_WORDS]; 2],
             ring: [[0; MAX_WORDS]; 2],
             level: [0; MAX_WORDS],
-            bit: [[0; MAX_WORDS]; 2],
         };
         let mut n = 0;
         let mut rings_at = Vec::new();
@@ -172,7 +170,6 @@ impl Banks {
             g.level[n] = i as u8;
             for (d, &m) in mark.iter().enumerate() {
                 g.mark[d][n] = m;
-                g.bit[d][n] = m.trailing_zeros() as u8 & 63;
                 g.ring[d][n] = ring_mask(b) * m;
             }
             n += 1;
@@ -329,7 +326,7 @@ impl Banks {
         let w = words.trailing_zeros() as usize;
         Some(Hit {
             level: g.level[w],
-            age: (acc[w] & g.ring[d][w]).trailing_zeros() - g.bit[d][w] as u32,
+            age: (acc[w] & g.ring[d][w]).trailing_zeros() - g.ring[d][w].trailing_zeros(),
         })
     }
 

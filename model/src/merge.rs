@@ -27,16 +27,9 @@ impl MergedAcc {
         if a.n == 0 {
             return;
         }
-        if self.n == 0 {
-            self.min = a.min as u64;
-            self.max = a.max as u64;
-        } else {
-            self.min = self.min.min(a.min as u64);
-            self.max = self.max.max(a.max as u64);
-        }
+        add_moments(&mut self.sumsq, &mut self.min, &mut self.max, self.n, a);
         self.n += a.n as u64;
         self.sum += a.sum as u128;
-        self.sumsq += a.sumsq;
     }
 
     pub fn merge(&mut self, o: &MergedAcc) {
@@ -176,29 +169,43 @@ struct Merged {
     rtt_sum: u128,
 }
 
-/// A flow's merged `Σx²`, minimum and maximum of IAT and RTT.
+/// A merged accumulator's `Σx²`, minimum and maximum.
 #[derive(Clone, Copy, Debug, Default)]
-struct Extras {
-    iat_sumsq: i128,
-    rtt_sumsq: i128,
-    /// Minimum and maximum.
-    iat_ext: [u64; 2],
-    rtt_ext: [u64; 2],
+struct Moments {
+    sumsq: i128,
+    min: u64,
+    max: u64,
 }
 
-/// `MergedAcc::add_acc`'s `Σx²`, minimum and maximum, for an accumulator
-/// whose count was `n` before.
+/// A flow's merged [`Moments`] of IAT and RTT.
+#[derive(Clone, Copy, Debug, Default)]
+struct Extras {
+    iat: Moments,
+    rtt: Moments,
+}
+
+/// Merge a non-empty slot accumulator's `Σx²`, minimum and maximum into a
+/// merged accumulator's, whose count was `n` before (its minimum and
+/// maximum are the slot's when `n` is 0). [`MergedAcc::add_acc`]'s rule,
+/// and the merge's for [`Extras`].
 #[inline]
-fn add_extras(sumsq: &mut i128, ext: &mut [u64; 2], n: u64, a: &Acc) {
-    if a.n == 0 {
-        return;
-    }
+fn add_moments(sumsq: &mut i128, min: &mut u64, max: &mut u64, n: u64, a: &Acc) {
+    debug_assert!(a.n > 0);
     if n == 0 {
-        *ext = [a.min as u64, a.max as u64];
+        (*min, *max) = (a.min as u64, a.max as u64);
     } else {
-        *ext = [ext[0].min(a.min as u64), ext[1].max(a.max as u64)];
+        (*min, *max) = ((*min).min(a.min as u64), (*max).max(a.max as u64));
     }
     *sumsq += a.sumsq;
+}
+
+impl Moments {
+    #[inline]
+    fn add(&mut self, n: u64, a: &Acc) {
+        if a.n > 0 {
+            add_moments(&mut self.sumsq, &mut self.min, &mut self.max, n, a);
+        }
+    }
 }
 
 /// Merges `Open`/`Evict` events (and snapshots of live slots) into per-flow sums.
@@ -405,8 +412,8 @@ impl FlowMerger {
         m.rtt_sum += stats.rtt.sum as u128;
         if self.keeps_extras {
             let x = &mut self.extras[at as usize];
-            add_extras(&mut x.iat_sumsq, &mut x.iat_ext, iat_n, &stats.iat);
-            add_extras(&mut x.rtt_sumsq, &mut x.rtt_ext, rtt_n, &stats.rtt);
+            x.iat.add(iat_n, &stats.iat);
+            x.rtt.add(rtt_n, &stats.rtt);
         } else {
             // Not kept: the accumulators carry zeros (`Acc`).
             debug_assert!(stats.iat.sumsq == 0 && stats.iat.min == 0 && stats.iat.max == 0);
@@ -499,17 +506,17 @@ impl FlowMerger {
             .filter(|(_, (_, m))| m.credited)
             .map(|(at, (k, m))| {
                 let x = self.extras.get(at).copied().unwrap_or_default();
-                let acc = |n, sum, sumsq, ext: [u64; 2]| MergedAcc {
+                let acc = |n, sum, x: Moments| MergedAcc {
                     n,
                     sum,
-                    sumsq,
-                    min: ext[0],
-                    max: ext[1],
+                    sumsq: x.sumsq,
+                    min: x.min,
+                    max: x.max,
                 };
                 let stats = MergedStats {
                     packets: m.packets,
-                    iat: acc(m.iat_n, m.iat_sum, x.iat_sumsq, x.iat_ext),
-                    rtt: acc(m.rtt_n, m.rtt_sum, x.rtt_sumsq, x.rtt_ext),
+                    iat: acc(m.iat_n, m.iat_sum, x.iat),
+                    rtt: acc(m.rtt_n, m.rtt_sum, x.rtt),
                 };
                 (*k, stats)
             })
