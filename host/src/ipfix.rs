@@ -1238,13 +1238,13 @@ mod tests {
 
     #[test]
     fn a_refused_tcp_connection_is_a_warning_at_once() {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
+        // The port stays held on 127.0.0.1, so no other test (nor the
+        // exporter's own socket) can take it; nothing listens on 127.0.0.2.
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
         let t = Instant::now();
         let mut x = Exporter::new(
-            &parse_target(&format!("tcp://127.0.0.1:{port}")).unwrap(),
+            &parse_target(&format!("tcp://127.0.0.2:{port}")).unwrap(),
             "test",
         );
         let rows: Vec<FlowRow> = (0..30).map(|i| row(i, false, 3)).collect();
@@ -1358,12 +1358,14 @@ mod tests {
 
     #[test]
     fn an_unreachable_collector_is_a_warning_not_an_error() {
-        // A closed port on loopback: the kernel answers with ICMP.
-        let port = {
-            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-            s.local_addr().unwrap().port()
-        };
-        let mut x = Exporter::new(&parse_target(&format!("127.0.0.1:{port}")).unwrap(), "test");
+        // A closed port on loopback: the kernel answers with ICMP. A port
+        // freed by a dropped socket can be handed out again at once (once,
+        // to the exporter's own socket, which then sent to itself), so the
+        // port stays held on 127.0.0.1 and the datagrams go to 127.0.0.2,
+        // where nothing is bound.
+        let held = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let mut x = Exporter::new(&parse_target(&format!("127.0.0.2:{port}")).unwrap(), "test");
         let rows: Vec<FlowRow> = (0..30).map(|i| row(i, false, 3)).collect();
         let t = Instant::now();
         x.export(&rows, &[]);
