@@ -122,13 +122,13 @@ impl SlotTimes {
     /// The record of `o`, at `ns`, now in `table`.
     fn record(&mut self, table: &FlowTable, o: &Outcome, ns: u64) {
         let s = o.slot as usize;
-        let (Some(live), Some(slot)) = (self.live.get_mut(s), table.slots.get(s)) else {
+        let Some(live) = self.live.get_mut(s).filter(|_| s < table.slot_count()) else {
             return;
         };
         match live {
             Some((_, t)) if !o.table.opened => t.add(ns),
             _ => {
-                if let Some(old) = live.replace((slot.key, FlowTimes::at(ns))) {
+                if let Some(old) = live.replace((*table.key(o.slot), FlowTimes::at(ns))) {
                     self.pending.push(old);
                     if self.pending.len() >= TIMES_BATCH {
                         self.credit_pending();
@@ -331,7 +331,7 @@ impl Analyzer {
     /// update per eviction. Call it before the first packet.
     pub fn keep_flow_times(&mut self) {
         if let Some(e) = &mut self.est {
-            e.times = Some(SlotTimes::new(e.bt.table().slots.len()));
+            e.times = Some(SlotTimes::new(e.bt.table().slot_count()));
         }
         if let Some(x) = &mut self.exact {
             x.times = Some((FxHashMap::default(), None));
@@ -431,7 +431,7 @@ impl Analyzer {
         if let Some(e) = &mut self.est {
             e.drain()?;
             let mut m = e.merger.clone();
-            for (i, s) in e.bt.table().slots.iter().enumerate() {
+            for (i, s) in e.bt.table().slots().enumerate() {
                 if s.valid {
                     m.credit_live_slot(i as u32, &s.stats)?;
                 }
@@ -676,7 +676,7 @@ mod tests {
     #[test]
     fn flow_times_survive_evictions_and_match_the_packets() {
         let cfg = bloomtime_model::preset("alchitry-cu").unwrap();
-        let slots = BloomTime::new(&cfg).table().slots.len() as u32;
+        let slots = BloomTime::new(&cfg).table().slot_count() as u32;
         let p = packets(3 * slots, 40 * slots);
         let want = reference(&p);
         // Mid-run (one stream: each feed starts a capture): the evicted

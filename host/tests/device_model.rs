@@ -381,7 +381,7 @@ fn flush_exports_slot_by_slot_while_the_host_drains() {
     }
     c.flush().unwrap();
     let st = c.status().unwrap();
-    let live = golden.table().slots.iter().filter(|s| s.valid).count();
+    let live = golden.table().slots().filter(|s| s.valid).count();
     assert!(live * evict_bytes(&cfg) > cap, "test needs more live slots");
     assert!(st.busy, "{st:?}");
     assert!(st.waiting as usize + evict_bytes(&cfg) > cap);

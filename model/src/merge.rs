@@ -5,7 +5,10 @@ use crate::config::Config;
 use crate::hash::Hashes;
 use crate::key::FlowKey;
 use crate::key_map::KeyMap;
-use crate::table::{Acc, Event, EventKind, EventLog, EvictReason, SlotStats};
+use crate::table::{
+    Acc, AccMoments, Event, EventKind, EventLog, EvictReason, SlotCounts, SlotMoments, SlotStats,
+    NO_MOMENTS,
+};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::fmt;
@@ -27,7 +30,13 @@ impl MergedAcc {
         if a.n == 0 {
             return;
         }
-        add_moments(&mut self.sumsq, &mut self.min, &mut self.max, self.n, a);
+        add_moments(
+            &mut self.sumsq,
+            &mut self.min,
+            &mut self.max,
+            self.n,
+            &a.moments(),
+        );
         self.n += a.n as u64;
         self.sum += a.sum as u128;
     }
@@ -189,8 +198,7 @@ struct Extras {
 /// maximum are the slot's when `n` is 0). [`MergedAcc::add_acc`]'s rule,
 /// and the merge's for [`Extras`].
 #[inline]
-fn add_moments(sumsq: &mut i128, min: &mut u64, max: &mut u64, n: u64, a: &Acc) {
-    debug_assert!(a.n > 0);
+fn add_moments(sumsq: &mut i128, min: &mut u64, max: &mut u64, n: u64, a: &AccMoments) {
     if n == 0 {
         (*min, *max) = (a.min as u64, a.max as u64);
     } else {
@@ -201,8 +209,9 @@ fn add_moments(sumsq: &mut i128, min: &mut u64, max: &mut u64, n: u64, a: &Acc) 
 
 impl Moments {
     #[inline]
-    fn add(&mut self, n: u64, a: &Acc) {
-        if a.n > 0 {
+    /// The moments `a` of a slot accumulator of `a_n` samples.
+    fn add(&mut self, n: u64, a_n: u32, a: &AccMoments) {
+        if a_n > 0 {
             add_moments(&mut self.sumsq, &mut self.min, &mut self.max, n, a);
         }
     }
@@ -223,8 +232,9 @@ pub struct FlowMerger {
     extras: Vec<Extras>,
     keeps_extras: bool,
     /// `push_log`'s evictions to credit (the owner's position in `flows`,
-    /// the index of the eviction's statistics), reused between batches.
-    pending: Vec<(u32, u32)>,
+    /// the index of the eviction's counts, that of its moments or
+    /// `u32::MAX`), reused between batches.
+    pending: Vec<(u32, u32, u32)>,
     /// `push_log`'s hashes of its `Open` keys, reused between batches.
     hashes: Vec<u64>,
     /// Bins per histogram (0: the configuration keeps none).
@@ -323,8 +333,9 @@ impl FlowMerger {
         // index word, in cache by then; a hint only).
         const AHEAD: usize = 12;
         let mut failed = Ok(());
-        // The next `Open`'s key and the next `Evict`'s statistics.
-        let (keys, mut opens, mut stats) = (events.keys(), 0usize, 0u32);
+        // The next `Open`'s key and the next `Evict`'s counts and moments.
+        let (keys, mut opens) = (events.keys(), 0usize);
+        let (mut counts, mut moments) = (0u32, 0u32);
         for head in events.heads() {
             match head.kind {
                 EventKind::Open => {
@@ -342,24 +353,31 @@ impl FlowMerger {
                     opens += 1;
                 }
                 EventKind::Evict(reason) => {
+                    let m = if head.moments {
+                        moments += 1;
+                        moments - 1
+                    } else {
+                        u32::MAX
+                    };
                     match self.owner(head.slot, reason) {
-                        Ok(at) => pending.push((at, stats)),
+                        Ok(at) => pending.push((at, counts, m)),
                         Err(e) => {
                             failed = Err(e);
                             break;
                         }
                     }
-                    stats += 1;
+                    counts += 1;
                 }
             }
         }
         // Credit in order (the sums of an eviction AHEAD on asked for).
-        let all = events.stats();
-        for (i, &(at, s)) in pending.iter().enumerate() {
-            if let Some(&(ahead, _)) = pending.get(i + AHEAD) {
+        let (all, all_moments) = (events.counts(), events.moments());
+        for (i, &(at, c, m)) in pending.iter().enumerate() {
+            if let Some(&(ahead, _, _)) = pending.get(i + AHEAD) {
                 self.flows.prefetch_at(ahead as usize);
             }
-            self.credit(at, &all[s as usize]);
+            let m = all_moments.get(m as usize).unwrap_or(&NO_MOMENTS);
+            self.credit(at, &all[c as usize], m);
         }
         self.pending = pending;
         self.hashes = hashes;
@@ -399,26 +417,31 @@ impl FlowMerger {
         Ok(())
     }
 
-    /// Credit statistics to the flow at `at`.
+    /// Credit a slot's counts `c` and moments `mo` to the flow at `at`.
     #[inline]
-    fn credit(&mut self, at: u32, stats: &SlotStats) {
+    fn credit(&mut self, at: u32, c: &SlotCounts, mo: &SlotMoments) {
         let m = self.flows.value_at(at as usize);
         let (iat_n, rtt_n) = (m.iat_n, m.rtt_n);
         m.credited = true;
-        m.packets += stats.packets as u64;
-        m.iat_n += stats.iat.n as u64;
-        m.iat_sum += stats.iat.sum as u128;
-        m.rtt_n += stats.rtt.n as u64;
-        m.rtt_sum += stats.rtt.sum as u128;
+        m.packets += c.packets as u64;
+        m.iat_n += c.iat_n as u64;
+        m.iat_sum += c.iat_sum as u128;
+        m.rtt_n += c.rtt_n as u64;
+        m.rtt_sum += c.rtt_sum as u128;
         if self.keeps_extras {
             let x = &mut self.extras[at as usize];
-            x.iat.add(iat_n, &stats.iat);
-            x.rtt.add(rtt_n, &stats.rtt);
+            x.iat.add(iat_n, c.iat_n, &mo[0]);
+            x.rtt.add(rtt_n, c.rtt_n, &mo[1]);
         } else {
             // Not kept: the accumulators carry zeros (`Acc`).
-            debug_assert!(stats.iat.sumsq == 0 && stats.iat.min == 0 && stats.iat.max == 0);
-            debug_assert!(stats.rtt.sumsq == 0 && stats.rtt.min == 0 && stats.rtt.max == 0);
+            debug_assert_eq!(*mo, NO_MOMENTS);
         }
+    }
+
+    /// Credit whole statistics to the flow at `at`.
+    #[inline]
+    fn credit_stats(&mut self, at: u32, s: &SlotStats) {
+        self.credit(at, &s.counts(), &s.moments());
     }
 
     /// The key an `Evict` of `slot` is credited to (ending its ownership
@@ -449,7 +472,7 @@ impl FlowMerger {
                 stats,
             } => {
                 let at = self.owner(slot, reason)?;
-                self.credit(at, &stats);
+                self.credit_stats(at, &stats);
                 if let Some(h) = hist {
                     let key = *self.flows.key_at(at as usize);
                     let m = self
@@ -472,7 +495,7 @@ impl FlowMerger {
             .owners
             .front(slot)
             .ok_or(MergeError::NoOwner { slot })?;
-        self.credit(at, stats);
+        self.credit_stats(at, stats);
         Ok(())
     }
 

@@ -81,15 +81,33 @@ impl Acc {
     }
 
     #[inline]
-    pub fn add(&mut self, rule: &AccRule, (x, hit): Sample) {
+    pub fn add(&mut self, rule: &AccRule, x: Sample) {
         self.n += 1;
-        self.sum += x as u64;
-        if rule.second_moment {
-            self.sumsq += x as i128 * x as i128 - rule.corr[hit.level as usize] as i128;
+        self.sum += x.0 as u64;
+        let mut m = self.moments();
+        m.add(rule, x);
+        (self.sumsq, self.min, self.max) = (m.sumsq, m.min, m.max);
+    }
+
+    /// What the accumulator keeps beyond its count and sum.
+    #[inline]
+    pub fn moments(&self) -> AccMoments {
+        AccMoments {
+            sumsq: self.sumsq,
+            min: self.min,
+            max: self.max,
         }
-        if rule.extremes {
-            self.min = self.min.min(x);
-            self.max = self.max.max(x);
+    }
+
+    /// The accumulator of count `n`, sum `sum` and moments `m`.
+    #[inline]
+    pub fn from_parts(n: u32, sum: u64, m: &AccMoments) -> Acc {
+        Acc {
+            n,
+            sum,
+            sumsq: m.sumsq,
+            min: m.min,
+            max: m.max,
         }
     }
 
@@ -148,6 +166,79 @@ impl Acc {
         }
     }
 }
+
+/// An accumulator's `Σ(x² − d_level)`, minimum and maximum: what it keeps
+/// beyond its count and sum, where the configuration says (all zero where
+/// it keeps neither).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct AccMoments {
+    pub sumsq: i128,
+    pub min: u32,
+    pub max: u32,
+}
+
+impl AccMoments {
+    /// Of an empty accumulator.
+    #[inline]
+    pub fn empty(rule: &AccRule) -> AccMoments {
+        AccMoments {
+            sumsq: 0,
+            min: rule.empty_min,
+            max: 0,
+        }
+    }
+
+    /// How a sample enters them (the one rule, [`Acc::add`]'s too).
+    #[inline]
+    pub fn add(&mut self, rule: &AccRule, (x, hit): Sample) {
+        if rule.second_moment {
+            self.sumsq += x as i128 * x as i128 - rule.corr[hit.level as usize] as i128;
+        }
+        if rule.extremes {
+            self.min = self.min.min(x);
+            self.max = self.max.max(x);
+        }
+    }
+}
+
+/// A slot's packet count and its accumulators' counts and sums: what every
+/// configuration keeps, in 32 bytes. With [`AccMoments`] (IAT, RTT) it is
+/// a [`SlotStats`]; the flow table and the event log keep the two apart,
+/// so that a configuration that keeps no moments does not carry them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct SlotCounts {
+    pub packets: u32,
+    pub iat_n: u32,
+    pub rtt_n: u32,
+    pub iat_sum: u64,
+    pub rtt_sum: u64,
+}
+
+impl SlotCounts {
+    /// Count one record with its samples.
+    #[inline]
+    fn add(&mut self, iat: Option<Sample>, rtt: Option<Sample>) {
+        self.packets += 1;
+        if let Some((x, _)) = iat {
+            self.iat_n += 1;
+            self.iat_sum += x as u64;
+        }
+        if let Some((x, _)) = rtt {
+            self.rtt_n += 1;
+            self.rtt_sum += x as u64;
+        }
+    }
+}
+
+/// The moments of a slot's two accumulators (IAT, RTT).
+pub type SlotMoments = [AccMoments; 2];
+
+/// Moments of no accumulator: what a configuration that keeps none carries.
+pub const NO_MOMENTS: SlotMoments = [AccMoments {
+    sumsq: 0,
+    min: 0,
+    max: 0,
+}; 2];
 
 /// The histogram bin of a sample (half-octave bins, docs/DESIGN.md §7): 0
 /// for `x = 0`; else `1 + 2e + m` with `e = ⌊log2 x⌋` and `m` the bit below
@@ -212,6 +303,34 @@ impl SlotStats {
         if let Some(x) = rtt {
             self.rtt.add(rule, x);
         }
+    }
+
+    /// The statistics of counts `c` and moments `m`.
+    #[inline]
+    pub fn from_parts(c: &SlotCounts, m: &SlotMoments) -> SlotStats {
+        SlotStats {
+            packets: c.packets,
+            iat: Acc::from_parts(c.iat_n, c.iat_sum, &m[0]),
+            rtt: Acc::from_parts(c.rtt_n, c.rtt_sum, &m[1]),
+        }
+    }
+
+    /// The counts and sums.
+    #[inline]
+    pub fn counts(&self) -> SlotCounts {
+        SlotCounts {
+            packets: self.packets,
+            iat_n: self.iat.n,
+            rtt_n: self.rtt.n,
+            iat_sum: self.iat.sum,
+            rtt_sum: self.rtt.sum,
+        }
+    }
+
+    /// The moments (IAT, RTT).
+    #[inline]
+    pub fn moments(&self) -> SlotMoments {
+        [self.iat.moments(), self.rtt.moments()]
     }
 
     /// Number of 64-bit words of the packed statistics.
@@ -315,24 +434,30 @@ pub enum EventKind {
 pub struct EventHead {
     pub slot: u32,
     pub kind: EventKind,
+    /// An `Evict` whose moments are not all zero: they are stored (in the
+    /// log's moments, in order); else they are zero.
+    pub moments: bool,
 }
 
 /// Exported events in order, kept compactly: per event its slot and kind
-/// (8 bytes), and the keys of the `Open`s and the statistics of the
-/// `Evict`s each in their own vector, in event order. The `k`-th `Open`'s
-/// key is `keys()[k]`, the `k`-th `Evict`'s statistics `stats()[k]`.
+/// (8 bytes), the keys of the `Open`s and the counts of the `Evict`s each
+/// in their own vector, in event order, and the moments of the `Evict`s
+/// whose moments are not all zero (none, where the configuration keeps no
+/// moments). The `k`-th `Open`'s key is `keys()[k]`, the `k`-th `Evict`'s
+/// counts `counts()[k]`; [`EventLog::stats`] gives whole statistics.
 ///
 /// The same stream as a `Vec<Event>` ([`EventLog::iter`] gives the
 /// `Event`s), without its cost: an `Event` is as large as its largest
 /// variant (128 bytes), and building one per `Open` and `Evict` (nearly
 /// every record of a busy table exports both) was a quarter of the model's
 /// time; here an event writes its 8-byte head and copies its key or its
-/// statistics straight from the record or the slot.
+/// 32 bytes of counts straight from the record or the slot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventLog {
     heads: Vec<EventHead>,
     keys: Vec<FlowKey>,
-    stats: Vec<SlotStats>,
+    counts: Vec<SlotCounts>,
+    moments: Vec<SlotMoments>,
 }
 
 impl EventLog {
@@ -346,18 +471,30 @@ impl EventLog {
         self.heads.push(EventHead {
             slot,
             kind: EventKind::Open,
+            moments: false,
         });
         self.keys.push(*key);
     }
 
-    /// Append an `Evict` of `slot` with its statistics.
+    /// Append an `Evict` of `slot` with its counts and moments.
     #[inline]
-    pub fn push_evict(&mut self, slot: u32, reason: EvictReason, stats: &SlotStats) {
+    pub fn push_evict(
+        &mut self,
+        slot: u32,
+        reason: EvictReason,
+        counts: &SlotCounts,
+        moments: &SlotMoments,
+    ) {
+        let stored = *moments != NO_MOMENTS;
         self.heads.push(EventHead {
             slot,
             kind: EventKind::Evict(reason),
+            moments: stored,
         });
-        self.stats.push(*stats);
+        self.counts.push(*counts);
+        if stored {
+            self.moments.push(*moments);
+        }
     }
 
     /// Append an event.
@@ -368,7 +505,7 @@ impl EventLog {
                 slot,
                 reason,
                 stats,
-            } => self.push_evict(*slot, *reason, stats),
+            } => self.push_evict(*slot, *reason, &stats.counts(), &stats.moments()),
         }
     }
 
@@ -392,7 +529,7 @@ impl EventLog {
     /// Number of `Evict`s.
     #[inline]
     pub fn evicts(&self) -> usize {
-        self.stats.len()
+        self.counts.len()
     }
 
     /// Every event's slot and kind, in order.
@@ -405,14 +542,40 @@ impl EventLog {
         &self.keys
     }
 
+    /// The `Evict`s' counts, in order.
+    pub fn counts(&self) -> &[SlotCounts] {
+        &self.counts
+    }
+
+    /// The `Evict`s' moments, in order, each `Evict` with its head's
+    /// `moments` flag set having one.
+    pub fn moments(&self) -> &[SlotMoments] {
+        &self.moments
+    }
+
     /// The `Evict`s' statistics, in order.
-    pub fn stats(&self) -> &[SlotStats] {
-        &self.stats
+    pub fn stats(&self) -> impl Iterator<Item = SlotStats> + '_ {
+        let mut moments = self.moments.iter();
+        self.heads
+            .iter()
+            .filter_map(|h| match h.kind {
+                EventKind::Open => None,
+                EventKind::Evict(_) => Some(h.moments),
+            })
+            .zip(&self.counts)
+            .map(move |(stored, c)| {
+                let m = if stored {
+                    moments.next().expect("a flagged Evict has moments")
+                } else {
+                    &NO_MOMENTS
+                };
+                SlotStats::from_parts(c, m)
+            })
     }
 
     /// The events, in order.
     pub fn iter(&self) -> impl Iterator<Item = Event> + '_ {
-        let (mut keys, mut stats) = (self.keys.iter(), self.stats.iter());
+        let (mut keys, mut stats) = (self.keys.iter(), self.stats());
         self.heads.iter().map(move |h| match h.kind {
             EventKind::Open => Event::Open {
                 slot: h.slot,
@@ -421,7 +584,7 @@ impl EventLog {
             EventKind::Evict(reason) => Event::Evict {
                 slot: h.slot,
                 reason,
-                stats: *stats.next().expect("an Evict has statistics"),
+                stats: stats.next().expect("an Evict has statistics"),
             },
         })
     }
@@ -435,7 +598,8 @@ impl EventLog {
     pub fn clear(&mut self) {
         self.heads.clear();
         self.keys.clear();
-        self.stats.clear();
+        self.counts.clear();
+        self.moments.clear();
     }
 }
 
@@ -449,7 +613,7 @@ impl FromIterator<Event> for EventLog {
     }
 }
 
-/// One slot of the flow table.
+/// One slot of the flow table, as [`FlowTable::slot`] gives it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Slot {
     pub valid: bool,
@@ -458,6 +622,16 @@ pub struct Slot {
     /// hardware does not store it).
     pub key: FlowKey,
     pub stats: SlotStats,
+}
+
+/// A slot as the table stores it: its counts beside its key (80 bytes);
+/// its moments, where the configuration keeps any, in a vector of their own.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+struct Stored {
+    counts: SlotCounts,
+    fingerprint: u32,
+    key: FlowKey,
+    valid: bool,
 }
 
 /// What one record did to the table.
@@ -471,7 +645,10 @@ pub struct TableOutcome {
 
 #[derive(Clone, Debug)]
 pub struct FlowTable {
-    pub slots: Vec<Slot>,
+    slots: Vec<Stored>,
+    /// Per slot, its accumulators' moments, when the configuration keeps
+    /// `Σx²` or extremes; else empty.
+    moments: Vec<SlotMoments>,
     cfg: Config,
     rule: AccRule,
     /// Bins per histogram (0: no histograms).
@@ -486,21 +663,55 @@ pub struct FlowTable {
 impl FlowTable {
     pub fn new(cfg: &Config) -> FlowTable {
         let rule = AccRule::new(cfg);
-        let empty = Slot {
-            valid: false,
-            fingerprint: 0,
-            key: FlowKey::default(),
-            stats: SlotStats::empty(&rule),
-        };
+        let n = cfg.slots() as usize;
+        let keeps = rule.second_moment || rule.extremes;
         let bins = cfg.hist_bins() as usize;
         FlowTable {
-            slots: vec![empty; cfg.slots() as usize],
+            slots: vec![Stored::default(); n],
+            moments: vec![[AccMoments::empty(&rule); 2]; if keeps { n } else { 0 }],
             cfg: *cfg,
             rule,
             bins,
-            hist: vec![0; cfg.slots() as usize * 2 * bins],
+            hist: vec![0; n * 2 * bins],
             hist_out: Vec::new(),
         }
+    }
+
+    /// Number of slots.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Slot `slot` (which must be below [`FlowTable::slot_count`]).
+    pub fn slot(&self, slot: u32) -> Slot {
+        let s = &self.slots[slot as usize];
+        Slot {
+            valid: s.valid,
+            fingerprint: s.fingerprint,
+            key: s.key,
+            stats: SlotStats::from_parts(&s.counts, self.moments_of(slot)),
+        }
+    }
+
+    /// Every slot, in order.
+    pub fn slots(&self) -> impl ExactSizeIterator<Item = Slot> + '_ {
+        (0..self.slots.len() as u32).map(|i| self.slot(i))
+    }
+
+    /// The key that opened slot `slot` (model only).
+    pub fn key(&self, slot: u32) -> &FlowKey {
+        &self.slots[slot as usize].key
+    }
+
+    /// Whether slot `slot` holds a flow.
+    pub fn is_valid(&self, slot: u32) -> bool {
+        self.slots[slot as usize].valid
+    }
+
+    /// Slot `slot`'s moments ([`NO_MOMENTS`] where none are kept).
+    #[inline]
+    fn moments_of(&self, slot: u32) -> &SlotMoments {
+        self.moments.get(slot as usize).unwrap_or(&NO_MOMENTS)
     }
 
     /// How samples enter the accumulators.
@@ -564,8 +775,49 @@ impl FlowTable {
     #[inline]
     pub fn prefetch(&self, slot: u32) {
         let s = &self.slots[slot as usize];
+        crate::prefetch(&s.counts);
         crate::prefetch(&s.valid);
-        crate::prefetch(&s.stats.rtt);
+        if let Some(m) = self.moments.get(slot as usize) {
+            crate::prefetch(m);
+        }
+    }
+
+    /// Export slot `slot`'s statistics as an `Evict` for `reason`.
+    #[inline]
+    fn push_evict(&self, slot: u32, reason: EvictReason, events: &mut EventLog) {
+        let s = &self.slots[slot as usize];
+        events.push_evict(slot, reason, &s.counts, self.moments_of(slot));
+    }
+
+    /// Start slot `slot`'s statistics afresh with one record.
+    #[inline]
+    fn restart(&mut self, slot: u32, iat: Option<Sample>, rtt: Option<Sample>) {
+        let s = &mut self.slots[slot as usize];
+        s.counts = SlotCounts::default();
+        s.counts.add(iat, rtt);
+        if let Some(m) = self.moments.get_mut(slot as usize) {
+            *m = [AccMoments::empty(&self.rule); 2];
+            Self::add_moments(&self.rule, m, iat, rtt);
+        }
+    }
+
+    /// Count one record with its samples into slot `slot`'s statistics.
+    #[inline]
+    fn add(&mut self, slot: u32, iat: Option<Sample>, rtt: Option<Sample>) {
+        self.slots[slot as usize].counts.add(iat, rtt);
+        if let Some(m) = self.moments.get_mut(slot as usize) {
+            Self::add_moments(&self.rule, m, iat, rtt);
+        }
+    }
+
+    #[inline]
+    fn add_moments(rule: &AccRule, m: &mut SlotMoments, iat: Option<Sample>, rtt: Option<Sample>) {
+        if let Some(x) = iat {
+            m[0].add(rule, x);
+        }
+        if let Some(x) = rtt {
+            m[1].add(rule, x);
+        }
     }
 
     /// Account one record with its samples in `slot`; push exported events.
@@ -580,35 +832,31 @@ impl FlowTable {
         events: &mut EventLog,
     ) -> TableOutcome {
         let packet_max = self.cfg.packet_max();
-        let rule = &self.rule;
-        let s = &mut self.slots[slot as usize];
         let mut out = TableOutcome::default();
+        let s = &self.slots[slot as usize];
         if !s.valid || s.fingerprint != fingerprint {
             events.push_open(slot, key);
             out.opened = true;
             let was_valid = s.valid;
             if was_valid {
-                events.push_evict(slot, EvictReason::Collision, &s.stats);
+                self.push_evict(slot, EvictReason::Collision, events);
                 out.evicted = Some(EvictReason::Collision);
             }
-            *s = Slot {
-                valid: true,
-                fingerprint,
-                key: *key,
-                stats: SlotStats::first(rule, iat, rtt),
-            };
+            let s = &mut self.slots[slot as usize];
+            (s.valid, s.fingerprint, s.key) = (true, fingerprint, *key);
+            self.restart(slot, iat, rtt);
             if was_valid {
                 self.export_hist(slot);
             }
-        } else if s.stats.packets as u64 == packet_max {
-            events.push_evict(slot, EvictReason::Overflow, &s.stats);
-            out.evicted = Some(EvictReason::Overflow);
+        } else if s.counts.packets as u64 == packet_max {
             out.aliased = s.key != *key;
-            s.stats = SlotStats::first(rule, iat, rtt);
+            self.push_evict(slot, EvictReason::Overflow, events);
+            out.evicted = Some(EvictReason::Overflow);
+            self.restart(slot, iat, rtt);
             self.export_hist(slot);
         } else {
             out.aliased = s.key != *key;
-            s.stats.add(rule, iat, rtt);
+            self.add(slot, iat, rtt);
         }
         self.hist_add(slot, iat, rtt);
         out
@@ -624,12 +872,11 @@ impl FlowTable {
     /// Export one slot if it is valid and empty it (a flush, one slot at a
     /// time, as a device does while its event buffer has room).
     pub fn flush_slot(&mut self, slot: u32, events: &mut EventLog) -> bool {
-        let s = &mut self.slots[slot as usize];
-        if !s.valid {
+        if !self.slots[slot as usize].valid {
             return false;
         }
-        events.push_evict(slot, EvictReason::Flush, &s.stats);
-        s.valid = false;
+        self.push_evict(slot, EvictReason::Flush, events);
+        self.slots[slot as usize].valid = false;
         self.export_hist(slot);
         true
     }
@@ -725,6 +972,65 @@ mod tests {
             prop_assert_eq!(SlotStats::unpack(&cfg, &s.pack(&cfg)), s);
             prop_assert_eq!(SlotStats::from_wire(&cfg, &s.to_wire(&cfg)), s);
         }
+
+        /// The table keeps counts and moments apart, and its log stores
+        /// only moments that are not all zero: slot by slot and event by
+        /// event it is the plain table of whole `SlotStats`
+        /// (`SlotStats::first` and `SlotStats::add`), under every preset.
+        #[test]
+        fn split_table_is_the_plain_table(
+            p in 0usize..PRESETS.len(),
+            ops in prop::collection::vec(
+                (0u32..4, 0u32..3, 0u32..3, prop::option::of((0u32..300, 0u8..3)),
+                 prop::option::of((0u32..300, 0u8..3))),
+                1..200),
+        ) {
+            let mut cfg = PRESETS[p].config;
+            cfg.packet_bits = 3;
+            let rule = AccRule::new(&cfg);
+            let mut t = FlowTable::new(&cfg);
+            let mut log = EventLog::new();
+            // The plain table: (valid, fingerprint, key, stats) per slot.
+            let mut plain = vec![(false, 0u32, FlowKey::default(), SlotStats::empty(&rule)); cfg.slots() as usize];
+            let mut want = Vec::new();
+            let level = |l: u8| (l as usize % cfg.level_count()) as u8;
+            for (slot, fp, port, iat, rtt) in ops {
+                let iat = iat.map(|(x, l)| (x, Hit { level: level(l), age: 0 }));
+                let rtt = rtt.map(|(x, l)| (x, Hit { level: level(l), age: 0 }));
+                let key = FlowKey::v4(6, [10, 0, 0, 1], port as u16, [10, 0, 0, 2], 80);
+                t.update(slot, fp, &key, iat, rtt, &mut log);
+                let s = &mut plain[slot as usize];
+                if !s.0 || s.1 != fp {
+                    want.push(Event::Open { slot, key });
+                    if s.0 {
+                        want.push(Event::Evict { slot, reason: EvictReason::Collision, stats: s.3 });
+                    }
+                    *s = (true, fp, key, SlotStats::first(&rule, iat, rtt));
+                } else if s.3.packets as u64 == cfg.packet_max() {
+                    want.push(Event::Evict { slot, reason: EvictReason::Overflow, stats: s.3 });
+                    s.3 = SlotStats::first(&rule, iat, rtt);
+                } else {
+                    s.3.add(&rule, iat, rtt);
+                }
+            }
+            for (i, s) in plain.iter().enumerate() {
+                let got = t.slot(i as u32);
+                prop_assert_eq!((got.valid, got.fingerprint, got.key), (s.0, s.1, s.2));
+                if s.0 {
+                    prop_assert_eq!(got.stats, s.3, "slot {}", i);
+                }
+            }
+            t.flush(&mut log);
+            for (i, s) in plain.iter().enumerate() {
+                if s.0 {
+                    want.push(Event::Evict { slot: i as u32, reason: EvictReason::Flush, stats: s.3 });
+                }
+            }
+            prop_assert_eq!(log.to_vec(), want.clone());
+            prop_assert_eq!(log.stats().count(), log.evicts());
+            // Rebuilt from its events, the log is the same log.
+            prop_assert_eq!(want.iter().copied().collect::<EventLog>(), log);
+        }
     }
 
     #[test]
@@ -751,7 +1057,7 @@ mod tests {
             }
             e => panic!("{e:?}"),
         }
-        assert_eq!(t.slots[3].stats.packets, 1);
+        assert_eq!(t.slot(3).stats.packets, 1);
     }
 
     #[test]
@@ -766,9 +1072,9 @@ mod tests {
         let o = t.update(0, 2, &b, None, Some(s(9)), &mut ev);
         assert_eq!(o.evicted, Some(EvictReason::Collision));
         assert_eq!(ev.len(), 3);
-        assert_eq!(t.slots[0].stats.rtt.n, 1);
+        assert_eq!(t.slot(0).stats.rtt.n, 1);
         let mut f = EventLog::new();
         assert_eq!(t.flush(&mut f), 1);
-        assert!(!t.slots[0].valid);
+        assert!(!t.is_valid(0));
     }
 }

@@ -45,7 +45,7 @@ fn control_commands_mid_stream() {
         if i % 997 == 0 {
             let slot = r.below(256) as u32;
             let p = sim.peek(slot);
-            let ms = &m.table().slots[slot as usize];
+            let ms = &m.table().slot(slot);
             assert_eq!(p.valid, ms.valid, "record {i} slot {slot}");
             if ms.valid {
                 assert_eq!(

@@ -300,8 +300,8 @@ pub fn compare<C: Core>(core: &mut C, inputs: &[Input], d: Drive) -> Result<Summ
         });
     }
     // The final table, slot by slot.
-    let valid_slots = m.table().slots.iter().filter(|s| s.valid).count();
-    for (i, s) in m.table().slots.iter().enumerate() {
+    let valid_slots = m.table().slots().filter(|s| s.valid).count();
+    for (i, s) in m.table().slots().enumerate() {
         let c = core.cycles();
         let p = core.stored_slot(i as u32);
         if p.valid != s.valid || (s.valid && (p.fingerprint != s.fingerprint || p.stats != s.stats))
@@ -522,7 +522,7 @@ mod tests {
             self.events.extend(ev);
         }
         fn peek(&mut self, slot: u32) -> Slot {
-            let s = &self.m.table().slots[slot as usize];
+            let s = &self.m.table().slot(slot);
             let flip = self.fault == Fault::Slot && s.valid;
             Slot {
                 valid: s.valid,

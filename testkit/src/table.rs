@@ -189,7 +189,7 @@ pub fn peeks_return_the_model_slots<C: Core>(new: fn() -> C) {
     let mut valid = 0;
     for slot in (0..CFG.slots()).step_by(7) {
         let p = core.peek(slot);
-        let ms = &m.table().slots[slot as usize];
+        let ms = &m.table().slot(slot);
         assert_eq!(p.valid, ms.valid, "slot {slot}");
         if ms.valid {
             valid += 1;

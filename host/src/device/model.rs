@@ -264,7 +264,7 @@ impl ModelDevice {
                     return (status::BUSY, Vec::new());
                 }
                 let mut d = Vec::new();
-                for s in &self.bt.table().slots[start as usize..(start + count) as usize] {
+                for s in (start..start + count).map(|i| self.bt.table().slot(i)) {
                     if s.valid {
                         let tag = 1 << 24 | s.fingerprint;
                         d.extend_from_slice(&tag.to_be_bytes());
@@ -469,7 +469,7 @@ impl ModelDevice {
                 self.flush_next = None;
                 break;
             }
-            if self.bt.table().slots[i as usize].valid {
+            if self.bt.table().is_valid(i) {
                 if self.events.len() + room > self.opts.event_buffer {
                     break;
                 }
