@@ -21,7 +21,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// The largest captured length accepted (256 KiB): anything above is a
@@ -300,7 +300,7 @@ enum Kind {
 }
 
 /// A streaming reader of one capture file.
-pub struct TraceReader<R: Read = BufReader<File>> {
+pub struct TraceReader<R: BufRead = BufReader<File>> {
     path: PathBuf,
     r: R,
     offset: u64,
@@ -320,6 +320,39 @@ impl fmt::Debug for TraceReader {
             .field("offset", &self.offset)
             .field("kind", &self.kind)
             .finish()
+    }
+}
+
+/// Take `n` bytes onto the end of `v` straight from the reader's buffer,
+/// if it holds them (one copy: no zero-fill, no read call); `Ok(false)`
+/// when it does not, and then nothing is taken.
+#[inline]
+fn take_buffered<R: BufRead>(r: &mut R, v: &mut Vec<u8>, n: usize) -> io::Result<bool> {
+    let avail = match r.fill_buf() {
+        Ok(a) => a,
+        // `read_full` retries.
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if avail.len() < n {
+        return Ok(false);
+    }
+    v.extend_from_slice(&avail[..n]);
+    r.consume(n);
+    Ok(true)
+}
+
+/// [`read_full`] of a buffered reader: a copy from its buffer when the
+/// buffer holds all of `buf`.
+#[inline]
+fn read_full_buffered<R: BufRead>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    match r.fill_buf() {
+        Ok(avail) if avail.len() >= buf.len() => {
+            buf.copy_from_slice(&avail[..buf.len()]);
+            r.consume(buf.len());
+            Ok(buf.len())
+        }
+        _ => read_full(r, buf),
     }
 }
 
@@ -409,7 +442,7 @@ impl TraceReader<BufReader<File>> {
     }
 }
 
-impl<R: Read> TraceReader<R> {
+impl<R: BufRead> TraceReader<R> {
     /// Read a capture from any byte stream; `path` names it in errors.
     pub fn from_reader(path: impl AsRef<Path>, mut r: R) -> Result<Self, TraceError> {
         let path = path.as_ref();
@@ -514,6 +547,14 @@ impl<R: Read> TraceReader<R> {
         start: u64,
         what: &'static str,
     ) -> Result<(), TraceError> {
+        match take_buffered(&mut self.r, v, n) {
+            Ok(true) => {
+                self.offset += n as u64;
+                return Ok(());
+            }
+            Ok(false) => {}
+            Err(e) => return Err(self.err(TraceErrorKind::Io(e))),
+        }
         let old = v.len();
         v.resize(old + n, 0);
         let got = match read_full(&mut self.r, &mut v[old..]) {
@@ -564,7 +605,7 @@ impl<R: Read> TraceReader<R> {
         self.buf.clear();
         const HDR: usize = 16;
         let mut hdr = [0u8; HDR];
-        let got = match read_full(&mut self.r, &mut hdr) {
+        let got = match read_full_buffered(&mut self.r, &mut hdr) {
             Ok(g) => g,
             Err(e) => return Err(self.err(TraceErrorKind::Io(e))),
         };
@@ -901,7 +942,7 @@ fn other_name<I>(e: &PcapError<I>) -> &'static str {
     }
 }
 
-impl<R: Read> Iterator for TraceReader<R> {
+impl<R: BufRead> Iterator for TraceReader<R> {
     type Item = Result<Packet, TraceError>;
     fn next(&mut self) -> Option<Self::Item> {
         let mut p = Packet::default();
@@ -921,7 +962,7 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<Packet>, TraceError> {
 /// Several capture files read as one stream, merged by timestamp (stable:
 /// equal timestamps keep the order of the files as given, and every file's
 /// own order is kept even where its timestamps go backwards).
-pub struct MergedTraces<R: Read = BufReader<File>> {
+pub struct MergedTraces<R: BufRead = BufReader<File>> {
     readers: Vec<TraceReader<R>>,
     heads: Vec<Packet>,
     heap: BinaryHeap<Reverse<(u64, usize)>>,
@@ -942,7 +983,7 @@ impl MergedTraces<BufReader<File>> {
     }
 }
 
-impl<R: Read> MergedTraces<R> {
+impl<R: BufRead> MergedTraces<R> {
     pub fn new(mut readers: Vec<TraceReader<R>>) -> Result<Self, TraceError> {
         let mut heads = vec![Packet::default(); readers.len()];
         let mut heap = BinaryHeap::new();

@@ -36,7 +36,7 @@ use bloomtime_model::golden::{BloomTime, Outcome};
 use bloomtime_model::key::Record;
 use bloomtime_model::parse::{parse_window, DropReason};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// Where [`Records`] takes its packets from, in capture order: merged
@@ -53,7 +53,7 @@ pub trait PacketSource {
     const LIVE: bool = false;
 }
 
-impl<R: Read> PacketSource for MergedTraces<R> {
+impl<R: BufRead> PacketSource for MergedTraces<R> {
     #[inline]
     fn read_packet(&mut self) -> Result<Option<(&Packet, usize)>, TraceError> {
         self.next_packet()
@@ -160,7 +160,7 @@ impl Records<MergedTraces<BufReader<File>>> {
     }
 }
 
-impl<R: Read> Records<MergedTraces<R>> {
+impl<R: BufRead> Records<MergedTraces<R>> {
     /// One capture read from any byte stream (its packets in file order).
     pub fn from_reader(reader: TraceReader<R>, cfg: &Config) -> Result<Self, TraceError> {
         Ok(Records::new(MergedTraces::new(vec![reader])?, cfg))

@@ -278,6 +278,54 @@ fn shared_traces_read_when_present() {
     eprintln!("read {} shared traces", traces.len());
 }
 
+/// A reader takes a record straight from its buffer when the buffer holds
+/// it, and reads on otherwise: through buffers of a few bytes (so that
+/// nearly every header and record straddles a refill) every capture reads
+/// as it does through the usual megabyte, and a cut capture fails with the
+/// same message wherever the cut falls.
+#[test]
+fn small_buffers_read_the_same() {
+    let Some(traces) = bloomtime_testkit::shared::for_test() else {
+        return;
+    };
+    let through = |b: &[u8], cap: usize| -> Result<Vec<Packet>, String> {
+        let r = std::io::BufReader::with_capacity(cap, Cursor::new(b.to_vec()));
+        let r = TraceReader::from_reader("mem.pcap", r).map_err(|e| e.to_string())?;
+        r.read_all().map_err(|e| e.to_string())
+    };
+    let mut n = 0;
+    for p in &traces {
+        let b = std::fs::read(p).unwrap();
+        let want = read_bytes(&b);
+        for cap in [1, 7, 16, 17, 4096] {
+            assert!(
+                through(&b, cap) == want,
+                "{} through {cap} bytes",
+                p.display()
+            );
+        }
+        n += 1;
+    }
+    assert!(n > 0);
+    let f = frame(60, 1);
+    let b = classic(
+        false,
+        false,
+        1,
+        65535,
+        &[(1, 0, &f), (2, 0, &f), (3, 0, &f)],
+    );
+    for cut in 24..b.len() {
+        for cap in [1, 5, 16, 33, 1 << 20] {
+            assert_eq!(
+                through(&b[..cut], cap),
+                read_bytes(&b[..cut]),
+                "cut {cut} cap {cap}"
+            );
+        }
+    }
+}
+
 // One test per error kind: each message is one line naming the file.
 
 fn one_line_naming(msg: &str, file: &str) {
