@@ -140,7 +140,7 @@ impl SlotTimes {
 
     /// Every flow's times so far: the evicted slots' and the live ones'.
     fn all(&self) -> TimesMap {
-        let mut m: TimesMap = self.closed.entries().iter().copied().collect();
+        let mut m: TimesMap = self.closed.entries().map(|(k, t)| (*k, *t)).collect();
         for (k, t) in self.pending.iter().chain(self.live.iter().flatten()) {
             add_time(&mut m, k, *t);
         }

@@ -17,7 +17,18 @@ use crate::prefetch;
 #[derive(Clone, Debug)]
 pub struct KeyMap<V> {
     index: Vec<u64>,
-    entries: Vec<(FlowKey, V)>,
+    entries: Vec<Entry<V>>,
+}
+
+/// A key and its value, aligned to 32 bytes: an entry of up to 96 bytes
+/// then spans at most two cache lines wherever it falls (a merge's entry is
+/// 96 bytes; at the vector's own alignment of 8 or 16, half of them would
+/// span three).
+#[repr(C, align(32))]
+#[derive(Clone, Copy, Debug)]
+struct Entry<V> {
+    key: FlowKey,
+    value: V,
 }
 
 impl<V> Default for KeyMap<V> {
@@ -49,8 +60,8 @@ impl<V> KeyMap<V> {
     }
 
     /// Keys and values, in the order the keys were first inserted.
-    pub fn entries(&self) -> &[(FlowKey, V)] {
-        &self.entries
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = (&FlowKey, &V)> {
+        self.entries.iter().map(|e| (&e.key, &e.value))
     }
 
     /// Room in the index for `more` keys without growing.
@@ -64,8 +75,8 @@ impl<V> KeyMap<V> {
     fn grow(&mut self) {
         let n = (2 * self.index.len()).max(16);
         let mut index = vec![0u64; n];
-        for (at, (k, _)) in self.entries.iter().enumerate() {
-            let h = Self::hash(k);
+        for (at, e) in self.entries.iter().enumerate() {
+            let h = Self::hash(&e.key);
             let mut i = h as usize & (n - 1);
             while index[i] != 0 {
                 i = (i + 1) & (n - 1);
@@ -80,7 +91,7 @@ impl<V> KeyMap<V> {
     #[inline]
     pub fn get_or_insert_with(&mut self, key: &FlowKey, h: u64, new: impl FnOnce() -> V) -> &mut V {
         let at = self.position_or_insert_with(key, h, new);
-        &mut self.entries[at].1
+        &mut self.entries[at].value
     }
 
     /// Where `key`'s entry (hash `h`) is in [`KeyMap::entries`], inserted
@@ -102,11 +113,14 @@ impl<V> KeyMap<V> {
             if w == 0 {
                 let at = self.entries.len();
                 self.index[i] = tag | (at as u64 + 1);
-                self.entries.push((*key, new()));
+                self.entries.push(Entry {
+                    key: *key,
+                    value: new(),
+                });
                 return at;
             }
             let at = (w & !TAG) as usize - 1;
-            if w & TAG == tag && self.entries[at].0 == *key {
+            if w & TAG == tag && self.entries[at].key == *key {
                 return at;
             }
             i = (i + 1) & mask;
@@ -116,13 +130,13 @@ impl<V> KeyMap<V> {
     /// The value at position `at` (from [`KeyMap::position_or_insert_with`]).
     #[inline]
     pub fn value_at(&mut self, at: usize) -> &mut V {
-        &mut self.entries[at].1
+        &mut self.entries[at].value
     }
 
     /// The key at position `at`.
     #[inline]
     pub fn key_at(&self, at: usize) -> &FlowKey {
-        &self.entries[at].0
+        &self.entries[at].key
     }
 
     /// Ask for the entry at position `at` in the cache (a hint).
@@ -135,12 +149,17 @@ impl<V> KeyMap<V> {
 
     /// Every cache line of an entry (a hint).
     #[inline]
-    fn prefetch_entry_lines(&self, e: &(FlowKey, V)) {
+    fn prefetch_entry_lines(&self, e: &Entry<V>) {
+        // From the line the entry starts in to the one it ends in: an entry
+        // that does not start a line may touch one line more than its size
+        // in lines (112 bytes from byte 48 of a line span three).
         let bytes = std::mem::size_of_val(e);
-        let p = e as *const (FlowKey, V) as *const u8;
-        for off in (0..bytes).step_by(64) {
-            // SAFETY: `off < bytes`: inside the entry.
-            prefetch(unsafe { &*p.add(off) });
+        let p = e as *const Entry<V> as *const u8;
+        let skew = p as usize % 64;
+        for off in (0..skew + bytes).step_by(64) {
+            // SAFETY: `off - skew < bytes` is inside the entry; the first
+            // step is the entry's start.
+            prefetch(unsafe { &*p.add(off.saturating_sub(skew)) });
         }
     }
 
@@ -205,7 +224,7 @@ mod tests {
                 *want.entry(k).or_insert(0) += x;
             }
             prop_assert_eq!(m.len(), want.len());
-            let got: Vec<_> = m.entries().to_vec();
+            let got: Vec<_> = m.entries().map(|(k, v)| (*k, *v)).collect();
             let expect: Vec<_> = order.iter().map(|k| (*k, want[k])).collect();
             prop_assert_eq!(got, expect);
         }
