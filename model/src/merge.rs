@@ -760,17 +760,19 @@ mod tests {
         }
     }
 
-    /// A flow is listed once it has been credited, with what it was
-    /// credited, however little (a device's eviction of no packets too),
-    /// and not before: its entry is made at its `Open`. The compact log and
-    /// events one by one agree at every step.
+    /// `alchitry-cu`, a flow from source port `port`, its slot and the
+    /// accumulator rule.
+    fn one_flow(port: u16) -> (Config, FlowKey, u32, AccRule) {
+        let cfg = ALCHITRY_CU;
+        let k = FlowKey::v4(6, [10, 0, 0, 1], port, [10, 0, 0, 2], 80);
+        let slot = Hashes::of_key(&k, 0).slot(&cfg);
+        (cfg, k, slot, AccRule::new(&cfg))
+    }
+
     /// A flow's sums carry past 64 bits (they are 96 bits wide).
     #[test]
     fn sums_carry_past_64_bits() {
-        let cfg = ALCHITRY_CU;
-        let k = FlowKey::v4(17, [10, 0, 0, 1], 53, [10, 0, 0, 2], 53);
-        let slot = Hashes::of_key(&k, 0).slot(&cfg);
-        let rule = AccRule::new(&cfg);
+        let (cfg, k, slot, rule) = one_flow(53);
         let mut big = SlotStats::first(&rule, Some((7, Hit::default())), Some((9, Hit::default())));
         (big.iat.sum, big.rtt.sum) = (u64::MAX, u64::MAX - 1);
         let evict = Event::Evict {
@@ -790,12 +792,13 @@ mod tests {
         assert_eq!(f[0].1.packets, 3);
     }
 
+    /// A flow is listed once it has been credited, with what it was
+    /// credited, however little (a device's eviction of no packets too),
+    /// and not before: its entry is made at its `Open`. The compact log and
+    /// events one by one agree at every step.
     #[test]
     fn flows_are_listed_from_their_first_credit() {
-        let cfg = ALCHITRY_CU;
-        let k = FlowKey::v4(6, [10, 0, 0, 1], 1234, [10, 0, 0, 2], 80);
-        let slot = Hashes::of_key(&k, 0).slot(&cfg);
-        let rule = AccRule::new(&cfg);
+        let (cfg, k, slot, rule) = one_flow(1234);
         let mut empty = SlotStats::first(&rule, None, None);
         empty.packets = 0;
         let open = Event::Open { slot, key: k };
