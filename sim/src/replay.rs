@@ -35,7 +35,7 @@ use bloomtime_model::counters::{Counter, Counters, N_COUNTERS};
 use bloomtime_model::key::FlowKey;
 use bloomtime_model::merge::{MergeError, MergedStats};
 use bloomtime_model::stats::{estimated_row, FlowRow};
-use bloomtime_model::table::Event;
+use bloomtime_model::table::EventLog;
 use bloomtime_traces::{Records, TraceError};
 use std::path::Path;
 use std::sync::mpsc;
@@ -92,9 +92,11 @@ struct Sink {
 }
 
 impl Sink {
-    fn take(&mut self, e: Event) {
+    /// A batch of events, merged as one log (`FlowMerger::push_log`: the
+    /// flows' index words and entries asked for a few events ahead).
+    fn take(&mut self, log: &EventLog) {
         if self.error.is_none() {
-            if let Err(err) = self.merge.push(&e) {
+            if let Err(err) = self.merge.push_log(log) {
                 self.error = Some(err);
             }
         }
@@ -182,10 +184,13 @@ pub fn replay_traces<P: AsRef<Path>>(paths: &[P]) -> Result<SimReplay, Error> {
             merge: Merge::new(&CFG),
             error: None,
         };
+        let mut log = EventLog::new();
         for mut events in events_rx {
+            log.clear();
             for e in events.drain(..) {
-                sink.take(event(&e));
+                log.push(&event(&e));
             }
+            sink.take(&log);
             let _ = events_back.send(events);
         }
         sink

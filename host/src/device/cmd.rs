@@ -32,7 +32,7 @@ use bloomtime_model::protocol::{evict_bytes, Info, EVENT_BUFFER_BYTES, OPEN_BYTE
 use bloomtime_model::regmap;
 use bloomtime_model::report::{self, Format};
 use bloomtime_model::stats::{estimated_row, FlowRow};
-use bloomtime_model::table::Event;
+use bloomtime_model::table::{Event, EventLog};
 use bloomtime_traces::{MergedTraces, Records};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -268,6 +268,16 @@ impl Merge {
             Event::Evict { .. } => self.summary.evicts += 1,
         }
         self.summary.events += 1;
+        Ok(())
+    }
+
+    /// [`Merge::push`] of every event of `log`, as a batch (for a
+    /// configuration without histograms: `FlowMerger::push_log`).
+    pub fn push_log(&mut self, log: &EventLog) -> Result<(), MergeError> {
+        self.merger.push_log(log, &[])?;
+        self.summary.opens += log.opens() as u64;
+        self.summary.evicts += log.evicts() as u64;
+        self.summary.events += log.len() as u64;
         Ok(())
     }
 }
