@@ -230,8 +230,8 @@ fn add_moments(sumsq: &mut i128, min: &mut u64, max: &mut u64, n: u64, a: &AccMo
 }
 
 impl Moments {
-    #[inline]
     /// The moments `a` of a slot accumulator of `a_n` samples.
+    #[inline]
     fn add(&mut self, n: u64, a_n: u32, a: &AccMoments) {
         if a_n > 0 {
             add_moments(&mut self.sumsq, &mut self.min, &mut self.max, n, a);
@@ -574,7 +574,7 @@ impl FlowMerger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ALCHITRY_CU_V1 as ALCHITRY_CU;
+    use crate::config::{ALCHITRY_CU, ALCHITRY_CU_V1};
     use crate::estimator::Hit;
     use crate::table::{AccRule, EvictReason};
     use proptest::prelude::*;
@@ -598,7 +598,7 @@ mod tests {
             xs in proptest::collection::vec(0u32..200, 0..60),
             cuts in proptest::collection::vec(0usize..60, 0..5),
         ) {
-            let cfg = ALCHITRY_CU;
+            let cfg = ALCHITRY_CU_V1;
             let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(xs.len())).collect();
             bounds.push(0);
             bounds.push(xs.len());
@@ -625,7 +625,7 @@ mod tests {
 
     #[test]
     fn evicts_are_credited_to_the_announced_key_in_any_interleaving() {
-        let cfg = ALCHITRY_CU;
+        let cfg = ALCHITRY_CU_V1;
         // Find three keys of one slot.
         let mut keys = Vec::new();
         let mut p = 0u16;
@@ -694,7 +694,7 @@ mod tests {
     fn merged_flows_equal_add_slot_per_announced_key() {
         use crate::golden::BloomTime;
         use crate::key::Record;
-        for cfg in [crate::config::ALCHITRY_CU, ALCHITRY_CU] {
+        for cfg in [ALCHITRY_CU, ALCHITRY_CU_V1] {
             let mut r = bloomtime_testkit::Rng::new(7);
             let mut bt = BloomTime::new(&cfg);
             let (mut batched, mut single) =
@@ -760,10 +760,10 @@ mod tests {
         }
     }
 
-    /// `alchitry-cu`, a flow from source port `port`, its slot and the
-    /// accumulator rule.
+    /// `alchitry-cu-v1` (it keeps `Σx²`, minimum and maximum), a flow from
+    /// source port `port`, its slot and the accumulator rule.
     fn one_flow(port: u16) -> (Config, FlowKey, u32, AccRule) {
-        let cfg = ALCHITRY_CU;
+        let cfg = ALCHITRY_CU_V1;
         let k = FlowKey::v4(6, [10, 0, 0, 1], port, [10, 0, 0, 2], 80);
         let slot = Hashes::of_key(&k, 0).slot(&cfg);
         (cfg, k, slot, AccRule::new(&cfg))
@@ -840,7 +840,7 @@ mod tests {
 
     #[test]
     fn inconsistent_streams_are_errors() {
-        let cfg = ALCHITRY_CU;
+        let cfg = ALCHITRY_CU_V1;
         let mut m = FlowMerger::new(&cfg);
         let st = SlotStats::first(&AccRule::new(&cfg), None, None);
         assert_eq!(

@@ -323,36 +323,31 @@ impl fmt::Debug for TraceReader {
     }
 }
 
-/// Take `n` bytes onto the end of `v` straight from the reader's buffer,
-/// if it holds them (one copy: no zero-fill, no read call); `Ok(false)`
-/// when it does not, and then nothing is taken.
+/// Hand the next `n` bytes to `take` straight from the reader's buffer, if
+/// it holds them (one copy: no zero-fill, no read call), and consume them;
+/// `false`, taking nothing, when it does not (or the refill failed: the
+/// caller's `read_full` then retries or reports it).
 #[inline]
-fn take_buffered<R: BufRead>(r: &mut R, v: &mut Vec<u8>, n: usize) -> io::Result<bool> {
-    let avail = match r.fill_buf() {
-        Ok(a) => a,
-        // `read_full` retries.
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    if avail.len() < n {
-        return Ok(false);
+fn take_buffered<R: BufRead>(r: &mut R, n: usize, take: impl FnOnce(&[u8])) -> bool {
+    match r.fill_buf() {
+        Ok(avail) if avail.len() >= n => {
+            take(&avail[..n]);
+            r.consume(n);
+            true
+        }
+        _ => false,
     }
-    v.extend_from_slice(&avail[..n]);
-    r.consume(n);
-    Ok(true)
 }
 
 /// [`read_full`] of a buffered reader: a copy from its buffer when the
 /// buffer holds all of `buf`.
 #[inline]
 fn read_full_buffered<R: BufRead>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    match r.fill_buf() {
-        Ok(avail) if avail.len() >= buf.len() => {
-            buf.copy_from_slice(&avail[..buf.len()]);
-            r.consume(buf.len());
-            Ok(buf.len())
-        }
-        _ => read_full(r, buf),
+    let n = buf.len();
+    if take_buffered(r, n, |b| buf.copy_from_slice(b)) {
+        Ok(n)
+    } else {
+        read_full(r, buf)
     }
 }
 
@@ -547,13 +542,9 @@ impl<R: BufRead> TraceReader<R> {
         start: u64,
         what: &'static str,
     ) -> Result<(), TraceError> {
-        match take_buffered(&mut self.r, v, n) {
-            Ok(true) => {
-                self.offset += n as u64;
-                return Ok(());
-            }
-            Ok(false) => {}
-            Err(e) => return Err(self.err(TraceErrorKind::Io(e))),
+        if take_buffered(&mut self.r, n, |b| v.extend_from_slice(b)) {
+            self.offset += n as u64;
+            return Ok(());
         }
         let old = v.len();
         v.resize(old + n, 0);
