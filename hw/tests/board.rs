@@ -108,6 +108,38 @@ fn garbage_then_a_normal_exchange() {
     assert!(c.status().unwrap().quiet());
 }
 
+/// The port bits (`name` or `name[i]`) of `module` in Verilog `v`.
+fn port_bits(v: &str, module: &str) -> std::collections::BTreeSet<String> {
+    let start = v
+        .find(&format!("module {module}("))
+        .unwrap_or_else(|| panic!("module {module}"));
+    let body = &v[start..];
+    let body = &body[..body.find("endmodule").unwrap()];
+    let mut bits = std::collections::BTreeSet::new();
+    for line in body.lines() {
+        let w: Vec<&str> = line
+            .trim()
+            .trim_end_matches(';')
+            .split_whitespace()
+            .collect();
+        if w.first().is_some_and(|d| *d == "input" || *d == "output") {
+            let name = w.last().unwrap().to_string();
+            match w.iter().find(|x| x.starts_with('[')) {
+                Some(range) => {
+                    let hi: usize = range[1..range.find(':').unwrap()].parse().unwrap();
+                    for i in 0..=hi {
+                        bits.insert(format!("{name}[{i}]"));
+                    }
+                }
+                None => {
+                    bits.insert(name);
+                }
+            }
+        }
+    }
+    bits
+}
+
 /// `constraints/alchitry_cu.pcf` against the board top's ports: every port
 /// bit has exactly one pin, no pin names a port that does not exist, and the
 /// pins are Alchitry's (clock P7, reset P8, UART in P14, out M9, LEDs).
@@ -134,32 +166,18 @@ fn pcf_matches_the_board_top() {
             w[1]
         );
     }
-    // The top's port bits, from the Verilog that goes into the bitstream.
-    let v = bloomtime_hw::tops::board_verilog(100_000_000, 1_000_000);
-    let head = &v[v.find("module top(").expect("module top")..];
-    let head = &head[..head.find("// Update code").unwrap_or(head.len())];
-    let mut bits = std::collections::BTreeSet::new();
-    for line in head.lines() {
-        let w: Vec<&str> = line
-            .trim()
-            .trim_end_matches(';')
-            .split_whitespace()
-            .collect();
-        if w.first().is_some_and(|d| *d == "input" || *d == "output") {
-            let name = w.last().unwrap().to_string();
-            match w.iter().find(|x| x.starts_with('[')) {
-                Some(range) => {
-                    let hi: usize = range[1..range.find(':').unwrap()].parse().unwrap();
-                    for i in 0..=hi {
-                        bits.insert(format!("{name}[{i}]"));
-                    }
-                }
-                None => {
-                    bits.insert(name);
-                }
-            }
-        }
-    }
+    // The top's port bits, from the Verilog that goes into the bitstream,
+    // at 100 MHz and with the divided clock (the same pins).
+    let bits = port_bits(
+        &bloomtime_hw::tops::board_verilog(100_000_000, 1_000_000),
+        "top",
+    );
+    let divided = bloomtime_hw::tops::board_verilog_divided(2, 1_000_000);
+    assert_eq!(
+        port_bits(&divided, bloomtime_hw::tops::DIVIDED_TOP),
+        bits,
+        "the divided top's ports != the board top's"
+    );
     assert!(bits.len() >= 12, "ports found: {bits:?}");
     let constrained: std::collections::BTreeSet<String> = pins.keys().cloned().collect();
     assert_eq!(constrained, bits, "pcf ports != board top ports");
