@@ -303,24 +303,28 @@ mod tests {
         }
     }
 
-    /// The device time advances a time unit every 2^10 ns of clocks, and
-    /// TIME_HI reads what the last TIME_LO read latched.
+    /// The device time advances a time unit every 2^10 ns of clocks, at
+    /// the clock of either bitstream (100 MHz, and 50 MHz with the
+    /// oscillator halved: 10 and 20 ns a clock), and TIME_HI reads what the
+    /// last TIME_LO read latched.
     #[test]
     fn time_counts_units_of_the_configuration() {
-        let mut r = RegisterFile::new(100_000_000);
-        r.connect_all();
-        decode(&mut r, regmap::TIME_LO);
-        let clocks = 100_000u64;
-        for _ in 0..clocks {
-            tick(&mut r);
+        for (clock_hz, ns) in [(100_000_000u32, 10u64), (50_000_000, 20)] {
+            let mut r = RegisterFile::new(clock_hz);
+            r.connect_all();
+            decode(&mut r, regmap::TIME_LO);
+            let clocks = 100_000u64;
+            for _ in 0..clocks {
+                tick(&mut r);
+            }
+            settle(&mut r);
+            // The accumulator started at 0 and adds `ns` a clock, for the
+            // decoding clock and the loop's.
+            let want = (clocks + 1) * ns / (1 << CFG.time_unit_log2_ns);
+            assert_eq!(r.word.val().to_u64(), want, "{clock_hz} Hz");
+            assert_eq!(r.now.val().to_u64(), want, "{clock_hz} Hz");
+            decode(&mut r, regmap::UPTIME);
+            assert_eq!(r.word.val().to_u64(), clocks + 2, "{clock_hz} Hz");
         }
-        settle(&mut r);
-        // The accumulator started at 0 and adds 10 ns a clock, for the
-        // decoding clock and the loop's.
-        let want = (clocks + 1) * 10 / (1 << CFG.time_unit_log2_ns);
-        assert_eq!(r.word.val().to_u64(), want);
-        assert_eq!(r.now.val().to_u64(), want);
-        decode(&mut r, regmap::UPTIME);
-        assert_eq!(r.word.val().to_u64(), clocks + 2);
     }
 }
