@@ -78,7 +78,11 @@ pub struct HashUnit {
     fps1: DFF<Bits<HASH_BITS>>,
     fpd1: DFF<Bits<HASH_BITS>>,
     p1: DFF<Bits<HASH_BITS>>,
-    gt1: DFF<Bit>,
+    /// The endpoint comparison in 16-bit pieces (a 48-bit carry chain after
+    /// the fold does not fit a clock): `gt1` has the fold's high half, its
+    /// low half and the ports compared, `eq1` the fold's halves equal.
+    gt1: DFF<Bits<3>>,
+    eq1: DFF<Bits<2>>,
     // Stage 2 registers.
     op2: DFF<Bits<OP_BITS>>,
     ts2: DFF<Ts>,
@@ -102,6 +106,8 @@ pub struct HashUnit {
     combine: HashCombine,
     echo: Signal<Local, Bit>,
     maint: Signal<Local, Bit>,
+    /// (fold(src), sport) > (fold(dst), dport), from the pieces.
+    gt: Signal<Local, Bit>,
     idx_line: Signal<Local, Bits<LINE_ADDR>>,
     idx_slot: Signal<Local, Bits<SLOT_ADDR>>,
 }
@@ -138,6 +144,7 @@ impl Default for HashUnit {
             fpd1: Default::default(),
             p1: Default::default(),
             gt1: Default::default(),
+            eq1: Default::default(),
             op2: Default::default(),
             ts2: Default::default(),
             flags2: Default::default(),
@@ -157,6 +164,7 @@ impl Default for HashUnit {
             fold_d: Default::default(),
             combine: Default::default(),
             maint: Default::default(),
+            gt: Default::default(),
             idx_line: Default::default(),
             idx_slot: Default::default(),
         }
@@ -167,8 +175,8 @@ impl Logic for HashUnit {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, op1, idx1, ts1, flags1, key1, as1, ad1, fps1, fpd1, p1, gt1, op2, ts2,
-            flags2, key2, dir2, line0_2, line1_2, slot2, fp2
+            self, clock, op1, idx1, ts1, flags1, key1, as1, ad1, fps1, fpd1, p1, gt1, eq1, op2,
+            ts2, flags2, key2, dir2, line0_2, line1_2, slot2, fp2
         );
         // Stage 1: fold, matrices, endpoint comparison.
         self.fold_s.a0.next = self.in_key.val().src0;
@@ -196,10 +204,28 @@ impl Logic for HashUnit {
             self.fps1.d.next = self.fp_s.h.val();
             self.fpd1.d.next = self.fp_d.h.val();
             self.p1.d.next = self.pr.h.val();
-            // (fold(src), sport) > (fold(dst), dport) as 48-bit numbers.
-            self.gt1.d.next = (self.fold_s.y.val() > self.fold_d.y.val())
-                | ((self.fold_s.y.val() == self.fold_d.y.val())
-                    & (self.in_key.val().sport > self.in_key.val().dport));
+            // (fold(src), sport) > (fold(dst), dport) as 48-bit numbers, in
+            // three 16-bit pieces combined in stage 2.
+            self.gt1.d.next = bits::<3>(0)
+                .replace_bit(
+                    2,
+                    self.fold_s.y.val().get_bits::<16>(16) > self.fold_d.y.val().get_bits::<16>(16),
+                )
+                .replace_bit(
+                    1,
+                    self.fold_s.y.val().get_bits::<16>(0) > self.fold_d.y.val().get_bits::<16>(0),
+                )
+                .replace_bit(0, self.in_key.val().sport > self.in_key.val().dport);
+            self.eq1.d.next = bits::<2>(0)
+                .replace_bit(
+                    1,
+                    self.fold_s.y.val().get_bits::<16>(16)
+                        == self.fold_d.y.val().get_bits::<16>(16),
+                )
+                .replace_bit(
+                    0,
+                    self.fold_s.y.val().get_bits::<16>(0) == self.fold_d.y.val().get_bits::<16>(0),
+                );
         }
         // Stage 2: combine.
         self.echo.next = self.flags1.q.val().get_bit(0) | self.flags1.q.val().get_bit(1);
@@ -210,6 +236,10 @@ impl Logic for HashUnit {
         self.combine.p.next = self.p1.q.val();
         self.combine.echo.next = self.echo.val();
         self.maint.next = (self.op1.q.val() != 0) & (self.op1.q.val() != 1);
+        self.gt.next = self.gt1.q.val().get_bit(2)
+            | (self.eq1.q.val().get_bit(1)
+                & (self.gt1.q.val().get_bit(1)
+                    | (self.eq1.q.val().get_bit(0) & self.gt1.q.val().get_bit(0))));
         self.idx_line.next = bit_cast::<LINE_ADDR, IDX_BITS>(self.idx1.q.val());
         self.idx_slot.next = bit_cast::<SLOT_ADDR, IDX_BITS>(self.idx1.q.val());
         if self.advance.val() {
@@ -217,7 +247,7 @@ impl Logic for HashUnit {
             self.ts2.d.next = self.ts1.q.val();
             self.flags2.d.next = self.flags1.q.val();
             self.key2.d.next = self.key1.q.val();
-            self.dir2.d.next = self.gt1.q.val();
+            self.dir2.d.next = self.gt.val();
             if self.echo.val() {
                 self.dir2.d.next = self.flags1.q.val().get_bit(1);
             }
