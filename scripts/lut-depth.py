@@ -18,6 +18,7 @@ grouped by block (the register's dotted prefix).
 usage: lut-depth.py [JSON] [--over N] [--paths K] [--top MODULE]
   --over N   list blocks with endpoints deeper than N levels (default 4)
   --paths K  and each such block's K deepest endpoints with their start
+             and the input the depth reaches (D, E enable, R/S set/reset)
   --top M    the top module (default: the one yosys marked as top)
 """
 import argparse, collections, json, re, sys
@@ -50,11 +51,11 @@ for name, c in cells.items():
     if t.startswith("SB_DFF"):
         for b in conn["Q"]:
             driver[b] = ("src", reg_name(name))
-        ends.append((name, [b for port, bs in conn.items() if port in FF_IN for b in bs]))
+        ends.append((name, [(port, b) for port, bs in conn.items() if port in FF_IN for b in bs]))
     elif t == "SB_RAM40_4K":
         for b in conn["RDATA"]:
             driver[b] = ("ram", reg_name(name))
-        ends.append((name, [b for port, bs in conn.items() if port != "RDATA" and not port.endswith("CLK") for b in bs]))
+        ends.append((name, [(port, b) for port, bs in conn.items() if port != "RDATA" and not port.endswith("CLK") for b in bs]))
     elif t == "SB_LUT4":
         driver[conn["O"][0]] = ("comb", name, LUT)
         comb_inputs[name] = [b for port in ("I0", "I1", "I2", "I3") for b in conn.get(port, [])]
@@ -100,13 +101,13 @@ def net_depth(b):
             stack.pop()
     return depth[b]
 
-endpoint = {}  # register -> (levels, start)
+endpoint = {}  # register -> (levels, start, input port)
 for cell, bits in ends:
-    best = (0.0, None)
-    for b in bits:
+    best = (0.0, None, None)
+    for port, b in bits:
         db = net_depth(b)
         if db[0] > best[0]:
-            best = db
+            best = (db[0], db[1], port)
     r = reg_name(cell)
     if r not in endpoint or best[0] > endpoint[r][0]:
         endpoint[r] = best
@@ -125,7 +126,7 @@ for lv in sorted(hist):
 over = {r: v for r, v in endpoint.items() if v[0] > a.over}
 by_block = collections.defaultdict(list)
 for r, v in over.items():
-    by_block[block(r)].append((v[0], r, v[1]))
+    by_block[block(r)].append((v[0], r, v[1], v[2]))
 print(f"\n{len(over)} endpoints deeper than {a.over:g} levels, in {len(by_block)} blocks:\n")
 print("| block | endpoints | deepest |")
 print("|---|---:|---:|")
@@ -134,5 +135,5 @@ for b, lst in sorted(by_block.items(), key=lambda kv: -max(x[0] for x in kv[1]))
 if a.paths:
     print()
     for b, lst in sorted(by_block.items(), key=lambda kv: -max(x[0] for x in kv[1])):
-        for lv, r, s in sorted(lst, reverse=True)[: a.paths]:
-            print(f"{lv:6.2f}  {s} -> {r}")
+        for lv, r, s, port in sorted(lst, key=lambda x: -x[0])[: a.paths]:
+            print(f"{lv:6.2f}  {s} -> {r} ({port})")

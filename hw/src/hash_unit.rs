@@ -80,9 +80,11 @@ pub struct HashUnit {
     p1: DFF<Bits<HASH_BITS>>,
     /// The endpoint comparison in 16-bit pieces (a 48-bit carry chain after
     /// the fold does not fit a clock): `gt1` has the fold's high half, its
-    /// low half and the ports compared, `eq1` the fold's halves equal.
+    /// low half and the ports compared source > destination, `lt1` the
+    /// fold's halves compared source < destination (a tie is neither: a
+    /// carry chain, shallower than a 16-bit equality's AND tree after the fold).
     gt1: DFF<Bits<3>>,
-    eq1: DFF<Bits<2>>,
+    lt1: DFF<Bits<2>>,
     // Stage 2 registers.
     op2: DFF<Bits<OP_BITS>>,
     ts2: DFF<Ts>,
@@ -144,7 +146,7 @@ impl Default for HashUnit {
             fpd1: Default::default(),
             p1: Default::default(),
             gt1: Default::default(),
-            eq1: Default::default(),
+            lt1: Default::default(),
             op2: Default::default(),
             ts2: Default::default(),
             flags2: Default::default(),
@@ -175,7 +177,7 @@ impl Logic for HashUnit {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, op1, idx1, ts1, flags1, key1, as1, ad1, fps1, fpd1, p1, gt1, eq1, op2,
+            self, clock, op1, idx1, ts1, flags1, key1, as1, ad1, fps1, fpd1, p1, gt1, lt1, op2,
             ts2, flags2, key2, dir2, line0_2, line1_2, slot2, fp2
         );
         // Stage 1: fold, matrices, endpoint comparison.
@@ -216,15 +218,14 @@ impl Logic for HashUnit {
                     self.fold_s.y.val().get_bits::<16>(0) > self.fold_d.y.val().get_bits::<16>(0),
                 )
                 .replace_bit(0, self.in_key.val().sport > self.in_key.val().dport);
-            self.eq1.d.next = bits::<2>(0)
+            self.lt1.d.next = bits::<2>(0)
                 .replace_bit(
                     1,
-                    self.fold_s.y.val().get_bits::<16>(16)
-                        == self.fold_d.y.val().get_bits::<16>(16),
+                    self.fold_s.y.val().get_bits::<16>(16) < self.fold_d.y.val().get_bits::<16>(16),
                 )
                 .replace_bit(
                     0,
-                    self.fold_s.y.val().get_bits::<16>(0) == self.fold_d.y.val().get_bits::<16>(0),
+                    self.fold_s.y.val().get_bits::<16>(0) < self.fold_d.y.val().get_bits::<16>(0),
                 );
         }
         // Stage 2: combine.
@@ -237,9 +238,9 @@ impl Logic for HashUnit {
         self.combine.echo.next = self.echo.val();
         self.maint.next = (self.op1.q.val() != 0) & (self.op1.q.val() != 1);
         self.gt.next = self.gt1.q.val().get_bit(2)
-            | (self.eq1.q.val().get_bit(1)
+            | (!self.lt1.q.val().get_bit(1)
                 & (self.gt1.q.val().get_bit(1)
-                    | (self.eq1.q.val().get_bit(0) & self.gt1.q.val().get_bit(0))));
+                    | (!self.lt1.q.val().get_bit(0) & self.gt1.q.val().get_bit(0))));
         self.idx_line.next = bit_cast::<LINE_ADDR, IDX_BITS>(self.idx1.q.val());
         self.idx_slot.next = bit_cast::<SLOT_ADDR, IDX_BITS>(self.idx1.q.val());
         if self.advance.val() {
