@@ -77,8 +77,8 @@ for _ in $(seq 100); do
 done
 [ -s "$out/board.pty" ] || { cat "$out/board.log" >&2; exit 1; }
 # The simulation runs about 250 times slower than the board: a request
-# waits up to two minutes for its answer (a long one takes seconds).
-dev=("$bin/bloomtime" device --port "$out/tty" --timeout-ms 120000 --retries 2)
+# waits a minute a try, the most the host allows, four times (a long one takes seconds).
+dev=("$bin/bloomtime" device --port "$out/tty" --timeout-ms 60000 --retries 3)
 "${dev[@]}" info >"$out/info.txt"
 sed -n '1,4p' "$out/info.txt"
 mhz=$(python3 -c 'import json, sys; print("%.3f" % json.load(open(sys.argv[1]))["clock_mhz"])' "$dir/report.json")
