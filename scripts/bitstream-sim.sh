@@ -27,13 +27,13 @@ cells=$(dirname "$(readlink -f "$(command -v yosys)")")/../share/yosys/ice40/cel
 [ -s "$cells" ] || { echo "bitstream-sim: yosys' iCE40 cell models not found at $cells" >&2; exit 1; }
 mkdir -p "$out"
 
-# The oscillator clocks one bit of the UART lasts: the board's divisor (its
-# clock over the baud rate, rounded as hw/src/uart.rs rounds) times the divider.
-bit=$(python3 -c '
+# The oscillator clocks one bit of the UART lasts (the board's divisor, as
+# bloomtime-synth reports it, times the clock divider), and the board's clock.
+read -r bit mhz < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
-clock = round(r["clock_mhz"] * 1e6)
-print(((clock + r["baud"] // 2) // r["baud"]) * r["clock_div"])' "$dir/report.json")
+print(r["uart_divisor"] * r["clock_div"], "%.3f" % r["clock_mhz"])' "$dir/report.json")
+[ -n "${mhz:-}" ] || { echo "bitstream-sim: $dir/report.json lacks uart_divisor, clock_div or clock_mhz (rebuild it)" >&2; exit 1; }
 echo "bitstream-sim: $dir/bloomtime.asc, $bit oscillator clocks a UART bit"
 
 echo "bitstream-sim: icebox_vlog -> $out/netlist.v"
@@ -81,7 +81,6 @@ done
 dev=("$bin/bloomtime" device --port "$out/tty" --timeout-ms 60000 --retries 3)
 "${dev[@]}" info >"$out/info.txt"
 sed -n '1,4p' "$out/info.txt"
-mhz=$(python3 -c 'import json, sys; print("%.3f" % json.load(open(sys.argv[1]))["clock_mhz"])' "$dir/report.json")
 grep -q "clock $mhz MHz" "$out/info.txt" \
     || { echo "bitstream-sim: INFO does not report the build's clock of $mhz MHz" >&2; exit 1; }
 start=$(date +%s)

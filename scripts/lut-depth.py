@@ -42,10 +42,10 @@ FF_IN = {"D", "E", "R", "S"}
 def reg_name(cell):
     return re.split(r"_SB_|\$", cell)[0] if "_SB_" in cell else cell
 
-# Every net bit's driver: ("src", name) or ("comb", cell, weight).
+# Every net bit's driver: ("src", register), ("ram", RAM) or ("comb", cell, weight).
 driver = {}
 comb_inputs = {}
-ends = []  # (cell, [net bits])
+ends = []  # (cell, [(input port, net bit)])
 for name, c in cells.items():
     t, conn = c["type"], c["connections"]
     if t.startswith("SB_DFF"):
@@ -70,8 +70,11 @@ def net_depth(b):
         return (0.0, None)
     if b in depth:
         return depth[b]
-    # Iterative post-order walk (chains are thousands deep in carries).
+    # Iterative post-order walk (chains are thousands deep in carries); a
+    # net met again while its own inputs are being walked closes a
+    # combinational loop, which is cut there (counted from 0).
     stack = [b]
+    walking = set()
     while stack:
         n = stack[-1]
         if n in depth:
@@ -88,16 +91,19 @@ def net_depth(b):
             depth[n] = (RAM_OUT, dr[1])
             stack.pop()
         else:
-            todo = [i for i in comb_inputs[dr[1]] if not isinstance(i, str) and i not in depth]
-            if todo:
+            todo = [i for i in comb_inputs[dr[1]]
+                    if not isinstance(i, str) and i not in depth and i not in walking]
+            if todo and n not in walking:
+                walking.add(n)
                 stack.extend(todo)
                 continue
             best = (0.0, None)
             for i in comb_inputs[dr[1]]:
-                di = (0.0, None) if isinstance(i, str) else depth[i]
+                di = depth.get(i, (0.0, None)) if not isinstance(i, str) else (0.0, None)
                 if di[0] > best[0] or best[1] is None:
                     best = di
             depth[n] = (best[0] + dr[2], best[1])
+            walking.discard(n)
             stack.pop()
     return depth[b]
 

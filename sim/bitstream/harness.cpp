@@ -95,18 +95,19 @@ int main(int argc, char** argv) {
     uint64_t cycles = 0, bytes_in = 0, bytes_out = 0, framing = 0;
     uint8_t buf[4096];
 
+    // Nothing on either line, no flush or clear running, the grace over.
+    auto idle = [&] {
+        return queue.empty() && tx_bit == 10 && rx_bit < 0 && quiet >= GRACE &&
+               !(chip.leds & LED_BUSY);
+    };
     while (!stop) {
-        bool idle = queue.empty() && tx_bit == 10 && rx_bit < 0 && quiet >= GRACE &&
-                    !(chip.leds & LED_BUSY);
         struct pollfd p = {master, POLLIN, 0};
-        if (poll(&p, 1, idle ? 200 : 0) > 0 && (p.revents & POLLIN)) {
+        if (poll(&p, 1, idle() ? 200 : 0) > 0 && (p.revents & POLLIN)) {
             ssize_t n = read(master, buf, sizeof buf);
             for (ssize_t i = 0; i < n; i++) queue.push_back(buf[i]);
             if (n > 0) bytes_in += n;
         }
-        if (queue.empty() && tx_bit == 10 && rx_bit < 0 && quiet >= GRACE &&
-            !(chip.leds & LED_BUSY))
-            continue;
+        if (idle()) continue;
         std::string out;
         for (uint64_t c = 0; c < SLICE; c++) {
             if (tx_bit == 10 && !queue.empty()) {

@@ -108,9 +108,13 @@ struct Placed {
 /// the divider, when there is one) must reach the oscillator's frequency,
 /// the board's domain `target_mhz`.
 fn place(a: &Args, seed: u64, json: &Path, target_mhz: f64) -> Result<Placed, String> {
-    let file = |stem: &str, ext: &str| match seed == a.seeds[0] {
-        true => a.out.join(format!("{stem}.{ext}")),
-        false => a.out.join(format!("{stem}-seed{seed}.{ext}")),
+    // The first seed's files keep the plain names (the bitstream is its).
+    let file = |stem: &str, ext: &str| {
+        if seed == a.seeds[0] {
+            a.out.join(format!("{stem}.{ext}"))
+        } else {
+            a.out.join(format!("{stem}-seed{seed}.{ext}"))
+        }
     };
     let (asc, log, pnr_report) = (
         file("bloomtime", "asc"),
@@ -242,6 +246,12 @@ fn build(a: &Args) -> Result<(), String> {
         "bram_used": util("ICESTORM_RAM", "used"),
         "bram_total": util("ICESTORM_RAM", "available"),
         "baud": a.baud,
+        // Board clocks a UART bit (`uart::divisor`, as the board computes it).
+        "uart_divisor": bloomtime_hw::uart::divisor(
+            clock_hz as u64,
+            a.baud as u64,
+            bloomtime_hw::uart::RX_MIN_DIVISOR
+        ),
         "seed": a.seeds[0],
         "seeds": placed.iter().map(|p| serde_json::json!({
             "seed": p.seed,
