@@ -20,6 +20,8 @@ usage: lut-depth.py [JSON] [--over N] [--paths K] [--top MODULE]
   --paths K  and each such block's K deepest endpoints with their start
              and the input the depth reaches (D, E enable, R/S set/reset)
   --top M    the top module (default: the one yosys marked as top)
+  --trace RE print the deepest path into each endpoint whose name matches
+             the regular expression RE, net by net (yosys' net names)
 """
 import argparse, collections, json, re, sys
 
@@ -28,6 +30,7 @@ p.add_argument("json", nargs="?", default="build/alchitry-cu/bloomtime.json")
 p.add_argument("--over", type=float, default=4)
 p.add_argument("--paths", type=int, default=3)
 p.add_argument("--top", default=None)
+p.add_argument("--trace", default=None)
 a = p.parse_args()
 
 d = json.load(open(a.json))
@@ -65,6 +68,7 @@ for name, c in cells.items():
     # SB_GB and the like pass clocks, not data.
 
 depth = {}  # net bit -> (levels, start register)
+pred = {}  # net bit -> the input bit its depth came through
 def net_depth(b):
     if isinstance(b, str):  # a constant
         return (0.0, None)
@@ -102,21 +106,48 @@ def net_depth(b):
                 di = depth.get(i, (0.0, None)) if not isinstance(i, str) else (0.0, None)
                 if di[0] > best[0] or best[1] is None:
                     best = di
+                    pred[n] = i
             depth[n] = (best[0] + dr[2], best[1])
             walking.discard(n)
             stack.pop()
     return depth[b]
 
-endpoint = {}  # register -> (levels, start, input port)
+endpoint = {}  # register -> (levels, start, input port, net bit)
 for cell, bits in ends:
-    best = (0.0, None, None)
+    best = (0.0, None, None, None)
     for port, b in bits:
         db = net_depth(b)
         if db[0] > best[0]:
-            best = (db[0], db[1], port)
+            best = (db[0], db[1], port, b)
     r = reg_name(cell)
     if r not in endpoint or best[0] > endpoint[r][0]:
         endpoint[r] = best
+
+def net_name(b):
+    """The shortest name of a net bit from the design, not one yosys made up."""
+    if not hasattr(net_name, "names"):
+        net_name.names = {}
+        for n, v in mods[top]["netnames"].items():
+            for k, nb in enumerate(v["bits"]):
+                nm = n if len(v["bits"]) == 1 else f"{n}[{k}]"
+                old = net_name.names.get(nb)
+                rank = lambda x: ("$" in x, "_SB_" in x, len(x))  # yosys' own names last
+                if old is None or rank(old) > rank(nm):
+                    net_name.names[nb] = nm
+    return net_name.names.get(b, str(b))
+
+if a.trace:
+    for r, v in sorted(endpoint.items(), key=lambda kv: -kv[1][0]):
+        if not re.search(a.trace, r) or v[3] is None:
+            continue
+        chain, b = [], v[3]
+        while b is not None and not isinstance(b, str):
+            chain.append(f"{net_name(b)} ({depth[b][0]:.2f})")
+            b = pred.get(b) if driver.get(b, ("pin",))[0] == "comb" else None
+        print(f"{v[0]:6.2f}  {r} ({v[2]}):")
+        for step in reversed(chain):
+            print(f"          {step}")
+    sys.exit(0)
 
 def block(r):
     """The block a register or RAM belongs to: `board.core.bank0.pre4.q`
