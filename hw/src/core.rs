@@ -112,8 +112,9 @@ pub struct BloomtimeCore {
     pub o_iat: Signal<Out, Bits<X_BITS>>,
     pub o_rtt_valid: Signal<Out, Bit>,
     pub o_rtt: Signal<Out, Bits<X_BITS>>,
-    /// Counter readout: a request taken when `cnt_ready`, answered two
-    /// clocks later with `cnt_valid` and the value, exact at that clock.
+    /// Counter readout: a request taken when `cnt_ready`, answered with
+    /// `cnt_valid` and the value within a round of the counter bank's
+    /// flusher (`counter_bank`: at most 31 clocks).
     pub cnt_req: Signal<In, Bit>,
     pub cnt_ready: Signal<Out, Bit>,
     pub cnt_index: Signal<In, Bits<CNT_INDEX_BITS>>,

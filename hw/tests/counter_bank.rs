@@ -1,7 +1,8 @@
 //! The block-RAM counter bank against plain counters: random strobes,
 //! readouts at random times and clears. An answer must lie between the
 //! count when it was asked for and the count when it arrived; in quiet
-//! stretches (no strobes) it must be exact.
+//! stretches (no strobes) it must be exact. Every answer comes within a
+//! round of the flusher.
 
 mod common;
 use bloomtime_hw::counter_bank::{CounterBank, N_ALL};
@@ -26,8 +27,9 @@ fn run(s: u64, req_rate: f64) {
     let mut r = Rng::new(s);
     let mut st = Stepper::new(CounterBank::default(), None);
     let mut want = [0u64; N_ALL];
-    // (counter, count when asked, quiet since asked)
-    let mut pending: Option<(usize, u64, bool)> = None;
+    // (counter, count when asked, quiet since asked, cycle asked)
+    let mut pending: Option<(usize, u64, bool, u64)> = None;
+    let mut slowest = 0u64;
     let mut exact = 0;
     let mut quiet_for = 0u32;
     let mut cycle = 0u64;
@@ -58,7 +60,15 @@ fn run(s: u64, req_rate: f64) {
         u.rd_index.next = (idx as u64).into();
         st.settle();
         if st.uut.rd_valid.val() {
-            let (i, asked, quiet) = pending.take().expect("an answer without a request");
+            let (i, asked, quiet, at) = pending.take().expect("an answer without a request");
+            // The flusher reaches every counter within a round (28 clocks,
+            // or a round more after a clear), and the answer takes 3 more.
+            slowest = slowest.max(cycle - at);
+            assert!(
+                cycle - at <= N_ALL as u64 + 3,
+                "cycle {cycle}: answered {} clocks after the request",
+                cycle - at
+            );
             let got = st.uut.rd_value.val().to_u64();
             assert!(
                 got >= asked && got <= want[i],
@@ -73,7 +83,7 @@ fn run(s: u64, req_rate: f64) {
             p.2 &= inc == 0;
         }
         if req && st.uut.rd_ready.val() {
-            pending = Some((idx, want[idx] - ((inc >> idx) & 1), quiet_for > 5));
+            pending = Some((idx, want[idx] - ((inc >> idx) & 1), quiet_for > 5, cycle));
         }
         st.tick();
         cycle += 1;
@@ -89,4 +99,8 @@ fn run(s: u64, req_rate: f64) {
         }
     }
     assert!(exact > 50, "only {exact} exact readouts");
+    assert!(
+        slowest >= N_ALL as u64,
+        "no readout waited a whole round ({slowest} clocks)"
+    );
 }
