@@ -2,8 +2,12 @@
 //! exports into their wire encoding (`protocol::encode_event`) in a 2048-byte
 //! block-RAM FIFO (`protocol::EVENT_BUFFER_BYTES`) that DRAIN and PEEK read,
 //! and turns peek results into the 14-byte READ_SLOTS record for the command
-//! processor. One byte per clock; it holds the core's output registers until
-//! an event's last byte is written, so a full buffer stalls the core.
+//! processor. One byte per clock, chosen over two clocks (by the index's low
+//! bits within each group of eight bytes, then the group) and written on the
+//! third; it holds the core's output registers until an event's last byte is
+//! chosen, so a full buffer stalls the core. The room for an event is checked
+//! against `fill`, the bytes in the FIFO and on their way into it, so no
+//! in-flight byte enters the check.
 //! When both are waiting, the open is written first (docs/DESIGN.md §6: every
 //! `Open` of a key precedes the exports credited to it).
 
@@ -80,7 +84,6 @@ pub struct EventBuffer {
     head: DFF<Bits<EB_ADDR>>,
     tail: DFF<Bits<EB_ADDR>>,
     count: DFF<Bits<12>>,
-    byte: Signal<Local, Bits<8>>,
     /// Flat copies (a field's bits cannot be sliced again in the Verilog
     /// rust-hdl writes); assigned only while serializing.
     key_flat: Signal<Local, Bits<KEY_BITS>>,
@@ -94,10 +97,28 @@ pub struct EventBuffer {
     /// Registered readies: high on the clock the event's last byte leaves.
     rdy_open: DFF<Bit>,
     rdy_evict: DFF<Bit>,
-    /// The byte multiplexer's output, registered: written a clock later.
+    /// The byte multiplexer in two clocks. First, by the index's low three
+    /// bits, the byte of each group of eight (`gb0`: bytes 0..=7, ...,
+    /// `gb5`: byte 40), the group `hi`, whether the byte is written (`wa`)
+    /// or a peek byte (`pa`), and whether the peeked slot is empty (`za`);
+    /// then the group's byte, registered in `byte_r` and written a clock
+    /// later.
+    gb0: DFF<Bits<8>>,
+    gb1: DFF<Bits<8>>,
+    gb2: DFF<Bits<8>>,
+    gb3: DFF<Bits<8>>,
+    gb4: DFF<Bits<8>>,
+    gb5: DFF<Bits<8>>,
+    hi: DFF<Bits<3>>,
+    wa: DFF<Bit>,
+    pa: DFF<Bit>,
+    za: DFF<Bit>,
     byte_r: DFF<Bits<8>>,
     write_r: DFF<Bit>,
     pv_r: DFF<Bit>,
+    /// Bytes in the FIFO and on their way into it (decided, not yet
+    /// written): what the room for an event is checked against.
+    fill: DFF<Bits<12>>,
     write: Signal<Local, Bit>,
     last: Signal<Local, Bit>,
     removed: Signal<Local, Bits<12>>,
@@ -107,21 +128,22 @@ impl Logic for EventBuffer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, idx, head, tail, count, rdy_open, rdy_evict, byte_r, write_r, pv_r
+            self, clock, state, idx, head, tail, count, rdy_open, rdy_evict, gb0, gb1, gb2, gb3,
+            gb4, gb5, hi, wa, pa, za, byte_r, write_r, pv_r, fill
         );
         self.fifo.clock.next = self.clock.val();
         self.fifo.read_address.next = self.head.q.val() + self.rd_offset.val();
         self.rd_data.next = self.fifo.read_data.val();
         self.level.next = self.count.q.val();
-        self.busy.next = (self.state.q.val() != EbState::Idle) | self.write_r.q.val();
+        self.busy.next =
+            (self.state.q.val() != EbState::Idle) | self.wa.q.val() | self.write_r.q.val();
         // Room for the whole event before starting it, so its bytes are
         // written one a clock without checking again: the bytes waiting are
-        // `count` plus the one in `byte_r`; an open takes 41 bytes, an evict
-        // 13 (the model device's flush exports a slot on the same condition).
-        self.room.next =
-            (self.count.q.val() < 2008) & !(self.write_r.q.val() & (self.count.q.val() == 2007));
-        self.room_evict.next =
-            (self.count.q.val() < 2036) & !(self.write_r.q.val() & (self.count.q.val() == 2035));
+        // `fill` (those in the FIFO and those on their way); an open takes
+        // 41 bytes, an evict 13 (the model device's flush exports a slot on
+        // the same condition).
+        self.room.next = self.fill.q.val() < 2008;
+        self.room_evict.next = self.fill.q.val() < 2036;
         self.s_open_ready.next = self.rdy_open.q.val();
         self.s_evict_ready.next = self.rdy_evict.q.val();
         self.rdy_open.d.next = false;
@@ -130,7 +152,12 @@ impl Logic for EventBuffer {
         self.stats_byte.next = false;
         self.write.next = false;
         self.last.next = false;
-        self.byte.next = bits::<8>(0);
+        self.gb0.d.next = bits::<8>(0);
+        self.gb1.d.next = bits::<8>(0);
+        self.gb2.d.next = bits::<8>(0);
+        self.gb3.d.next = bits::<8>(0);
+        self.gb4.d.next = bits::<8>(0);
+        self.gb5.d.next = bits::<8>(0);
         // The flat copies are the inputs, ungated: only the byte multiplexer
         // of the state that writes them reads them (gating them would cost a
         // gate per bit).
@@ -162,129 +189,64 @@ impl Logic for EventBuffer {
             }
             EbState::Open => {
                 self.slot_sel.next = bit_cast::<8, SLOT_ADDR>(self.s_open_slot.val());
-                match self.idx.q.val().index() {
+                // Open byte 8k + lo into gb<k> (`protocol::encode_event`).
+                match self.idx.q.val().get_bits::<3>(0).index() {
                     0 => {
-                        self.byte.next = bits::<8>(1);
+                        self.gb0.d.next = bits::<8>(1);
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(137);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(73);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(265);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(201);
+                        self.gb5.d.next = self.key_flat.val().get_bits::<8>(25);
                     }
                     1 => {
-                        self.byte.next = bits::<8>(0);
+                        self.gb0.d.next = bits::<8>(0);
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(129);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(65);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(257);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(193);
                     }
                     2 => {
-                        self.byte.next = self.slot_sel.val();
+                        self.gb0.d.next = self.slot_sel.val();
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(121);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(57);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(249);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(185);
                     }
                     3 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(0);
+                        self.gb0.d.next = self.key_flat.val().get_bits::<8>(0);
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(113);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(49);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(241);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(177);
                     }
                     4 => {
-                        self.byte.next = bit_cast::<8, 1>(self.key_flat.val().get_bit(8).into());
+                        self.gb0.d.next = bit_cast::<8, 1>(self.key_flat.val().get_bit(8).into());
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(105);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(41);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(233);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(169);
                     }
                     5 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(161);
+                        self.gb0.d.next = self.key_flat.val().get_bits::<8>(161);
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(97);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(289);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(225);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(17);
                     }
                     6 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(153);
+                        self.gb0.d.next = self.key_flat.val().get_bits::<8>(153);
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(89);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(281);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(217);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(9);
                     }
                     7 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(145);
-                    }
-                    8 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(137);
-                    }
-                    9 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(129);
-                    }
-                    10 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(121);
-                    }
-                    11 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(113);
-                    }
-                    12 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(105);
-                    }
-                    13 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(97);
-                    }
-                    14 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(89);
-                    }
-                    15 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(81);
-                    }
-                    16 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(73);
-                    }
-                    17 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(65);
-                    }
-                    18 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(57);
-                    }
-                    19 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(49);
-                    }
-                    20 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(41);
-                    }
-                    21 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(289);
-                    }
-                    22 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(281);
-                    }
-                    23 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(273);
-                    }
-                    24 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(265);
-                    }
-                    25 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(257);
-                    }
-                    26 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(249);
-                    }
-                    27 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(241);
-                    }
-                    28 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(233);
-                    }
-                    29 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(225);
-                    }
-                    30 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(217);
-                    }
-                    31 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(209);
-                    }
-                    32 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(201);
-                    }
-                    33 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(193);
-                    }
-                    34 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(185);
-                    }
-                    35 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(177);
-                    }
-                    36 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(169);
-                    }
-                    37 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(17);
-                    }
-                    38 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(9);
-                    }
-                    39 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(33);
-                    }
-                    40 => {
-                        self.byte.next = self.key_flat.val().get_bits::<8>(25);
+                        self.gb0.d.next = self.key_flat.val().get_bits::<8>(145);
+                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(81);
+                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(273);
+                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(209);
+                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(33);
                     }
                     _ => {}
                 }
@@ -294,15 +256,12 @@ impl Logic for EventBuffer {
             }
             EbState::Evict => {
                 self.stats_byte.next = true;
-                match self.idx.q.val().index() {
+                match self.idx.q.val().get_bits::<3>(0).index() {
                     0 => {
-                        self.byte.next = self.ev_type.val();
-                    }
-                    1 => {
-                        self.byte.next = bits::<8>(0);
+                        self.gb0.d.next = self.ev_type.val();
                     }
                     2 => {
-                        self.byte.next = self.slot_sel.val();
+                        self.gb0.d.next = self.slot_sel.val();
                     }
                     _ => {}
                 }
@@ -312,21 +271,15 @@ impl Logic for EventBuffer {
             }
             EbState::Peek => {
                 // The READ_SLOTS record: 4 tag bytes (from index 63, i.e. -1,
-                // so the statistics share the evict bytes' multiplexer at 3..12).
+                // so the statistics share the evict bytes' multiplexer at
+                // 3..12); byte 63, the valid bit, is the second clock's.
                 self.stats_byte.next = true;
-                match self.idx.q.val().index() {
-                    63 => {
-                        self.byte.next =
-                            bit_cast::<8, 1>(self.s_evict_tag.val().get_bit(15).into());
-                    }
-                    0 => {
-                        self.byte.next = bits::<8>(0);
-                    }
+                match self.idx.q.val().get_bits::<3>(0).index() {
                     1 => {
-                        self.byte.next = bit_cast::<8, 7>(self.s_evict_tag.val().get_bits::<7>(8));
+                        self.gb0.d.next = bit_cast::<8, 7>(self.s_evict_tag.val().get_bits::<7>(8));
                     }
                     2 => {
-                        self.byte.next = self.s_evict_tag.val().get_bits::<8>(0);
+                        self.gb0.d.next = self.s_evict_tag.val().get_bits::<8>(0);
                     }
                     _ => {}
                 }
@@ -343,37 +296,34 @@ impl Logic for EventBuffer {
                 self.state.d.next = EbState::Idle;
             }
         }
+        // The statistics, bytes 3..=12 of an evict or a READ_SLOTS record.
         if self.stats_byte.val() {
-            match self.idx.q.val().index() {
+            match self.idx.q.val().get_bits::<3>(0).index() {
+                0 => {
+                    self.gb1.d.next = self.stats_flat.val().get_bits::<8>(40);
+                }
+                1 => {
+                    self.gb1.d.next = self.stats_flat.val().get_bits::<8>(48);
+                }
+                2 => {
+                    self.gb1.d.next = self.stats_flat.val().get_bits::<8>(56);
+                }
                 3 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(0);
+                    self.gb0.d.next = self.stats_flat.val().get_bits::<8>(0);
+                    self.gb1.d.next = self.stats_flat.val().get_bits::<8>(64);
                 }
                 4 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(8);
+                    self.gb0.d.next = self.stats_flat.val().get_bits::<8>(8);
+                    self.gb1.d.next = self.stats_flat.val().get_bits::<8>(72);
                 }
                 5 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(16);
+                    self.gb0.d.next = self.stats_flat.val().get_bits::<8>(16);
                 }
                 6 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(24);
+                    self.gb0.d.next = self.stats_flat.val().get_bits::<8>(24);
                 }
                 7 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(32);
-                }
-                8 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(40);
-                }
-                9 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(48);
-                }
-                10 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(56);
-                }
-                11 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(64);
-                }
-                12 => {
-                    self.byte.next = self.stats_flat.val().get_bits::<8>(72);
+                    self.gb0.d.next = self.stats_flat.val().get_bits::<8>(32);
                 }
                 _ => {}
             }
@@ -384,13 +334,42 @@ impl Logic for EventBuffer {
                 self.state.d.next = EbState::Idle;
             }
         }
-        self.byte_r.d.next = self.byte.val();
+        self.hi.d.next = self.idx.q.val().get_bits::<3>(3);
+        self.wa.d.next = self.write.val();
+        self.pa.d.next = self.p_valid_c.val();
+        self.za.d.next =
+            (self.state.q.val() == EbState::Peek) & !self.s_evict_tag.val().get_bit(15);
+        // The second clock: the group's byte (byte 63 of a READ_SLOTS record
+        // is its valid bit, set unless the slot is empty).
+        match self.hi.q.val().index() {
+            0 => {
+                self.byte_r.d.next = self.gb0.q.val();
+            }
+            1 => {
+                self.byte_r.d.next = self.gb1.q.val();
+            }
+            2 => {
+                self.byte_r.d.next = self.gb2.q.val();
+            }
+            3 => {
+                self.byte_r.d.next = self.gb3.q.val();
+            }
+            4 => {
+                self.byte_r.d.next = self.gb4.q.val();
+            }
+            5 => {
+                self.byte_r.d.next = self.gb5.q.val();
+            }
+            _ => {
+                self.byte_r.d.next = bits::<8>(1);
+            }
+        }
         // An empty slot reads as zeros (`protocol::cmd::READ_SLOTS`).
-        if (self.state.q.val() == EbState::Peek) & !self.s_evict_tag.val().get_bit(15) {
+        if self.za.q.val() {
             self.byte_r.d.next = bits::<8>(0);
         }
-        self.write_r.d.next = self.write.val();
-        self.pv_r.d.next = self.p_valid_c.val();
+        self.write_r.d.next = self.wa.q.val();
+        self.pv_r.d.next = self.pa.q.val();
         self.p_valid.next = self.pv_r.q.val();
         self.p_byte.next = self.byte_r.q.val();
         if self.write_r.q.val() {
@@ -408,8 +387,14 @@ impl Logic for EventBuffer {
         if self.write_r.q.val() {
             self.count.d.next = self.count.q.val() - self.removed.val() + 1;
         }
+        self.fill.d.next = self.fill.q.val() - self.removed.val();
+        if self.write.val() {
+            self.fill.d.next = self.fill.q.val() - self.removed.val() + 1;
+        }
         if self.clear.val() {
+            self.wa.d.next = false;
             self.write_r.d.next = false;
+            self.fill.d.next = bits::<12>(0);
             self.head.d.next = bits::<EB_ADDR>(0);
             self.tail.d.next = bits::<EB_ADDR>(0);
             self.count.d.next = bits::<12>(0);

@@ -4,9 +4,10 @@
 mod common;
 use bloomtime_hw::consts::*;
 use bloomtime_hw::event_buffer::EventBuffer;
+use bloomtime_hw::event_buffer::EVICT_BYTES;
 use bloomtime_hw::types::{KeyBits, StatsBits};
 use bloomtime_hw::util::Stepper;
-use bloomtime_model::protocol::encode_event;
+use bloomtime_model::protocol::{encode_event, EVENT_BUFFER_BYTES, OPEN_BYTES};
 use bloomtime_model::table::{level0, AccRule, Event, EvictReason, SlotStats};
 use common::*;
 
@@ -144,4 +145,106 @@ fn bytes_equal_the_protocol_encoding() {
         );
     }
     assert!(got_peek.len() > 1000);
+}
+
+fn random_event(r: &mut Rng, open: bool) -> Event {
+    if open {
+        Event::Open {
+            slot: r.below(256) as u32,
+            key: random_key(r, 1 << 30, 1 << 16),
+        }
+    } else {
+        Event::Evict {
+            slot: r.below(256) as u32,
+            reason: EvictReason::from_index(r.below(3) as u8).unwrap(),
+            stats: random_stats(r),
+        }
+    }
+}
+
+/// Offers the events one after the other, nothing drained; each is given
+/// 200 clocks to be taken. Returns how many were taken and the level then.
+fn offer(events: &[Event]) -> (usize, u64) {
+    let mut st = Stepper::new(EventBuffer::default(), None);
+    let mut taken = 0;
+    'next: for e in events {
+        for _ in 0..200 {
+            let u = &mut st.uut;
+            u.p_ready.next = true;
+            u.pop.next = false;
+            u.s_open_valid.next = false;
+            u.s_evict_valid.next = false;
+            match e {
+                Event::Open { slot, key } => {
+                    u.s_open_valid.next = true;
+                    u.s_open_slot.next = (*slot as u64).into();
+                    u.s_open_key.next = KeyBits::from_key(key);
+                }
+                Event::Evict {
+                    slot,
+                    reason,
+                    stats,
+                } => {
+                    u.s_evict_valid.next = true;
+                    u.s_evict_slot.next = (*slot as u64).into();
+                    u.s_evict_reason.next = (*reason as u64).into();
+                    u.s_evict_stats.next = StatsBits::from_stats(stats);
+                }
+            }
+            st.settle();
+            let took = st.uut.s_open_ready.val() || st.uut.s_evict_ready.val();
+            st.tick();
+            if took {
+                taken += 1;
+                continue 'next;
+            }
+        }
+        break;
+    }
+    st.uut.s_open_valid.next = false;
+    st.uut.s_evict_valid.next = false;
+    for _ in 0..4 {
+        st.tick();
+    }
+    st.settle();
+    (taken, st.uut.level.val().to_u64())
+}
+
+/// An event is taken exactly when it fits: after `opens` opens and `evicts`
+/// evicts (shuffled), the `last` one is taken if and only if the buffer
+/// then holds at most its 2048 bytes. The four cases sit on both sides of
+/// both boundaries: 9·41 + 126·13 = 2007 and 10·41 + 125·13 = 2035 bytes
+/// leave exactly an open's / an evict's room, 3·41 + 145·13 = 2008 and
+/// 4·41 + 144·13 = 2036 a byte less.
+#[test]
+fn takes_an_event_exactly_when_it_fits() {
+    let s = seed("takes_an_event_exactly_when_it_fits", 32);
+    let mut r = Rng::new(s);
+    for (opens, evicts, last_open) in [
+        (9, 126, true),
+        (10, 125, false),
+        (3, 145, true),
+        (4, 144, false),
+    ] {
+        let mut kinds: Vec<bool> = (0..opens + evicts).map(|i| i < opens).collect();
+        for i in (1..kinds.len()).rev() {
+            kinds.swap(i, r.below(i as u64 + 1) as usize);
+        }
+        kinds.push(last_open);
+        let events: Vec<Event> = kinds.iter().map(|&o| random_event(&mut r, o)).collect();
+        let before = opens as u64 * OPEN_BYTES as u64 + evicts as u64 * EVICT_BYTES as u64;
+        let size = if last_open { OPEN_BYTES } else { EVICT_BYTES } as u64;
+        let fits = before + size <= EVENT_BUFFER_BYTES as u64;
+        let (taken, level) = offer(&events);
+        let case = format!(
+            "{opens} opens, {evicts} evicts, then an {}",
+            if last_open { "open" } else { "evict" }
+        );
+        assert_eq!(
+            taken,
+            opens + evicts + fits as usize,
+            "{case}: events taken"
+        );
+        assert_eq!(level, before + if fits { size } else { 0 }, "{case}: level");
+    }
 }
