@@ -120,7 +120,8 @@ pub struct BloomtimeCore {
     pub cnt_index: Signal<In, Bits<CNT_INDEX_BITS>>,
     pub cnt_valid: Signal<Out, Bit>,
     pub cnt_value: Signal<Out, Bits<32>>,
-    /// The pipeline holds no record (only sweeps, or nothing).
+    /// The pipeline holds no record (only sweeps, or nothing), and no
+    /// counter readout is waiting for its answer.
     pub idle: Signal<Out, Bit>,
 
     /// The spaced configuration (see [`BloomtimeCore::spaced`]); off by
@@ -569,7 +570,9 @@ impl Logic for BloomtimeCore {
             | (self.op5.q.val() == 1)
             | (self.op6.q.val() == 1)
             | (self.op7.q.val() == 1);
-        self.idle.next = !self.s0_valid.q.val() & !self.packets_in_flight.val();
+        self.idle.next = !self.s0_valid.q.val()
+            & !self.packets_in_flight.val()
+            & !self.counters.rd_pending.val();
         self.counters.clear.next = false;
         match self.state.q.val() {
             CtlState::Idle => {

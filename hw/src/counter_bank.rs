@@ -54,6 +54,8 @@ pub struct CounterBank {
     /// before that flush.
     pub rd_valid: Signal<Out, Bit>,
     pub rd_value: Signal<Out, Bits<32>>,
+    /// A readout is waiting or on its way (low again with `rd_valid`).
+    pub rd_pending: Signal<Out, Bit>,
     ram: Bram<Bits<32>, CNT_INDEX_BITS>,
     /// The strobes, registered: counted a clock after they arrive (keeps
     /// the pipeline's stall logic out of the counters' paths).
@@ -229,6 +231,7 @@ impl Logic for CounterBank {
         self.out_valid.d.next = self.g_read.q.val() & self.g_valid.q.val();
         self.out_value.d.next = self.newval.val();
         self.rd_valid.next = self.out_valid.q.val();
+        self.rd_pending.next = self.req_r.q.val() | self.f_read.q.val() | self.g_read.q.val();
         self.rd_value.next = self.out_value.q.val();
     }
 }

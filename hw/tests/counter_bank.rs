@@ -59,6 +59,11 @@ fn run(s: u64, req_rate: f64) {
         u.rd_req.next = req;
         u.rd_index.next = (idx as u64).into();
         st.settle();
+        assert_eq!(
+            st.uut.rd_pending.val(),
+            pending.is_some() && !st.uut.rd_valid.val(),
+            "cycle {cycle}: rd_pending"
+        );
         if st.uut.rd_valid.val() {
             let (i, asked, quiet, at) = pending.take().expect("an answer without a request");
             // The flusher reaches every counter within a round (28 clocks,
