@@ -39,7 +39,9 @@ const _: () = assert!(HEADER_WINDOW < 256);
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
 pub enum FeedState {
     Idle,
-    /// Checking: the next frame's header at `p`, or the end.
+    /// Checking: `p` settles (its compares are registered), then the next
+    /// frame's header at `p`, or the end.
+    CheckAt,
     Check,
     CheckWait,
     CheckHi,
@@ -116,6 +118,15 @@ pub struct ReplayFeed {
     chk_lo: DFF<Bits<8>>,
     chk_len: DFF<Bits<8>>,
     result: DFF<Bits<8>>,
+    /// `p` is the request's end; no frame header fits before it (registered
+    /// every clock: valid a clock after `p` is set).
+    at_end: DFF<Bit>,
+    short: DFF<Bit>,
+    /// The feed was in `Quiet` last clock too: `p`'s compares and the read
+    /// address (`p`) have settled.
+    settled: DFF<Bit>,
+    /// The byte offered is the frame's last (registered with `fi`).
+    last: DFF<Bit>,
 }
 
 const P_BITS: usize = BUF_ADDR + 1;
@@ -182,6 +193,10 @@ impl Default for ReplayFeed {
             chk_lo: Default::default(),
             chk_len: Default::default(),
             result: Default::default(),
+            at_end: Default::default(),
+            short: Default::default(),
+            settled: Default::default(),
+            last: Default::default(),
         }
     }
 }
@@ -191,7 +206,7 @@ impl Logic for ReplayFeed {
     fn update(&mut self) {
         dff_setup!(
             self, clock, st, raddr, p, nframes, k, fn_len, fi, hj, ts, caplen, fdata, fvalid,
-            fdone, refuse, chk_hi, chk_lo, chk_len, result
+            fdone, refuse, chk_hi, chk_lo, chk_len, result, at_end, short, settled, last
         );
         if self.frame_done.val() {
             self.fdone.d.next = true;
@@ -200,7 +215,10 @@ impl Logic for ReplayFeed {
         self.len_w.next = bit_cast::<P_BITS, BUF_ADDR>(self.len.val());
         self.f_valid.next = self.fvalid.q.val();
         self.f_data.next = self.fdata.q.val();
-        self.f_last.next = self.fi.q.val() == self.fn_len.q.val();
+        self.f_last.next = self.last.q.val();
+        self.at_end.d.next = self.p.q.val() == self.len_w.val();
+        self.short.d.next = (self.p.q.val() + self.k_header.val()) >= self.len_w.val();
+        self.settled.d.next = self.st.q.val() == FeedState::Quiet;
         self.f_caplen.next = self.caplen.q.val();
         self.f_ts.next = self.now.val();
         if !self.live.val() {
@@ -221,22 +239,25 @@ impl Logic for ReplayFeed {
                 self.k.d.next = bits::<8>(0);
                 self.result.d.next = self.k_ok.val();
                 if self.start.val() {
-                    self.st.d.next = FeedState::Check;
+                    self.st.d.next = FeedState::CheckAt;
                 }
+            }
+            FeedState::CheckAt => {
+                self.st.d.next = FeedState::Check;
             }
             FeedState::Check => {
                 // A frame needs its header and at least one more byte;
                 // caplen and the length byte are checked.
                 self.raddr.d.next =
                     bit_cast::<BUF_ADDR, P_BITS>(self.p.q.val() + self.k_caplen_at.val());
-                if self.p.q.val() == self.len_w.val() {
+                if self.at_end.q.val() {
                     self.p.d.next = self.k_first.val();
                     self.st.d.next = FeedState::Quiet;
                     if self.busy.val() {
                         self.result.d.next = self.k_busy.val();
                         self.st.d.next = FeedState::Done;
                     }
-                } else if (self.p.q.val() + self.k_header.val()) >= self.len_w.val() {
+                } else if self.short.q.val() {
                     self.result.d.next = self.k_bad_length.val();
                     self.st.d.next = FeedState::Done;
                 } else {
@@ -269,7 +290,7 @@ impl Logic for ReplayFeed {
                     + self.k_header.val()
                     + bit_cast::<P_BITS, 8>(self.chk_len.q.val());
                 self.nframes.d.next = self.nframes.q.val() + 1;
-                self.st.d.next = FeedState::Check;
+                self.st.d.next = FeedState::CheckAt;
                 if (self.chk_hi.q.val() != 0) | (self.chk_lo.q.val() > self.k_window.val()) {
                     if self.chk_len.q.val() != self.k_window.val() {
                         self.result.d.next = self.k_bad_argument.val();
@@ -287,16 +308,15 @@ impl Logic for ReplayFeed {
             }
             FeedState::Quiet => {
                 // Next frame, when the pipeline is quiet and the buffer admits
-                // it (and the header's first byte is being read: raddr = p).
+                // it (and p has settled: its compare is registered, and the
+                // header's first byte is being read, raddr = p).
                 self.raddr.d.next = bit_cast::<BUF_ADDR, P_BITS>(self.p.q.val());
                 self.hj.d.next = bits::<3>(0);
                 self.fdone.d.next = false;
-                if self.p.q.val() == self.len_w.val() {
+                if self.settled.q.val() & self.at_end.q.val() {
                     self.wr.next = true;
                     self.st.d.next = FeedState::Done;
-                } else if self.quiet.val()
-                    & (bit_cast::<P_BITS, BUF_ADDR>(self.raddr.q.val()) == self.p.q.val())
-                {
+                } else if self.quiet.val() & self.settled.q.val() {
                     if self.eb_level.val() > self.k_admit_level.val() {
                         self.refuse.d.next = self.nframes.q.val() - self.k.q.val();
                         self.st.d.next = FeedState::Refuse;
@@ -321,6 +341,7 @@ impl Logic for ReplayFeed {
                     7 => {
                         self.fn_len.d.next = self.rd_data.val() - 1;
                         self.fi.d.next = bits::<8>(0);
+                        self.last.d.next = self.rd_data.val() == 1;
                         self.fvalid.d.next = false;
                         self.raddr.d.next =
                             bit_cast::<BUF_ADDR, P_BITS>(self.p.q.val() + self.k_header.val());
@@ -341,7 +362,8 @@ impl Logic for ReplayFeed {
                 } else if self.f_ready.val() {
                     self.fvalid.d.next = false;
                     self.fi.d.next = self.fi.q.val() + 1;
-                    if self.fi.q.val() == self.fn_len.q.val() {
+                    self.last.d.next = (self.fi.q.val() + 1) == self.fn_len.q.val();
+                    if self.last.q.val() {
                         self.st.d.next = FeedState::FrameDone;
                     }
                 }
