@@ -90,8 +90,11 @@ pub struct EventBuffer {
     stats_flat: Signal<Local, Bits<{ 8 * STATS_BYTES }>>,
     slot_sel: Signal<Local, Bits<8>>,
     ev_type: Signal<Local, Bits<8>>,
-    room: Signal<Local, Bit>,
-    room_evict: Signal<Local, Bit>,
+    /// Room for an open / an evict, registered from `fill`; `moved`: fill
+    /// changed at the last edge, so they are a clock old and Idle waits.
+    room: DFF<Bit>,
+    room_evict: DFF<Bit>,
+    moved: DFF<Bit>,
     p_valid_c: Signal<Local, Bit>,
     stats_byte: Signal<Local, Bit>,
     /// Registered readies: high on the clock the event's last byte leaves.
@@ -129,7 +132,7 @@ impl Logic for EventBuffer {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, idx, head, tail, count, rdy_open, rdy_evict, gb0, gb1, gb2, gb3,
-            gb4, gb5, hi, wa, pa, za, byte_r, write_r, pv_r, fill
+            gb4, gb5, hi, wa, pa, za, byte_r, write_r, pv_r, fill, room, room_evict, moved
         );
         self.fifo.clock.next = self.clock.val();
         self.fifo.read_address.next = self.head.q.val() + self.rd_offset.val();
@@ -141,9 +144,11 @@ impl Logic for EventBuffer {
         // written one a clock without checking again: the bytes waiting are
         // `fill` (those in the FIFO and those on their way); an open takes
         // 41 bytes, an evict 13 (the model device's flush exports a slot on
-        // the same condition).
-        self.room.next = self.fill.q.val() < 2008;
-        self.room_evict.next = self.fill.q.val() < 2036;
+        // the same condition). The compares are registered; Idle decides
+        // only on a clock after which fill has not moved, where they are
+        // exact.
+        self.room.d.next = self.fill.q.val() < 2008;
+        self.room_evict.d.next = self.fill.q.val() < 2036;
         self.s_open_ready.next = self.rdy_open.q.val();
         self.s_evict_ready.next = self.rdy_evict.q.val();
         self.rdy_open.d.next = false;
@@ -176,13 +181,15 @@ impl Logic for EventBuffer {
         match self.state.q.val() {
             EbState::Idle => {
                 self.idx.d.next = bits::<6>(0);
-                if self.s_open_valid.val() & self.room.val() {
+                if self.moved.q.val() {
+                    // fill moved: the room compares catch up.
+                } else if self.s_open_valid.val() & self.room.q.val() {
                     self.state.d.next = EbState::Open;
                 } else if self.s_evict_valid.val() {
                     if self.s_evict_reason.val() == 3 {
                         self.state.d.next = EbState::Peek;
                         self.idx.d.next = bits::<6>(63);
-                    } else if self.room_evict.val() {
+                    } else if self.room_evict.q.val() {
                         self.state.d.next = EbState::Evict;
                     }
                 }
@@ -387,6 +394,7 @@ impl Logic for EventBuffer {
         if self.write_r.q.val() {
             self.count.d.next = self.count.q.val() - self.removed.val() + 1;
         }
+        self.moved.d.next = self.write.val() | self.pop.val();
         self.fill.d.next = self.fill.q.val() - self.removed.val();
         if self.write.val() {
             self.fill.d.next = self.fill.q.val() - self.removed.val() + 1;
@@ -395,6 +403,7 @@ impl Logic for EventBuffer {
             self.wa.d.next = false;
             self.write_r.d.next = false;
             self.fill.d.next = bits::<12>(0);
+            self.moved.d.next = true;
             self.head.d.next = bits::<EB_ADDR>(0);
             self.tail.d.next = bits::<EB_ADDR>(0);
             self.count.d.next = bits::<12>(0);
