@@ -119,6 +119,14 @@ pub struct KeyLanes {
 }
 
 const _: () = assert!(KEY_BITS == 297 && key_layout::BITS == 297);
+// The state classes as masks of `st` (literals in `update`): the headers
+// that decide at their last byte (ETH 0, VLAN 1, IP4 2, IP6 3, EXT 4,
+// ICMP 7) and those that end as a record (TCP 5, UDP 6, ECHO 8): every
+// state in exactly one.
+const ST_DEC: u64 = 1 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 7;
+const ST_L4: u64 = 1 << 5 | 1 << 6 | 1 << 8;
+const _: () =
+    assert!(ST_DEC == 0x09f && ST_L4 == 0x160 && ST_DEC & ST_L4 == 0 && ST_DEC | ST_L4 == 0x1ff);
 const _: () = assert!(key_layout::PROTO == 0 && key_layout::V6 == 8 && key_layout::SPORT == 9);
 const _: () = assert!(key_layout::DPORT == 25 && key_layout::SRC == 41 && key_layout::DST == 169);
 
@@ -297,6 +305,11 @@ pub struct FrameParser {
     p_dn: DFF<Bit>,
     p_rec: DFF<Bit>,
     p_reason: DFF<Bits<3>>,
+    /// Classes of `st`, registered with it: a header whose last byte
+    /// decides (go on or stop: Ethernet, tag, IPv4, IPv6, extension, ICMP),
+    /// and one whose last byte ends the walk as a record (TCP, UDP, echo).
+    st_dec: DFF<Bit>,
+    st_l4: DFF<Bit>,
     /// `m_valid`.
     ov: DFF<Bit>,
     /// `frame_done`.
@@ -448,6 +461,8 @@ impl Default for FrameParser {
             ts: Default::default(),
             flags: Default::default(),
             key: Default::default(),
+            st_dec: Default::default(),
+            st_l4: Default::default(),
             ov: Default::default(),
             fd: Default::default(),
             dv: Default::default(),
@@ -530,7 +545,8 @@ impl Logic for FrameParser {
             self, clock, busy, st, rem, q_r1, q_le32, q_src4, q_dst4, q_eq20, slack, wslack, delta,
             lo_00, lo_a8, lo_dd, l2_tag, lo_bad, cap_bad, vl2, nx_ext, nx_frag, nx_ah, nx_tcp,
             nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl4, xlen, tl_hi0, bad, frag, echo,
-            res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, ov, fd, dv, dr
+            res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, st_dec, st_l4, ov,
+            fd, dv, dr
         );
 
         // ---- handshake and decode ----
@@ -979,14 +995,7 @@ impl Logic for FrameParser {
         self.lo_ok.next = (self.lo_00.q.val() && self.s_data.val() == 0x00)
             || (self.lo_a8.q.val() && self.s_data.val() == 0xa8)
             || (self.lo_dd.q.val() && self.s_data.val() == 0xdd);
-        if self.fire.val()
-            && self.q_r1.q.val()
-            && (self.at_l2.val()
-                || self.at_ip4.val()
-                || self.at_ip6.val()
-                || self.at_ext.val()
-                || self.at_icmp.val())
-        {
+        if self.fire.val() && self.q_r1.q.val() && self.st_dec.q.val() {
             if self.p_dn.q.val() {
                 self.dn.next = true;
                 self.dn_rec.next = self.p_rec.q.val();
@@ -1019,7 +1028,7 @@ impl Logic for FrameParser {
             && !self.p_dn.q.val()
             && !self.s_last.val()
             && !self.lo_ok.val();
-        if self.q_r1.q.val() && (self.in_tcp.val() || self.in_udp.val() || self.in_echo.val()) {
+        if self.q_r1.q.val() && self.fire.val() && self.st_l4.q.val() {
             self.dn.next = true;
             self.dn_rec.next = true;
         }
@@ -1141,6 +1150,11 @@ impl Logic for FrameParser {
             self.fd.d.next = false;
             self.dv.d.next = false;
         }
+
+        // The classes of the state just decided (`ST_DEC`, `ST_L4`; read
+        // after its last assignment above).
+        self.st_dec.d.next = (self.st.d.val() & 0x09f).any();
+        self.st_l4.d.next = (self.st.d.val() & 0x160).any();
 
         // ---- outputs ----
         self.s_ready.next = self.rdy.val();
