@@ -131,6 +131,18 @@ pub struct BloomtimeCore {
     /// (saturating at 2), and bubbles still owed after a packet.
     gap: DFF<Bits<2>>,
     hold: DFF<Bits<2>>,
+    /// Decodes of the control state, `hold`, `gap` and `cursor`, registered
+    /// with them (each from its register's next value, after its last
+    /// assignment in `update`), so that the stall and sweep decisions read
+    /// flags instead of compares. Zero at power-up like their sources:
+    /// `ncur0` is "cursor != 0".
+    iss_r: DFF<Bit>,
+    hold_nz: DFF<Bit>,
+    gap2: DFF<Bit>,
+    ncur0: DFF<Bit>,
+    cur1: DFF<Bit>,
+    cur255: DFF<Bit>,
+    cur_end: DFF<Bit>,
     bubble: Signal<Local, Bit>,
     hash: HashUnit,
     bank0: BucketBank,
@@ -376,7 +388,14 @@ impl Logic for BloomtimeCore {
             out_rtt_valid,
             out_rtt,
             gap,
-            hold
+            hold,
+            iss_r,
+            hold_nz,
+            gap2,
+            ncur0,
+            cur1,
+            cur255,
+            cur_end
         );
         self.hash.clock.next = self.clock.val();
         self.bank0.clock.next = self.clock.val();
@@ -404,17 +423,17 @@ impl Logic for BloomtimeCore {
         // ---- Stage 0: input register with the monotonic clamp.
         self.s0_epoch.next = self.s0_ts.q.val().epoch;
         // The cursor at 254 or 255: the pass ends within a sweep.
-        self.pass_ending.next = self.cursor.q.val().get_bits::<7>(1) == 127;
+        self.pass_ending.next = self.cur_end.q.val();
         self.le_pre.d.next = self.s0_epoch.val() <= self.pass_limit.q.val();
         self.adm_epoch.next = self.admitted_ts.q.val().epoch;
         self.s0_ok.next = self.ok_r.q.val();
         self.blocked.next = self.state.q.val() != CtlState::Idle;
-        self.issuing.next = self.state.q.val() == CtlState::Issue;
+        self.issuing.next = self.iss_r.q.val();
         // Spaced configuration: two empty clocks before and after a packet.
         self.bubble.next = self.spaced.y.val()
             & !self.issuing.val()
-            & ((self.hold.q.val() != 0)
-                | (self.s0_valid.q.val() & self.s0_ok.val() & (self.gap.q.val() != 2)));
+            & (self.hold_nz.q.val()
+                | (self.s0_valid.q.val() & self.s0_ok.val() & !self.gap2.q.val()));
         self.s0_take.next = self.advance.val()
             & self.s0_valid.q.val()
             & self.s0_ok.val()
@@ -471,17 +490,17 @@ impl Logic for BloomtimeCore {
         // ---- Into stage 1: control op, else the record, else a sweep.
         self.stale_next.next = self.s0_valid.q.val() & !self.s0_ok.val() & self.jump_r.q.val();
         self.stale_op.next = self.pass_stale.q.val();
-        if self.cursor.q.val() == 0 {
+        if !self.ncur0.q.val() {
             self.stale_op.next = self.stale_next.val();
         }
         self.sweeping.next =
             self.advance.val() & !self.issuing.val() & !self.s0_take.val() & !self.bubble.val();
         if self.advance.val() {
             if self.bubble.val() {
-                if self.gap.q.val() != 2 {
+                if !self.gap2.q.val() {
                     self.gap.d.next = self.gap.q.val() + 1;
                 }
-                if self.hold.q.val() != 0 {
+                if self.hold_nz.q.val() {
                     self.hold.d.next = self.hold.q.val() - 1;
                 }
             } else {
@@ -538,11 +557,11 @@ impl Logic for BloomtimeCore {
         self.lim.next = bit_cast::<38, 37>(self.pass_start.q.val()) + 8_126_456;
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
-            if self.cursor.q.val() == 0 {
+            if !self.ncur0.q.val() {
                 self.pass_stale.d.next = self.stale_next.val();
                 self.pass_start.d.next = self.lim_start.val();
             }
-            if self.cursor.q.val() == 1 {
+            if self.cur1.q.val() {
                 // Saturating: near the top of the 37-bit epoch range the
                 // limit is the last epoch (no later record can follow).
                 self.pass_limit.d.next = bit_cast::<37, 38>(self.lim.val());
@@ -550,7 +569,7 @@ impl Logic for BloomtimeCore {
                     self.pass_limit.d.next = !bits::<EPOCH_BITS>(0);
                 }
             }
-            if self.cursor.q.val() == 255 {
+            if self.cur255.q.val() {
                 self.limit_x.d.next = self.pass_limit.q.val() ^ 8_126_456;
                 if self.spaced.y.val() {
                     self.ok_r.d.next = self.le_pre.q.val();
@@ -823,6 +842,15 @@ impl Logic for BloomtimeCore {
         self.cnt_ready.next = self.counters.rd_ready.val();
         self.cnt_valid.next = self.counters.rd_valid.val();
         self.cnt_value.next = self.counters.rd_value.val();
+
+        // The registered decodes (after every assignment of their sources).
+        self.iss_r.d.next = self.state.d.val() == CtlState::Issue;
+        self.hold_nz.d.next = self.hold.d.val() != 0;
+        self.gap2.d.next = self.gap.d.val() == 2;
+        self.ncur0.d.next = self.cursor.d.val() != 0;
+        self.cur1.d.next = self.cursor.d.val() == 1;
+        self.cur255.d.next = self.cursor.d.val() == 255;
+        self.cur_end.d.next = self.cursor.d.val().get_bits::<7>(1) == 127;
     }
 }
 crate::impl_clocked!(BloomtimeCore);
