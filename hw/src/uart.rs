@@ -289,6 +289,9 @@ pub struct UartTx {
     /// The bit on the line: 15 start, 0..7 data, 8 stop.
     bitn: DFF<Bits<4>>,
     sh: DFF<Bits<8>>,
+    /// `bitn` is the stop bit (registered with it: `ready` is one gate from
+    /// registers).
+    stop: DFF<Bit>,
 
     // ---- combinational ----
     /// Last clock of a bit.
@@ -326,6 +329,7 @@ impl UartTx {
             cnt: Default::default(),
             bitn: Default::default(),
             sh: Default::default(),
+            stop: Default::default(),
             at: Default::default(),
             free: Default::default(),
             nb: Default::default(),
@@ -350,9 +354,9 @@ impl Default for UartTx {
 impl Logic for UartTx {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, run, txn, cnt, bitn, sh);
+        dff_setup!(self, clock, run, txn, cnt, bitn, sh, stop);
         self.at.next = self.cnt.q.val().get_bit(16);
-        self.free.next = !self.run.q.val() || (self.at.val() && self.bitn.q.val() == 8);
+        self.free.next = !self.run.q.val() || (self.at.val() && self.stop.q.val());
         self.nb.next = self.bitn.q.val() + 1;
         self.idx.next = bit_cast::<3, 4>(self.nb.val());
         // Always running (see UartRx).
@@ -379,6 +383,7 @@ impl Logic for UartTx {
             }
         }
 
+        self.stop.d.next = self.bitn.d.val() == 8;
         self.tx.next = !self.txn.q.val();
         self.ready.next = self.free.val();
         self.busy.next = self.run.q.val();
