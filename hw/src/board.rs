@@ -53,6 +53,12 @@ pub struct BoardCore {
     pub parser: FrameParser,
     pub core: BloomtimeCore,
     pub eb: EventBuffer,
+    /// Nothing in flight between the parser and the event buffer,
+    /// registered: a clock late, which only delays the processor. Once the
+    /// processor stops feeding, the pipeline only drains, so quiet never
+    /// drops again by itself; and no input starts within a clock of the
+    /// processor acting on it.
+    quiet: DFF<Bit>,
 }
 
 impl BoardCore {
@@ -79,6 +85,7 @@ impl BoardCore {
             parser: Default::default(),
             core: BloomtimeCore::spaced(),
             eb: Default::default(),
+            quiet: Default::default(),
         }
     }
 }
@@ -165,7 +172,9 @@ impl Logic for BoardCore {
         self.cp.cnt_valid.next = self.core.cnt_valid.val();
         self.cp.cnt_value.next = self.core.cnt_value.val();
         self.core.link_inc.next = self.cp.link_inc.val();
-        self.cp.quiet.next = self.core.idle.val()
+        self.quiet.clock.next = self.clock.val();
+        self.cp.quiet.next = self.quiet.q.val();
+        self.quiet.d.next = self.core.idle.val()
             & !self.core.m_open_valid.val()
             & !self.core.m_evict_valid.val()
             & !self.eb.busy.val()
