@@ -132,10 +132,11 @@ pub struct BloomtimeCore {
     gap: DFF<Bits<2>>,
     hold: DFF<Bits<2>>,
     /// Decodes of the control state, `hold`, `gap` and `cursor`, registered
-    /// with them (each from its register's next value, after its last
-    /// assignment in `update`), so that the stall and sweep decisions read
-    /// flags instead of compares. Zero at power-up like their sources:
-    /// `ncur0` is "cursor != 0".
+    /// with them (each assigned beside its source, from that source's
+    /// present value), so that the stall and sweep decisions read flags
+    /// instead of compares. Zero at power-up like their sources: `ncur0` is
+    /// "cursor != 0". The testkit checks them against their definitions
+    /// every clock ([`BloomtimeCore::decode_mismatch`]).
     iss_r: DFF<Bit>,
     hold_nz: DFF<Bit>,
     gap2: DFF<Bit>,
@@ -499,15 +500,19 @@ impl Logic for BloomtimeCore {
             if self.bubble.val() {
                 if !self.gap2.q.val() {
                     self.gap.d.next = self.gap.q.val() + 1;
+                    self.gap2.d.next = self.gap.q.val() == 1;
                 }
                 if self.hold_nz.q.val() {
                     self.hold.d.next = self.hold.q.val() - 1;
+                    self.hold_nz.d.next = self.hold.q.val().get_bit(1);
                 }
             } else {
                 self.gap.d.next = bits::<2>(0);
+                self.gap2.d.next = false;
             }
             if self.s0_take.val() {
                 self.hold.d.next = bits::<2>(2);
+                self.hold_nz.d.next = true;
             }
         }
         self.hash.advance.next = self.advance.val();
@@ -557,6 +562,11 @@ impl Logic for BloomtimeCore {
         self.lim.next = bit_cast::<38, 37>(self.pass_start.q.val()) + 8_126_456;
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
+            // The flags of cursor + 1.
+            self.ncur0.d.next = !self.cur255.q.val();
+            self.cur1.d.next = !self.ncur0.q.val();
+            self.cur255.d.next = self.cursor.q.val() == 254;
+            self.cur_end.d.next = (self.cursor.q.val() == 253) | (self.cursor.q.val() == 254);
             if !self.ncur0.q.val() {
                 self.pass_stale.d.next = self.stale_next.val();
                 self.pass_start.d.next = self.lim_start.val();
@@ -613,6 +623,7 @@ impl Logic for BloomtimeCore {
                 // Every accepted record goes first.
                 if !self.s0_valid.q.val() & !self.packets_in_flight.val() {
                     self.state.d.next = CtlState::Issue;
+                    self.iss_r.d.next = true;
                     if self.ctl_cmd_r.q.val() == 1 {
                         self.counters.clear.next = true;
                         self.newest_ts.d.next.sub = bits::<S_SHIFT>(0);
@@ -622,6 +633,10 @@ impl Logic for BloomtimeCore {
                         self.admitted_ts.d.next.epoch = bits::<EPOCH_BITS>(0);
                         self.limit_x.d.next = bits::<EPOCH_BITS>(0);
                         self.cursor.d.next = bits::<LINE_ADDR>(0);
+                        self.ncur0.d.next = false;
+                        self.cur1.d.next = false;
+                        self.cur255.d.next = false;
+                        self.cur_end.d.next = false;
                         self.pass_stale.d.next = false;
                     }
                 }
@@ -631,6 +646,7 @@ impl Logic for BloomtimeCore {
                     self.ctl_idx.d.next = self.ctl_idx.q.val() + 1;
                     if self.ctl_idx.q.val() == self.ctl_last.q.val() {
                         self.state.d.next = CtlState::Tail;
+                        self.iss_r.d.next = false;
                         self.tail.d.next = bits::<4>(0);
                     }
                 }
@@ -645,6 +661,7 @@ impl Logic for BloomtimeCore {
             }
             _ => {
                 self.state.d.next = CtlState::Idle;
+                self.iss_r.d.next = false;
             }
         }
 
@@ -842,15 +859,6 @@ impl Logic for BloomtimeCore {
         self.cnt_ready.next = self.counters.rd_ready.val();
         self.cnt_valid.next = self.counters.rd_valid.val();
         self.cnt_value.next = self.counters.rd_value.val();
-
-        // The registered decodes (after every assignment of their sources).
-        self.iss_r.d.next = self.state.d.val() == CtlState::Issue;
-        self.hold_nz.d.next = self.hold.d.val() != 0;
-        self.gap2.d.next = self.gap.d.val() == 2;
-        self.ncur0.d.next = self.cursor.d.val() != 0;
-        self.cur1.d.next = self.cursor.d.val() == 1;
-        self.cur255.d.next = self.cursor.d.val() == 255;
-        self.cur_end.d.next = self.cursor.d.val().get_bits::<7>(1) == 127;
     }
 }
 crate::impl_clocked!(BloomtimeCore);
@@ -859,5 +867,28 @@ impl BloomtimeCore {
     /// A slot's tag and statistics as stored (for tests).
     pub fn stored_slot(&self, slot: usize) -> (u64, StatsBits) {
         (self.tags.stored_tag(slot), self.ftable.stored_stats(slot))
+    }
+
+    /// The registered decodes against their definitions (for tests, every
+    /// clock): the first that differs, if any.
+    pub fn decode_mismatch(&self) -> Option<String> {
+        let cursor = self.cursor.q.val().index();
+        let hold = self.hold.q.val().index();
+        let gap = self.gap.q.val().index();
+        let state = self.state.q.val();
+        [
+            ("iss_r", self.iss_r.q.val(), state == CtlState::Issue),
+            ("hold_nz", self.hold_nz.q.val(), hold != 0),
+            ("gap2", self.gap2.q.val(), gap == 2),
+            ("ncur0", self.ncur0.q.val(), cursor != 0),
+            ("cur1", self.cur1.q.val(), cursor == 1),
+            ("cur255", self.cur255.q.val(), cursor == 255),
+            ("cur_end", self.cur_end.q.val(), cursor >= 254),
+        ]
+        .into_iter()
+        .find(|&(_, got, want)| got != want)
+        .map(|(name, got, _)| {
+            format!("{name} is {got} with cursor {cursor}, hold {hold}, gap {gap}, {state:?}")
+        })
     }
 }

@@ -105,6 +105,9 @@ impl RustHdlCore {
     /// Collect the transfers of this clock and tick.
     fn finish(&mut self, (ro, re): (bool, bool)) {
         let u = &self.st.uut;
+        if let Some(m) = u.decode_mismatch() {
+            panic!("a registered decode of the core differs: {m}");
+        }
         if u.m_open_valid.val() && ro {
             self.events.push(Event::Open {
                 slot: u.m_open_slot.val().index() as u32,
