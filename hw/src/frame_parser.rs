@@ -305,9 +305,11 @@ pub struct FrameParser {
     p_dn: DFF<Bit>,
     p_rec: DFF<Bit>,
     p_reason: DFF<Bits<3>>,
-    /// Classes of `st`, registered with it: a header whose last byte
-    /// decides (go on or stop: Ethernet, tag, IPv4, IPv6, extension, ICMP),
-    /// and one whose last byte ends the walk as a record (TCP, UDP, echo).
+    /// Classes of `st` (`ST_DEC`, `ST_L4`), assigned beside it: a header
+    /// whose last byte decides (go on or stop: Ethernet, tag, IPv4, IPv6,
+    /// extension, ICMP), and one whose last byte ends the walk as a record
+    /// (TCP, UDP, echo). Checked every clock in the tests
+    /// ([`FrameParser::class_mismatch`]).
     st_dec: DFF<Bit>,
     st_l4: DFF<Bit>,
     /// `m_valid`.
@@ -1064,6 +1066,8 @@ impl Logic for FrameParser {
         }
         if self.go.val() {
             self.st.d.next = self.nst.val();
+            self.st_dec.d.next = (self.nst.val() & 0x09f).any();
+            self.st_l4.d.next = (self.nst.val() & 0x160).any();
             self.rem.d.next = bit_cast::<7, 12>(self.delta.q.val());
             self.q_r1.d.next = self.d7.val() == 1;
             self.q_le32.d.next = !self.d7.val().get_bit(6)
@@ -1094,6 +1098,8 @@ impl Logic for FrameParser {
             self.ts.d.next = self.s_ts.val();
             self.flags.d.next = 0.into();
             self.st.d.next = self.s_eth.val();
+            self.st_dec.d.next = true;
+            self.st_l4.d.next = false;
             self.rem.d.next = 13.into();
             self.q_r1.d.next = false;
             self.q_le32.d.next = true;
@@ -1110,6 +1116,8 @@ impl Logic for FrameParser {
         }
         if self.dn.val() {
             self.st.d.next = 0.into();
+            self.st_dec.d.next = false;
+            self.st_l4.d.next = false;
             self.res_done.d.next = true;
             self.res_rec.d.next = self.dn_rec.val();
         }
@@ -1129,6 +1137,8 @@ impl Logic for FrameParser {
         if self.fire.val() && self.s_last.val() {
             self.busy.d.next = false;
             self.st.d.next = 0.into();
+            self.st_dec.d.next = false;
+            self.st_l4.d.next = false;
             self.res_done.d.next = false;
             self.fd.d.next = true;
             if self.res_done.q.val() {
@@ -1145,16 +1155,13 @@ impl Logic for FrameParser {
             self.lo_bad.d.next = false;
             self.cap_bad.d.next = false;
             self.st.d.next = 0.into();
+            self.st_dec.d.next = false;
+            self.st_l4.d.next = false;
             self.res_done.d.next = false;
             self.ov.d.next = false;
             self.fd.d.next = false;
             self.dv.d.next = false;
         }
-
-        // The classes of the state just decided (`ST_DEC`, `ST_L4`; read
-        // after its last assignment above).
-        self.st_dec.d.next = (self.st.d.val() & 0x09f).any();
-        self.st_l4.d.next = (self.st.d.val() & 0x160).any();
 
         // ---- outputs ----
         self.s_ready.next = self.rdy.val();
@@ -1169,3 +1176,19 @@ impl Logic for FrameParser {
 }
 
 crate::impl_clocked!(FrameParser);
+
+impl FrameParser {
+    /// The registered state classes against their definitions (for tests,
+    /// every clock), if they differ.
+    pub fn class_mismatch(&self) -> Option<String> {
+        let st = self.st.q.val().to_u64();
+        let (dec, l4) = (st & ST_DEC != 0, st & ST_L4 != 0);
+        (self.st_dec.q.val() != dec || self.st_l4.q.val() != l4).then(|| {
+            format!(
+                "state {st:#x}: st_dec {} st_l4 {}, want {dec} {l4}",
+                self.st_dec.q.val(),
+                self.st_l4.q.val()
+            )
+        })
+    }
+}

@@ -209,6 +209,9 @@ fn simulate(
         }
         let u = &s.uut;
         let fire = u.s_valid.val() && u.s_ready.val();
+        if let Some(m) = u.class_mismatch() {
+            return Err(format!("cycle {}: {m}", s.cycle));
+        }
         if u.drop_valid.val() && !u.frame_done.val() {
             return Err(format!("drop_valid without frame_done (cycle {})", s.cycle));
         }
