@@ -127,6 +127,12 @@ pub struct ReplayFeed {
     settled: DFF<Bit>,
     /// The byte offered is the frame's last (registered with `fi`).
     last: DFF<Bit>,
+    /// The length byte a frame's caplen asks for.
+    want_len: DFF<Bits<8>>,
+    /// The event buffer's level admits a frame, registered: exact whenever
+    /// `quiet` is high, which says the buffer was idle a clock ago (its
+    /// level was final then: it counts a byte the clock after writing it).
+    admit_ok: DFF<Bit>,
 }
 
 const P_BITS: usize = BUF_ADDR + 1;
@@ -197,6 +203,8 @@ impl Default for ReplayFeed {
             short: Default::default(),
             settled: Default::default(),
             last: Default::default(),
+            want_len: Default::default(),
+            admit_ok: Default::default(),
         }
     }
 }
@@ -206,7 +214,8 @@ impl Logic for ReplayFeed {
     fn update(&mut self) {
         dff_setup!(
             self, clock, st, raddr, p, nframes, k, fn_len, fi, hj, ts, caplen, fdata, fvalid,
-            fdone, refuse, chk_hi, chk_lo, chk_len, result, at_end, short, settled, last
+            fdone, refuse, chk_hi, chk_lo, chk_len, result, at_end, short, settled, last, want_len,
+            admit_ok
         );
         if self.frame_done.val() {
             self.fdone.d.next = true;
@@ -219,6 +228,7 @@ impl Logic for ReplayFeed {
         self.at_end.d.next = self.p.q.val() == self.len_w.val();
         self.short.d.next = (self.p.q.val() + self.k_header.val()) >= self.len_w.val();
         self.settled.d.next = self.st.q.val() == FeedState::Quiet;
+        self.admit_ok.d.next = self.eb_level.val() <= self.k_admit_level.val();
         self.f_caplen.next = self.caplen.q.val();
         self.f_ts.next = self.now.val();
         if !self.live.val() {
@@ -279,8 +289,17 @@ impl Logic for ReplayFeed {
                 self.st.d.next = FeedState::CheckLen;
             }
             FeedState::CheckLen => {
-                // The length byte, registered: no decision right behind the RAM.
+                // The length byte, registered: no decision right behind the
+                // RAM; and the length it must be: caplen clamped to
+                // 1..=HEADER_WINDOW.
                 self.chk_len.d.next = self.rd_data.val();
+                self.want_len.d.next = self.chk_lo.q.val();
+                if self.chk_lo.q.val() == 0 {
+                    self.want_len.d.next = bits::<8>(1);
+                }
+                if (self.chk_hi.q.val() != 0) | (self.chk_lo.q.val() > self.k_window.val()) {
+                    self.want_len.d.next = self.k_window.val();
+                }
                 self.st.d.next = FeedState::CheckEnd;
             }
             FeedState::CheckEnd => {
@@ -291,17 +310,7 @@ impl Logic for ReplayFeed {
                     + bit_cast::<P_BITS, 8>(self.chk_len.q.val());
                 self.nframes.d.next = self.nframes.q.val() + 1;
                 self.st.d.next = FeedState::CheckAt;
-                if (self.chk_hi.q.val() != 0) | (self.chk_lo.q.val() > self.k_window.val()) {
-                    if self.chk_len.q.val() != self.k_window.val() {
-                        self.result.d.next = self.k_bad_argument.val();
-                        self.st.d.next = FeedState::Done;
-                    }
-                } else if self.chk_lo.q.val() == 0 {
-                    if self.chk_len.q.val() != 1 {
-                        self.result.d.next = self.k_bad_argument.val();
-                        self.st.d.next = FeedState::Done;
-                    }
-                } else if self.chk_len.q.val() != self.chk_lo.q.val() {
+                if self.chk_len.q.val() != self.want_len.q.val() {
                     self.result.d.next = self.k_bad_argument.val();
                     self.st.d.next = FeedState::Done;
                 }
@@ -317,7 +326,7 @@ impl Logic for ReplayFeed {
                     self.wr.next = true;
                     self.st.d.next = FeedState::Done;
                 } else if self.quiet.val() & self.settled.q.val() {
-                    if self.eb_level.val() > self.k_admit_level.val() {
+                    if !self.admit_ok.q.val() {
                         self.refuse.d.next = self.nframes.q.val() - self.k.q.val();
                         self.st.d.next = FeedState::Refuse;
                     } else {
