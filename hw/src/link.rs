@@ -74,15 +74,16 @@
 //! in registers for that).
 //!
 //! The buffer's output is registered once more before it is escaped (the
-//! iCE40 block RAM's clock-to-output is slow), so a payload byte takes two
-//! clocks: a consumer that is always ready sees a frame in `2 * len + 5`
-//! clocks, plus one for each CRC byte that needs escaping. (The UART takes
-//! a byte every `10 * divisor` clocks.)
+//! iCE40 block RAM's clock-to-output is slow), and the output register
+//! takes a byte only when it is empty, so every byte on the wire takes two
+//! clocks: a consumer that is always ready sees a frame of `n` wire bytes in
+//! `2 * n - 1` clocks. (The UART takes a byte every `10 * divisor` clocks.)
 //!
 //! Every output is a register (or the buffer's registered read port), except
-//! `resp_busy`, an OR of two registers. `tx_ready` is used with registers
-//! only (`UartTx::ready` is registers-only too), so there is no
-//! combinational path through the link.
+//! `resp_busy`, an OR of two registers. `tx_ready` only empties the output
+//! register: no decision of the link waits on it (the UART transmitter is in
+//! the board's top, across the chip), so there is no combinational path
+//! through the link.
 
 use crate::bram::Bram;
 use crate::uart::{UartRx, UartTx};
@@ -458,7 +459,9 @@ impl Logic for Link {
         self.resp_mem.write_data.next = self.resp_wr_data.val();
         self.resp_mem.write_enable.next = self.resp_wr_en.val();
 
-        self.can.next = !self.o_valid.q.val() || self.tx_ready.val();
+        // The output register is empty (not "empty or being taken": keeps
+        // tx_ready off every decision below).
+        self.can.next = !self.o_valid.q.val();
         self.go.next = self.resp_send.val() && !self.run.q.val() && !self.o_valid.q.val();
         // (The second byte of an escape needs no source byte.)
         self.ld.next =
