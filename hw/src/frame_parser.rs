@@ -46,7 +46,10 @@
 //!   the two overflow flags (the borrows of `slack - delta`,
 //!   `wslack - delta`) and the header's decision (`p_*`: stop as a record or
 //!   a drop, or go on to the next state) are prepared in registers a clock
-//!   ahead of `rem == 1`; so are the `rem` decodes on the widest enables.
+//!   ahead of `rem == 1`; so are the `rem` decodes on the widest enables,
+//!   the key lanes' byte strobes (`w_*`: which header byte this is) and the
+//!   state's two classes (`st_dec`, `st_l4`), each loaded from the values
+//!   `st` and `rem` are loaded with, and checked every clock by the tests.
 //! * Two checks that need a byte at the very clock of a decision are made a
 //!   clock later instead: an EtherType's low byte (the walk goes on into the
 //!   tag or IP header, and the frame is dropped as non-IP at the next clock)
@@ -308,10 +311,22 @@ pub struct FrameParser {
     /// Classes of `st` (`ST_DEC`, `ST_L4`), assigned beside it: a header
     /// whose last byte decides (go on or stop: Ethernet, tag, IPv4, IPv6,
     /// extension, ICMP), and one whose last byte ends the walk as a record
-    /// (TCP, UDP, echo). Checked every clock in the tests
-    /// ([`FrameParser::class_mismatch`]).
+    /// (TCP, UDP, echo). These and the byte strobes below are checked every
+    /// clock in the tests ([`FrameParser::class_mismatch`]).
     st_dec: DFF<Bit>,
     st_l4: DFF<Bit>,
+    /// The current byte is (with `fire`) the IPv6 header's first (`w_v6`),
+    /// the protocol / next-header byte (`w_pro`), or a port byte (`w_sph`,
+    /// `w_spl`, `w_dph`, `w_dpl`: sport's high and low, dport's; for ICMP
+    /// the type and code). Prepared a clock ahead from the values `st` and
+    /// `rem` are loaded with, like the `q_*` decodes, so the key lanes'
+    /// enables are a gate from registers.
+    w_v6: DFF<Bit>,
+    w_pro: DFF<Bit>,
+    w_sph: DFF<Bit>,
+    w_spl: DFF<Bit>,
+    w_dph: DFF<Bit>,
+    w_dpl: DFF<Bit>,
     /// `m_valid`.
     ov: DFF<Bit>,
     /// `frame_done`.
@@ -331,9 +346,7 @@ pub struct FrameParser {
     in_ip6: Signal<Local, Bit>,
     in_ext: Signal<Local, Bit>,
     in_tcp: Signal<Local, Bit>,
-    in_udp: Signal<Local, Bit>,
     in_icmp: Signal<Local, Bit>,
-    in_echo: Signal<Local, Bit>,
     /// The header being parsed (no handshake).
     at_l2: Signal<Local, Bit>,
     at_ip4: Signal<Local, Bit>,
@@ -465,6 +478,12 @@ impl Default for FrameParser {
             key: Default::default(),
             st_dec: Default::default(),
             st_l4: Default::default(),
+            w_v6: Default::default(),
+            w_pro: Default::default(),
+            w_sph: Default::default(),
+            w_spl: Default::default(),
+            w_dph: Default::default(),
+            w_dpl: Default::default(),
             ov: Default::default(),
             fd: Default::default(),
             dv: Default::default(),
@@ -478,9 +497,7 @@ impl Default for FrameParser {
             in_ip6: Default::default(),
             in_ext: Default::default(),
             in_tcp: Default::default(),
-            in_udp: Default::default(),
             in_icmp: Default::default(),
-            in_echo: Default::default(),
             at_l2: Default::default(),
             at_ip4: Default::default(),
             at_ip6: Default::default(),
@@ -547,8 +564,8 @@ impl Logic for FrameParser {
             self, clock, busy, st, rem, q_r1, q_le32, q_src4, q_dst4, q_eq20, slack, wslack, delta,
             lo_00, lo_a8, lo_dd, l2_tag, lo_bad, cap_bad, vl2, nx_ext, nx_frag, nx_ah, nx_tcp,
             nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl4, xlen, tl_hi0, bad, frag, echo,
-            res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, st_dec, st_l4, ov,
-            fd, dv, dr
+            res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, st_dec, st_l4,
+            w_v6, w_pro, w_sph, w_spl, w_dph, w_dpl, ov, fd, dv, dr
         );
 
         // ---- handshake and decode ----
@@ -569,9 +586,7 @@ impl Logic for FrameParser {
         self.in_ip6.next = self.fire.val() && self.st.q.val().get_bit(3);
         self.in_ext.next = self.fire.val() && self.st.q.val().get_bit(4);
         self.in_tcp.next = self.fire.val() && self.st.q.val().get_bit(5);
-        self.in_udp.next = self.fire.val() && self.st.q.val().get_bit(6);
         self.in_icmp.next = self.fire.val() && self.st.q.val().get_bit(7);
-        self.in_echo.next = self.fire.val() && self.st.q.val().get_bit(8);
         // The byte as a next protocol / next header (model::parse::IPV6_EXT
         // and the L4 protocol lists).
         self.b_ext.next = self.s_data.val() == 0
@@ -720,7 +735,7 @@ impl Logic for FrameParser {
         }
 
         // IPv6 header (rem 40..1).
-        if self.in_ip6.val() && self.rem.q.val() == 40 {
+        if self.fire.val() && self.w_v6.q.val() {
             self.bad.d.next = self.s_data.val().get_bits::<4>(4) != 6;
             self.key.d.next.v6 = true;
             self.key.d.next.sp_lo = 0.into();
@@ -781,10 +796,7 @@ impl Logic for FrameParser {
         // The protocol / next-header byte: IPv4 at rem 11, IPv6 at rem 34,
         // an extension header at rem 8 (its first byte; rem counts down
         // through skipped bytes first). IPv4 walks no extension headers.
-        if (self.in_ip4.val() && self.rem.q.val() == 11)
-            || (self.in_ip6.val() && self.rem.q.val() == 34)
-            || (self.in_ext.val() && self.rem.q.val() == 8)
-        {
+        if self.fire.val() && self.w_pro.q.val() {
             self.key.d.next.proto = self.s_data.val();
             self.nx_ext.d.next = self.b_ext.val() && !self.in_ip4.val();
             self.nx_frag.d.next = self.s_data.val() == 44;
@@ -817,28 +829,16 @@ impl Logic for FrameParser {
         // Ports: TCP at rem 14..11 and UDP-like at rem 4..1; ICMP type
         // (sport) at rem 4 and code (dport) at rem 3 unless echo; the echo
         // identifier (sport) at rem 2..1.
-        if (self.in_tcp.val() && self.rem.q.val() == 14)
-            || (self.in_udp.val() && self.rem.q.val() == 4)
-            || (self.in_echo.val() && self.rem.q.val() == 2)
-        {
+        if self.fire.val() && self.w_sph.q.val() {
             self.key.d.next.sp_hi = self.s_data.val();
         }
-        if (self.in_tcp.val() && self.rem.q.val() == 13)
-            || (self.in_udp.val() && self.rem.q.val() == 3)
-            || (self.in_icmp.val() && self.rem.q.val() == 4)
-            || (self.in_echo.val() && self.rem.q.val() == 1)
-        {
+        if self.fire.val() && self.w_spl.q.val() {
             self.key.d.next.sp_lo = self.s_data.val();
         }
-        if (self.in_tcp.val() && self.rem.q.val() == 12)
-            || (self.in_udp.val() && self.rem.q.val() == 2)
-        {
+        if self.fire.val() && self.w_dph.q.val() {
             self.key.d.next.dp_hi = self.s_data.val();
         }
-        if (self.in_tcp.val() && self.rem.q.val() == 11)
-            || (self.in_udp.val() && self.rem.q.val() == 1)
-            || (self.in_icmp.val() && self.rem.q.val() == 3 && !self.echo.q.val())
-        {
+        if self.fire.val() && self.w_dpl.q.val() && !(self.at_icmp.val() && self.echo.q.val()) {
             self.key.d.next.dp_lo = self.s_data.val();
         }
         // TCP flags at rem 1.
@@ -1060,6 +1060,23 @@ impl Logic for FrameParser {
             self.q_dst4.d.next = !(self.rem.q.val() & 0x78).any()
                 && (self.rem.q.val().get_bit(2) ^ self.rem.q.val().get_bit(1));
             self.q_eq20.d.next = self.rem.q.val() == 21;
+            // The key lanes' byte strobes for rem - 1 (see `w_v6`).
+            self.w_v6.d.next = self.st.q.val().get_bit(3) && self.rem.q.val() == 41;
+            self.w_pro.d.next = (self.st.q.val().get_bit(2) && self.rem.q.val() == 12)
+                || (self.st.q.val().get_bit(3) && self.rem.q.val() == 35)
+                || (self.st.q.val().get_bit(4) && self.rem.q.val() == 9);
+            self.w_sph.d.next = (self.st.q.val().get_bit(5) && self.rem.q.val() == 15)
+                || (self.st.q.val().get_bit(6) && self.rem.q.val() == 5)
+                || (self.st.q.val().get_bit(8) && self.rem.q.val() == 3);
+            self.w_spl.d.next = (self.st.q.val().get_bit(5) && self.rem.q.val() == 14)
+                || (self.st.q.val().get_bit(6) && self.rem.q.val() == 4)
+                || (self.st.q.val().get_bit(7) && self.rem.q.val() == 5)
+                || (self.st.q.val().get_bit(8) && self.rem.q.val() == 2);
+            self.w_dph.d.next = (self.st.q.val().get_bit(5) && self.rem.q.val() == 13)
+                || (self.st.q.val().get_bit(6) && self.rem.q.val() == 3);
+            self.w_dpl.d.next = (self.st.q.val().get_bit(5) && self.rem.q.val() == 12)
+                || (self.st.q.val().get_bit(6) && self.rem.q.val() == 2)
+                || (self.st.q.val().get_bit(7) && self.rem.q.val() == 4);
         }
         if self.go.val() || (self.in_eth.val() && self.rem.q.val() == 13) {
             self.slack.d.next = bit_cast::<12, 13>(self.sdiff.val());
@@ -1080,6 +1097,23 @@ impl Logic for FrameParser {
                 && (self.d7.val() & 0x07).any()
                 && !(self.d7.val().get_bit(2) && (self.d7.val() & 0x03).any());
             self.q_eq20.d.next = self.d7.val() == 20;
+            // The strobes for the next header's first byte.
+            self.w_v6.d.next = self.nst.val().get_bit(3) && self.d7.val() == 40;
+            self.w_pro.d.next = (self.nst.val().get_bit(2) && self.d7.val() == 11)
+                || (self.nst.val().get_bit(3) && self.d7.val() == 34)
+                || (self.nst.val().get_bit(4) && self.d7.val() == 8);
+            self.w_sph.d.next = (self.nst.val().get_bit(5) && self.d7.val() == 14)
+                || (self.nst.val().get_bit(6) && self.d7.val() == 4)
+                || (self.nst.val().get_bit(8) && self.d7.val() == 2);
+            self.w_spl.d.next = (self.nst.val().get_bit(5) && self.d7.val() == 13)
+                || (self.nst.val().get_bit(6) && self.d7.val() == 3)
+                || (self.nst.val().get_bit(7) && self.d7.val() == 4)
+                || (self.nst.val().get_bit(8) && self.d7.val() == 1);
+            self.w_dph.d.next = (self.nst.val().get_bit(5) && self.d7.val() == 12)
+                || (self.nst.val().get_bit(6) && self.d7.val() == 2);
+            self.w_dpl.d.next = (self.nst.val().get_bit(5) && self.d7.val() == 11)
+                || (self.nst.val().get_bit(6) && self.d7.val() == 1)
+                || (self.nst.val().get_bit(7) && self.d7.val() == 3);
             self.wslack.d.next = bit_cast::<7, 8>(self.wdiff.val());
             self.cur_frag.d.next = self.nx_frag.q.val();
             self.cur_ah.d.next = self.nx_ah.q.val();
@@ -1100,6 +1134,12 @@ impl Logic for FrameParser {
             self.st.d.next = self.s_eth.val();
             self.st_dec.d.next = true;
             self.st_l4.d.next = false;
+            self.w_v6.d.next = false;
+            self.w_pro.d.next = false;
+            self.w_sph.d.next = false;
+            self.w_spl.d.next = false;
+            self.w_dph.d.next = false;
+            self.w_dpl.d.next = false;
             self.rem.d.next = 13.into();
             self.q_r1.d.next = false;
             self.q_le32.d.next = true;
@@ -1118,6 +1158,12 @@ impl Logic for FrameParser {
             self.st.d.next = 0.into();
             self.st_dec.d.next = false;
             self.st_l4.d.next = false;
+            self.w_v6.d.next = false;
+            self.w_pro.d.next = false;
+            self.w_sph.d.next = false;
+            self.w_spl.d.next = false;
+            self.w_dph.d.next = false;
+            self.w_dpl.d.next = false;
             self.res_done.d.next = true;
             self.res_rec.d.next = self.dn_rec.val();
         }
@@ -1139,6 +1185,12 @@ impl Logic for FrameParser {
             self.st.d.next = 0.into();
             self.st_dec.d.next = false;
             self.st_l4.d.next = false;
+            self.w_v6.d.next = false;
+            self.w_pro.d.next = false;
+            self.w_sph.d.next = false;
+            self.w_spl.d.next = false;
+            self.w_dph.d.next = false;
+            self.w_dpl.d.next = false;
             self.res_done.d.next = false;
             self.fd.d.next = true;
             if self.res_done.q.val() {
@@ -1157,6 +1209,12 @@ impl Logic for FrameParser {
             self.st.d.next = 0.into();
             self.st_dec.d.next = false;
             self.st_l4.d.next = false;
+            self.w_v6.d.next = false;
+            self.w_pro.d.next = false;
+            self.w_sph.d.next = false;
+            self.w_spl.d.next = false;
+            self.w_dph.d.next = false;
+            self.w_dpl.d.next = false;
             self.res_done.d.next = false;
             self.ov.d.next = false;
             self.fd.d.next = false;
@@ -1178,17 +1236,40 @@ impl Logic for FrameParser {
 crate::impl_clocked!(FrameParser);
 
 impl FrameParser {
-    /// The registered state classes against their definitions (for tests,
-    /// every clock), if they differ.
+    /// The registered state classes and byte strobes against their
+    /// definitions (for tests, every clock): the first that differs, if any.
     pub fn class_mismatch(&self) -> Option<String> {
         let st = self.st.q.val().to_u64();
-        let (dec, l4) = (st & ST_DEC != 0, st & ST_L4 != 0);
-        (self.st_dec.q.val() != dec || self.st_l4.q.val() != l4).then(|| {
-            format!(
-                "state {st:#x}: st_dec {} st_l4 {}, want {dec} {l4}",
-                self.st_dec.q.val(),
-                self.st_l4.q.val()
-            )
-        })
+        let rem = self.rem.q.val().to_u64();
+        let at = |bit: u64, r: u64| st >> bit & 1 == 1 && rem == r;
+        [
+            ("st_dec", self.st_dec.q.val(), st & ST_DEC != 0),
+            ("st_l4", self.st_l4.q.val(), st & ST_L4 != 0),
+            ("w_v6", self.w_v6.q.val(), at(3, 40)),
+            (
+                "w_pro",
+                self.w_pro.q.val(),
+                at(2, 11) || at(3, 34) || at(4, 8),
+            ),
+            (
+                "w_sph",
+                self.w_sph.q.val(),
+                at(5, 14) || at(6, 4) || at(8, 2),
+            ),
+            (
+                "w_spl",
+                self.w_spl.q.val(),
+                at(5, 13) || at(6, 3) || at(7, 4) || at(8, 1),
+            ),
+            ("w_dph", self.w_dph.q.val(), at(5, 12) || at(6, 2)),
+            (
+                "w_dpl",
+                self.w_dpl.q.val(),
+                at(5, 11) || at(6, 1) || at(7, 3),
+            ),
+        ]
+        .into_iter()
+        .find(|&(_, got, want)| got != want)
+        .map(|(name, got, _)| format!("state {st:#x} rem {rem}: {name} is {got}"))
     }
 }
