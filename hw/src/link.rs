@@ -52,8 +52,11 @@
 //!
 //! The receive side takes a byte every clock if offered (no back-pressure).
 //! Bytes enter a register stage with their class (END, ESC, ...) decoded, so
-//! the decoder works from registers; the verdict pulses and `req_valid` /
-//! `req_bad` come two clocks after the END is offered.
+//! the decoder works from registers; at the END the frame's length, slip
+//! and CRC checks are registered (and the next frame is already skipped if
+//! this one will be pending), and a clock later they decide: the verdict
+//! pulses and `req_valid` / `req_bad` come three clocks after the END is
+//! offered.
 //!
 //! # Transmit side
 //!
@@ -260,6 +263,14 @@ pub struct Link {
     len: DFF<Bits<BUF_ADDR>>,
     pend_ok: DFF<Bit>,
     pend_bad: DFF<Bit>,
+    /// A frame ended into a pending request, good or bad: set at its END,
+    /// where the next frame starts being skipped; which one it is
+    /// (`pend_ok` or `pend_bad`) is decided a clock later, from `fin_r` and
+    /// what the END's clock registered (`slip_r`, `crc_r`).
+    pend: DFF<Bit>,
+    fin_r: DFF<Bit>,
+    slip_r: DFF<Bit>,
+    crc_r: DFF<Bit>,
     plen: DFF<Bits<BUF_ADDR>>,
     p_ok: DFF<Bit>,
     p_crc: DFF<Bit>,
@@ -338,8 +349,8 @@ impl Logic for Link {
     fn update(&mut self) {
         dff_setup!(
             self, clock, iv, idat, b_end, b_esc, b_dc, b_dd, esc, sbad, ovr, len, pend_ok,
-            pend_bad, plen, p_ok, p_crc, p_slip, p_ovr, p_uart, run, ph, idx, rd, stale, left,
-            e_pend, e_esc, o_valid, o_data, p_tx
+            pend_bad, pend, fin_r, slip_r, crc_r, plen, p_ok, p_crc, p_slip, p_ovr, p_uart, run,
+            ph, idx, rd, stale, left, e_pend, e_esc, o_valid, o_data, p_tx
         );
         self.req_mem.clock.next = self.clock.val();
         self.resp_mem.clock.next = self.clock.val();
@@ -354,7 +365,7 @@ impl Logic for Link {
         self.b_esc.d.next = self.rx_data.val() == 0xDB;
         self.b_dc.d.next = self.rx_data.val() == 0xDC;
         self.b_dd.d.next = self.rx_data.val() == 0xDD;
-        self.skip.next = self.pend_ok.q.val() || self.pend_bad.q.val() || self.ovr.q.val();
+        self.skip.next = self.pend.q.val() || self.ovr.q.val();
         self.dec.next = self.idat.q.val();
         if self.esc.q.val() {
             self.dec.next = 0xDB.into();
@@ -399,6 +410,7 @@ impl Logic for Link {
         if self.req_done.val() {
             self.pend_ok.d.next = false;
             self.pend_bad.d.next = false;
+            self.pend.d.next = false;
         }
         if self.iv.q.val() {
             if self.b_end.q.val() {
@@ -427,20 +439,29 @@ impl Logic for Link {
                 }
             }
         }
+        self.fin_r.d.next = false;
         if self.fin.val() {
+            self.slip_r.d.next = self.f_slip.val();
+            self.crc_r.d.next = self.f_crc.val();
             if self.skip.val() {
                 self.p_slip.d.next = true;
                 self.p_ovr.d.next = true;
-            } else if self.f_slip.val() {
+            } else {
+                self.pend.d.next = true;
+                self.fin_r.d.next = true;
+                self.plen.d.next = self.len.q.val() - 2;
+            }
+        }
+        if self.fin_r.q.val() {
+            if self.slip_r.q.val() {
                 self.p_slip.d.next = true;
                 self.pend_bad.d.next = true;
-            } else if self.f_crc.val() {
+            } else if self.crc_r.q.val() {
                 self.p_crc.d.next = true;
                 self.pend_bad.d.next = true;
             } else {
                 self.p_ok.d.next = true;
                 self.pend_ok.d.next = true;
-                self.plen.d.next = self.len.q.val() - 2;
             }
         }
 

@@ -152,8 +152,8 @@ impl Dev {
     }
 
     /// Offers the bytes, one a clock or with random gaps. The verdict on a
-    /// frame comes two clocks after its END, so an END is always followed
-    /// by one idle clock: the processor (`tick`) then handles the request
+    /// frame comes three clocks after its END, so an END is always followed
+    /// by two idle clocks: the processor (`tick`) then handles the request
     /// before the next byte reaches the decoder, as a real one does between
     /// two UART bytes.
     fn feed(&mut self, bytes: &[u8]) {
@@ -169,7 +169,7 @@ impl Dev {
                 0
             };
             if b == SLIP_END {
-                g = g.max(1);
+                g = g.max(2);
             }
             for _ in 0..g {
                 self.tick();
