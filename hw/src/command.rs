@@ -47,41 +47,29 @@ const _: () = assert!(
 /// Design version reported by INFO.
 pub const DESIGN_VERSION: u16 = 1;
 
-/// The processor's states, one-hot in `st` (bit = position in this list);
-/// no bit set is Idle. One-hot so that each state's logic starts from one
-/// register bit and each bit's next value is an OR of the transitions into
-/// it (issue 13). `#[hdl_gen]` takes literals: the positions appear as
-/// `get_bit` literals in `update` (each marked with the state's name), and
-/// the constants `s_*` are built from this list.
-pub const CP_STATE_NAMES: [&str; CP_STATES] = [
-    "Load",
-    "Decode",
-    "Decide",
-    "Dispatch",
-    "Info",
-    "RegReq",
-    "RegWait",
-    "Emit",
-    "SlotReq",
-    "SlotBytes",
-    "Walking",
-    "Replaying",
-    "Flush",
-    "Clear",
-    "ClearWait",
-    "Send",
-    "Responding",
-];
-/// States other than Idle.
-pub const CP_STATES: usize = 17;
-
-/// The one-hot value of the state `name` in [`CP_STATE_NAMES`].
-fn cp_state(name: &str) -> Constant<Bits<CP_STATES>> {
-    let pos = CP_STATE_NAMES
-        .iter()
-        .position(|&n| n == name)
-        .expect("a state");
-    Constant::new(bits::<CP_STATES>(1 << pos))
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum CpState {
+    Idle,
+    Load,
+    Decode,
+    Decide,
+    Dispatch,
+    Info,
+    RegReq,
+    RegWait,
+    Emit,
+    SlotReq,
+    SlotBytes,
+    /// DRAIN or PEEK: the event walk runs.
+    Walking,
+    /// REPLAY: the feed checks and replays.
+    Replaying,
+    Flush,
+    Clear,
+    ClearWait,
+    /// The responder writes the header and sends.
+    Send,
+    Responding,
 }
 
 #[derive(LogicBlock)]
@@ -177,25 +165,8 @@ pub struct CommandProcessor {
     k_eb_bytes: Constant<Bits<16>>,
     k_info_last: Constant<Bits<6>>,
     k_slot_last: Constant<Bits<6>>,
-    s_load: Constant<Bits<CP_STATES>>,
-    s_decode: Constant<Bits<CP_STATES>>,
-    s_decide: Constant<Bits<CP_STATES>>,
-    s_dispatch: Constant<Bits<CP_STATES>>,
-    s_info: Constant<Bits<CP_STATES>>,
-    s_reg_req: Constant<Bits<CP_STATES>>,
-    s_reg_wait: Constant<Bits<CP_STATES>>,
-    s_emit: Constant<Bits<CP_STATES>>,
-    s_slot_req: Constant<Bits<CP_STATES>>,
-    s_slot_bytes: Constant<Bits<CP_STATES>>,
-    s_walking: Constant<Bits<CP_STATES>>,
-    s_replaying: Constant<Bits<CP_STATES>>,
-    s_flush: Constant<Bits<CP_STATES>>,
-    s_clear: Constant<Bits<CP_STATES>>,
-    s_clear_wait: Constant<Bits<CP_STATES>>,
-    s_send: Constant<Bits<CP_STATES>>,
-    s_responding: Constant<Bits<CP_STATES>>,
     max16: Signal<Local, Bits<16>>,
-    st: DFF<Bits<CP_STATES>>,
+    st: DFF<CpState>,
     rdaddr: DFF<Bits<BUF_ADDR>>,
     li: DFF<Bits<4>>,
     seq: DFF<Bits<8>>,
@@ -238,7 +209,7 @@ pub struct CommandProcessor {
     c_clear: DFF<Bit>,
     c_peek: DFF<Bit>,
     /// Decide: what Dispatch does, registered a clock before.
-    nst: DFF<Bits<CP_STATES>>,
+    nst: DFF<CpState>,
     nstatus: DFF<Bits<8>>,
     n_resend: DFF<Bit>,
     n_wctl: DFF<Bit>,
@@ -360,23 +331,6 @@ impl CommandProcessor {
             k_eb_bytes: Constant::new(bits::<16>(protocol::EVENT_BUFFER_BYTES as u64)),
             k_info_last: Constant::new(bits::<6>(protocol::info_bytes(&CFG) as u64 - 1)),
             k_slot_last: Constant::new(bits::<6>(SLOT_RECORD_BYTES as u64 - 1)),
-            s_load: cp_state("Load"),
-            s_decode: cp_state("Decode"),
-            s_decide: cp_state("Decide"),
-            s_dispatch: cp_state("Dispatch"),
-            s_info: cp_state("Info"),
-            s_reg_req: cp_state("RegReq"),
-            s_reg_wait: cp_state("RegWait"),
-            s_emit: cp_state("Emit"),
-            s_slot_req: cp_state("SlotReq"),
-            s_slot_bytes: cp_state("SlotBytes"),
-            s_walking: cp_state("Walking"),
-            s_replaying: cp_state("Replaying"),
-            s_flush: cp_state("Flush"),
-            s_clear: cp_state("Clear"),
-            s_clear_wait: cp_state("ClearWait"),
-            s_send: cp_state("Send"),
-            s_responding: cp_state("Responding"),
             max16: Default::default(),
             st: Default::default(),
             rdaddr: Default::default(),
@@ -562,363 +516,350 @@ impl Logic for CommandProcessor {
         self.rom.addr.next = self.j.q.val();
         self.s_retry.next = false;
 
-        if !self.st.q.val().any() {
-            // Idle
-            self.rdaddr.d.next = bits::<BUF_ADDR>(0);
-            self.li.d.next = bits::<4>(0);
-            if self.resp_busy.val() {
-                // The previous response is still leaving its buffer.
-            } else if self.reset_req.val() {
-                self.silent.d.next = true;
-                self.resp.forget.next = true;
-                self.rf.clear_control.next = true;
-                self.st.d.next = self.s_clear.val();
-            } else if self.req_bad.val() {
-                // Answer CRC_ERROR with seq 0xFF; keep the stored response.
-                self.seq.d.next = bits::<8>(0xff);
-                self.status_r.d.next = self.k_crc_error.val();
-                self.pos.d.next = bits::<BUF_ADDR>(2);
-                self.resend.d.next = false;
-                self.st.d.next = self.s_send.val();
-            } else if self.req_valid.val() {
-                self.len.d.next = self.req_len.val();
-                self.st.d.next = self.s_load.val();
-            }
-        }
-        if self.st.q.val().get_bit(0) {
-            // Load
-            // Bytes 0..8 of the request: seq, cmd, a0..a5 (read latency one clock).
-            self.rdaddr.d.next = self.rdaddr.q.val() + 1;
-            self.li.d.next = self.li.q.val() + 1;
-            match self.li.q.val().index() {
-                1 => {
-                    self.seq.d.next = self.req_rd_data.val();
-                }
-                2 => {
-                    self.cmd_r.d.next = self.req_rd_data.val();
-                }
-                3 => {
-                    self.a0.d.next = self.req_rd_data.val();
-                }
-                4 => {
-                    self.a1.d.next = self.req_rd_data.val();
-                }
-                5 => {
-                    self.a2.d.next = self.req_rd_data.val();
-                }
-                6 => {
-                    self.a3.d.next = self.req_rd_data.val();
-                }
-                7 => {
-                    self.a4.d.next = self.req_rd_data.val();
-                }
-                8 => {
-                    self.a5.d.next = self.req_rd_data.val();
-                    self.st.d.next = self.s_decode.val();
-                }
-                _ => {}
-            }
-        }
-        if self.st.q.val().get_bit(1) {
-            // Decode
-            self.rdaddr.d.next = bits::<BUF_ADDR>(0);
-            self.rf.decode.next = true;
-            self.f_retry.d.next = self.resp.retry.val();
-            self.f_len_short.d.next = self.len.q.val() < self.k_len_bare.val();
-            self.f_len_bare.d.next = self.len.q.val() == self.k_len_bare.val();
-            self.f_len_rreg.d.next = self.len.q.val() == self.k_len_rreg.val();
-            self.f_len_drain.d.next = self.len.q.val() == self.k_len_drain.val();
-            self.f_len_slots.d.next = self.len.q.val() == self.k_len_slots.val();
-            self.f_len_peek.d.next = self.len.q.val() == self.k_len_peek.val();
-            self.f_len_wreg.d.next = self.len.q.val() == self.k_len_wreg.val();
-            // READ_SLOTS start:u16 count:u8 (the table's slots fit a byte).
-            self.f_slots_bad.d.next = (self.a0.q.val() != 0)
-                | (self.a2.q.val() == 0)
-                | (self.a2.q.val() > self.k_max_slots.val())
-                | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
-                    > self.k_slots.val());
-            self.f_drain_big.d.next = self.addr16.val() > self.k_max_data.val();
-            self.f_peek_far.d.next = self.addr16.val() > self.k_eb_bytes.val();
-            self.f_peek_big.d.next = self.max16.val() > self.k_max_data.val();
-            self.f_busy.d.next = self.core_busy.val();
-            self.c_info.d.next = self.cmd_r.q.val() == self.k_cmd_info.val();
-            self.c_rreg.d.next = self.cmd_r.q.val() == self.k_cmd_rreg.val();
-            self.c_wreg.d.next = self.cmd_r.q.val() == self.k_cmd_wreg.val();
-            self.c_slots.d.next = self.cmd_r.q.val() == self.k_cmd_slots.val();
-            self.c_drain.d.next = self.cmd_r.q.val() == self.k_cmd_drain.val();
-            self.c_replay.d.next = self.cmd_r.q.val() == self.k_cmd_replay.val();
-            self.c_flush.d.next = self.cmd_r.q.val() == self.k_cmd_flush.val();
-            self.c_clear.d.next = self.cmd_r.q.val() == self.k_cmd_clear.val();
-            self.c_peek.d.next = self.cmd_r.q.val() == self.k_cmd_peek.val();
-            self.st.d.next = self.s_decide.val();
-        }
-        if self.st.q.val().get_bit(2) {
-            // Decide
-            // Every command's starting registers, loaded whatever the
-            // command (each is used only by its own command's states).
-            self.j.d.next = bits::<6>(0);
-            self.wi.d.next = bits::<2>(0);
-            self.word.d.next = self.rf.word.val();
-            // TIME_HI reads the high byte latched by the last TIME_LO read.
-            self.rf.latch_hi.next = !self.f_retry.q.val()
-                & self.c_rreg.q.val()
-                & self.f_len_rreg.q.val()
-                & self.rf.is_time_lo.val();
-            self.slot.d.next = self.a1.q.val();
-            self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
-            if self.c_drain.q.val() {
-                // DRAIN max:u16.
-                self.target.d.next = bits::<12>(0);
-                self.limit.d.next =
-                    (bit_cast::<12, 8>(self.a0.q.val()) << 8) | bit_cast::<12, 8>(self.a1.q.val());
-                if self.f_drain_big.q.val() {
-                    self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
-                }
-            } else {
-                // PEEK offset:u16 max:u16.
-                self.target.d.next =
-                    (bit_cast::<12, 8>(self.a0.q.val()) << 8) | bit_cast::<12, 8>(self.a1.q.val());
-                if self.f_peek_far.q.val() {
-                    self.target.d.next = bit_cast::<12, 16>(self.k_eb_bytes.val());
-                }
-                self.limit.d.next =
-                    (bit_cast::<12, 8>(self.a2.q.val()) << 8) | bit_cast::<12, 8>(self.a3.q.val());
-                if self.f_peek_big.q.val() {
-                    self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
+        match self.st.q.val() {
+            CpState::Idle => {
+                self.rdaddr.d.next = bits::<BUF_ADDR>(0);
+                self.li.d.next = bits::<4>(0);
+                if self.resp_busy.val() {
+                    // The previous response is still leaving its buffer.
+                } else if self.reset_req.val() {
+                    self.silent.d.next = true;
+                    self.resp.forget.next = true;
+                    self.rf.clear_control.next = true;
+                    self.st.d.next = CpState::Clear;
+                } else if self.req_bad.val() {
+                    // Answer CRC_ERROR with seq 0xFF; keep the stored response.
+                    self.seq.d.next = bits::<8>(0xff);
+                    self.status_r.d.next = self.k_crc_error.val();
+                    self.pos.d.next = bits::<BUF_ADDR>(2);
+                    self.resend.d.next = false;
+                    self.st.d.next = CpState::Send;
+                } else if self.req_valid.val() {
+                    self.len.d.next = self.req_len.val();
+                    self.st.d.next = CpState::Load;
                 }
             }
-            // The next state and status, registered for Dispatch.
-            self.nst.d.next = self.s_send.val();
-            self.nstatus.d.next = self.k_ok.val();
-            self.n_resend.d.next = false;
-            self.n_wctl.d.next = false;
-            if self.f_retry.q.val() {
-                // A retry: send the stored response again.
-                self.n_resend.d.next = true;
-            } else if self.f_len_short.q.val() {
-                self.nstatus.d.next = self.k_bad_length.val();
-            } else if self.c_info.q.val() {
-                if self.f_len_bare.q.val() {
-                    self.nst.d.next = self.s_info.val();
-                } else {
-                    self.nstatus.d.next = self.k_bad_length.val();
+            CpState::Load => {
+                // Bytes 0..8 of the request: seq, cmd, a0..a5 (read latency one clock).
+                self.rdaddr.d.next = self.rdaddr.q.val() + 1;
+                self.li.d.next = self.li.q.val() + 1;
+                match self.li.q.val().index() {
+                    1 => {
+                        self.seq.d.next = self.req_rd_data.val();
+                    }
+                    2 => {
+                        self.cmd_r.d.next = self.req_rd_data.val();
+                    }
+                    3 => {
+                        self.a0.d.next = self.req_rd_data.val();
+                    }
+                    4 => {
+                        self.a1.d.next = self.req_rd_data.val();
+                    }
+                    5 => {
+                        self.a2.d.next = self.req_rd_data.val();
+                    }
+                    6 => {
+                        self.a3.d.next = self.req_rd_data.val();
+                    }
+                    7 => {
+                        self.a4.d.next = self.req_rd_data.val();
+                    }
+                    8 => {
+                        self.a5.d.next = self.req_rd_data.val();
+                        self.st.d.next = CpState::Decode;
+                    }
+                    _ => {}
                 }
-            } else if self.c_rreg.q.val() {
-                if !self.f_len_rreg.q.val() {
-                    self.nstatus.d.next = self.k_bad_length.val();
-                } else if self.rf.is_counter.val() {
-                    self.nst.d.next = self.s_reg_req.val();
-                } else if self.rf.is_status.val()
-                    | self.rf.is_control.val()
-                    | self.rf.is_time_lo.val()
-                    | self.rf.is_time_hi.val()
-                    | self.rf.is_uptime.val()
-                {
-                    self.nst.d.next = self.s_emit.val();
-                } else {
-                    self.nstatus.d.next = self.k_bad_argument.val();
-                }
-            } else if self.c_wreg.q.val() {
-                if !self.f_len_wreg.q.val() {
-                    self.nstatus.d.next = self.k_bad_length.val();
-                } else if self.rf.is_control.val() {
-                    self.n_wctl.d.next = true;
-                } else {
-                    self.nstatus.d.next = self.k_bad_argument.val();
-                }
-            } else if self.c_slots.q.val() {
-                // READ_SLOTS start:u16 count:u8.
-                if !self.f_len_slots.q.val() {
-                    self.nstatus.d.next = self.k_bad_length.val();
-                } else if self.f_slots_bad.q.val() {
-                    self.nstatus.d.next = self.k_bad_argument.val();
-                } else if self.f_busy.q.val() {
-                    self.nstatus.d.next = self.k_busy.val();
-                } else {
-                    self.nst.d.next = self.s_slot_req.val();
-                }
-            } else if self.c_drain.q.val() | self.c_peek.q.val() {
-                if (self.c_drain.q.val() & !self.f_len_drain.q.val())
-                    | (self.c_peek.q.val() & !self.f_len_peek.q.val())
-                {
-                    self.nstatus.d.next = self.k_bad_length.val();
-                } else {
-                    self.nst.d.next = self.s_walking.val();
-                }
-            } else if self.c_replay.q.val() {
-                // REPLAY: check the framing first (then BUSY during a flush).
-                self.nst.d.next = self.s_replaying.val();
-            } else if self.c_flush.q.val() {
-                if !self.f_len_bare.q.val() {
-                    self.nstatus.d.next = self.k_bad_length.val();
-                } else if self.f_busy.q.val() {
-                    self.nstatus.d.next = self.k_busy.val();
-                } else {
-                    self.nst.d.next = self.s_flush.val();
-                }
-            } else if self.c_clear.q.val() {
-                if !self.f_len_bare.q.val() {
-                    self.nstatus.d.next = self.k_bad_length.val();
-                } else {
-                    self.nst.d.next = self.s_clear.val();
-                }
-            } else {
-                self.nstatus.d.next = self.k_bad_command.val();
             }
-            self.st.d.next = self.s_dispatch.val();
-        }
-        if self.st.q.val().get_bit(3) {
-            // Dispatch
-            self.pos.d.next = bits::<BUF_ADDR>(2);
-            self.status_r.d.next = self.nstatus.q.val();
-            self.resend.d.next = self.n_resend.q.val();
-            self.s_retry.next = self.n_resend.q.val();
-            self.rf.write_control.next = self.n_wctl.q.val();
-            self.ew.start.next = self.nst.q.val().get_bit(10); // Walking
-            self.feed.start.next = self.nst.q.val().get_bit(11); // Replaying
-            self.st.d.next = self.nst.q.val();
-        }
-        if self.st.q.val().get_bit(4) {
-            // Info
-            self.resp_wr_en.next = true;
-            self.resp_wr_data.next = self.rom.data.val();
-            self.pos.d.next = self.pos.q.val() + 1;
-            self.j.d.next = self.j.q.val() + 1;
-            if self.j.q.val() == self.k_info_last.val() {
-                self.st.d.next = self.s_send.val();
+            CpState::Decode => {
+                self.rdaddr.d.next = bits::<BUF_ADDR>(0);
+                self.rf.decode.next = true;
+                self.f_retry.d.next = self.resp.retry.val();
+                self.f_len_short.d.next = self.len.q.val() < self.k_len_bare.val();
+                self.f_len_bare.d.next = self.len.q.val() == self.k_len_bare.val();
+                self.f_len_rreg.d.next = self.len.q.val() == self.k_len_rreg.val();
+                self.f_len_drain.d.next = self.len.q.val() == self.k_len_drain.val();
+                self.f_len_slots.d.next = self.len.q.val() == self.k_len_slots.val();
+                self.f_len_peek.d.next = self.len.q.val() == self.k_len_peek.val();
+                self.f_len_wreg.d.next = self.len.q.val() == self.k_len_wreg.val();
+                // READ_SLOTS start:u16 count:u8 (the table's slots fit a byte).
+                self.f_slots_bad.d.next = (self.a0.q.val() != 0)
+                    | (self.a2.q.val() == 0)
+                    | (self.a2.q.val() > self.k_max_slots.val())
+                    | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
+                        > self.k_slots.val());
+                self.f_drain_big.d.next = self.addr16.val() > self.k_max_data.val();
+                self.f_peek_far.d.next = self.addr16.val() > self.k_eb_bytes.val();
+                self.f_peek_big.d.next = self.max16.val() > self.k_max_data.val();
+                self.f_busy.d.next = self.core_busy.val();
+                self.c_info.d.next = self.cmd_r.q.val() == self.k_cmd_info.val();
+                self.c_rreg.d.next = self.cmd_r.q.val() == self.k_cmd_rreg.val();
+                self.c_wreg.d.next = self.cmd_r.q.val() == self.k_cmd_wreg.val();
+                self.c_slots.d.next = self.cmd_r.q.val() == self.k_cmd_slots.val();
+                self.c_drain.d.next = self.cmd_r.q.val() == self.k_cmd_drain.val();
+                self.c_replay.d.next = self.cmd_r.q.val() == self.k_cmd_replay.val();
+                self.c_flush.d.next = self.cmd_r.q.val() == self.k_cmd_flush.val();
+                self.c_clear.d.next = self.cmd_r.q.val() == self.k_cmd_clear.val();
+                self.c_peek.d.next = self.cmd_r.q.val() == self.k_cmd_peek.val();
+                self.st.d.next = CpState::Decide;
             }
-        }
-        if self.st.q.val().get_bit(5) {
-            // RegReq
-            self.cnt_req.next = true;
-            if self.cnt_ready.val() {
-                self.st.d.next = self.s_reg_wait.val();
-            }
-        }
-        if self.st.q.val().get_bit(6) {
-            // RegWait
-            if self.cnt_valid.val() {
-                self.word.d.next = self.cnt_value.val();
+            CpState::Decide => {
+                // Every command's starting registers, loaded whatever the
+                // command (each is used only by its own command's states).
+                self.j.d.next = bits::<6>(0);
                 self.wi.d.next = bits::<2>(0);
-                self.st.d.next = self.s_emit.val();
+                self.word.d.next = self.rf.word.val();
+                // TIME_HI reads the high byte latched by the last TIME_LO read.
+                self.rf.latch_hi.next = !self.f_retry.q.val()
+                    & self.c_rreg.q.val()
+                    & self.f_len_rreg.q.val()
+                    & self.rf.is_time_lo.val();
+                self.slot.d.next = self.a1.q.val();
+                self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
+                if self.c_drain.q.val() {
+                    // DRAIN max:u16.
+                    self.target.d.next = bits::<12>(0);
+                    self.limit.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
+                        | bit_cast::<12, 8>(self.a1.q.val());
+                    if self.f_drain_big.q.val() {
+                        self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
+                    }
+                } else {
+                    // PEEK offset:u16 max:u16.
+                    self.target.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
+                        | bit_cast::<12, 8>(self.a1.q.val());
+                    if self.f_peek_far.q.val() {
+                        self.target.d.next = bit_cast::<12, 16>(self.k_eb_bytes.val());
+                    }
+                    self.limit.d.next = (bit_cast::<12, 8>(self.a2.q.val()) << 8)
+                        | bit_cast::<12, 8>(self.a3.q.val());
+                    if self.f_peek_big.q.val() {
+                        self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
+                    }
+                }
+                // The next state and status, registered for Dispatch.
+                self.nst.d.next = CpState::Send;
+                self.nstatus.d.next = self.k_ok.val();
+                self.n_resend.d.next = false;
+                self.n_wctl.d.next = false;
+                if self.f_retry.q.val() {
+                    // A retry: send the stored response again.
+                    self.n_resend.d.next = true;
+                } else if self.f_len_short.q.val() {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                } else if self.c_info.q.val() {
+                    if self.f_len_bare.q.val() {
+                        self.nst.d.next = CpState::Info;
+                    } else {
+                        self.nstatus.d.next = self.k_bad_length.val();
+                    }
+                } else if self.c_rreg.q.val() {
+                    if !self.f_len_rreg.q.val() {
+                        self.nstatus.d.next = self.k_bad_length.val();
+                    } else if self.rf.is_counter.val() {
+                        self.nst.d.next = CpState::RegReq;
+                    } else if self.rf.is_status.val()
+                        | self.rf.is_control.val()
+                        | self.rf.is_time_lo.val()
+                        | self.rf.is_time_hi.val()
+                        | self.rf.is_uptime.val()
+                    {
+                        self.nst.d.next = CpState::Emit;
+                    } else {
+                        self.nstatus.d.next = self.k_bad_argument.val();
+                    }
+                } else if self.c_wreg.q.val() {
+                    if !self.f_len_wreg.q.val() {
+                        self.nstatus.d.next = self.k_bad_length.val();
+                    } else if self.rf.is_control.val() {
+                        self.n_wctl.d.next = true;
+                    } else {
+                        self.nstatus.d.next = self.k_bad_argument.val();
+                    }
+                } else if self.c_slots.q.val() {
+                    // READ_SLOTS start:u16 count:u8.
+                    if !self.f_len_slots.q.val() {
+                        self.nstatus.d.next = self.k_bad_length.val();
+                    } else if self.f_slots_bad.q.val() {
+                        self.nstatus.d.next = self.k_bad_argument.val();
+                    } else if self.f_busy.q.val() {
+                        self.nstatus.d.next = self.k_busy.val();
+                    } else {
+                        self.nst.d.next = CpState::SlotReq;
+                    }
+                } else if self.c_drain.q.val() | self.c_peek.q.val() {
+                    if (self.c_drain.q.val() & !self.f_len_drain.q.val())
+                        | (self.c_peek.q.val() & !self.f_len_peek.q.val())
+                    {
+                        self.nstatus.d.next = self.k_bad_length.val();
+                    } else {
+                        self.nst.d.next = CpState::Walking;
+                    }
+                } else if self.c_replay.q.val() {
+                    // REPLAY: check the framing first (then BUSY during a flush).
+                    self.nst.d.next = CpState::Replaying;
+                } else if self.c_flush.q.val() {
+                    if !self.f_len_bare.q.val() {
+                        self.nstatus.d.next = self.k_bad_length.val();
+                    } else if self.f_busy.q.val() {
+                        self.nstatus.d.next = self.k_busy.val();
+                    } else {
+                        self.nst.d.next = CpState::Flush;
+                    }
+                } else if self.c_clear.q.val() {
+                    if !self.f_len_bare.q.val() {
+                        self.nstatus.d.next = self.k_bad_length.val();
+                    } else {
+                        self.nst.d.next = CpState::Clear;
+                    }
+                } else {
+                    self.nstatus.d.next = self.k_bad_command.val();
+                }
+                self.st.d.next = CpState::Dispatch;
             }
-        }
-        if self.st.q.val().get_bit(7) {
-            // Emit
-            // The word, big-endian.
-            self.resp_wr_en.next = true;
-            match self.wi.q.val().index() {
-                0 => {
-                    self.resp_wr_data.next = self.word.q.val().get_bits::<8>(24);
-                }
-                1 => {
-                    self.resp_wr_data.next = self.word.q.val().get_bits::<8>(16);
-                }
-                2 => {
-                    self.resp_wr_data.next = self.word.q.val().get_bits::<8>(8);
-                }
-                _ => {
-                    self.resp_wr_data.next = bit_cast::<8, 32>(self.word.q.val());
-                    self.st.d.next = self.s_send.val();
-                }
+            CpState::Dispatch => {
+                self.pos.d.next = bits::<BUF_ADDR>(2);
+                self.status_r.d.next = self.nstatus.q.val();
+                self.resend.d.next = self.n_resend.q.val();
+                self.s_retry.next = self.n_resend.q.val();
+                self.rf.write_control.next = self.n_wctl.q.val();
+                self.ew.start.next = self.nst.q.val() == CpState::Walking;
+                self.feed.start.next = self.nst.q.val() == CpState::Replaying;
+                self.st.d.next = self.nst.q.val();
             }
-            self.pos.d.next = self.pos.q.val() + 1;
-            self.wi.d.next = self.wi.q.val() + 1;
-        }
-        if self.st.q.val().get_bit(8) {
-            // SlotReq
-            self.ctl_valid.next = true;
-            self.ctl_cmd.next = bits::<2>(3);
-            self.j.d.next = bits::<6>(0);
-            if self.ctl_ready.val() {
-                self.st.d.next = self.s_slot_bytes.val();
-            }
-        }
-        if self.st.q.val().get_bit(9) {
-            // SlotBytes
-            self.p_ready.next = true;
-            if self.p_valid.val() {
+            CpState::Info => {
                 self.resp_wr_en.next = true;
-                self.resp_wr_data.next = self.p_byte.val();
+                self.resp_wr_data.next = self.rom.data.val();
                 self.pos.d.next = self.pos.q.val() + 1;
                 self.j.d.next = self.j.q.val() + 1;
-                if self.j.q.val() == self.k_slot_last.val() {
-                    self.slot.d.next = self.slot.q.val() + 1;
-                    self.remaining.d.next = self.remaining.q.val() - 1;
-                    self.st.d.next = self.s_slot_req.val();
-                    if self.remaining.q.val() == 1 {
-                        self.st.d.next = self.s_send.val();
+                if self.j.q.val() == self.k_info_last.val() {
+                    self.st.d.next = CpState::Send;
+                }
+            }
+            CpState::RegReq => {
+                self.cnt_req.next = true;
+                if self.cnt_ready.val() {
+                    self.st.d.next = CpState::RegWait;
+                }
+            }
+            CpState::RegWait => {
+                if self.cnt_valid.val() {
+                    self.word.d.next = self.cnt_value.val();
+                    self.wi.d.next = bits::<2>(0);
+                    self.st.d.next = CpState::Emit;
+                }
+            }
+            CpState::Emit => {
+                // The word, big-endian.
+                self.resp_wr_en.next = true;
+                match self.wi.q.val().index() {
+                    0 => {
+                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(24);
+                    }
+                    1 => {
+                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(16);
+                    }
+                    2 => {
+                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(8);
+                    }
+                    _ => {
+                        self.resp_wr_data.next = bit_cast::<8, 32>(self.word.q.val());
+                        self.st.d.next = CpState::Send;
+                    }
+                }
+                self.pos.d.next = self.pos.q.val() + 1;
+                self.wi.d.next = self.wi.q.val() + 1;
+            }
+            CpState::SlotReq => {
+                self.ctl_valid.next = true;
+                self.ctl_cmd.next = bits::<2>(3);
+                self.j.d.next = bits::<6>(0);
+                if self.ctl_ready.val() {
+                    self.st.d.next = CpState::SlotBytes;
+                }
+            }
+            CpState::SlotBytes => {
+                self.p_ready.next = true;
+                if self.p_valid.val() {
+                    self.resp_wr_en.next = true;
+                    self.resp_wr_data.next = self.p_byte.val();
+                    self.pos.d.next = self.pos.q.val() + 1;
+                    self.j.d.next = self.j.q.val() + 1;
+                    if self.j.q.val() == self.k_slot_last.val() {
+                        self.slot.d.next = self.slot.q.val() + 1;
+                        self.remaining.d.next = self.remaining.q.val() - 1;
+                        self.st.d.next = CpState::SlotReq;
+                        if self.remaining.q.val() == 1 {
+                            self.st.d.next = CpState::Send;
+                        }
                     }
                 }
             }
-        }
-        if self.st.q.val().get_bit(10) {
-            // Walking
-            if self.ew.wr.val() {
-                self.resp_wr_en.next = true;
-                self.resp_wr_data.next = self.ew.wr_data.val();
-                self.pos.d.next = self.pos.q.val() + 1;
-            }
-            if self.ew.done.val() {
-                if self.ew.bad.val() {
-                    self.status_r.d.next = self.k_bad_argument.val();
-                    self.pos.d.next = bits::<BUF_ADDR>(2);
+            CpState::Walking => {
+                if self.ew.wr.val() {
+                    self.resp_wr_en.next = true;
+                    self.resp_wr_data.next = self.ew.wr_data.val();
+                    self.pos.d.next = self.pos.q.val() + 1;
                 }
-                self.st.d.next = self.s_send.val();
-            }
-        }
-        if self.st.q.val().get_bit(11) {
-            // Replaying
-            if self.feed.wr.val() {
-                self.resp_wr_en.next = true;
-                self.resp_wr_data.next = self.feed.wr_data.val();
-                self.pos.d.next = self.pos.q.val() + 1;
-            }
-            if self.feed.done.val() {
-                self.status_r.d.next = self.feed.status.val();
-                self.st.d.next = self.s_send.val();
-            }
-        }
-        if self.st.q.val().get_bit(12) {
-            // Flush
-            self.ctl_valid.next = true;
-            self.ctl_cmd.next = bits::<2>(2);
-            if self.ctl_ready.val() {
-                self.st.d.next = self.s_send.val();
-            }
-        }
-        if self.st.q.val().get_bit(13) {
-            // Clear
-            self.eb_clear.next = true;
-            self.ctl_valid.next = true;
-            self.ctl_cmd.next = bits::<2>(1);
-            if self.ctl_ready.val() {
-                self.st.d.next = self.s_clear_wait.val();
-            }
-        }
-        if self.st.q.val().get_bit(14) {
-            // ClearWait
-            // Discard events until the core has finished clearing.
-            self.eb_clear.next = true;
-            if !self.core_busy.val() & self.quiet.val() {
-                self.st.d.next = self.s_send.val();
-                if self.silent.q.val() {
-                    self.silent.d.next = false;
-                    self.st.d.next = bits::<CP_STATES>(0);
+                if self.ew.done.val() {
+                    if self.ew.bad.val() {
+                        self.status_r.d.next = self.k_bad_argument.val();
+                        self.pos.d.next = bits::<BUF_ADDR>(2);
+                    }
+                    self.st.d.next = CpState::Send;
                 }
             }
-        }
-        if self.st.q.val().get_bit(15) {
-            // Send
-            self.resp.start.next = true;
-            self.st.d.next = self.s_responding.val();
-        }
-        if self.st.q.val().get_bit(16) {
-            // Responding
-            // The request has been read: the link may take the next one
-            // while this response leaves.
-            if self.resp.done.val() {
-                self.st.d.next = bits::<CP_STATES>(0);
+            CpState::Replaying => {
+                if self.feed.wr.val() {
+                    self.resp_wr_en.next = true;
+                    self.resp_wr_data.next = self.feed.wr_data.val();
+                    self.pos.d.next = self.pos.q.val() + 1;
+                }
+                if self.feed.done.val() {
+                    self.status_r.d.next = self.feed.status.val();
+                    self.st.d.next = CpState::Send;
+                }
+            }
+            CpState::Flush => {
+                self.ctl_valid.next = true;
+                self.ctl_cmd.next = bits::<2>(2);
+                if self.ctl_ready.val() {
+                    self.st.d.next = CpState::Send;
+                }
+            }
+            CpState::Clear => {
+                self.eb_clear.next = true;
+                self.ctl_valid.next = true;
+                self.ctl_cmd.next = bits::<2>(1);
+                if self.ctl_ready.val() {
+                    self.st.d.next = CpState::ClearWait;
+                }
+            }
+            CpState::ClearWait => {
+                // Discard events until the core has finished clearing.
+                self.eb_clear.next = true;
+                if !self.core_busy.val() & self.quiet.val() {
+                    self.st.d.next = CpState::Send;
+                    if self.silent.q.val() {
+                        self.silent.d.next = false;
+                        self.st.d.next = CpState::Idle;
+                    }
+                }
+            }
+            CpState::Send => {
+                self.resp.start.next = true;
+                self.st.d.next = CpState::Responding;
+            }
+            CpState::Responding => {
+                // The request has been read: the link may take the next one
+                // while this response leaves.
+                if self.resp.done.val() {
+                    self.st.d.next = CpState::Idle;
+                }
+            }
+            _ => {
+                self.st.d.next = CpState::Idle;
             }
         }
         if self.resp.wr_en.val() {
@@ -939,43 +880,3 @@ impl Logic for CommandProcessor {
     }
 }
 crate::impl_clocked!(CommandProcessor);
-
-impl CommandProcessor {
-    /// The state registers hold at most one bit (for tests, every clock).
-    pub fn state_is_one_hot(&self) -> bool {
-        self.st.q.val().to_u64().count_ones() <= 1 && self.nst.q.val().to_u64().count_ones() <= 1
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `update` names each state's bit by a literal followed by the state's
-    /// name in a comment; every such literal must be that name's position.
-    #[test]
-    fn state_bit_literals_match_their_names() {
-        let file = include_str!("command.rs");
-        let src = &file[..file.find("#[cfg(test)]").expect("this module")];
-        let mut seen = std::collections::BTreeSet::new();
-        for (at, _) in src.match_indices("st.q.val().get_bit(") {
-            let rest = &src[at + "st.q.val().get_bit(".len()..];
-            let close = rest.find(')').expect("a closing parenthesis");
-            let bit: usize = rest[..close].parse().expect("a literal bit");
-            let comment = rest.find("//").expect("a comment after the bit");
-            let name = rest[comment + 2..]
-                .split_whitespace()
-                .next()
-                .expect("a name")
-                .trim_end_matches(|c: char| !c.is_alphanumeric());
-            assert!(
-                bit < CP_STATES,
-                "get_bit({bit}) is not a state bit ({name})"
-            );
-            assert_eq!(CP_STATE_NAMES[bit], name, "get_bit({bit}) is marked {name}");
-            seen.insert(bit);
-        }
-        // Every state has its own block.
-        assert_eq!(seen.len(), CP_STATES, "states without a block");
-    }
-}
