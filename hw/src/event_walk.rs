@@ -21,7 +21,7 @@ use rust_hdl::prelude::*;
 /// Offsets and levels of the event buffer (0..=2048).
 pub const LEVEL_BITS: usize = EB_ADDR + 1;
 const _: () = assert!(1 << EB_ADDR == bloomtime_model::protocol::EVENT_BUFFER_BYTES);
-const _: () = assert!(OPEN_BYTES < 64 && EVICT_BYTES < 64);
+const _: () = assert!(OPEN_BYTES < 64 && EVICT_BYTES < 64 && OPEN_BYTES > 0 && EVICT_BYTES > 0);
 
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
 pub enum WalkState {
@@ -69,6 +69,9 @@ pub struct EventWalk {
     rdo: DFF<Bits<LEVEL_BITS>>,
     evlen: DFF<Bits<6>>,
     ci: DFF<Bits<6>>,
+    /// `ci == evlen`, registered beside ci (the copy's last byte), so that
+    /// no compare lies before the decision to go on to the next event.
+    ci_last: DFF<Bit>,
     copying: DFF<Bit>,
     stop: DFF<Bit>,
     past: DFF<Bit>,
@@ -104,6 +107,7 @@ impl Default for EventWalk {
             rdo: Default::default(),
             evlen: Default::default(),
             ci: Default::default(),
+            ci_last: Default::default(),
             copying: Default::default(),
             stop: Default::default(),
             past: Default::default(),
@@ -118,8 +122,8 @@ impl Logic for EventWalk {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, st, o, lim_end, nxt, rdo, evlen, ci, copying, stop, past, bad_r, pop_r,
-            popcnt_r
+            self, clock, st, o, lim_end, nxt, rdo, evlen, ci, ci_last, copying, stop, past, bad_r,
+            pop_r, popcnt_r
         );
         self.eb_rd_offset.next = bit_cast::<EB_ADDR, LEVEL_BITS>(self.rdo.q.val());
         self.eb_pop.next = self.pop_r.q.val();
@@ -164,6 +168,7 @@ impl Logic for EventWalk {
                         self.o.q.val() + bit_cast::<LEVEL_BITS, 6>(self.k_open_len.val());
                 }
                 self.ci.d.next = bits::<6>(0);
+                self.ci_last.d.next = false; // an event is never empty
                 self.st.d.next = WalkState::Check;
             }
             WalkState::Check => {
@@ -193,10 +198,11 @@ impl Logic for EventWalk {
                     // Byte ci is read this clock (rdo = o + ci) and written the next.
                     self.rdo.d.next = self.rdo.q.val() + 1;
                     self.ci.d.next = self.ci.q.val() + 1;
+                    self.ci_last.d.next = (self.ci.q.val() + 1) == self.evlen.q.val();
                     if self.ci.q.val().any() {
                         self.wr.next = true;
                     }
-                    if self.ci.q.val() == self.evlen.q.val() {
+                    if self.ci_last.q.val() {
                         self.o.d.next = self.nxt.q.val();
                         self.rdo.d.next = self.nxt.q.val();
                         self.st.d.next = WalkState::Walk;
