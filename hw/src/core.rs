@@ -142,6 +142,7 @@ pub struct BloomtimeCore {
     gap2: DFF<Bit>,
     ncur0: DFF<Bit>,
     cur1: DFF<Bit>,
+    cur2: DFF<Bit>,
     cur255: DFF<Bit>,
     cur_end: DFF<Bit>,
     bubble: Signal<Local, Bit>,
@@ -174,6 +175,8 @@ pub struct BloomtimeCore {
     /// is the limit of a pass completed at epoch 0.
     pass_start: DFF<Bits<EPOCH_BITS>>,
     pass_limit: DFF<Bits<EPOCH_BITS>>,
+    /// The carry out of `pass_start + SWEEP_HORIZON`, registered.
+    lim_c: DFF<Bit>,
     limit_x: DFF<Bits<EPOCH_BITS>>,
     // Control.
     state: DFF<CtlState>,
@@ -335,6 +338,7 @@ impl Logic for BloomtimeCore {
             le_pre,
             pass_start,
             pass_limit,
+            lim_c,
             limit_x,
             state,
             ctl_cmd_r,
@@ -395,6 +399,7 @@ impl Logic for BloomtimeCore {
             gap2,
             ncur0,
             cur1,
+            cur2,
             cur255,
             cur_end
         );
@@ -553,29 +558,34 @@ impl Logic for BloomtimeCore {
             }
         }
         // A pass's limit: its start (the waiting record's epoch for a stale
-        // pass), taken as the pass begins, + the horizon a clock later (the
-        // limit is used at the pass's end), saturating (bit 37 is the carry).
+        // pass), taken as the pass begins (cursor 0), + the horizon at
+        // cursor 2 (the limit is used at the pass's end), saturating: bit 37
+        // is the carry, registered (`lim_c`, valid from cursor 2), so that
+        // the saturation (a set of the whole register) does not follow the
+        // carry chain in the same clock.
         self.lim_start.next = self.adm_epoch.val();
         if self.stale_next.val() {
             self.lim_start.next = self.s0_epoch.val();
         }
         self.lim.next = bit_cast::<38, 37>(self.pass_start.q.val()) + 8_126_456;
+        self.lim_c.d.next = self.lim.val().get_bit(37);
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
             // The flags of cursor + 1.
             self.ncur0.d.next = !self.cur255.q.val();
             self.cur1.d.next = !self.ncur0.q.val();
+            self.cur2.d.next = self.cur1.q.val();
             self.cur255.d.next = self.cursor.q.val() == 254;
             self.cur_end.d.next = (self.cursor.q.val() == 253) | (self.cursor.q.val() == 254);
             if !self.ncur0.q.val() {
                 self.pass_stale.d.next = self.stale_next.val();
                 self.pass_start.d.next = self.lim_start.val();
             }
-            if self.cur1.q.val() {
+            if self.cur2.q.val() {
                 // Saturating: near the top of the 37-bit epoch range the
                 // limit is the last epoch (no later record can follow).
                 self.pass_limit.d.next = bit_cast::<37, 38>(self.lim.val());
-                if self.lim.val().get_bit(37) {
+                if self.lim_c.q.val() {
                     self.pass_limit.d.next = !bits::<EPOCH_BITS>(0);
                 }
             }
@@ -635,6 +645,7 @@ impl Logic for BloomtimeCore {
                         self.cursor.d.next = bits::<LINE_ADDR>(0);
                         self.ncur0.d.next = false;
                         self.cur1.d.next = false;
+                        self.cur2.d.next = false;
                         self.cur255.d.next = false;
                         self.cur_end.d.next = false;
                         self.pass_stale.d.next = false;
@@ -882,6 +893,7 @@ impl BloomtimeCore {
             ("gap2", self.gap2.q.val(), gap == 2),
             ("ncur0", self.ncur0.q.val(), cursor != 0),
             ("cur1", self.cur1.q.val(), cursor == 1),
+            ("cur2", self.cur2.q.val(), cursor == 2),
             ("cur255", self.cur255.q.val(), cursor == 255),
             ("cur_end", self.cur_end.q.val(), cursor >= 254),
         ]
