@@ -83,6 +83,13 @@ pub struct RegisterFile {
     idx: DFF<Bits<CNT_INDEX_BITS>>,
     control: DFF<Bit>,
     time_acc: DFF<Bits<ACC_BITS>>,
+    /// `time_acc >= k_wrap` and `time_lo` all ones, registered beside their
+    /// sources (computed from the values they are loaded with), so that
+    /// the time's enables read flags instead of a compare and a 32-input
+    /// AND ([`RegisterFile::time_flags_hold`]).
+    unit_due: DFF<Bit>,
+    lo_ones: DFF<Bit>,
+    acc_next: Signal<Local, Bits<ACC_BITS>>,
     time_lo: DFF<Bits<32>>,
     time_hi: DFF<Bits<8>>,
     time_hi_latch: DFF<Bits<8>>,
@@ -147,6 +154,9 @@ impl RegisterFile {
             idx: Default::default(),
             control: Default::default(),
             time_acc: Default::default(),
+            unit_due: Default::default(),
+            lo_ones: Default::default(),
+            acc_next: Default::default(),
             time_lo: Default::default(),
             time_hi: Default::default(),
             time_hi_latch: Default::default(),
@@ -177,20 +187,27 @@ impl Logic for RegisterFile {
             idx,
             control,
             time_acc,
+            unit_due,
+            lo_ones,
             time_lo,
             time_hi,
             time_hi_latch,
             uptime
         );
         // Device time in time units: add a clock's nanoseconds each clock.
-        self.time_acc.d.next = self.time_acc.q.val() + self.k_step.val();
-        if self.time_acc.q.val() >= self.k_wrap.val() {
-            self.time_acc.d.next = self.time_acc.q.val() - self.k_wrap.val();
+        self.acc_next.next = self.time_acc.q.val() + self.k_step.val();
+        if self.unit_due.q.val() {
+            self.acc_next.next = self.time_acc.q.val() - self.k_wrap.val();
             self.time_lo.d.next = self.time_lo.q.val() + 1;
-            if self.time_lo.q.val().all() {
+            // time_lo + 1 is all ones.
+            self.lo_ones.d.next =
+                self.time_lo.q.val().get_bits::<31>(1).all() & !self.time_lo.q.val().get_bit(0);
+            if self.lo_ones.q.val() {
                 self.time_hi.d.next = self.time_hi.q.val() + 1;
             }
         }
+        self.time_acc.d.next = self.acc_next.val();
+        self.unit_due.d.next = self.acc_next.val() >= self.k_wrap.val();
         if !self.uptime.q.val().all() {
             self.uptime.d.next = self.uptime.q.val() + 1;
         }
@@ -251,6 +268,15 @@ impl Logic for RegisterFile {
     }
 }
 crate::impl_clocked!(RegisterFile);
+
+impl RegisterFile {
+    /// The time's registered flags agree with their definitions (for
+    /// tests, every clock).
+    pub fn time_flags_hold(&self) -> bool {
+        self.unit_due.q.val() == (self.time_acc.q.val() >= self.k_wrap.val())
+            && self.lo_ones.q.val() == self.time_lo.q.val().all()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -316,6 +342,7 @@ mod tests {
             let clocks = 100_000u64;
             for _ in 0..clocks {
                 tick(&mut r);
+                assert!(r.time_flags_hold(), "{clock_hz} Hz");
             }
             settle(&mut r);
             // The accumulator started at 0 and adds `ns` a clock, for the
@@ -326,5 +353,30 @@ mod tests {
             decode(&mut r, regmap::UPTIME);
             assert_eq!(r.word.val().to_u64(), clocks + 2, "{clock_hz} Hz");
         }
+    }
+
+    /// The time's low word wraps into the high byte exactly once, a unit
+    /// after it reads all ones (started a few units before, as a board
+    /// would be after 2^32 units, about 51 days).
+    #[test]
+    fn the_low_word_carries_into_the_high_byte() {
+        let mut r = RegisterFile::new(100_000_000);
+        r.connect_all();
+        settle(&mut r);
+        r.time_lo.q.next = bits::<32>(0xffff_fffc);
+        r.time_lo.d.next = bits::<32>(0xffff_fffc);
+        settle(&mut r);
+        let mut seen = vec![];
+        for _ in 0..1000 {
+            tick(&mut r);
+            assert!(r.time_flags_hold());
+            let now = (r.time_hi.q.val().to_u64() << 32) | r.time_lo.q.val().to_u64();
+            if seen.last() != Some(&now) {
+                seen.push(now);
+            }
+        }
+        let want: Vec<u64> = (0xffff_fffcu64..0xffff_fffc + seen.len() as u64).collect();
+        assert_eq!(seen, want);
+        assert!(seen.len() > 5, "{seen:x?}");
     }
 }
