@@ -114,6 +114,10 @@ pub struct ReplayFeed {
     fvalid: DFF<Bit>,
     fdone: DFF<Bit>,
     refuse: DFF<Bits<8>>,
+    /// `refuse == 1` (the last refused frame), registered beside `refuse`
+    /// so that the answer's write strobe reads a flag, not a compare
+    /// ([`ReplayFeed::refuse_flag_holds`]).
+    refuse_one: DFF<Bit>,
     chk_hi: DFF<Bits<8>>,
     chk_lo: DFF<Bits<8>>,
     chk_len: DFF<Bits<8>>,
@@ -195,6 +199,7 @@ impl Default for ReplayFeed {
             fvalid: Default::default(),
             fdone: Default::default(),
             refuse: Default::default(),
+            refuse_one: Default::default(),
             chk_hi: Default::default(),
             chk_lo: Default::default(),
             chk_len: Default::default(),
@@ -214,8 +219,8 @@ impl Logic for ReplayFeed {
     fn update(&mut self) {
         dff_setup!(
             self, clock, st, raddr, p, nframes, k, fn_len, fi, hj, ts, caplen, fdata, fvalid,
-            fdone, refuse, chk_hi, chk_lo, chk_len, result, at_end, short, settled, last, want_len,
-            admit_ok
+            fdone, refuse, refuse_one, chk_hi, chk_lo, chk_len, result, at_end, short, settled,
+            last, want_len, admit_ok
         );
         if self.frame_done.val() {
             self.fdone.d.next = true;
@@ -328,6 +333,7 @@ impl Logic for ReplayFeed {
                 } else if self.quiet.val() & self.settled.q.val() {
                     if !self.admit_ok.q.val() {
                         self.refuse.d.next = self.nframes.q.val() - self.k.q.val();
+                        self.refuse_one.d.next = (self.nframes.q.val() - self.k.q.val()) == 1;
                         self.st.d.next = FeedState::Refuse;
                     } else {
                         self.raddr.d.next = bit_cast::<BUF_ADDR, P_BITS>(self.p.q.val() + 1);
@@ -392,7 +398,8 @@ impl Logic for ReplayFeed {
                 // Count every refused frame, one a clock.
                 self.s_refused.next = true;
                 self.refuse.d.next = self.refuse.q.val() - 1;
-                if self.refuse.q.val() == 1 {
+                self.refuse_one.d.next = self.refuse.q.val() == 2;
+                if self.refuse_one.q.val() {
                     self.wr.next = true;
                     self.st.d.next = FeedState::Done;
                 }
@@ -405,6 +412,14 @@ impl Logic for ReplayFeed {
     }
 }
 crate::impl_clocked!(ReplayFeed);
+
+impl ReplayFeed {
+    /// While refusing, `refuse_one` is `refuse == 1` (for tests, every clock).
+    pub fn refuse_flag_holds(&self) -> bool {
+        self.st.q.val() != FeedState::Refuse
+            || self.refuse_one.q.val() == (self.refuse.q.val() == 1)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -495,6 +510,7 @@ mod tests {
                     done_in = Some(r(5));
                 }
             }
+            assert!(f.refuse_flag_holds());
             out.frames += f.s_frame.val() as usize;
             out.refused += f.s_refused.val() as usize;
             if f.wr.val() {
