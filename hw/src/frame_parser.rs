@@ -1154,7 +1154,9 @@ impl Logic for FrameParser {
                 self.slack.d.next = 0xfff.into();
             }
         }
-        if self.dn.val() {
+        // A decision or the frame's last byte: the walk starts over, its
+        // state and the decodes registered beside it cleared together.
+        if self.dn.val() || (self.fire.val() && self.s_last.val()) {
             self.st.d.next = 0.into();
             self.st_dec.d.next = false;
             self.st_l4.d.next = false;
@@ -1164,6 +1166,8 @@ impl Logic for FrameParser {
             self.w_spl.d.next = false;
             self.w_dph.d.next = false;
             self.w_dpl.d.next = false;
+        }
+        if self.dn.val() {
             self.res_done.d.next = true;
             self.res_rec.d.next = self.dn_rec.val();
         }
@@ -1182,15 +1186,6 @@ impl Logic for FrameParser {
         }
         if self.fire.val() && self.s_last.val() {
             self.busy.d.next = false;
-            self.st.d.next = 0.into();
-            self.st_dec.d.next = false;
-            self.st_l4.d.next = false;
-            self.w_v6.d.next = false;
-            self.w_pro.d.next = false;
-            self.w_sph.d.next = false;
-            self.w_spl.d.next = false;
-            self.w_dph.d.next = false;
-            self.w_dpl.d.next = false;
             self.res_done.d.next = false;
             self.fd.d.next = true;
             if self.res_done.q.val() {
