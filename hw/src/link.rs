@@ -69,7 +69,11 @@
 //! from the `resp_send` edge until the last END has been taken (`tx_frame`
 //! pulses when it is queued). `resp_send` while `resp_busy` is ignored. The
 //! buffer keeps its contents, so a retry is just another `resp_send`. Do not
-//! write the buffer while `resp_busy`, nor in the cycle of `resp_send`.
+//! write the buffer while `resp_busy`. The write port is registered: a byte
+//! reaches the RAM a clock after it is offered, so byte 0 (read with
+//! `resp_send`) must be offered two clocks before `resp_send` and every
+//! other byte at least one clock before; the responder writes byte 0, then
+//! byte 1, then sends (`responder.rs`).
 //!
 //! Writing a CRC_ERROR answer (`FF 05`) into the buffer overwrites the first
 //! two bytes of the stored response: to answer a later retry from the
@@ -303,6 +307,11 @@ pub struct Link {
 
     // ---- transmit side ----
     resp_mem: Bram<Bits<8>, BUF_ADDR>,
+    /// The buffer's write port, registered: the processor's four writers
+    /// and their strobes reach the RAM a clock later, from registers here.
+    wr_addr_r: DFF<Bits<BUF_ADDR>>,
+    wr_data_r: DFF<Bits<8>>,
+    wr_en_r: DFF<Bit>,
     /// CRC of the payload bytes queued so far.
     tx_crc: Crc16Reg,
     /// Sending a frame (until the last END is queued).
@@ -350,7 +359,8 @@ impl Logic for Link {
         dff_setup!(
             self, clock, iv, idat, b_end, b_esc, b_dc, b_dd, esc, sbad, ovr, len, pend_ok,
             pend_bad, pend, fin_r, slip_r, crc_r, plen, p_ok, p_crc, p_slip, p_ovr, p_uart, run,
-            ph, idx, rd, stale, left, e_pend, e_esc, o_valid, o_data, p_tx
+            ph, idx, rd, stale, left, e_pend, e_esc, o_valid, o_data, p_tx, wr_addr_r, wr_data_r,
+            wr_en_r
         );
         self.req_mem.clock.next = self.clock.val();
         self.resp_mem.clock.next = self.clock.val();
@@ -476,9 +486,12 @@ impl Logic for Link {
         self.rx_uart_error.next = self.p_uart.q.val();
 
         // ================= transmit =================
-        self.resp_mem.write_address.next = self.resp_wr_addr.val();
-        self.resp_mem.write_data.next = self.resp_wr_data.val();
-        self.resp_mem.write_enable.next = self.resp_wr_en.val();
+        self.wr_addr_r.d.next = self.resp_wr_addr.val();
+        self.wr_data_r.d.next = self.resp_wr_data.val();
+        self.wr_en_r.d.next = self.resp_wr_en.val();
+        self.resp_mem.write_address.next = self.wr_addr_r.q.val();
+        self.resp_mem.write_data.next = self.wr_data_r.q.val();
+        self.resp_mem.write_enable.next = self.wr_en_r.q.val();
 
         // The output register is empty (not "empty or being taken": keeps
         // tx_ready off every decision below).
