@@ -1154,9 +1154,10 @@ impl Logic for FrameParser {
                 self.slack.d.next = 0xfff.into();
             }
         }
-        // A decision or the frame's last byte: the walk starts over, its
-        // state and the decodes registered beside it cleared together.
-        if self.dn.val() || (self.fire.val() && self.s_last.val()) {
+        // A decision, the frame's last byte or a reset: the walk starts
+        // over, its state and the decodes registered beside it cleared
+        // together (nothing below assigns them).
+        if self.dn.val() || (self.fire.val() && self.s_last.val()) || self.reset.val() {
             self.st.d.next = 0.into();
             self.st_dec.d.next = false;
             self.st_l4.d.next = false;
@@ -1201,15 +1202,6 @@ impl Logic for FrameParser {
             self.busy.d.next = false;
             self.lo_bad.d.next = false;
             self.cap_bad.d.next = false;
-            self.st.d.next = 0.into();
-            self.st_dec.d.next = false;
-            self.st_l4.d.next = false;
-            self.w_v6.d.next = false;
-            self.w_pro.d.next = false;
-            self.w_sph.d.next = false;
-            self.w_spl.d.next = false;
-            self.w_dph.d.next = false;
-            self.w_dpl.d.next = false;
             self.res_done.d.next = false;
             self.ov.d.next = false;
             self.fd.d.next = false;
