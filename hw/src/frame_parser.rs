@@ -1133,13 +1133,6 @@ impl Logic for FrameParser {
             self.flags.d.next = 0.into();
             self.st.d.next = self.s_eth.val();
             self.st_dec.d.next = true;
-            self.st_l4.d.next = false;
-            self.w_v6.d.next = false;
-            self.w_pro.d.next = false;
-            self.w_sph.d.next = false;
-            self.w_spl.d.next = false;
-            self.w_dph.d.next = false;
-            self.w_dpl.d.next = false;
             self.rem.d.next = 13.into();
             self.q_r1.d.next = false;
             self.q_le32.d.next = true;
@@ -1156,10 +1149,17 @@ impl Logic for FrameParser {
         }
         // A decision, the frame's last byte or a reset: the walk starts
         // over, its state and the decodes registered beside it cleared
-        // together (nothing below assigns them).
+        // together (nothing below assigns them). A frame's first byte
+        // clears the same decodes (its state is set above).
         if self.dn.val() || (self.fire.val() && self.s_last.val()) || self.reset.val() {
             self.st.d.next = 0.into();
             self.st_dec.d.next = false;
+        }
+        if self.first.val()
+            || self.dn.val()
+            || (self.fire.val() && self.s_last.val())
+            || self.reset.val()
+        {
             self.st_l4.d.next = false;
             self.w_v6.d.next = false;
             self.w_pro.d.next = false;
