@@ -14,7 +14,9 @@
 //!   every level by it, hands the aged rings to the estimator, marks the
 //!   record's direction ring in every level and writes the line back
 //!   ([`AgeMark`]). The one-cycle loop is "RAM or last written rings → shift
-//!   by a registered amount → mark → write".
+//!   by a registered amount → mark → write". In the core's spaced
+//!   configuration the rings are written a clock later, from stage 5's
+//!   register (no operation within three clocks shares a line).
 //!
 //! Lines are `types::LineBits` (as `bank::Banks::pack`), stored as their tag
 //! and their rings. Epochs here are the low `E` bits: the sweeper keeps every
@@ -149,6 +151,16 @@ impl Logic for BucketBank {
         self.rings_ram.write_address.next = self.addr4.q.val();
         self.rings_ram.write_data.next = self.step.y_rings.val();
         self.rings_ram.write_enable.next = self.advance.val() & self.writes.val();
+        if self.spaced.y.val() {
+            // A clock later, from stage 5's register: the aged rings' logic
+            // then drives that register alone, so each of its bits shares a
+            // logic cell with its flip-flop (a logic cell has one output:
+            // logic that also fed the RAM kept the flip-flop in a cell of
+            // its own). No operation within three clocks shares the line.
+            self.rings_ram.write_address.next = self.addr5.q.val();
+            self.rings_ram.write_data.next = self.rings5.q.val();
+            self.rings_ram.write_enable.next = self.writes5.q.val();
+        }
         if self.advance.val() {
             self.w1_valid.d.next = self.writes.val();
             self.w1_line.d.next = self.step.y_rings.val();
