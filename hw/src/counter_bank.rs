@@ -6,8 +6,10 @@
 //! flusher visits one counter per clock in turn, all 28 in a round, and
 //! nothing else: it reads the RAM word; a clock later it adds the pre-count
 //! to the word's low byte and notes whether the rest is all ones; a clock
-//! after that it carries into the rest and writes `min(word + pre, 2^32 − 1)`
-//! (no BRAM read and 32-bit carry chain in one clock). A counter is read
+//! after that it carries into the rest, `min(word + pre, 2^32 − 1)`, into a
+//! register written a clock later (no BRAM read and 32-bit carry chain in
+//! one clock; the sum's logic drives that register alone, so they share
+//! logic cells). A counter is read
 //! again only 28 clocks after its last read, long after that flush's write,
 //! so a read never meets a write of its own word, and a pre-counter never
 //! holds more than 28 strobes.
@@ -87,7 +89,10 @@ pub struct CounterBank {
     g_hi: DFF<Bits<24>>,
     g_ones: DFF<Bit>,
     out_valid: DFF<Bit>,
+    /// The flush's new value, written from here a clock later.
     out_value: DFF<Bits<32>>,
+    h_valid: DFF<Bit>,
+    h_index: DFF<Bits<CNT_INDEX_BITS>>,
     // Combinational.
     sel: Signal<Local, Bits<N_ALL>>,
     sel_next: Signal<Local, Bits<N_ALL>>,
@@ -106,7 +111,7 @@ impl Logic for CounterBank {
         dff_setup!(
             self, clock, inc_r, clear_r, req_r, idx_r, cursor, selx, clearing, f_valid, f_index,
             f_amount, f_read, f_clear, g_valid, g_index, g_read, g_clear, g_lo, g_hi, g_ones,
-            out_valid, out_value
+            out_valid, out_value, h_valid, h_index
         );
         self.ram.clock.next = self.clock.val();
         self.inc_r.d.next = self.inc.val();
@@ -225,9 +230,11 @@ impl Logic for CounterBank {
         if self.g_clear.q.val() {
             self.newval.next = bits::<32>(0);
         }
-        self.ram.write_address.next = self.g_index.q.val();
-        self.ram.write_data.next = self.newval.val();
-        self.ram.write_enable.next = self.g_valid.q.val();
+        self.h_valid.d.next = self.g_valid.q.val();
+        self.h_index.d.next = self.g_index.q.val();
+        self.ram.write_address.next = self.h_index.q.val();
+        self.ram.write_data.next = self.out_value.q.val();
+        self.ram.write_enable.next = self.h_valid.q.val();
         self.out_valid.d.next = self.g_read.q.val() & self.g_valid.q.val();
         self.out_value.d.next = self.newval.val();
         self.rd_valid.next = self.out_valid.q.val();
