@@ -16,7 +16,8 @@
 //!   ([`AgeMark`]). The one-cycle loop is "RAM or last written rings → shift
 //!   by a registered amount → mark → write". In the core's spaced
 //!   configuration the rings are written a clock later, from stage 5's
-//!   register (no operation within three clocks shares a line).
+//!   register, and the tag a clock earlier, as the record leaves stage 3
+//!   (no operation within three clocks shares a line).
 //!
 //! Lines are `types::LineBits` (as `bank::Banks::pack`), stored as their tag
 //! and their rings. Epochs here are the low `E` bits: the sweeper keeps every
@@ -81,6 +82,7 @@ pub struct BucketBank {
     sel: Signal<Local, RingsBits>,
     step: AgeMark,
     writes: Signal<Local, Bit>,
+    writes3: Signal<Local, Bit>,
     // Stage 5 combinational.
     unmark: Unmark,
 }
@@ -108,6 +110,10 @@ impl Logic for BucketBank {
             | (self.op4.q.val() == 2)
             | (self.op4.q.val() == 3)
             | (self.op4.q.val() == 6);
+        self.writes3.next = (self.op3.q.val() == 1)
+            | (self.op3.q.val() == 2)
+            | (self.op3.q.val() == 3)
+            | (self.op3.q.val() == 6);
 
         // Stage 3: the freshest tag (the RAM's missed the writes of the two
         // records ahead), every level's age of the line.
@@ -148,6 +154,13 @@ impl Logic for BucketBank {
         self.tag_ram.write_address.next = self.addr4.q.val();
         self.tag_ram.write_data.next = self.epoch4.q.val();
         self.tag_ram.write_enable.next = self.advance.val() & self.writes.val();
+        if self.spaced.y.val() {
+            // A clock earlier, as the record leaves stage 3 (its tag was
+            // read as it entered): stage 4's epoch is then not kept.
+            self.tag_ram.write_address.next = self.addr3.q.val();
+            self.tag_ram.write_data.next = self.epoch3.q.val();
+            self.tag_ram.write_enable.next = self.advance.val() & self.writes3.val();
+        }
         self.rings_ram.write_address.next = self.addr4.q.val();
         self.rings_ram.write_data.next = self.step.y_rings.val();
         self.rings_ram.write_enable.next = self.advance.val() & self.writes.val();

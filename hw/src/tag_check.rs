@@ -61,6 +61,8 @@ pub struct TagCheck {
     hit: Signal<Local, Bit>,
     wr: Signal<Local, Bit>,
     wtag: Signal<Local, Bits<TAG_BITS>>,
+    /// The stage-4 record's fingerprint.
+    fp: Signal<Local, Bits<FP_BITS>>,
 }
 
 impl Logic for TagCheck {
@@ -84,7 +86,12 @@ impl Logic for TagCheck {
             self.h1.d.next = self.slot3.q.val() == self.slot4.q.val();
             self.h2.d.next = self.slot3.q.val() == self.w1_slot.q.val();
         }
-        // Stage 4.
+        // Stage 4. In the spaced core a record's key, so its fingerprint,
+        // holds on the input until the pipeline is idle again: `fp4` is not kept.
+        self.fp.next = self.fp4.q.val();
+        if self.spaced.y.val() {
+            self.fp.next = self.s2_fp.val();
+        }
         self.sel.next = self.raw4.q.val();
         if !self.spaced.y.val() & self.h2.q.val() & self.w2_valid.q.val() {
             self.sel.next = self.w2_tag.q.val();
@@ -93,14 +100,14 @@ impl Logic for TagCheck {
             self.sel.next = self.w1_tag.q.val();
         }
         self.hit.next = self.sel.val().get_bit(15)
-            & (bit_cast::<FP_BITS, TAG_BITS>(self.sel.val()) == self.fp4.q.val());
+            & (bit_cast::<FP_BITS, TAG_BITS>(self.sel.val()) == self.fp.val());
         self.opening.next = (self.op4.q.val() == 1) & !self.hit.val();
         self.wr.next = false;
         self.wtag.next = bits::<TAG_BITS>(0);
         if self.op4.q.val() == 1 {
             self.wr.next = !self.hit.val();
             self.wtag.next =
-                bit_cast::<TAG_BITS, FP_BITS>(self.fp4.q.val()) | bits::<TAG_BITS>(0x8000);
+                bit_cast::<TAG_BITS, FP_BITS>(self.fp.val()) | bits::<TAG_BITS>(0x8000);
         }
         if (self.op4.q.val() == 3) | (self.op4.q.val() == 4) {
             self.wr.next = true;
