@@ -90,6 +90,15 @@ pub struct FlowTable {
     w2_valid: DFF<Bit>,
     w2_stats: DFF<StatsBits>,
     w2_full: DFF<Bit>,
+    /// Spaced core: the export decided as its record enters stage 7 (see
+    /// `update`), from decisions registered as it enters stage 6: an export
+    /// whatever the statistics (`x6`), one if the slot is full (`pn6`), and
+    /// the reason.
+    x6: DFF<Bit>,
+    pn6: DFF<Bit>,
+    r6: DFF<Bits<REASON_BITS>>,
+    sv_valid: DFF<Bit>,
+    sv_reason: DFF<Bits<REASON_BITS>>,
     // Outputs.
     ev_valid: DFF<Bit>,
     ev_slot: DFF<Bits<SLOT_ADDR>>,
@@ -106,6 +115,7 @@ pub struct FlowTable {
     newstats: Signal<Local, StatsBits>,
     new_full: Signal<Local, Bit>,
     writes: Signal<Local, Bit>,
+    ev6: Signal<Local, Bit>,
 }
 
 impl Logic for FlowTable {
@@ -115,7 +125,7 @@ impl Logic for FlowTable {
             self, clock, op6, slot6, opened6, collided6, flush6, tag6, op7, slot7, opened7,
             collided7, flush7, tag7, raw7, raw7_full, iv7, ix7, rv7, rx7, h1, h2, w1_valid,
             w1_slot, w1_stats, w1_full, w2_valid, w2_stats, w2_full, ev_valid, ev_slot, ev_reason,
-            ev_stats, ev_tag
+            ev_stats, ev_tag, x6, pn6, r6, sv_valid, sv_reason
         );
         self.ram.clock.next = self.clock.val();
         self.ram.read_address.next = self.slot6.q.val();
@@ -128,6 +138,20 @@ impl Logic for FlowTable {
             self.collided6.d.next = self.s5_collided.val();
             self.flush6.d.next = self.s5_flush_evict.val();
             self.tag6.d.next = self.s5_tag.val();
+            self.x6.d.next = ((self.s5_op.val() == 1) & self.s5_collided.val())
+                | self.s5_flush_evict.val()
+                | (self.s5_op.val() == 5);
+            self.pn6.d.next = (self.s5_op.val() == 1) & !self.s5_opened.val();
+            self.r6.d.next = bits::<REASON_BITS>(1);
+            if self.s5_op.val() == 5 {
+                self.r6.d.next = bits::<REASON_BITS>(3);
+            }
+            if self.s5_flush_evict.val() {
+                self.r6.d.next = bits::<REASON_BITS>(2);
+            }
+            if (self.s5_op.val() == 1) & self.s5_collided.val() {
+                self.r6.d.next = bits::<REASON_BITS>(0);
+            }
             // Stage 7.
             self.op7.d.next = self.op6.q.val();
             self.slot7.d.next = self.slot6.q.val();
@@ -245,6 +269,28 @@ impl Logic for FlowTable {
         self.evict_reason.next = self.ev_reason.q.val();
         self.evict_stats.next = self.ev_stats.q.val();
         self.evict_tag.next = self.ev_tag.q.val();
+        // Spaced core: nothing is forwarded, so the stage-6 RAM output is
+        // the slot's statistics and the export can be decided as its record
+        // enters stage 7. The pipeline then stalls with the record in stage
+        // 7 until the export is taken, so stage 7's own registers are the
+        // export's (the copies above, ~100 flip-flops fed by flip-flops, are
+        // not kept). The record's open, if any, was taken in stage 5.
+        self.ev6.next =
+            self.x6.q.val() | (self.pn6.q.val() & self.ram.read_data.val().packets.all());
+        if self.evict_ready.val() {
+            self.sv_valid.d.next = false;
+        }
+        if self.advance.val() & self.ev6.val() {
+            self.sv_valid.d.next = true;
+            self.sv_reason.d.next = self.r6.q.val();
+        }
+        if self.spaced.y.val() {
+            self.evict_valid.next = self.sv_valid.q.val();
+            self.evict_slot.next = self.slot7.q.val();
+            self.evict_reason.next = self.sv_reason.q.val();
+            self.evict_stats.next = self.raw7.q.val();
+            self.evict_tag.next = self.tag7.q.val();
+        }
     }
 }
 crate::impl_clocked!(FlowTable);

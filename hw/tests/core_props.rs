@@ -12,7 +12,7 @@ use bloomtime_model::key::{
 };
 use bloomtime_testkit::core::{compare, vcd_path, Core, Drive, Input, Summary};
 use bloomtime_testkit::rusthdl::RustHdlCore;
-use bloomtime_testkit::seed::prop_config_with;
+use bloomtime_testkit::seed::{prop_config_with, Rng};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestCaseError, TestError, TestRunner};
 use std::cell::RefCell;
@@ -221,4 +221,47 @@ fn random_record_sequences_match_the_model() {
     assert!(t.iat >= 100 && t.rtt >= 10, "{t:?}");
     assert!(t.regressions >= 10 && t.collisions >= 10, "{t:?}");
     assert!(t.jumps >= 10, "{t:?}");
+}
+
+/// Flows long enough to fill their slots' packet counters (2^P − 1
+/// packets), so that statistics are exported for overflow as well as for
+/// collisions, in both configurations and under back-pressure. (The random
+/// cases above are too short to fill a slot.)
+#[test]
+fn full_slots_are_exported_as_the_model_says() {
+    let pool = key_pool();
+    // The base key, a key on its slot, and the base key reversed.
+    let keys = [pool[0], pool[7], pool[0].reverse(false)];
+    let mut r = Rng::seeded("full_slots_are_exported_as_the_model_says", 61);
+    // Runs of one key (its slot fills and overflows), the slot's other key
+    // now and then (a collision), the reverse key in between.
+    let mut ts = 1u64 << 20;
+    let run = CFG.packet_max() as usize + 20;
+    let recs: Vec<Record> = (0..4 * run)
+        .map(|i| {
+            ts += r.below(3000);
+            let k = if r.below(4) == 0 {
+                keys[2]
+            } else {
+                keys[(i / run) % 2]
+            };
+            Record {
+                ts,
+                key: k,
+                flags: 0,
+            }
+        })
+        .collect();
+    for spaced in [true, false] {
+        let mut core = if spaced {
+            RustHdlCore::spaced()
+        } else {
+            RustHdlCore::new()
+        };
+        let s = compare(&mut core, &Input::records(&recs), Drive::new(7, 0.3, 0.0))
+            .unwrap_or_else(|e| panic!("spaced {spaced}: {e}"));
+        let over = s.counters[Counter::EvictOverflow as usize];
+        assert!(over >= 2, "spaced {spaced}: only {over} overflow exports");
+        assert!(s.counters[Counter::EvictCollision as usize] >= 1);
+    }
 }
