@@ -182,6 +182,14 @@ pub struct CommandProcessor {
     pos: DFF<Bits<BUF_ADDR>>,
     resend: DFF<Bit>,
     silent: DFF<Bit>,
+    /// The control request to the core and the event buffer's clear,
+    /// registered: set with the state that makes them (SlotReq, Flush,
+    /// Clear; Clear and ClearWait), so the core's control handshake starts
+    /// at a flip-flop, not at this state's decode
+    /// ([`CommandProcessor::ctl_flags_mismatch`]).
+    ctl_v: DFF<Bit>,
+    ctl_c: DFF<Bits<2>>,
+    ebc: DFF<Bit>,
     word: DFF<Bits<32>>,
     wi: DFF<Bits<2>>,
     /// Decode: every comparison Decide needs, registered a clock before.
@@ -303,6 +311,9 @@ impl CommandProcessor {
             live: Default::default(),
             reset_req: Default::default(),
             silent: Default::default(),
+            ctl_v: Default::default(),
+            ctl_c: Default::default(),
+            ebc: Default::default(),
             rom: ByteRom::new(&info.encode()),
             k_ok: Constant::new(bits::<8>(status::OK.into())),
             k_busy: Constant::new(bits::<8>(status::BUSY.into())),
@@ -412,6 +423,9 @@ impl Logic for CommandProcessor {
             pos,
             resend,
             silent,
+            ctl_v,
+            ctl_c,
+            ebc,
             word,
             wi,
             f_retry,
@@ -479,12 +493,12 @@ impl Logic for CommandProcessor {
         self.resp_wr_data.next = bits::<8>(0);
         self.resp_send.next = self.resp.send.val();
         self.resp_len.next = self.resp.send_len.val();
-        self.ctl_valid.next = false;
-        self.ctl_cmd.next = bits::<2>(0);
+        self.ctl_valid.next = self.ctl_v.q.val();
+        self.ctl_cmd.next = self.ctl_c.q.val();
         self.ctl_slot.next = self.slot.q.val();
         self.cnt_req.next = false;
         self.cnt_index.next = self.rf.cidx.val();
-        self.eb_clear.next = false;
+        self.eb_clear.next = self.ebc.q.val();
         // The event buffer's reader is the walk.
         self.ew.clock.next = self.clock.val();
         self.ew.start.next = false;
@@ -527,6 +541,9 @@ impl Logic for CommandProcessor {
                     self.resp.forget.next = true;
                     self.rf.clear_control.next = true;
                     self.st.d.next = CpState::Clear;
+                    self.ctl_v.d.next = true;
+                    self.ctl_c.d.next = bits::<2>(1);
+                    self.ebc.d.next = true;
                 } else if self.req_bad.val() {
                     // Answer CRC_ERROR with seq 0xFF; keep the stored response.
                     self.seq.d.next = bits::<8>(0xff);
@@ -727,6 +744,17 @@ impl Logic for CommandProcessor {
                 self.ew.start.next = self.nst.q.val() == CpState::Walking;
                 self.feed.start.next = self.nst.q.val() == CpState::Replaying;
                 self.st.d.next = self.nst.q.val();
+                self.ctl_v.d.next = (self.nst.q.val() == CpState::SlotReq)
+                    | (self.nst.q.val() == CpState::Flush)
+                    | (self.nst.q.val() == CpState::Clear);
+                self.ctl_c.d.next = bits::<2>(1);
+                if self.nst.q.val() == CpState::SlotReq {
+                    self.ctl_c.d.next = bits::<2>(3);
+                }
+                if self.nst.q.val() == CpState::Flush {
+                    self.ctl_c.d.next = bits::<2>(2);
+                }
+                self.ebc.d.next = self.nst.q.val() == CpState::Clear;
             }
             CpState::Info => {
                 self.resp_wr_en.next = true;
@@ -772,11 +800,10 @@ impl Logic for CommandProcessor {
                 self.wi.d.next = self.wi.q.val() + 1;
             }
             CpState::SlotReq => {
-                self.ctl_valid.next = true;
-                self.ctl_cmd.next = bits::<2>(3);
                 self.j.d.next = bits::<6>(0);
                 if self.ctl_ready.val() {
                     self.st.d.next = CpState::SlotBytes;
+                    self.ctl_v.d.next = false;
                 }
             }
             CpState::SlotBytes => {
@@ -790,8 +817,11 @@ impl Logic for CommandProcessor {
                         self.slot.d.next = self.slot.q.val() + 1;
                         self.remaining.d.next = self.remaining.q.val() - 1;
                         self.st.d.next = CpState::SlotReq;
+                        self.ctl_v.d.next = true;
+                        self.ctl_c.d.next = bits::<2>(3);
                         if self.remaining.q.val() == 1 {
                             self.st.d.next = CpState::Send;
+                            self.ctl_v.d.next = false;
                         }
                     }
                 }
@@ -822,25 +852,22 @@ impl Logic for CommandProcessor {
                 }
             }
             CpState::Flush => {
-                self.ctl_valid.next = true;
-                self.ctl_cmd.next = bits::<2>(2);
                 if self.ctl_ready.val() {
                     self.st.d.next = CpState::Send;
+                    self.ctl_v.d.next = false;
                 }
             }
             CpState::Clear => {
-                self.eb_clear.next = true;
-                self.ctl_valid.next = true;
-                self.ctl_cmd.next = bits::<2>(1);
                 if self.ctl_ready.val() {
                     self.st.d.next = CpState::ClearWait;
+                    self.ctl_v.d.next = false;
                 }
             }
             CpState::ClearWait => {
                 // Discard events until the core has finished clearing.
-                self.eb_clear.next = true;
                 if !self.core_busy.val() & self.quiet.val() {
                     self.st.d.next = CpState::Send;
+                    self.ebc.d.next = false;
                     if self.silent.q.val() {
                         self.silent.d.next = false;
                         self.st.d.next = CpState::Idle;
@@ -880,3 +907,26 @@ impl Logic for CommandProcessor {
     }
 }
 crate::impl_clocked!(CommandProcessor);
+
+impl CommandProcessor {
+    /// The registered control request and clear against the state they
+    /// stand for (for tests, every clock): what differs, if anything.
+    pub fn ctl_flags_mismatch(&self) -> Option<String> {
+        let st = self.st.q.val();
+        let want_v = matches!(st, CpState::SlotReq | CpState::Flush | CpState::Clear);
+        let want_c = match st {
+            CpState::SlotReq => 3,
+            CpState::Flush => 2,
+            _ => 1,
+        };
+        let want_ebc = matches!(st, CpState::Clear | CpState::ClearWait);
+        let (v, c, e) = (
+            self.ctl_v.q.val(),
+            self.ctl_c.q.val().to_u64(),
+            self.ebc.q.val(),
+        );
+        (v != want_v || (want_v && c != want_c) || e != want_ebc).then(|| {
+            format!("in {st:?}: ctl_valid {v} cmd {c}, eb_clear {e} (want {want_v} {want_c} {want_ebc})")
+        })
+    }
+}

@@ -6,6 +6,7 @@
 mod common;
 use bloomtime_host::device::cmd::{replay, ReplayOptions};
 use bloomtime_host::device::{Client, ClientOptions, Transport};
+use bloomtime_model::counters::Counter;
 use bloomtime_model::protocol;
 use bloomtime_model::report::write_csv;
 use clap::Parser;
@@ -75,6 +76,41 @@ fn replay_through_the_board_equals_analyze() {
     write_csv(&mut got, &run.rows()).unwrap();
     assert_eq!(String::from_utf8(got).unwrap(), analyze_csv(&trace));
     eprintln!("{} clocks simulated", c.transport().st.cycle);
+}
+
+/// The reset button clears the board as CLEAR does, without a response:
+/// counters, table and event buffer are empty after it, and the board
+/// answers again.
+#[test]
+fn the_reset_button_clears_the_board() {
+    let trace = prefix(&demo(), 40, "demo40");
+    let opts = ClientOptions {
+        timeout: Duration::from_secs(10),
+        retries: 3,
+    };
+    let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
+    let frames: Vec<(u64, Vec<u8>)> = bloomtime_traces::pcap::read_file(&trace)
+        .unwrap()
+        .iter()
+        .map(|p| (p.ns, p.data.clone()))
+        .collect();
+    let refs: Vec<(u64, &[u8])> = frames.iter().map(|(t, d)| (*t, d.as_slice())).collect();
+    let r = c.replay(&refs[..20]).expect("replay");
+    assert!(r.accepted > 0);
+    let records = |c: &mut Client<SimBoard>| c.counters().unwrap().get(Counter::Records);
+    assert!(records(&mut c) > 0);
+    assert!(c.read_table().unwrap().iter().any(|s| s.valid));
+    assert!(!c.peek_all().unwrap().is_empty());
+    let b = c.transport_mut();
+    b.press_reset = true;
+    for _ in 0..5_000 {
+        b.cycle();
+    }
+    assert!(b.tx.is_empty(), "the reset button is answered: {:?}", b.tx);
+    assert_eq!(records(&mut c), 0);
+    assert!(c.read_table().unwrap().iter().all(|s| !s.valid));
+    assert!(c.peek_all().unwrap().is_empty());
+    assert!(c.status().unwrap().quiet());
 }
 
 #[test]

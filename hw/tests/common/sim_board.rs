@@ -15,6 +15,8 @@ pub struct SimBoard {
     pub tx: VecDeque<u8>,
     /// Clocks one `read` may run before it reports a timeout.
     pub budget: u64,
+    /// Press the reset button for the next clock.
+    pub press_reset: bool,
 }
 
 impl SimBoard {
@@ -24,6 +26,7 @@ impl SimBoard {
             rx: VecDeque::new(),
             tx: VecDeque::new(),
             budget: 400_000,
+            press_reset: false,
         }
     }
 
@@ -38,8 +41,11 @@ impl SimBoard {
         }
         u.rx_error.next = false;
         u.tx_ready.next = true;
-        u.reset_req.next = false;
+        u.reset_req.next = std::mem::take(&mut self.press_reset);
         self.st.settle();
+        if let Some(m) = self.st.uut.cp.ctl_flags_mismatch() {
+            panic!("clock {}: {m}", self.st.cycle);
+        }
         if self.st.uut.tx_valid.val() {
             self.tx.push_back(self.st.uut.tx_data.val().to_u64() as u8);
         }
