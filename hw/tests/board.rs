@@ -54,14 +54,19 @@ fn analyze_csv(trace: &Path) -> String {
     std::fs::read_to_string(out).unwrap()
 }
 
-#[test]
-fn replay_through_the_board_equals_analyze() {
-    let trace = prefix(&demo(), 300, "demo300");
+/// A client of a fresh simulated board (INFO answered).
+fn board_client() -> Client<SimBoard> {
     let opts = ClientOptions {
         timeout: Duration::from_secs(10),
         retries: 3,
     };
-    let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
+    Client::connect(SimBoard::new(), opts).expect("INFO from the board")
+}
+
+#[test]
+fn replay_through_the_board_equals_analyze() {
+    let trace = prefix(&demo(), 300, "demo300");
+    let mut c = board_client();
     assert_eq!(c.info().config, bloomtime_hw::consts::CFG);
     let run = replay(
         &mut c,
@@ -84,11 +89,7 @@ fn replay_through_the_board_equals_analyze() {
 #[test]
 fn the_reset_button_clears_the_board() {
     let trace = prefix(&demo(), 40, "demo40");
-    let opts = ClientOptions {
-        timeout: Duration::from_secs(10),
-        retries: 3,
-    };
-    let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
+    let mut c = board_client();
     let frames: Vec<(u64, Vec<u8>)> = bloomtime_traces::pcap::read_file(&trace)
         .unwrap()
         .iter()
@@ -243,11 +244,7 @@ fn two_frames(live: bool, ts1: u64, ts2: u64, gap: u64) -> (u64, u64, u64) {
     use bloomtime_hw::consts::CFG;
     use bloomtime_model::regmap;
     use bloomtime_model::table::Event;
-    let opts = ClientOptions {
-        timeout: Duration::from_secs(10),
-        retries: 3,
-    };
-    let mut c = Client::connect(SimBoard::new(), opts).expect("INFO from the board");
+    let mut c = board_client();
     c.clear().unwrap();
     let control = if live { regmap::CONTROL_LIVE } else { 0 };
     c.write_reg(regmap::CONTROL, control).unwrap();
