@@ -82,7 +82,10 @@ pub struct BucketBank {
     sel: Signal<Local, RingsBits>,
     step: AgeMark,
     writes: Signal<Local, Bit>,
+    /// The stage-3 record writes its line (`writes3`, decoded from its
+    /// operation), registered with it into stage 4 (`writes`).
     writes3: Signal<Local, Bit>,
+    writes4: DFF<Bit>,
     // Stage 5 combinational.
     unmark: Unmark,
 }
@@ -92,7 +95,7 @@ impl Logic for BucketBank {
     fn update(&mut self) {
         dff_setup!(
             self, clock, op3, addr3, epoch3, dir3, op4, addr4, epoch4, dir4, pre4, h1, w1_valid,
-            w1_line, rings5, own0_5, dir5, addr5, epoch5, writes5
+            w1_line, rings5, own0_5, dir5, addr5, epoch5, writes5, writes4
         );
         self.tag_ram.clock.next = self.clock.val();
         self.rings_ram.clock.next = self.clock.val();
@@ -106,10 +109,7 @@ impl Logic for BucketBank {
             self.rings_ram.read_address.next = self.addr3.q.val();
         }
 
-        self.writes.next = (self.op4.q.val() == 1)
-            | (self.op4.q.val() == 2)
-            | (self.op4.q.val() == 3)
-            | (self.op4.q.val() == 6);
+        self.writes.next = self.writes4.q.val();
         self.writes3.next = (self.op3.q.val() == 1)
             | (self.op3.q.val() == 2)
             | (self.op3.q.val() == 3)
@@ -133,6 +133,7 @@ impl Logic for BucketBank {
             self.epoch3.d.next = self.s2_epoch.val();
             self.dir3.d.next = self.s2_dir.val();
             self.op4.d.next = self.op3.q.val();
+            self.writes4.d.next = self.writes3.val();
             self.addr4.d.next = self.addr3.q.val();
             self.epoch4.d.next = self.epoch3.q.val();
             self.dir4.d.next = self.dir3.q.val();

@@ -293,18 +293,18 @@ impl BloomtimeCore {
     /// The board's configuration, for a record source that (a) holds
     /// `s_rec_key` stable from a record's acceptance until its key
     /// announcement has been taken, and (b) sends a record only while the
-    /// pipeline is `idle`. The board's command processor does both: it feeds
-    /// one frame at a time to a quiet pipeline, and the parser keeps its key register until the
-    /// next frame. The core then (a) hashes and announces the input key
-    /// itself, and (b) keeps two empty clocks before and after every packet
-    /// — sweeps and control operations touch a different line or slot each
-    /// clock — so no record ever needs a word written by one of the two
-    /// operations ahead of it, and stage 6 takes a packet's time from
-    /// `admitted_ts`. Yosys removes the five 297-bit key registers, the
-    /// timestamps of stages 3 to 7
-    /// and all forwarding registers and multiplexers: ~3000 logic cells the
-    /// HX8K does not have. The results are the same; the one-record-per-clock
-    /// configuration is the default.
+    /// pipeline is `idle`. The board's command processor does both: it
+    /// feeds one frame at a time to a quiet pipeline, and the parser keeps
+    /// its key register until the next frame. The core then (a) hashes and
+    /// announces the input key itself, and (b) keeps two empty clocks before
+    /// and after every packet — sweeps and control operations touch a
+    /// different line or slot each clock — so no record ever needs a word
+    /// written by one of the two operations ahead of it, and stage 6 takes a
+    /// packet's time from `admitted_ts`. Yosys removes the five 297-bit key
+    /// registers, the timestamps of stages 3 to 7 and all forwarding
+    /// registers and multiplexers: ~3000 logic cells the HX8K does not have.
+    /// The results are the same; the one-record-per-clock configuration is
+    /// the default.
     pub fn spaced() -> Self {
         let mut c = Self {
             spaced: ConstBit::new(true),
