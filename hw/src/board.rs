@@ -185,6 +185,11 @@ impl Logic for BoardCore {
         self.core.m_open_ready.next = self.eb.s_open_ready.val();
         self.eb.s_open_slot.next = self.core.m_open_slot.val();
         self.eb.s_open_key.next = self.core.m_open_key.val();
+        // The spaced core announces the parser's key register itself (it
+        // holds until the open is taken), so the open's address bytes come
+        // from the parser's tap, which the event buffer turns.
+        self.eb.s_open_tap.next = self.parser.key_tap.val();
+        self.parser.key_rot.next = self.eb.open_rot.val();
         self.eb.s_evict_valid.next = self.core.m_evict_valid.val();
         self.core.m_evict_ready.next = self.eb.s_evict_ready.val();
         self.eb.s_evict_slot.next = self.core.m_evict_slot.val();

@@ -7,7 +7,9 @@
 //! third; it holds the core's output registers until an event's last byte is
 //! chosen, so a full buffer stalls the core. The room for an event is checked
 //! against `fill`, the bytes in the FIFO and on their way into it, so no
-//! in-flight byte enters the check.
+//! in-flight byte enters the check. An open's 32 address bytes are not
+//! multiplexed out of the key: the key's source turns them past one tap
+//! (`s_open_tap`, `open_rot`; on the board the parser's key register).
 //! When both are waiting, the open is written first (docs/DESIGN.md §6: every
 //! `Open` of a key precedes the exports credited to it).
 
@@ -26,7 +28,8 @@ pub const STATS_BYTES: usize = STATS_BITS.div_ceil(8);
 pub const EVICT_BYTES: usize = 3 + STATS_BYTES;
 /// Bytes of a READ_SLOTS record: 4 tag bytes (valid << 24 | fingerprint), then the statistics.
 pub const SLOT_RECORD_BYTES: usize = 4 + STATS_BYTES;
-// Literals below (`#[hdl_gen]`): open 41 bytes, evict 13 (the last at index
+// Literals below (`#[hdl_gen]`): open 41 bytes (its 32 address bytes at
+// 5..=36, taken from the tap, which turns a clock ahead from index 4), evict 13 (the last at index
 // 12), the room thresholds 2048 − 41 + 1 and 2048 − 13 + 1, the tag's valid
 // bit 15 and its 15-bit fingerprint.
 const _: () = assert!(
@@ -55,7 +58,14 @@ pub struct EventBuffer {
     pub s_open_valid: Signal<In, Bit>,
     pub s_open_ready: Signal<Out, Bit>,
     pub s_open_slot: Signal<In, Bits<SLOT_ADDR>>,
+    /// The key's fields outside its addresses (protocol, family, ports).
     pub s_open_key: Signal<In, KeyBits>,
+    /// The key's address bytes, one at a time: the source turns its 32
+    /// address bytes past `s_open_tap` on `open_rot`, in wire order
+    /// (`FrameParser::key_tap`), 32 turns per open, which leave the key as
+    /// it was. One byte in, so no 32-byte multiplexer here.
+    pub s_open_tap: Signal<In, Bits<8>>,
+    pub open_rot: Signal<Out, Bit>,
     pub s_evict_valid: Signal<In, Bit>,
     pub s_evict_ready: Signal<Out, Bit>,
     pub s_evict_slot: Signal<In, Bits<SLOT_ADDR>>,
@@ -100,6 +110,9 @@ pub struct EventBuffer {
     /// Registered readies: high on the clock the event's last byte leaves.
     rdy_open: DFF<Bit>,
     rdy_evict: DFF<Bit>,
+    /// `open_rot`, registered: high on the clocks that take an address byte
+    /// (open bytes 5..=36).
+    rot_r: DFF<Bit>,
     /// The byte multiplexer in two clocks. First, by the index's low three
     /// bits, the byte of each group of eight (`gb0`: bytes 0..=7, ...,
     /// `gb5`: byte 40), the group `hi`, whether the byte is written (`wa`)
@@ -131,8 +144,8 @@ impl Logic for EventBuffer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, idx, head, tail, count, rdy_open, rdy_evict, gb0, gb1, gb2, gb3,
-            gb4, gb5, hi, wa, pa, za, byte_r, write_r, pv_r, fill, room, room_evict, moved
+            self, clock, state, idx, head, tail, count, rdy_open, rdy_evict, rot_r, gb0, gb1, gb2,
+            gb3, gb4, gb5, hi, wa, pa, za, byte_r, write_r, pv_r, fill, room, room_evict, moved
         );
         self.fifo.clock.next = self.clock.val();
         self.fifo.read_address.next = self.head.q.val() + self.rd_offset.val();
@@ -151,6 +164,11 @@ impl Logic for EventBuffer {
         self.room_evict.d.next = self.fill.q.val() < 2036;
         self.s_open_ready.next = self.rdy_open.q.val();
         self.s_evict_ready.next = self.rdy_evict.q.val();
+        self.open_rot.next = self.rot_r.q.val();
+        // Set a clock ahead: the open's index runs one a clock from 0.
+        self.rot_r.d.next = (self.state.q.val() == EbState::Open)
+            & (self.idx.q.val() >= 4)
+            & (self.idx.q.val() < 36);
         self.rdy_open.d.next = false;
         self.rdy_evict.d.next = false;
         self.p_valid_c.next = false;
@@ -196,63 +214,37 @@ impl Logic for EventBuffer {
             }
             EbState::Open => {
                 self.slot_sel.next = bit_cast::<8, SLOT_ADDR>(self.s_open_slot.val());
-                // Open byte 8k + lo into gb<k> (`protocol::encode_event`).
+                // Open byte 8k + lo into gb<k> (`protocol::encode_event`):
+                // the address bytes 5..=36 from the tap, the rest below.
+                self.gb0.d.next = self.s_open_tap.val();
+                self.gb1.d.next = self.s_open_tap.val();
+                self.gb2.d.next = self.s_open_tap.val();
+                self.gb3.d.next = self.s_open_tap.val();
+                self.gb4.d.next = self.s_open_tap.val();
                 match self.idx.q.val().get_bits::<3>(0).index() {
                     0 => {
                         self.gb0.d.next = bits::<8>(1);
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(137);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(73);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(265);
-                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(201);
                         self.gb5.d.next = self.key_flat.val().get_bits::<8>(25);
                     }
                     1 => {
                         self.gb0.d.next = bits::<8>(0);
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(129);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(65);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(257);
-                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(193);
                     }
                     2 => {
                         self.gb0.d.next = self.slot_sel.val();
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(121);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(57);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(249);
-                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(185);
                     }
                     3 => {
                         self.gb0.d.next = self.key_flat.val().get_bits::<8>(0);
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(113);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(49);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(241);
-                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(177);
                     }
                     4 => {
                         self.gb0.d.next = bit_cast::<8, 1>(self.key_flat.val().get_bit(8).into());
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(105);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(41);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(233);
-                        self.gb4.d.next = self.key_flat.val().get_bits::<8>(169);
                     }
                     5 => {
-                        self.gb0.d.next = self.key_flat.val().get_bits::<8>(161);
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(97);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(289);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(225);
                         self.gb4.d.next = self.key_flat.val().get_bits::<8>(17);
                     }
                     6 => {
-                        self.gb0.d.next = self.key_flat.val().get_bits::<8>(153);
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(89);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(281);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(217);
                         self.gb4.d.next = self.key_flat.val().get_bits::<8>(9);
                     }
                     7 => {
-                        self.gb0.d.next = self.key_flat.val().get_bits::<8>(145);
-                        self.gb1.d.next = self.key_flat.val().get_bits::<8>(81);
-                        self.gb2.d.next = self.key_flat.val().get_bits::<8>(273);
-                        self.gb3.d.next = self.key_flat.val().get_bits::<8>(209);
                         self.gb4.d.next = self.key_flat.val().get_bits::<8>(33);
                     }
                     _ => {}

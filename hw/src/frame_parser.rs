@@ -57,7 +57,9 @@
 //!   nothing, and if the frame ends first only `drop_reason` looks at them,
 //!   so the results are the model's.
 //! * The address bytes shift into the key from `d15` towards `s0`, one enable
-//!   for all 32 lanes; IPv4 shifts its 8 bytes onto a `::ffff` preset.
+//!   for all 32 lanes; IPv4 shifts its 8 bytes onto a `::ffff` preset. The
+//!   same shift, closed into a ring (`key_rot`), shows a held record's
+//!   addresses at `key_tap` in wire order for the event buffer's `Open`.
 //!
 //! The key register is the output register: header bytes are written straight
 //! into their lane of the packed key (`bloomtime_model::key::key_layout`).
@@ -222,6 +224,16 @@ pub struct FrameParser {
     pub drop_valid: Signal<Out, Bit>,
     /// With `drop_valid`: the `DropReason` discriminant.
     pub drop_reason: Signal<Out, Bits<3>>,
+    /// Turn the held record's 32 address bytes one byte past the tap, as
+    /// the address shift does (the event buffer's `Open`: the key announces
+    /// itself in wire order, so no one multiplexes 32 bytes out of it).
+    /// Only while a record is held (`m_valid`), 32 times in a row, which
+    /// leaves the key as it was.
+    pub key_rot: Signal<In, Bit>,
+    /// The address byte at the tap (lane `s0`): the source's first byte on
+    /// the wire (`FlowKey::src[0]`); on `key_rot` the next, through `src`
+    /// then `dst` (`protocol::encode_event`'s order).
+    pub key_tap: Signal<Out, Bits<8>>,
 
     // ---- registers ----
     /// Inside a frame (its first byte was accepted, its last one not yet).
@@ -384,6 +396,8 @@ pub struct FrameParser {
     sh_src: Signal<Local, Bit>,
     sh_dst: Signal<Local, Bit>,
     src_in: Signal<Local, Bits<8>>,
+    /// What shifts into `d15`: the data byte, or `s0` when the key turns.
+    dst_in: Signal<Local, Bits<8>>,
     /// At `rem == 1`: the walk goes on to the state `nst`.
     go: Signal<Local, Bit>,
     nst: Signal<Local, Bits<9>>,
@@ -437,6 +451,8 @@ impl Default for FrameParser {
             frame_done: Default::default(),
             drop_valid: Default::default(),
             drop_reason: Default::default(),
+            key_rot: Default::default(),
+            key_tap: Default::default(),
             busy: Default::default(),
             st: Default::default(),
             rem: Default::default(),
@@ -523,6 +539,7 @@ impl Default for FrameParser {
             sh_src: Default::default(),
             sh_dst: Default::default(),
             src_in: Default::default(),
+            dst_in: Default::default(),
             ovc: Default::default(),
             ovw: Default::default(),
             p_dn: Default::default(),
@@ -747,15 +764,25 @@ impl Logic for FrameParser {
         // Addresses: the bytes shift into the lanes from d15 towards s0. An
         // IPv6 header shifts all 32 bytes through dst into src (rem 32..1);
         // IPv4 shifts its source into src (rem 8..5) and its destination into
-        // dst (rem 4..1) on top of the ::ffff preset.
+        // dst (rem 4..1) on top of the ::ffff preset. A held record's key
+        // announces itself the same way (`key_rot`): the 32 lanes turn as
+        // one ring, s0 back into d15, so the tap s0 shows the addresses in
+        // wire order and 32 turns bring every byte home.
         self.sh_src.next = (self.in_ip6.val() && self.q_le32.q.val())
-            || (self.in_ip4.val() && self.q_src4.q.val());
+            || (self.in_ip4.val() && self.q_src4.q.val())
+            || self.key_rot.val();
         self.sh_dst.next = (self.in_ip6.val() && self.q_le32.q.val())
-            || (self.in_ip4.val() && self.q_dst4.q.val());
+            || (self.in_ip4.val() && self.q_dst4.q.val())
+            || self.key_rot.val();
         self.src_in.next = self.s_data.val();
-        if self.at_ip6.val() {
+        if self.at_ip6.val() || self.key_rot.val() {
             self.src_in.next = self.key.q.val().d0;
         }
+        self.dst_in.next = self.s_data.val();
+        if self.key_rot.val() {
+            self.dst_in.next = self.key.q.val().s0;
+        }
+        self.key_tap.next = self.key.q.val().s0;
         if self.sh_src.val() {
             self.key.d.next.s0 = self.key.q.val().s1;
             self.key.d.next.s1 = self.key.q.val().s2;
@@ -790,7 +817,7 @@ impl Logic for FrameParser {
             self.key.d.next.d12 = self.key.q.val().d13;
             self.key.d.next.d13 = self.key.q.val().d14;
             self.key.d.next.d14 = self.key.q.val().d15;
-            self.key.d.next.d15 = self.s_data.val();
+            self.key.d.next.d15 = self.dst_in.val();
         }
 
         // The protocol / next-header byte: IPv4 at rem 11, IPv6 at rem 34,

@@ -7,9 +7,37 @@ use bloomtime_hw::event_buffer::EventBuffer;
 use bloomtime_hw::event_buffer::EVICT_BYTES;
 use bloomtime_hw::types::{KeyBits, StatsBits};
 use bloomtime_hw::util::Stepper;
+use bloomtime_model::key::FlowKey;
 use bloomtime_model::protocol::{encode_event, EVENT_BUFFER_BYTES, OPEN_BYTES};
 use bloomtime_model::table::{level0, AccRule, Event, EvictReason, SlotStats};
 use common::*;
+
+/// The key source's side of an open (`FrameParser::key_rot` / `key_tap`):
+/// the 32 address bytes in wire order, turned one byte on `open_rot`.
+struct Ring {
+    bytes: [u8; 32],
+    turns: usize,
+}
+
+impl Ring {
+    fn new(key: &FlowKey) -> Ring {
+        let mut bytes = [0; 32];
+        bytes.copy_from_slice(&key.to_wire()[2..34]);
+        Ring { bytes, turns: 0 }
+    }
+    fn tap(&self) -> u64 {
+        self.bytes[0] as u64
+    }
+    fn turn(&mut self) {
+        self.bytes.rotate_left(1);
+        self.turns += 1;
+    }
+    /// An open is taken: its key must have turned exactly once round.
+    fn taken(&self, key: &FlowKey) {
+        assert_eq!(self.turns, 32, "turns of the key for one open");
+        assert_eq!(self.bytes, Ring::new(key).bytes);
+    }
+}
 
 fn random_stats(r: &mut Rng) -> SlotStats {
     let rule = AccRule::new(&CFG);
@@ -38,6 +66,7 @@ fn bytes_equal_the_protocol_encoding() {
     let mut got_fifo = Vec::new();
     let mut got_peek = Vec::new();
     let mut open: Option<Event> = None;
+    let mut ring: Option<Ring> = None;
     let mut evict: Option<(Event, u64)> = None;
     let mut peek_tag = 0u64;
     // Reading the FIFO: (bytes to read, next offset).
@@ -48,6 +77,9 @@ fn bytes_equal_the_protocol_encoding() {
                 slot: r.below(256) as u32,
                 key: random_key(&mut r, 1 << 30, 1 << 16),
             };
+            if let Event::Open { key, .. } = &e {
+                ring = Some(Ring::new(key));
+            }
             open = Some(e);
         }
         if evict.is_none() && r.chance(0.05) {
@@ -66,6 +98,8 @@ fn bytes_equal_the_protocol_encoding() {
             u.s_open_slot.next = (slot as u64).into();
             u.s_open_key.next = KeyBits::from_key(&key);
         }
+        // Garbage on the tap while no open is offered.
+        u.s_open_tap.next = ring.as_ref().map_or(r.below(256), Ring::tap).into();
         u.s_evict_valid.next = evict.is_some();
         if let Some((Event::Evict { slot, stats, .. }, reason)) = evict {
             u.s_evict_slot.next = (slot as u64).into();
@@ -95,8 +129,12 @@ fn bytes_equal_the_protocol_encoding() {
         }
         st.settle();
         let u = &st.uut;
+        let rot = u.open_rot.val();
         if u.s_open_ready.val() {
             let e = open.take().unwrap();
+            if let Event::Open { key, .. } = &e {
+                ring.take().unwrap().taken(key);
+            }
             encode_event(&CFG, &e, &mut want_fifo);
         }
         if u.p_valid.val() {
@@ -122,6 +160,9 @@ fn bytes_equal_the_protocol_encoding() {
         }
         let offset_read = reading.map(|(_, i)| i);
         st.tick();
+        if rot {
+            ring.as_mut().expect("the key turned with no open").turn();
+        }
         if let (Some(i), Some((n, _))) = (offset_read, reading) {
             st.settle();
             got_fifo.push(st.uut.rd_data.val().to_u64() as u8);
@@ -168,6 +209,10 @@ fn offer(events: &[Event]) -> (usize, u64) {
     let mut st = Stepper::new(EventBuffer::default(), None);
     let mut taken = 0;
     'next: for e in events {
+        let mut ring = match e {
+            Event::Open { key, .. } => Some(Ring::new(key)),
+            _ => None,
+        };
         for _ in 0..200 {
             let u = &mut st.uut;
             u.p_ready.next = true;
@@ -179,6 +224,7 @@ fn offer(events: &[Event]) -> (usize, u64) {
                     u.s_open_valid.next = true;
                     u.s_open_slot.next = (*slot as u64).into();
                     u.s_open_key.next = KeyBits::from_key(key);
+                    u.s_open_tap.next = ring.as_ref().unwrap().tap().into();
                 }
                 Event::Evict {
                     slot,
@@ -193,7 +239,14 @@ fn offer(events: &[Event]) -> (usize, u64) {
             }
             st.settle();
             let took = st.uut.s_open_ready.val() || st.uut.s_evict_ready.val();
+            let rot = st.uut.open_rot.val();
+            if let (true, Event::Open { key, .. }) = (st.uut.s_open_ready.val(), e) {
+                ring.as_ref().unwrap().taken(key);
+            }
             st.tick();
+            if rot {
+                ring.as_mut().expect("the key turned with no open").turn();
+            }
             if took {
                 taken += 1;
                 continue 'next;

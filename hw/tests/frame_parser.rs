@@ -105,12 +105,17 @@ struct Drive {
     ready: u64,
     /// Percent of cycles the source offers no byte.
     gap: u64,
+    /// Percent of waiting records whose key is turned once round
+    /// (`key_rot` 32 clocks, `m_ready` low) before being taken, its tap
+    /// checked against the key's address bytes in wire order.
+    turn: u64,
     seed: u64,
 }
 
 const STREAM: Drive = Drive {
     ready: 100,
     gap: 0,
+    turn: 0,
     seed: 0,
 };
 
@@ -124,12 +129,13 @@ struct Run {
 /// violations (a frame_done too many or too early, drop_valid or a record
 /// without frame_done, a hang) are errors.
 /// One clock of a trace: the inputs packed as the co-simulation testbench
-/// reads them, `{reset, s_valid, s_last, m_ready, s_data, s_caplen, s_ts}`,
-/// and the outputs as it prints them.
+/// reads them, `{key_rot, reset, s_valid, s_last, m_ready, s_data, s_caplen,
+/// s_ts}`, and the outputs as it prints them.
 type Io = (u128, String);
 
 fn io(u: &FrameParser) -> Io {
-    let inputs = (u.reset.val() as u128) << 67
+    let inputs = (u.key_rot.val() as u128) << 68
+        | (u.reset.val() as u128) << 67
         | (u.s_valid.val() as u128) << 66
         | (u.s_last.val() as u128) << 65
         | (u.m_ready.val() as u128) << 64
@@ -138,7 +144,7 @@ fn io(u: &FrameParser) -> Io {
         | u.s_ts.val().to_u64() as u128;
     let k = words_from_bits(u.m_key.val());
     let outputs = format!(
-        "{}{}{}{} {:x} {:x} {:010x} {:011x}{:016x}{:016x}{:016x}{:016x}",
+        "{}{}{}{} {:x} {:x} {:010x} {:011x}{:016x}{:016x}{:016x}{:016x} {:02x}",
         u.s_ready.val() as u8,
         u.m_valid.val() as u8,
         u.frame_done.val() as u8,
@@ -150,7 +156,8 @@ fn io(u: &FrameParser) -> Io {
         k[3],
         k[2],
         k[1],
-        k[0]
+        k[0],
+        u.key_tap.val().to_u64()
     );
     (inputs, outputs)
 }
@@ -176,6 +183,8 @@ fn simulate(
     let mut got: Vec<Option<Outcome>> = vec![];
     let mut records_owed: std::collections::VecDeque<usize> = Default::default();
     let mut last_accepted = 0usize;
+    // A key being turned: its address bytes in wire order, the taps seen.
+    let mut turning: Option<(Vec<u8>, Vec<u8>)> = None;
     let start = s.cycle;
     while got.len() < frames.len() || !records_owed.is_empty() {
         if s.cycle > limit {
@@ -202,6 +211,10 @@ fn simulate(
                 u.s_last.next = rng.pct(50);
             }
             u.m_ready.next = rng.pct(d.ready);
+            u.key_rot.next = turning.is_some();
+            if turning.is_some() {
+                u.m_ready.next = false;
+            }
         }
         s.settle();
         if let Some(t) = trace.as_deref_mut() {
@@ -236,6 +249,22 @@ fn simulate(
                 got.push(None);
             }
         }
+        if let Some((want, seen)) = &mut turning {
+            seen.push(u.key_tap.val().to_u64() as u8);
+            if seen.len() == want.len() {
+                if seen != want {
+                    return Err(format!(
+                        "cycle {}: the key's tap showed {seen:02x?}, its address bytes are \
+                         {want:02x?}",
+                        s.cycle
+                    ));
+                }
+                turning = None;
+            }
+        } else if u.m_valid.val() && !u.m_ready.val() && rng.pct(d.turn) {
+            let key = FlowKey::unpack(&words_from_bits(u.m_key.val()));
+            turning = Some((key.to_wire()[2..34].to_vec(), vec![]));
+        }
         if u.m_valid.val() && u.m_ready.val() {
             let Some(i) = records_owed.pop_front() else {
                 return Err(format!("record without frame_done (cycle {})", s.cycle));
@@ -261,6 +290,7 @@ fn simulate(
     for _ in 0..4 {
         s.uut.s_valid.next = false;
         s.uut.m_ready.next = true;
+        s.uut.key_rot.next = false;
         s.settle();
         if let Some(t) = trace.as_deref_mut() {
             t.push(io(&s.uut));
@@ -874,6 +904,7 @@ fn backpressure_and_gaps() {
         let d = Drive {
             ready,
             gap,
+            turn: 30,
             seed: s + i as u64,
         };
         check("backpressure_and_gaps", &frames, d);
@@ -1199,6 +1230,7 @@ fn verilog_matches_simulation() {
     let d = Drive {
         ready: 70,
         gap: 20,
+        turn: 30,
         seed: s,
     };
     let mut trace = vec![];
@@ -1212,7 +1244,7 @@ fn verilog_matches_simulation() {
     uut.connect_all();
     std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
     std::fs::write(dir.join("tb.v"), TESTBENCH).unwrap();
-    let stim: String = trace.iter().map(|(i, _)| format!("{i:017x}\n")).collect();
+    let stim: String = trace.iter().map(|(i, _)| format!("{i:018x}\n")).collect();
     std::fs::write(dir.join("stim.hex"), stim).unwrap();
     let build = std::process::Command::new("verilator")
         .current_dir(&dir)
@@ -1238,8 +1270,8 @@ fn verilog_matches_simulation() {
         assert_eq!(
             want,
             got,
-            "cycle {c} (inputs {i:017x}): Rust simulation vs Verilator \
-             (s_ready m_valid frame_done drop_valid, drop_reason, flags, ts, key); \
+            "cycle {c} (inputs {i:018x}): Rust simulation vs Verilator \
+             (s_ready m_valid frame_done drop_valid, drop_reason, flags, ts, key, tap); \
              files in {}",
             dir.display()
         );
@@ -1253,7 +1285,7 @@ fn verilog_matches_simulation() {
 const TESTBENCH: &str = r#"
 module tb;
   reg clock = 0;
-  reg reset, s_valid, s_last, m_ready;
+  reg key_rot, reset, s_valid, s_last, m_ready;
   reg [7:0] s_data;
   reg [15:0] s_caplen;
   reg [39:0] s_ts;
@@ -1262,21 +1294,22 @@ module tb;
   wire [3:0] m_flags;
   wire [39:0] m_ts;
   wire [296:0] m_key;
+  wire [7:0] key_tap;
   top uut(.clock(clock), .reset(reset), .s_valid(s_valid), .s_ready(s_ready),
     .s_data(s_data), .s_last(s_last), .s_ts(s_ts), .s_caplen(s_caplen),
     .m_valid(m_valid), .m_ready(m_ready), .m_ts(m_ts), .m_flags(m_flags),
     .m_key(m_key), .frame_done(frame_done), .drop_valid(drop_valid),
-    .drop_reason(drop_reason));
-  reg [67:0] stim [0:`N-1];
+    .drop_reason(drop_reason), .key_rot(key_rot), .key_tap(key_tap));
+  reg [68:0] stim [0:`N-1];
   integer i, f;
   initial begin
     $readmemh("stim.hex", stim);
     f = $fopen("out.txt", "w");
     for (i = 0; i < `N; i = i + 1) begin
-      {reset, s_valid, s_last, m_ready, s_data, s_caplen, s_ts} = stim[i];
+      {key_rot, reset, s_valid, s_last, m_ready, s_data, s_caplen, s_ts} = stim[i];
       #1;
-      $fwrite(f, "%b%b%b%b %h %h %h %h\n", s_ready, m_valid, frame_done, drop_valid,
-        drop_reason, m_flags, m_ts, m_key);
+      $fwrite(f, "%b%b%b%b %h %h %h %h %h\n", s_ready, m_valid, frame_done, drop_valid,
+        drop_reason, m_flags, m_ts, m_key, key_tap);
       clock = 1;
       #5;
       clock = 0;
@@ -1365,12 +1398,14 @@ module wrap(input clk, input din, input rdy, output reg dout, output reg sready)
   wire [3:0] m_flags;
   wire [296:0] m_key;
   wire [2:0] drop_reason;
+  wire [7:0] key_tap;
   top u(.clock(clk), .reset(sh[79]), .s_valid(sh[0]), .s_ready(s_ready), .s_data(sh[8:1]),
     .s_last(sh[9]), .s_ts(sh[49:10]), .s_caplen(sh[65:50]), .m_valid(m_valid), .m_ready(rdy),
     .m_ts(m_ts), .m_flags(m_flags), .m_key(m_key), .frame_done(frame_done),
-    .drop_valid(drop_valid), .drop_reason(drop_reason));
+    .drop_valid(drop_valid), .drop_reason(drop_reason), .key_rot(sh[78]), .key_tap(key_tap));
   always @(posedge clk) begin
-    dout <= ^m_key ^ ^m_ts ^ ^m_flags ^ m_valid ^ frame_done ^ drop_valid ^ ^drop_reason;
+    dout <= ^m_key ^ ^m_ts ^ ^m_flags ^ m_valid ^ frame_done ^ drop_valid ^ ^drop_reason
+      ^ ^key_tap;
     sready <= s_ready;
   end
 endmodule
