@@ -129,6 +129,9 @@ impl Logic for EventWalk {
         self.eb_pop.next = self.pop_r.q.val();
         self.eb_pop_count.next = self.popcnt_r.q.val();
         self.pop_r.d.next = false;
+        // The count is `o` as the walk ends (`o` holds in Done), loaded
+        // every clock: no enable from the end's compares.
+        self.popcnt_r.d.next = self.o.q.val();
         self.wr.next = false;
         self.wr_data.next = self.eb_rd_data.val();
         self.done.next = self.st.q.val() == WalkState::Done;
@@ -152,7 +155,6 @@ impl Logic for EventWalk {
                 if self.o.q.val() >= self.eb_level.val() {
                     // The end: nothing more (PEEK past the end answers empty).
                     self.pop_r.d.next = self.drain.val();
-                    self.popcnt_r.d.next = self.o.q.val();
                     self.st.d.next = WalkState::Done;
                 } else {
                     self.st.d.next = WalkState::Type;
@@ -192,7 +194,6 @@ impl Logic for EventWalk {
                 } else if self.stop.q.val() {
                     // A partial event, or no room: stop before it.
                     self.pop_r.d.next = self.drain.val();
-                    self.popcnt_r.d.next = self.o.q.val();
                     self.st.d.next = WalkState::Done;
                 } else {
                     // Byte ci is read this clock (rdo = o + ci) and written the next.

@@ -131,6 +131,10 @@ pub struct ReplayFeed {
     settled: DFF<Bit>,
     /// The byte offered is the frame's last (registered with `fi`).
     last: DFF<Bit>,
+    /// The frame's last byte was taken at the last edge: `Byte` ends a
+    /// clock after the handshake, so the parser's ready reaches only the
+    /// byte registers, not the state's enable.
+    sent: DFF<Bit>,
     /// The length byte a frame's caplen asks for.
     want_len: DFF<Bits<8>>,
     /// The event buffer's level admits a frame, registered: exact whenever
@@ -208,6 +212,7 @@ impl Default for ReplayFeed {
             short: Default::default(),
             settled: Default::default(),
             last: Default::default(),
+            sent: Default::default(),
             want_len: Default::default(),
             admit_ok: Default::default(),
         }
@@ -220,7 +225,7 @@ impl Logic for ReplayFeed {
         dff_setup!(
             self, clock, st, raddr, p, nframes, k, fn_len, fi, hj, ts, caplen, fdata, fvalid,
             fdone, refuse, refuse_one, chk_hi, chk_lo, chk_len, result, at_end, short, settled,
-            last, want_len, admit_ok
+            last, sent, want_len, admit_ok
         );
         if self.frame_done.val() {
             self.fdone.d.next = true;
@@ -242,6 +247,7 @@ impl Logic for ReplayFeed {
         }
         self.s_frame.next = false;
         self.s_refused.next = false;
+        self.sent.d.next = false;
         self.wr.next = false;
         self.wr_data.next = self.k.q.val();
         self.done.next = self.st.q.val() == FeedState::Done;
@@ -369,8 +375,11 @@ impl Logic for ReplayFeed {
                 }
             }
             FeedState::Byte => {
-                // Capture a byte and start reading the next; offer it until taken.
-                if !self.fvalid.q.val() {
+                // Capture a byte and start reading the next; offer it until
+                // taken. The clock after the last byte is taken, on.
+                if self.sent.q.val() {
+                    self.st.d.next = FeedState::FrameDone;
+                } else if !self.fvalid.q.val() {
                     self.fdata.d.next = self.rd_data.val();
                     self.fvalid.d.next = true;
                     self.raddr.d.next = self.raddr.q.val() + 1;
@@ -378,9 +387,7 @@ impl Logic for ReplayFeed {
                     self.fvalid.d.next = false;
                     self.fi.d.next = self.fi.q.val() + 1;
                     self.last.d.next = (self.fi.q.val() + 1) == self.fn_len.q.val();
-                    if self.last.q.val() {
-                        self.st.d.next = FeedState::FrameDone;
-                    }
+                    self.sent.d.next = self.last.q.val();
                 }
             }
             FeedState::FrameDone => {
