@@ -82,7 +82,7 @@ impl BoardCore {
             half_full: Default::default(),
             link: Default::default(),
             cp: CommandProcessor::new(clock_hz, baud),
-            parser: Default::default(),
+            parser: FrameParser::for_waiting_source(),
             core: BloomtimeCore::spaced(),
             eb: Default::default(),
             quiet: Default::default(),

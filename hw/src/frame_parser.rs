@@ -71,6 +71,7 @@
 //! always, with `m_valid` (a record) or `drop_valid` / `drop_reason`.
 
 use crate::consts::{FLAGS, KEY_BITS, TS_BITS};
+use crate::leaf::ConstBit;
 use bloomtime_model::key::{
     key_layout, FLAG_ECHO_REPLY, FLAG_ECHO_REQUEST, FLAG_TCP_SYN, FLAG_TCP_SYNACK,
 };
@@ -234,6 +235,9 @@ pub struct FrameParser {
     /// the wire (`FlowKey::src[0]`); on `key_rot` the next, through `src`
     /// then `dst` (`protocol::encode_event`'s order).
     pub key_tap: Signal<Out, Bits<8>>,
+    /// Built for a source that never offers a byte while a record waits
+    /// ([`FrameParser::for_waiting_source`]); off by default.
+    waiting_source: ConstBit,
 
     // ---- registers ----
     /// Inside a frame (its first byte was accepted, its last one not yet).
@@ -453,6 +457,7 @@ impl Default for FrameParser {
             drop_reason: Default::default(),
             key_rot: Default::default(),
             key_tap: Default::default(),
+            waiting_source: Default::default(),
             busy: Default::default(),
             st: Default::default(),
             rem: Default::default(),
@@ -591,6 +596,11 @@ impl Logic for FrameParser {
         // `in_*`, so the handshake stays off the data paths.
         self.rdy.next = !self.ov.q.val() && !self.reset.val();
         self.fire.next = self.s_valid.val() && self.rdy.val();
+        if self.waiting_source.y.val() {
+            // The source offers nothing while `m_valid`: a byte offered is
+            // taken unless in reset (the handshake's LUT level goes).
+            self.fire.next = self.s_valid.val() && !self.reset.val();
+        }
         self.first.next = self.fire.val() && !self.busy.q.val();
         self.at_l2.next = self.st.q.val().get_bit(0) || self.st.q.val().get_bit(1);
         self.at_ip4.next = self.st.q.val().get_bit(2);
@@ -868,16 +878,18 @@ impl Logic for FrameParser {
         if self.fire.val() && self.w_dpl.q.val() && !(self.at_icmp.val() && self.echo.q.val()) {
             self.key.d.next.dp_lo = self.s_data.val();
         }
-        // TCP flags at rem 1.
-        if self.in_tcp.val() && self.rem.q.val() == 1 && self.s_data.val().get_bit(1) {
+        // TCP flags at rem 1 (`q_r1`: no compare of `rem` on the way to
+        // the flags).
+        if self.in_tcp.val() && self.q_r1.q.val() && self.s_data.val().get_bit(1) {
             if self.s_data.val().get_bit(4) {
                 self.flags.d.next = self.f_tcp_synack.val();
             } else {
                 self.flags.d.next = self.f_tcp_syn.val();
             }
         }
-        // ICMP echo request / reply.
-        if self.in_icmp.val() && self.rem.q.val() == 4 {
+        // ICMP echo request / reply: the type byte (rem 4) is the one
+        // `w_spl` strobes in ICMP.
+        if self.in_icmp.val() && self.w_spl.q.val() {
             self.echo.d.next = false;
             if (self.nx_icmp6.q.val() && self.s_data.val() == 128)
                 || (!self.nx_icmp6.q.val() && self.s_data.val() == 8)
@@ -1250,6 +1262,19 @@ impl Logic for FrameParser {
 crate::impl_clocked!(FrameParser);
 
 impl FrameParser {
+    /// The parser for a source that never offers a byte (`s_valid`) while a
+    /// record waits (`m_valid`), as the board's replay feed does (it sends
+    /// a frame only into a quiet pipeline): then every byte offered outside
+    /// reset is taken, and the parser's decisions do not wait on its own
+    /// `m_valid`. `s_ready` is unchanged. A source that breaks the promise
+    /// loses a byte; the board's simulation checks it every clock.
+    pub fn for_waiting_source() -> Self {
+        Self {
+            waiting_source: ConstBit::new(true),
+            ..Default::default()
+        }
+    }
+
     /// The registered state classes and byte strobes against their
     /// definitions (for tests, every clock): the first that differs, if any.
     pub fn class_mismatch(&self) -> Option<String> {
@@ -1259,6 +1284,7 @@ impl FrameParser {
         [
             ("st_dec", self.st_dec.q.val(), st & ST_DEC != 0),
             ("st_l4", self.st_l4.q.val(), st & ST_L4 != 0),
+            ("q_r1", self.q_r1.q.val(), rem == 1),
             ("w_v6", self.w_v6.q.val(), at(3, 40)),
             (
                 "w_pro",

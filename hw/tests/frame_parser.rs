@@ -109,6 +109,9 @@ struct Drive {
     /// (`key_rot` 32 clocks, `m_ready` low) before being taken, its tap
     /// checked against the key's address bytes in wire order.
     turn: u64,
+    /// The source never offers a byte while a record waits, and the parser
+    /// is built for it (`FrameParser::for_waiting_source`, the board's).
+    waiting: bool,
     seed: u64,
 }
 
@@ -116,6 +119,7 @@ const STREAM: Drive = Drive {
     ready: 100,
     gap: 0,
     turn: 0,
+    waiting: false,
     seed: 0,
 };
 
@@ -168,7 +172,12 @@ fn simulate(
     vcd: Option<&Path>,
     mut trace: Option<&mut Vec<Io>>,
 ) -> Result<Run, String> {
-    let mut s = Stepper::new(FrameParser::default(), vcd);
+    let uut = if d.waiting {
+        FrameParser::for_waiting_source()
+    } else {
+        FrameParser::default()
+    };
+    let mut s = Stepper::new(uut, vcd);
     let mut rng = Rng::new(d.seed);
     s.uut.reset.next = true;
     s.settle();
@@ -195,7 +204,7 @@ fn simulate(
                 records_owed
             ));
         }
-        let offer = fi < frames.len() && !rng.pct(d.gap);
+        let offer = fi < frames.len() && !rng.pct(d.gap) && !(d.waiting && s.uut.m_valid.val());
         {
             let u = &mut s.uut;
             u.s_valid.next = offer;
@@ -897,14 +906,18 @@ fn backpressure_and_gaps() {
             ..Frame::new(&f[..cut.min(HEADER_WINDOW)], caplen)
         });
     }
-    for (i, (ready, gap)) in [(50, 30), (10, 0), (90, 60), (100, 50)]
+    // Each twice: a source that offers regardless, and one that waits
+    // while a record does, with the parser built for it (the board's).
+    for (i, (ready, gap, waiting)) in [(50, 30), (10, 0), (90, 60), (100, 50)]
         .into_iter()
+        .flat_map(|(r, g)| [(r, g, false), (r, g, true)])
         .enumerate()
     {
         let d = Drive {
             ready,
             gap,
             turn: 30,
+            waiting,
             seed: s + i as u64,
         };
         check("backpressure_and_gaps", &frames, d);
@@ -1231,6 +1244,7 @@ fn verilog_matches_simulation() {
         ready: 70,
         gap: 20,
         turn: 30,
+        waiting: false,
         seed: s,
     };
     let mut trace = vec![];

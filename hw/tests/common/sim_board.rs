@@ -46,6 +46,15 @@ impl SimBoard {
         if let Some(m) = self.st.uut.cp.ctl_flags_mismatch() {
             panic!("clock {}: {m}", self.st.cycle);
         }
+        // The parser is built for a source that waits while a record does
+        // (`FrameParser::for_waiting_source`): the replay feed must.
+        let parser = &self.st.uut.parser;
+        if parser.s_valid.val() && parser.m_valid.val() {
+            panic!(
+                "clock {}: the replay feed offers a byte while the parser's record waits",
+                self.st.cycle
+            );
+        }
         if self.st.uut.tx_valid.val() {
             self.tx.push_back(self.st.uut.tx_data.val().to_u64() as u8);
         }
