@@ -266,6 +266,10 @@ pub struct BloomtimeCore {
     stale_next: Signal<Local, Bit>,
     stale_op: Signal<Local, Bit>,
     packets_in_flight: Signal<Local, Bit>,
+    /// Which of stages 1..=7 hold a packet (bit `i`: stage `i + 1`), shifted
+    /// with the operations, so that `idle` ORs seven flags instead of
+    /// decoding seven operation codes ([`BloomtimeCore::decode_mismatch`]).
+    pk: DFF<Bits<7>>,
     c_frame: Signal<Local, Bit>,
     c_drop: Signal<Local, Bit>,
     c_regress: Signal<Local, Bit>,
@@ -325,6 +329,7 @@ impl Logic for BloomtimeCore {
         dff_setup!(
             self,
             clock,
+            pk,
             s0_valid,
             s0_ts,
             s0_flags,
@@ -604,13 +609,7 @@ impl Logic for BloomtimeCore {
         // ---- Control: clear, flush, peek.
         self.ctl_ready.next = self.state.q.val() == CtlState::Idle;
         self.busy.next = self.state.q.val() != CtlState::Idle;
-        self.packets_in_flight.next = (self.hash.op_s1.val() == 1)
-            | (self.hash.op.val() == 1)
-            | (self.op3.q.val() == 1)
-            | (self.op4.q.val() == 1)
-            | (self.op5.q.val() == 1)
-            | (self.op6.q.val() == 1)
-            | (self.op7.q.val() == 1);
+        self.packets_in_flight.next = self.pk.q.val().any();
         self.idle.next = !self.s0_valid.q.val()
             & !self.packets_in_flight.val()
             & !self.counters.rd_pending.val();
@@ -680,6 +679,11 @@ impl Logic for BloomtimeCore {
 
         // ---- Stages 3..7: what the blocks do not carry.
         if self.advance.val() {
+            // Stage 1 takes the hash unit's input operation.
+            self.pk.d.next = self.pk.q.val() << 1;
+            if self.hash.in_op.val() == 1 {
+                self.pk.d.next = (self.pk.q.val() << 1) | bits::<7>(1);
+            }
             self.op3.d.next = self.hash.op.val();
             self.op4.d.next = self.op3.q.val();
             self.op5.d.next = self.op4.q.val();
@@ -893,6 +897,22 @@ impl BloomtimeCore {
         let hold = self.hold.q.val().index();
         let gap = self.gap.q.val().index();
         let state = self.state.q.val();
+        let ops = [
+            self.hash.op_s1(),
+            self.hash.op.val().to_u64(),
+            self.op3.q.val().to_u64(),
+            self.op4.q.val().to_u64(),
+            self.op5.q.val().to_u64(),
+            self.op6.q.val().to_u64(),
+            self.op7.q.val().to_u64(),
+        ];
+        let want_pk = (0..7).fold(0, |m, i| m | ((ops[i] == 1) as u64) << i);
+        if self.pk.q.val().to_u64() != want_pk {
+            return Some(format!(
+                "pk is {:07b}, the stages' operations {ops:?}",
+                self.pk.q.val().to_u64()
+            ));
+        }
         [
             ("iss_r", self.iss_r.q.val(), state == CtlState::Issue),
             ("hold_nz", self.hold_nz.q.val(), hold != 0),

@@ -46,6 +46,9 @@ impl SimBoard {
         if let Some(m) = self.st.uut.cp.ctl_flags_mismatch() {
             panic!("clock {}: {m}", self.st.cycle);
         }
+        if let Some(m) = self.st.uut.core.decode_mismatch() {
+            panic!("clock {}: core: {m}", self.st.cycle);
+        }
         // The parser is built for a source that waits while a record does
         // (`FrameParser::for_waiting_source`): the replay feed must.
         let parser = &self.st.uut.parser;
