@@ -108,7 +108,13 @@ impl Logic for EpochDiff {
     }
     fn hdl(&self) -> Verilog {
         let hb = HIT_AGE_BITS;
-        let mut s = format!("wire [{m}:0] diff = e - t;\n", m = E - 1);
+        // e − t as ~(~e + t): the inversion sits on the register's side
+        // (and in the sum's LUTs), so the RAM's tag enters the carry chain
+        // with no LUT in front of it.
+        let mut s = format!(
+            "wire [{m}:0] sum = ~e + t;\nwire [{m}:0] diff = ~sum;\n",
+            m = E - 1
+        );
         let mut parts = Vec::new();
         for i in 0..L {
             let gi = g(i);
