@@ -29,9 +29,9 @@ pub const EVICT_BYTES: usize = 3 + STATS_BYTES;
 /// Bytes of a READ_SLOTS record: 4 tag bytes (valid << 24 | fingerprint), then the statistics.
 pub const SLOT_RECORD_BYTES: usize = 4 + STATS_BYTES;
 // Literals below (`#[hdl_gen]`): open 41 bytes (its 32 address bytes at
-// 5..=36, taken from the tap, which turns a clock ahead from index 4), evict 13 (the last at index
-// 12), the room thresholds 2048 − 41 + 1 and 2048 − 13 + 1, the tag's valid
-// bit 15 and its 15-bit fingerprint.
+// 5..=36, taken from the tap, which turns a clock ahead from index 4),
+// evict 13 (the last at index 12), the room thresholds 2048 − 41 + 1 and
+// 2048 − 13 + 1, the tag's valid bit 15 and its 15-bit fingerprint.
 const _: () = assert!(
     EVENT_BUFFER_BYTES == 1 << EB_ADDR
         && OPEN_BYTES == 41

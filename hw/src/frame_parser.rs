@@ -1267,7 +1267,8 @@ impl FrameParser {
     /// a frame only into a quiet pipeline): then every byte offered outside
     /// reset is taken, and the parser's decisions do not wait on its own
     /// `m_valid`. `s_ready` is unchanged. A source that breaks the promise
-    /// loses a byte; the board's simulation checks it every clock.
+    /// has its byte parsed under the waiting record, corrupting both; the
+    /// board's simulation checks the promise every clock.
     pub fn for_waiting_source() -> Self {
         Self {
             waiting_source: ConstBit::new(true),
