@@ -922,6 +922,17 @@ impl BloomtimeCore {
             ("cur2", self.cur2.q.val(), cursor == 2),
             ("cur255", self.cur255.q.val(), cursor == 255),
             ("cur_end", self.cur_end.q.val(), cursor >= 254),
+            // S0 holds still while the pass ends, so at its last sweep the
+            // registered compare is the compare of what is there.
+            (
+                "le_pre",
+                self.le_pre.q.val(),
+                if self.spaced.y.val() && cursor == 255 {
+                    self.s0_ts.q.val().epoch <= self.pass_limit.q.val()
+                } else {
+                    self.le_pre.q.val()
+                },
+            ),
         ]
         .into_iter()
         .find(|&(_, got, want)| got != want)
