@@ -18,9 +18,10 @@ fn spaced_configuration_matches_the_model() {
     let keys = colliding_keys(4);
     let mut ts = recs.last().unwrap().ts;
     for _ in 0..600 {
-        // Up to 137 s: past a sweep pass's horizon (65 s), so that records
-        // wait in S0 across a pass's end beyond its limit.
-        ts += [0, 0, 1, 3000, 9000, 1 << 20, 1 << 33, 1 << 36, 1 << 37][r.below(9) as usize];
+        // Time units of 1.024 µs: up to 137 s, past a sweep pass's horizon
+        // (66.6 s), so that records wait in S0 across a pass's end beyond
+        // its limit; 600 steps stay far inside the 40-bit time range.
+        ts += [0, 0, 1, 3000, 9000, 1 << 20, 1 << 25, 1 << 26, 1 << 27][r.below(9) as usize];
         recs.push(Record {
             ts,
             key: keys[r.below(keys.len() as u64) as usize],
