@@ -71,8 +71,12 @@ impl Logic for AddressReader {
         // read; the next address follows a byte read (`csel1` low).
         self.ra.d.next = 0.into();
         if self.want.val() {
-            self.ra.d.next =
-                self.ra.q.val() + bit_cast::<BUF_ADDR, 1>((!self.csel1.q.val()).into());
+            // (A multiplexer, not `+ !csel1`: Verilog would widen `csel1`
+            // before inverting it.)
+            self.ra.d.next = self.ra.q.val();
+            if !self.csel1.q.val() {
+                self.ra.d.next = self.ra.q.val() + 1;
+            }
             if self.load.val() {
                 self.ra.d.next = self.base.val() + bit_cast::<BUF_ADDR, 8>(self.at.val());
             }
