@@ -14,7 +14,6 @@
 //! flush or clear is running; 7 the event buffer is more than half full.
 //! Activity LEDs stay lit ~170 ms after their event.
 
-use crate::address_reader::AddressReader;
 use crate::command::CommandProcessor;
 use crate::consts::*;
 use crate::core::BloomtimeCore;
@@ -54,9 +53,6 @@ pub struct BoardCore {
     pub parser: FrameParser,
     pub core: BloomtimeCore,
     pub eb: EventBuffer,
-    /// An open's address bytes from the request buffer (the parser keeps
-    /// only their folds).
-    pub addr: AddressReader,
     /// Nothing in flight between the parser and the event buffer,
     /// registered: a clock late, which only delays the processor. Once the
     /// processor stops feeding, the pipeline only drains, so quiet never
@@ -86,10 +82,9 @@ impl BoardCore {
             half_full: Default::default(),
             link: Default::default(),
             cp: CommandProcessor::new(clock_hz, baud),
-            parser: FrameParser::for_waiting_source().folding_addresses(),
+            parser: FrameParser::for_waiting_source(),
             core: BloomtimeCore::spaced(),
             eb: Default::default(),
-            addr: Default::default(),
             quiet: Default::default(),
         }
     }
@@ -103,7 +98,6 @@ impl Logic for BoardCore {
         self.parser.clock.next = self.clock.val();
         self.core.clock.next = self.clock.val();
         self.eb.clock.next = self.clock.val();
-        self.addr.clock.next = self.clock.val();
 
         // Link <-> outside.
         self.link.rx_data.next = self.rx_data.val();
@@ -119,9 +113,6 @@ impl Logic for BoardCore {
         self.cp.req_len.next = self.link.req_len.val();
         self.link.req_rd_addr.next = self.cp.req_rd_addr.val();
         self.cp.req_rd_data.next = self.link.req_rd_data.val();
-        self.addr.rd_data.next = self.link.req_rd_data.val();
-        self.cp.key_rd_addr.next = self.addr.rd_addr.val();
-        self.cp.key_rd_active.next = self.addr.active.val();
         self.link.req_done.next = self.cp.req_done.val();
         self.link.resp_wr_addr.next = self.cp.resp_wr_addr.val();
         self.link.resp_wr_data.next = self.cp.resp_wr_data.val();
@@ -141,7 +132,6 @@ impl Logic for BoardCore {
         self.parser.s_valid.next = self.cp.f_valid.val();
         self.cp.f_ready.next = self.parser.s_ready.val();
         self.parser.s_data.next = self.cp.f_data.val();
-        self.parser.s_index.next = self.cp.f_index.val();
         self.parser.s_last.next = self.cp.f_last.val();
         self.parser.s_ts.next = bit_cast::<TS_BITS, S_SHIFT>(self.cp.f_ts.val().sub)
             | (bit_cast::<TS_BITS, EPOCH_BITS>(self.cp.f_ts.val().epoch) << 3);
@@ -195,17 +185,11 @@ impl Logic for BoardCore {
         self.core.m_open_ready.next = self.eb.s_open_ready.val();
         self.eb.s_open_slot.next = self.core.m_open_slot.val();
         self.eb.s_open_key.next = self.core.m_open_key.val();
-        // The parser keeps the addresses' folds only (all the hash reads),
-        // so the open's address bytes are read again from the frame in the
-        // request buffer; the parser says where in the frame they start,
-        // the feed where the frame starts.
-        self.addr.base.next = self.cp.f_base.val();
-        self.addr.at.next = self.parser.m_addr_at.val();
-        self.addr.v6.next = self.parser.m_key.val().get_bit(8);
-        self.addr.opening.next = self.eb.opening.val();
-        self.addr.idx.next = self.eb.open_idx.val();
-        self.eb.s_open_tap.next = self.addr.tap.val();
-        self.parser.key_rot.next = false;
+        // The spaced core announces the parser's key register itself (it
+        // holds until the open is taken), so the open's address bytes come
+        // from the parser's tap, which the event buffer turns.
+        self.eb.s_open_tap.next = self.parser.key_tap.val();
+        self.parser.key_rot.next = self.eb.open_rot.val();
         self.eb.s_evict_valid.next = self.core.m_evict_valid.val();
         self.core.m_evict_ready.next = self.eb.s_evict_ready.val();
         self.eb.s_evict_slot.next = self.core.m_evict_slot.val();

@@ -81,12 +81,6 @@ pub struct CommandProcessor {
     pub req_len: Signal<In, Bits<BUF_ADDR>>,
     pub req_rd_addr: Signal<Out, Bits<BUF_ADDR>>,
     pub req_rd_data: Signal<In, Bits<8>>,
-    /// A second reader of the request buffer (the board's
-    /// `AddressReader`): while `key_rd_active`, the read port is its
-    /// (`key_rd_addr` is zero otherwise). It reads only while the replay
-    /// feed waits for a quiet pipeline.
-    pub key_rd_addr: Signal<In, Bits<BUF_ADDR>>,
-    pub key_rd_active: Signal<In, Bit>,
     pub req_done: Signal<Out, Bit>,
     // Link: responses.
     pub resp_wr_addr: Signal<Out, Bits<BUF_ADDR>>,
@@ -125,9 +119,6 @@ pub struct CommandProcessor {
     pub f_last: Signal<Out, Bit>,
     pub f_ts: Signal<Out, Ts>,
     pub f_caplen: Signal<Out, Bits<16>>,
-    /// `ReplayFeed::f_base`, `f_index`.
-    pub f_base: Signal<Out, Bits<BUF_ADDR>>,
-    pub f_index: Signal<Out, Bits<8>>,
     /// The parser finished a frame (record or drop).
     pub frame_done: Signal<In, Bit>,
     /// Link-counter strobes, `regmap` order from RX_FRAMES; the first four
@@ -310,10 +301,6 @@ impl CommandProcessor {
             f_last: Default::default(),
             f_ts: Default::default(),
             f_caplen: Default::default(),
-            f_base: Default::default(),
-            f_index: Default::default(),
-            key_rd_addr: Default::default(),
-            key_rd_active: Default::default(),
             frame_done: Default::default(),
             link_rx_ok: Default::default(),
             link_crc: Default::default(),
@@ -498,12 +485,8 @@ impl Logic for CommandProcessor {
 
         // Defaults.
         // The feed's address is zero unless it runs, the processor's unless
-        // it loads, the key reader's unless it reads (while the feed waits).
-        self.req_rd_addr.next =
-            self.rdaddr.q.val() | self.feed.rd_addr.val() | self.key_rd_addr.val();
-        if self.key_rd_active.val() {
-            self.req_rd_addr.next = self.rdaddr.q.val() | self.key_rd_addr.val();
-        }
+        // it loads.
+        self.req_rd_addr.next = self.rdaddr.q.val() | self.feed.rd_addr.val();
         self.req_done.next = self.resp.done.val();
         self.resp_wr_en.next = false;
         self.resp_wr_addr.next = self.pos.q.val();
@@ -544,8 +527,6 @@ impl Logic for CommandProcessor {
         self.f_last.next = self.feed.f_last.val();
         self.f_caplen.next = self.feed.f_caplen.val();
         self.f_ts.next = self.feed.f_ts.val();
-        self.f_base.next = self.feed.f_base.val();
-        self.f_index.next = self.feed.f_index.val();
         self.rom.addr.next = self.j.q.val();
         self.s_retry.next = false;
 

@@ -8,10 +8,8 @@
 //! chosen, so a full buffer stalls the core. The room for an event is checked
 //! against `fill`, the bytes in the FIFO and on their way into it, so no
 //! in-flight byte enters the check. An open's 32 address bytes are not
-//! multiplexed out of the key: the key's source shows them at one tap
-//! (`s_open_tap`), either turning them past it (`open_rot`: a parser that
-//! keeps the whole key) or reading them ahead (`opening`, `open_idx`: on the
-//! board, `AddressReader` from the request buffer).
+//! multiplexed out of the key: the key's source turns them past one tap
+//! (`s_open_tap`, `open_rot`; on the board the parser's key register).
 //! When both are waiting, the open is written first (docs/DESIGN.md §6: every
 //! `Open` of a key precedes the exports credited to it).
 
@@ -43,11 +41,6 @@ const _: () = assert!(
 );
 const _: () = assert!(EVICT_BYTES == bloomtime_model::protocol::evict_bytes(&CFG));
 
-/// The open's count (`open_idx`) at which it takes its first address byte
-/// from the tap (its bytes 5..=36).
-pub const OPEN_TAP_FIRST: usize = 5;
-const _: () = assert!(OPEN_TAP_FIRST + 32 + 4 == OPEN_BYTES);
-
 /// What the serializer is writing.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
 pub enum EbState {
@@ -67,18 +60,12 @@ pub struct EventBuffer {
     pub s_open_slot: Signal<In, Bits<SLOT_ADDR>>,
     /// The key's fields outside its addresses (protocol, family, ports).
     pub s_open_key: Signal<In, KeyBits>,
-    /// The key's address bytes, one at a time, in wire order: a source that
-    /// holds them turns them past `s_open_tap` on `open_rot`
+    /// The key's address bytes, one at a time: the source turns its 32
+    /// address bytes past `s_open_tap` on `open_rot`, in wire order
     /// (`FrameParser::key_tap`), 32 turns per open, which leave the key as
-    /// it was; one that reads them ahead follows `opening` and `open_idx`
-    /// (`AddressReader`). One byte in, so no 32-byte multiplexer here.
+    /// it was. One byte in, so no 32-byte multiplexer here.
     pub s_open_tap: Signal<In, Bits<8>>,
     pub open_rot: Signal<Out, Bit>,
-    /// An open is being written, and its clock count from 0: the tap's
-    /// address byte `n` is taken at count `OPEN_TAP_FIRST + n` (the clocks
-    /// `open_rot` is high), for a source that reads the bytes ahead.
-    pub opening: Signal<Out, Bit>,
-    pub open_idx: Signal<Out, Bits<6>>,
     pub s_evict_valid: Signal<In, Bit>,
     pub s_evict_ready: Signal<Out, Bit>,
     pub s_evict_slot: Signal<In, Bits<SLOT_ADDR>>,
@@ -178,8 +165,6 @@ impl Logic for EventBuffer {
         self.s_open_ready.next = self.rdy_open.q.val();
         self.s_evict_ready.next = self.rdy_evict.q.val();
         self.open_rot.next = self.rot_r.q.val();
-        self.opening.next = self.state.q.val() == EbState::Open;
-        self.open_idx.next = self.idx.q.val();
         // Set a clock ahead: the open's index runs one a clock from 0.
         self.rot_r.d.next = (self.state.q.val() == EbState::Open)
             & (self.idx.q.val() >= 4)

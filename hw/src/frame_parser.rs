@@ -235,17 +235,6 @@ pub struct FrameParser {
     /// the wire (`FlowKey::src[0]`); on `key_rot` the next, through `src`
     /// then `dst` (`protocol::encode_event`'s order).
     pub key_tap: Signal<Out, Bits<8>>,
-    /// The offered byte's index in its frame (the replay feed's count; only
-    /// the address-folding build reads it).
-    pub s_index: Signal<In, Bits<8>>,
-    /// Address-folding build ([`FrameParser::folding_addresses`]): the
-    /// index in the frame (`s_index`) of the first byte of the addresses
-    /// the held record's key carries folded (the source's, the destination's
-    /// right after it). Zero in the other builds.
-    pub m_addr_at: Signal<Out, Bits<8>>,
-    /// Built to fold the addresses as they arrive instead of keeping them
-    /// ([`FrameParser::folding_addresses`]); off by default.
-    fold_addr: ConstBit,
     /// Built for a source that never offers a byte while a record waits
     /// ([`FrameParser::for_waiting_source`]); off by default.
     waiting_source: ConstBit,
@@ -349,22 +338,11 @@ pub struct FrameParser {
     /// `rem` are loaded with, like the `q_*` decodes, so the key lanes'
     /// enables are a gate from registers.
     w_v6: DFF<Bit>,
-    /// Address-folding build: the current byte is (with `fire`) an address
-    /// byte (IPv6 rem 32..1, IPv4 rem 8..1), so the 64 fold flip-flops'
-    /// enable is a gate from registers.
-    w_fa: DFF<Bit>,
     w_pro: DFF<Bit>,
     w_sph: DFF<Bit>,
     w_spl: DFF<Bit>,
     w_dph: DFF<Bit>,
     w_dpl: DFF<Bit>,
-    /// Address-folding build: the address bytes taken so far (IPv4 starts
-    /// at 12, so bit 4 says destination in both families, and bits 3..2
-    /// the byte's 32-bit word in IPv6's), the next is the first (`af`), and
-    /// `m_addr_at`.
-    ab: DFF<Bits<5>>,
-    af: DFF<Bit>,
-    addr_at: DFF<Bits<8>>,
     /// `m_valid`.
     ov: DFF<Bit>,
     /// `frame_done`.
@@ -424,15 +402,6 @@ pub struct FrameParser {
     src_in: Signal<Local, Bits<8>>,
     /// What shifts into `d15`: the data byte, or `s0` when the key turns.
     dst_in: Signal<Local, Bits<8>>,
-    /// Address-folding build: an address byte is taken.
-    fa_en: Signal<Local, Bit>,
-    /// The byte, into the lane of its word (s3 for word 0 .. s0 for word
-    /// 3), zero in the others.
-    fx0: Signal<Local, Bits<8>>,
-    fx1: Signal<Local, Bits<8>>,
-    fx2: Signal<Local, Bits<8>>,
-    fx3: Signal<Local, Bits<8>>,
-    fw: Signal<Local, Bits<2>>,
     /// At `rem == 1`: the walk goes on to the state `nst`.
     go: Signal<Local, Bit>,
     nst: Signal<Local, Bits<9>>,
@@ -488,9 +457,6 @@ impl Default for FrameParser {
             drop_reason: Default::default(),
             key_rot: Default::default(),
             key_tap: Default::default(),
-            s_index: Default::default(),
-            m_addr_at: Default::default(),
-            fold_addr: Default::default(),
             waiting_source: Default::default(),
             busy: Default::default(),
             st: Default::default(),
@@ -534,15 +500,11 @@ impl Default for FrameParser {
             st_dec: Default::default(),
             st_l4: Default::default(),
             w_v6: Default::default(),
-            w_fa: Default::default(),
             w_pro: Default::default(),
             w_sph: Default::default(),
             w_spl: Default::default(),
             w_dph: Default::default(),
             w_dpl: Default::default(),
-            ab: Default::default(),
-            af: Default::default(),
-            addr_at: Default::default(),
             ov: Default::default(),
             fd: Default::default(),
             dv: Default::default(),
@@ -583,12 +545,6 @@ impl Default for FrameParser {
             sh_dst: Default::default(),
             src_in: Default::default(),
             dst_in: Default::default(),
-            fa_en: Default::default(),
-            fx0: Default::default(),
-            fx1: Default::default(),
-            fx2: Default::default(),
-            fx3: Default::default(),
-            fw: Default::default(),
             ovc: Default::default(),
             ovw: Default::default(),
             p_dn: Default::default(),
@@ -631,7 +587,7 @@ impl Logic for FrameParser {
             lo_00, lo_a8, lo_dd, l2_tag, lo_bad, cap_bad, vl2, nx_ext, nx_frag, nx_ah, nx_tcp,
             nx_udp, nx_icmp, nx_icmp6, cur_frag, cur_ah, xcnt, ihl4, xlen, tl_hi0, bad, frag, echo,
             res_done, res_rec, ts, flags, key, ovc, ovw, p_dn, p_rec, p_reason, st_dec, st_l4,
-            w_v6, w_fa, w_pro, w_sph, w_spl, w_dph, w_dpl, ab, af, addr_at, ov, fd, dv, dr
+            w_v6, w_pro, w_sph, w_spl, w_dph, w_dpl, ov, fd, dv, dr
         );
 
         // ---- handshake and decode ----
@@ -785,15 +741,6 @@ impl Logic for FrameParser {
             self.key.d.next.d13 = 0.into();
             self.key.d.next.d14 = 0xff.into();
             self.key.d.next.d15 = 0xff.into();
-            if self.fold_addr.y.val() {
-                // (The fold lanes' preset is below.)
-                self.key.d.next.s14 = 0.into();
-                self.key.d.next.s15 = 0.into();
-                self.key.d.next.d14 = 0.into();
-                self.key.d.next.d15 = 0.into();
-                self.ab.d.next = 12.into();
-                self.af.d.next = true;
-            }
         }
         if self.in_ip4.val() && self.rem.q.val() == 18 {
             self.tl_hi0.d.next = self.s_data.val() == 0;
@@ -822,10 +769,6 @@ impl Logic for FrameParser {
             self.key.d.next.sp_hi = 0.into();
             self.key.d.next.dp_lo = 0.into();
             self.key.d.next.dp_hi = 0.into();
-            if self.fold_addr.y.val() {
-                self.ab.d.next = 0.into();
-                self.af.d.next = true;
-            }
         }
 
         // Addresses: the bytes shift into the lanes from d15 towards s0. An
@@ -850,10 +793,6 @@ impl Logic for FrameParser {
             self.dst_in.next = self.key.q.val().s0;
         }
         self.key_tap.next = self.key.q.val().s0;
-        if self.fold_addr.y.val() {
-            self.sh_src.next = false;
-            self.sh_dst.next = false;
-        }
         if self.sh_src.val() {
             self.key.d.next.s0 = self.key.q.val().s1;
             self.key.d.next.s1 = self.key.q.val().s2;
@@ -889,72 +828,6 @@ impl Logic for FrameParser {
             self.key.d.next.d13 = self.key.q.val().d14;
             self.key.d.next.d14 = self.key.q.val().d15;
             self.key.d.next.d15 = self.dst_in.val();
-        }
-        // The address-folding build keeps each address as its fold
-        // (`bloomtime_model::hash::fold`) in lanes s0..s3 (d0..d3), the
-        // other lanes zero, so the hash unit's fold of the key is the same.
-        // Every address byte turns the four lanes one byte left (s1 into
-        // s0, s0 into s3) and enters the lane of its word i (s3 for word 0
-        // .. s0 for word 3): byte j of word i then makes 15 - 4i - j more
-        // turns, ending i + 3 - j lanes above lane s3 (mod 4), which is
-        // where word i turned left by 8i bits puts it. IPv4's four bytes
-        // (word 3) turn the ::ffff preset once round.
-        self.fa_en.next = self.fire.val() && self.w_fa.q.val();
-        self.fx0.next = 0.into();
-        self.fx1.next = 0.into();
-        self.fx2.next = 0.into();
-        self.fx3.next = 0.into();
-        // (IPv4's destination counts 16..19: word 3 too.)
-        self.fw.next = self.ab.q.val().get_bits::<2>(2);
-        if !self.key.q.val().v6 {
-            self.fw.next = 3.into();
-        }
-        match self.fw.val().index() {
-            0 => self.fx3.next = self.s_data.val(),
-            1 => self.fx2.next = self.s_data.val(),
-            2 => self.fx1.next = self.s_data.val(),
-            _ => self.fx0.next = self.s_data.val(),
-        }
-        if self.fold_addr.y.val() && self.fa_en.val() {
-            self.ab.d.next = self.ab.q.val() + 1;
-            self.af.d.next = false;
-            if self.af.q.val() {
-                self.addr_at.d.next = self.s_index.val();
-            }
-            if !self.ab.q.val().get_bit(4) {
-                self.key.d.next.s0 = self.key.q.val().s1 ^ self.fx0.val();
-                self.key.d.next.s1 = self.key.q.val().s2 ^ self.fx1.val();
-                self.key.d.next.s2 = self.key.q.val().s3 ^ self.fx2.val();
-                self.key.d.next.s3 = self.key.q.val().s0 ^ self.fx3.val();
-            } else {
-                self.key.d.next.d0 = self.key.q.val().d1 ^ self.fx0.val();
-                self.key.d.next.d1 = self.key.q.val().d2 ^ self.fx1.val();
-                self.key.d.next.d2 = self.key.q.val().d3 ^ self.fx2.val();
-                self.key.d.next.d3 = self.key.q.val().d0 ^ self.fx3.val();
-            }
-        }
-        // The presets, last: an IPv4 header's folds of ::ffff:0.0.0.0 (its
-        // four address bytes turn them once round), an IPv6 header's zero
-        // (the flip-flops' synchronous reset).
-        if self.fold_addr.y.val() && self.in_ip4.val() && self.q_eq20.q.val() {
-            self.key.d.next.s0 = 0xff.into();
-            self.key.d.next.s1 = 0xff.into();
-            self.key.d.next.s2 = 0.into();
-            self.key.d.next.s3 = 0.into();
-            self.key.d.next.d0 = 0xff.into();
-            self.key.d.next.d1 = 0xff.into();
-            self.key.d.next.d2 = 0.into();
-            self.key.d.next.d3 = 0.into();
-        }
-        if self.fold_addr.y.val() && self.fire.val() && self.w_v6.q.val() {
-            self.key.d.next.s0 = 0.into();
-            self.key.d.next.s1 = 0.into();
-            self.key.d.next.s2 = 0.into();
-            self.key.d.next.s3 = 0.into();
-            self.key.d.next.d0 = 0.into();
-            self.key.d.next.d1 = 0.into();
-            self.key.d.next.d2 = 0.into();
-            self.key.d.next.d3 = 0.into();
         }
 
         // The protocol / next-header byte: IPv4 at rem 11, IPv6 at rem 34,
@@ -1228,14 +1101,6 @@ impl Logic for FrameParser {
             self.q_eq20.d.next = self.rem.q.val() == 21;
             // The key lanes' byte strobes for rem - 1 (see `w_v6`).
             self.w_v6.d.next = self.st.q.val().get_bit(3) && self.rem.q.val() == 41;
-            // An address byte: IPv6 rem - 1 <= 32, IPv4 1 <= rem - 1 <= 8
-            // (2 <= rem <= 9, as q_src4 and q_dst4 together).
-            self.w_fa.d.next = (self.st.q.val().get_bit(3)
-                && !self.rem.q.val().get_bit(6)
-                && (!self.rem.q.val().get_bit(5) || !(self.rem.q.val() & 0x1e).any()))
-                || (self.st.q.val().get_bit(2)
-                    && !(self.rem.q.val() & 0x70).any()
-                    && (self.rem.q.val().get_bit(3) ^ (self.rem.q.val() & 0x06).any()));
             self.w_pro.d.next = (self.st.q.val().get_bit(2) && self.rem.q.val() == 12)
                 || (self.st.q.val().get_bit(3) && self.rem.q.val() == 35)
                 || (self.st.q.val().get_bit(4) && self.rem.q.val() == 9);
@@ -1273,14 +1138,6 @@ impl Logic for FrameParser {
             self.q_eq20.d.next = self.d7.val() == 20;
             // The strobes for the next header's first byte.
             self.w_v6.d.next = self.nst.val().get_bit(3) && self.d7.val() == 40;
-            // An address byte: IPv6 rem <= 32, IPv4 1 <= rem <= 8.
-            self.w_fa.d.next = (self.nst.val().get_bit(3)
-                && !self.d7.val().get_bit(6)
-                && (!self.d7.val().get_bit(5) || !(self.d7.val() & 0x1f).any()))
-                || (self.nst.val().get_bit(2)
-                    && !(self.d7.val() & 0x70).any()
-                    && (self.d7.val() & 0x0f).any()
-                    && (!self.d7.val().get_bit(3) || !(self.d7.val() & 0x07).any()));
             self.w_pro.d.next = (self.nst.val().get_bit(2) && self.d7.val() == 11)
                 || (self.nst.val().get_bit(3) && self.d7.val() == 34)
                 || (self.nst.val().get_bit(4) && self.d7.val() == 8);
@@ -1344,7 +1201,6 @@ impl Logic for FrameParser {
         {
             self.st_l4.d.next = false;
             self.w_v6.d.next = false;
-            self.w_fa.d.next = false;
             self.w_pro.d.next = false;
             self.w_sph.d.next = false;
             self.w_spl.d.next = false;
@@ -1397,7 +1253,6 @@ impl Logic for FrameParser {
         self.m_ts.next = self.ts.q.val();
         self.m_flags.next = self.flags.q.val();
         self.m_key.next = self.key.q.val().to_bits();
-        self.m_addr_at.next = self.addr_at.q.val();
         self.frame_done.next = self.fd.q.val();
         self.drop_valid.next = self.dv.q.val();
         self.drop_reason.next = self.dr.q.val();
@@ -1421,18 +1276,6 @@ impl FrameParser {
         }
     }
 
-    /// The parser that keeps each address as its fold
-    /// (`bloomtime_model::hash::fold`, in the key's lanes of the address's
-    /// first four bytes, the rest zero: `FlowKey::folded`) instead of its
-    /// 16 bytes, and says where the addresses are (`m_addr_at`), for a
-    /// consumer that reads them again from the frame (the board's
-    /// request buffer). The hash unit computes the same hashes from the
-    /// folded key; `key_tap` / `key_rot` are not used.
-    pub fn folding_addresses(mut self) -> Self {
-        self.fold_addr = ConstBit::new(true);
-        self
-    }
-
     /// The registered state classes and byte strobes against their
     /// definitions (for tests, every clock): the first that differs, if any.
     pub fn class_mismatch(&self) -> Option<String> {
@@ -1444,11 +1287,6 @@ impl FrameParser {
             ("st_l4", self.st_l4.q.val(), st & ST_L4 != 0),
             ("q_r1", self.q_r1.q.val(), rem == 1),
             ("w_v6", self.w_v6.q.val(), at(3, 40)),
-            (
-                "w_fa",
-                self.w_fa.q.val(),
-                (st >> 3 & 1 == 1 && rem <= 32) || (st >> 2 & 1 == 1 && (1..=8).contains(&rem)),
-            ),
             (
                 "w_pro",
                 self.w_pro.q.val(),

@@ -4,7 +4,6 @@
 //! One pipeline stage per file; every block has a test that compares it with
 //! the golden model bit for bit.
 
-pub mod address_reader;
 pub mod admit;
 pub mod board;
 pub mod bram;

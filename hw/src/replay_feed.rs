@@ -54,8 +54,6 @@ pub enum FeedState {
     Byte,
     FrameDone,
     Refuse,
-    /// The answer's byte, the clock after the pipeline was quiet.
-    End,
     Done,
 }
 
@@ -81,15 +79,6 @@ pub struct ReplayFeed {
     pub f_last: Signal<Out, Bit>,
     pub f_ts: Signal<Out, Ts>,
     pub f_caplen: Signal<Out, Bits<16>>,
-    /// Where the frame's bytes start in the request buffer, and the
-    /// offered byte's index among them: the board's key reader reads an
-    /// `Open`'s addresses from there again. `f_base` holds from the frame's
-    /// first byte until the next frame starts, which is after the pipeline
-    /// was quiet, so after every event of the frame's record; the request
-    /// ends only when the pipeline is quiet too, so the buffer is not
-    /// written under an `Open`.
-    pub f_base: Signal<Out, Bits<BUF_ADDR>>,
-    pub f_index: Signal<Out, Bits<8>>,
     pub frame_done: Signal<In, Bit>,
     /// Strobes of REPLAY_FRAMES and REPLAY_REFUSED.
     pub s_frame: Signal<Out, Bit>,
@@ -118,8 +107,6 @@ pub struct ReplayFeed {
     k: DFF<Bits<8>>,
     fn_len: DFF<Bits<8>>,
     fi: DFF<Bits<8>>,
-    /// `f_base`.
-    fbase: DFF<Bits<BUF_ADDR>>,
     hj: DFF<Bits<3>>,
     ts: DFF<Bits<TS_BITS>>,
     caplen: DFF<Bits<16>>,
@@ -185,8 +172,6 @@ impl Default for ReplayFeed {
             f_last: Default::default(),
             f_ts: Default::default(),
             f_caplen: Default::default(),
-            f_base: Default::default(),
-            f_index: Default::default(),
             frame_done: Default::default(),
             s_frame: Default::default(),
             s_refused: Default::default(),
@@ -211,7 +196,6 @@ impl Default for ReplayFeed {
             k: Default::default(),
             fn_len: Default::default(),
             fi: Default::default(),
-            fbase: Default::default(),
             hj: Default::default(),
             ts: Default::default(),
             caplen: Default::default(),
@@ -239,9 +223,9 @@ impl Logic for ReplayFeed {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, st, raddr, p, nframes, k, fn_len, fi, fbase, hj, ts, caplen, fdata,
-            fvalid, fdone, refuse, refuse_one, chk_hi, chk_lo, chk_len, result, at_end, short,
-            settled, last, sent, want_len, admit_ok
+            self, clock, st, raddr, p, nframes, k, fn_len, fi, hj, ts, caplen, fdata, fvalid,
+            fdone, refuse, refuse_one, chk_hi, chk_lo, chk_len, result, at_end, short, settled,
+            last, sent, want_len, admit_ok
         );
         if self.frame_done.val() {
             self.fdone.d.next = true;
@@ -256,8 +240,6 @@ impl Logic for ReplayFeed {
         self.settled.d.next = self.st.q.val() == FeedState::Quiet;
         self.admit_ok.d.next = self.eb_level.val() <= self.k_admit_level.val();
         self.f_caplen.next = self.caplen.q.val();
-        self.f_base.next = self.fbase.q.val();
-        self.f_index.next = self.fi.q.val();
         self.f_ts.next = self.now.val();
         if !self.live.val() {
             self.f_ts.next.epoch = bit_cast::<EPOCH_BITS, TS_BITS>(self.ts.q.val() >> 3);
@@ -352,10 +334,8 @@ impl Logic for ReplayFeed {
                 self.hj.d.next = bits::<3>(0);
                 self.fdone.d.next = false;
                 if self.settled.q.val() & self.at_end.q.val() {
-                    // The end, once the last frame's events are out.
-                    if self.quiet.val() {
-                        self.st.d.next = FeedState::End;
-                    }
+                    self.wr.next = true;
+                    self.st.d.next = FeedState::Done;
                 } else if self.quiet.val() & self.settled.q.val() {
                     if !self.admit_ok.q.val() {
                         self.refuse.d.next = self.nframes.q.val() - self.k.q.val();
@@ -385,8 +365,6 @@ impl Logic for ReplayFeed {
                         self.last.d.next = self.rd_data.val() == 1;
                         self.fvalid.d.next = false;
                         self.raddr.d.next =
-                            bit_cast::<BUF_ADDR, P_BITS>(self.p.q.val() + self.k_header.val());
-                        self.fbase.d.next =
                             bit_cast::<BUF_ADDR, P_BITS>(self.p.q.val() + self.k_header.val());
                         self.st.d.next = FeedState::Byte;
                     }
@@ -422,10 +400,6 @@ impl Logic for ReplayFeed {
                         + 1;
                     self.st.d.next = FeedState::Quiet;
                 }
-            }
-            FeedState::End => {
-                self.wr.next = true;
-                self.st.d.next = FeedState::Done;
             }
             FeedState::Refuse => {
                 // Count every refused frame, one a clock.
@@ -517,14 +491,9 @@ mod tests {
             refused: 0,
         };
         let (mut cur, mut done_in) = (Vec::new(), None::<u64>);
-        // A frame was done and the pipeline has not been quiet since; the
-        // clocks its record's events still take.
-        let (mut owe_quiet, mut events) = (false, 0u64);
         for _ in 0..200_000 {
-            events = events.saturating_sub(1);
-            let quiet = cur.is_empty() && done_in.is_none() && events == 0 && r(4) != 0;
+            let quiet = cur.is_empty() && done_in.is_none() && r(4) != 0;
             f.quiet.next = quiet;
-            owe_quiet &= !quiet;
             let level = if out.frames >= admit {
                 ADMIT_LEVEL + 1
             } else {
@@ -533,24 +502,12 @@ mod tests {
             f.eb_level.next = (level as u64).into();
             f.f_ready.next = r(3) != 0;
             f.frame_done.next = done_in == Some(0);
-            if done_in == Some(0) {
-                owe_quiet = true;
-                events = r(50);
-            }
             settle(&mut f);
             done_in = match done_in {
                 Some(0) | None => None,
                 Some(n) => Some(n - 1),
             };
             if f.f_valid.val() && f.f_ready.val() {
-                // The byte is where f_base and f_index say (the board's
-                // address reader reads an open's addresses from there).
-                let at = f.f_base.val().to_u64() as usize + f.f_index.val().to_u64() as usize;
-                assert_eq!(
-                    req.get(at).copied(),
-                    Some(f.f_data.val().to_u64() as u8),
-                    "f_base + f_index = {at} is not the offered byte's place"
-                );
                 cur.push(f.f_data.val().to_u64() as u8);
                 if f.f_last.val() {
                     let ts = f.f_ts.val().to_u64();
@@ -567,11 +524,6 @@ mod tests {
                 out.answer.push(f.wr_data.val().to_u64() as u8);
             }
             if f.done.val() {
-                // The request ends after its last frame's events.
-                assert!(
-                    !owe_quiet,
-                    "the request ended before the pipeline was quiet"
-                );
                 out.status = f.status.val().to_u64() as u8;
                 return out;
             }

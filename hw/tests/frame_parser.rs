@@ -43,42 +43,16 @@ impl Frame {
             ts: 0,
         }
     }
-    /// What the model says (for the address-folding build, the key
-    /// folded: `FlowKey::folded`).
-    fn expected_as(&self, folding: bool) -> Outcome {
+    /// What the model says.
+    fn expected(&self) -> Outcome {
         let n = self.stream.len().min(self.caplen).min(HEADER_WINDOW);
         match parse_window(&self.stream[..n], self.caplen) {
             Ok(p) => Outcome::Record {
                 ts: self.ts & TS_MASK,
                 flags: p.flags,
-                key: if folding { p.key.folded() } else { p.key }.pack(),
+                key: p.key.pack(),
             },
             Err(r) => Outcome::Drop(r as u8),
-        }
-    }
-    fn expected(&self) -> Outcome {
-        self.expected_as(false)
-    }
-    /// The address-folding build's `m_addr_at` for this frame's record:
-    /// the model key's addresses must sit in the stream where it says,
-    /// source then destination (4 bytes each for IPv4, 16 for IPv6).
-    fn addresses_at(&self, at: usize) -> Result<(), String> {
-        let n = self.stream.len().min(self.caplen).min(HEADER_WINDOW);
-        let Ok(p) = parse_window(&self.stream[..n], self.caplen) else {
-            return Err("a record where the model drops".into());
-        };
-        let k = p.key;
-        let want: Vec<u8> = if k.v6 {
-            [k.src, k.dst].concat()
-        } else {
-            [&k.src[12..], &k.dst[12..]].concat()
-        };
-        match self.stream.get(at..at + want.len()) {
-            Some(got) if got == want.as_slice() => Ok(()),
-            got => Err(format!(
-                "m_addr_at {at}: the stream has {got:02x?} there, the key's addresses are \
-                 {want:02x?}"
-            )),
         }
     }
 }
@@ -136,12 +110,8 @@ struct Drive {
     /// checked against the key's address bytes in wire order.
     turn: u64,
     /// The source never offers a byte while a record waits, and the parser
-    /// is built for it (`FrameParser::for_waiting_source`).
+    /// is built for it (`FrameParser::for_waiting_source`, the board's).
     waiting: bool,
-    /// And the parser folds the addresses (`folding_addresses`, the
-    /// board's build): its key is the model's folded, and `m_addr_at` must
-    /// point at the addresses in the stream. `turn` is not used.
-    folding: bool,
     seed: u64,
 }
 
@@ -150,15 +120,7 @@ const STREAM: Drive = Drive {
     gap: 0,
     turn: 0,
     waiting: false,
-    folding: false,
     seed: 0,
-};
-
-/// The board's build: a waiting source and folded addresses.
-const BOARD: Drive = Drive {
-    waiting: true,
-    folding: true,
-    ..STREAM
 };
 
 struct Run {
@@ -210,9 +172,7 @@ fn simulate(
     vcd: Option<&Path>,
     mut trace: Option<&mut Vec<Io>>,
 ) -> Result<Run, String> {
-    let uut = if d.folding {
-        FrameParser::for_waiting_source().folding_addresses()
-    } else if d.waiting {
+    let uut = if d.waiting {
         FrameParser::for_waiting_source()
     } else {
         FrameParser::default()
@@ -251,14 +211,12 @@ fn simulate(
             if offer {
                 let f = &frames[fi];
                 u.s_data.next = (f.stream[bi] as u64).into();
-                u.s_index.next = (bi as u64).into();
                 u.s_last.next = bi + 1 == f.stream.len();
                 u.s_ts.next = (f.ts & TS_MASK).into();
                 u.s_caplen.next = (f.caplen as u64).into();
             } else {
                 // Garbage on the data lines while nothing is offered.
                 u.s_data.next = (rng.byte() as u64).into();
-                u.s_index.next = (rng.byte() as u64).into();
                 u.s_last.next = rng.pct(50);
             }
             u.m_ready.next = rng.pct(d.ready);
@@ -312,7 +270,7 @@ fn simulate(
                 }
                 turning = None;
             }
-        } else if u.m_valid.val() && !u.m_ready.val() && !d.folding && rng.pct(d.turn) {
+        } else if u.m_valid.val() && !u.m_ready.val() && rng.pct(d.turn) {
             let key = FlowKey::unpack(&words_from_bits(u.m_key.val()));
             turning = Some((key.to_wire()[2..34].to_vec(), vec![]));
         }
@@ -321,12 +279,6 @@ fn simulate(
                 return Err(format!("record without frame_done (cycle {})", s.cycle));
             };
             let w = words_from_bits(u.m_key.val());
-            if d.folding {
-                let at = u.m_addr_at.val().to_u64() as usize;
-                if let Err(e) = frames[i].addresses_at(at) {
-                    return Err(format!("frame #{i} (cycle {}): {e}", s.cycle));
-                }
-            }
             got[i] = Some(Outcome::Record {
                 ts: u.m_ts.val().to_u64(),
                 flags: u.m_flags.val().to_u64() as u8,
@@ -371,7 +323,7 @@ fn check(name: &str, frames: &[Frame], d: Drive) -> Run {
             let bad = frames
                 .iter()
                 .zip(&run.got)
-                .position(|(f, g)| f.expected_as(d.folding) != *g);
+                .position(|(f, g)| f.expected() != *g);
             match bad {
                 None => return run,
                 Some(i) => Err((i, run.got[i])),
@@ -386,7 +338,7 @@ fn check(name: &str, frames: &[Frame], d: Drive) -> Run {
         Err((i, _)) => {
             let alone = std::slice::from_ref(&frames[i]);
             match simulate(alone, d, None, None) {
-                Ok(r) if r.got[0] == frames[i].expected_as(d.folding) => &frames[..=i],
+                Ok(r) if r.got[0] == frames[i].expected() => &frames[..=i],
                 _ => alone,
             }
         }
@@ -399,7 +351,7 @@ fn check(name: &str, frames: &[Frame], d: Drive) -> Run {
             frames.len(),
             vcd.display(),
             frames[i],
-            frames[i].expected_as(d.folding),
+            frames[i].expected(),
             got
         ),
         Ok(e) => panic!("{name}: {e} (VCD: {})", vcd.display()),
@@ -552,7 +504,6 @@ fn model_unit_test_frames() {
         .collect();
     let t = Instant::now();
     let run = check("model_unit_test_frames", &frames, STREAM);
-    check("model_unit_test_frames_board", &frames, BOARD);
     let dt = t.elapsed().as_secs_f64();
     eprintln!(
         "{} frames, {} cycles, {:.0} cycles/s",
@@ -792,7 +743,6 @@ fn truncations_at_every_length() {
     }
     let t = Instant::now();
     let run = check("truncations_at_every_length", &frames, STREAM);
-    check("truncations_at_every_length_board", &frames, BOARD);
     let dt = t.elapsed().as_secs_f64();
     eprintln!(
         "{} frames, {} cycles, {:.0} cycles/s",
@@ -934,7 +884,6 @@ fn random_junk() {
         });
     }
     check("random_junk", &frames, STREAM);
-    check("random_junk_board", &frames, BOARD);
 }
 
 /// Random back-pressure on the output and gaps on the input.
@@ -957,18 +906,11 @@ fn backpressure_and_gaps() {
             ..Frame::new(&f[..cut.min(HEADER_WINDOW)], caplen)
         });
     }
-    // Each three times: a source that offers regardless, one that waits
-    // while a record does, with the parser built for it, and that with the
-    // addresses folded (the board's).
-    for (i, (ready, gap, waiting, folding)) in [(50, 30), (10, 0), (90, 60), (100, 50)]
+    // Each twice: a source that offers regardless, and one that waits
+    // while a record does, with the parser built for it (the board's).
+    for (i, (ready, gap, waiting)) in [(50, 30), (10, 0), (90, 60), (100, 50)]
         .into_iter()
-        .flat_map(|(r, g)| {
-            [
-                (r, g, false, false),
-                (r, g, true, false),
-                (r, g, true, true),
-            ]
-        })
+        .flat_map(|(r, g)| [(r, g, false), (r, g, true)])
         .enumerate()
     {
         let d = Drive {
@@ -976,7 +918,6 @@ fn backpressure_and_gaps() {
             gap,
             turn: 30,
             waiting,
-            folding,
             seed: s + i as u64,
         };
         check("backpressure_and_gaps", &frames, d);
@@ -1255,7 +1196,6 @@ mod structured {
         fn structured_random_frames(specs in prop::collection::vec(spec(), 1..8)) {
             let frames: Vec<Frame> = specs.iter().map(build).collect();
             check("structured_random_frames", &frames, STREAM);
-            check("structured_random_frames_board", &frames, BOARD);
         }
     }
 }
@@ -1305,7 +1245,6 @@ fn verilog_matches_simulation() {
         gap: 20,
         turn: 30,
         waiting: false,
-        folding: false,
         seed: s,
     };
     let mut trace = vec![];
@@ -1374,8 +1313,7 @@ module tb;
     .s_data(s_data), .s_last(s_last), .s_ts(s_ts), .s_caplen(s_caplen),
     .m_valid(m_valid), .m_ready(m_ready), .m_ts(m_ts), .m_flags(m_flags),
     .m_key(m_key), .frame_done(frame_done), .drop_valid(drop_valid),
-    .drop_reason(drop_reason), .key_rot(key_rot), .key_tap(key_tap),
-    .s_index(8'd0), .m_addr_at());
+    .drop_reason(drop_reason), .key_rot(key_rot), .key_tap(key_tap));
   reg [68:0] stim [0:`N-1];
   integer i, f;
   initial begin
@@ -1409,8 +1347,7 @@ fn ice40_resources_and_timing() {
     let dir = std::env::temp_dir().join("frame_parser_ice40");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    // The board's build.
-    let mut uut = FrameParser::for_waiting_source().folding_addresses();
+    let mut uut = FrameParser::default();
     uut.connect_all();
     std::fs::write(dir.join("top.v"), generate_verilog(&uut)).unwrap();
     std::fs::write(dir.join("wrap.v"), WRAPPER).unwrap();
@@ -1475,15 +1412,14 @@ module wrap(input clk, input din, input rdy, output reg dout, output reg sready)
   wire [3:0] m_flags;
   wire [296:0] m_key;
   wire [2:0] drop_reason;
-  wire [7:0] key_tap, m_addr_at;
+  wire [7:0] key_tap;
   top u(.clock(clk), .reset(sh[79]), .s_valid(sh[0]), .s_ready(s_ready), .s_data(sh[8:1]),
     .s_last(sh[9]), .s_ts(sh[49:10]), .s_caplen(sh[65:50]), .m_valid(m_valid), .m_ready(rdy),
     .m_ts(m_ts), .m_flags(m_flags), .m_key(m_key), .frame_done(frame_done),
-    .drop_valid(drop_valid), .drop_reason(drop_reason), .key_rot(sh[78]), .key_tap(key_tap),
-    .s_index(sh[77:70]), .m_addr_at(m_addr_at));
+    .drop_valid(drop_valid), .drop_reason(drop_reason), .key_rot(sh[78]), .key_tap(key_tap));
   always @(posedge clk) begin
     dout <= ^m_key ^ ^m_ts ^ ^m_flags ^ m_valid ^ frame_done ^ drop_valid ^ ^drop_reason
-      ^ ^key_tap ^ ^m_addr_at;
+      ^ ^key_tap;
     sready <= s_ready;
   end
 endmodule

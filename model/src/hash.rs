@@ -219,23 +219,6 @@ mod tests {
             prop_assert_eq!(a.conv, b.conv);
             prop_assert_eq!((a.dir, b.dir), (0, 1));
         }
-
-        #[test]
-        fn a_folded_key_hashes_alike(
-            s in any::<[u8; 16]>(), d in any::<[u8; 16]>(), sp in any::<u16>(), dp in any::<u16>(),
-            proto in any::<u8>(), v6 in any::<bool>(), flags in 0u8..16
-        ) {
-            let key = if v6 {
-                FlowKey::v6(proto, s, sp, d, dp)
-            } else {
-                FlowKey::v4(proto, [s[0], s[1], s[2], s[3]], sp, [d[0], d[1], d[2], d[3]], dp)
-            };
-            let f = key.folded();
-            prop_assert_eq!(fold(&f.src), fold(&key.src));
-            prop_assert_eq!(fold(&f.dst), fold(&key.dst));
-            let (a, b) = (Hashes::of_key(&key, flags), Hashes::of_key(&f, flags));
-            prop_assert_eq!((a.conv, a.flow, a.dir), (b.conv, b.flow, b.dir));
-        }
     }
 
     #[test]

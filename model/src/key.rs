@@ -114,26 +114,6 @@ impl FlowKey {
         }
     }
 
-    /// The key with each address replaced by its fold
-    /// ([`crate::hash::fold`], big-endian in the address's first four
-    /// bytes, the other twelve zero): what the board's address-folding frame
-    /// parser carries (the addresses themselves stay in its frame). Every
-    /// hash of a key reads its addresses only through the fold, so a key
-    /// and its folded key hash alike; only an `Open` event needs the
-    /// addresses.
-    pub fn folded(&self) -> FlowKey {
-        let f = |a: &[u8; 16]| {
-            let mut o = [0u8; 16];
-            o[..4].copy_from_slice(&crate::hash::fold(a).to_be_bytes());
-            o
-        };
-        FlowKey {
-            src: f(&self.src),
-            dst: f(&self.dst),
-            ..*self
-        }
-    }
-
     fn addr_string(&self, a: &[u8; 16]) -> String {
         if self.v6 {
             Ipv6Addr::from(*a).to_string()
