@@ -576,6 +576,14 @@ impl Logic for BloomtimeCore {
         }
         self.lim.next = bit_cast::<38, 37>(self.pass_start.q.val()) + 8_126_456;
         self.lim_c.d.next = self.lim.val().get_bit(37);
+        // Loaded on every clock the cursor is at 0, not only on the one
+        // that sweeps line 0: the last load is that one's, and both are
+        // read only while the pass runs (cursor 2 and after). So their
+        // enable is a flip-flop, not the issue decision (`sweeping`).
+        if !self.ncur0.q.val() {
+            self.pass_stale.d.next = self.stale_next.val();
+            self.pass_start.d.next = self.lim_start.val();
+        }
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
             // The flags of cursor + 1.
@@ -584,10 +592,6 @@ impl Logic for BloomtimeCore {
             self.cur2.d.next = self.cur1.q.val();
             self.cur255.d.next = self.cursor.q.val() == 254;
             self.cur_end.d.next = (self.cursor.q.val() == 253) | (self.cursor.q.val() == 254);
-            if !self.ncur0.q.val() {
-                self.pass_stale.d.next = self.stale_next.val();
-                self.pass_start.d.next = self.lim_start.val();
-            }
             if self.cur2.q.val() {
                 // Saturating: near the top of the 37-bit epoch range the
                 // limit is the last epoch (no later record can follow).
