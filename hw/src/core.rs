@@ -578,8 +578,9 @@ impl Logic for BloomtimeCore {
         self.lim_c.d.next = self.lim.val().get_bit(37);
         // Loaded on every clock the cursor is at 0, not only on the one
         // that sweeps line 0: the last load is that one's, and both are
-        // read only while the pass runs (cursor 2 and after). So their
-        // enable is a flip-flop, not the issue decision (`sweeping`).
+        // read only while the pass runs (the stale flag from cursor 1, the
+        // start at cursor 2). So their enable is a flip-flop, not the issue
+        // decision (`sweeping`).
         if !self.ncur0.q.val() {
             self.pass_stale.d.next = self.stale_next.val();
             self.pass_start.d.next = self.lim_start.val();
