@@ -14,7 +14,7 @@
 //! the next line. A full event output stalls every stage (`advance`).
 //! Operation codes are `hash_unit::op` (literals here for `#[hdl_gen]`).
 
-use crate::admit::AdmitCompare;
+use crate::admit::{AdmitCompare, EpochLe};
 use crate::bucket_bank::BucketBank;
 use crate::consts::*;
 use crate::counter_bank::{CounterBank, CNT_INDEX_BITS, N_ALL};
@@ -256,6 +256,7 @@ pub struct BloomtimeCore {
     /// Spaced: `s0_epoch <= pass_limit`, registered (S0 holds still while
     /// the pass ends).
     le_pre: DFF<Bit>,
+    ple: EpochLe,
     pass_ending: Signal<Local, Bit>,
     lt_use: Signal<Local, Bit>,
     ok_use: Signal<Local, Bit>,
@@ -437,7 +438,9 @@ impl Logic for BloomtimeCore {
         self.s0_epoch.next = self.s0_ts.q.val().epoch;
         // The cursor at 254 or 255: the pass ends within a sweep.
         self.pass_ending.next = self.cur_end.q.val();
-        self.le_pre.d.next = self.s0_epoch.val() <= self.pass_limit.q.val();
+        self.ple.a.next = self.s0_epoch.val();
+        self.ple.b.next = self.pass_limit.q.val();
+        self.le_pre.d.next = self.ple.le.val();
         self.adm_epoch.next = self.admitted_ts.q.val().epoch;
         self.s0_ok.next = self.ok_r.q.val();
         self.blocked.next = self.state.q.val() != CtlState::Idle;
