@@ -23,7 +23,8 @@ pub const LEVEL_BITS: usize = EB_ADDR + 1;
 const _: () = assert!(1 << EB_ADDR == bloomtime_model::protocol::EVENT_BUFFER_BYTES);
 const _: () = assert!(OPEN_BYTES < 64 && EVICT_BYTES < 64 && OPEN_BYTES > 0 && EVICT_BYTES > 0);
 
-#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+/// The walk's states; held one-hot (see [`EventWalk::state`]).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub enum WalkState {
     Idle,
     /// At an event's first byte (`o`), or the end.
@@ -62,7 +63,20 @@ pub struct EventWalk {
     k_open: Constant<Bits<8>>,
     k_open_len: Constant<Bits<6>>,
     k_evict_len: Constant<Bits<6>>,
-    st: DFF<WalkState>,
+    /// The state, one-hot (each state's exits and the enables they make
+    /// start at a flip-flop of their own): `engaged` in every state but
+    /// Idle, and with it exactly one `s_*` flag.
+    engaged: DFF<Bit>,
+    s_walk: DFF<Bit>,
+    s_type: DFF<Bit>,
+    s_check: DFF<Bit>,
+    s_copy: DFF<Bit>,
+    s_done: DFF<Bit>,
+    /// Walk at the end; Copy skipping, stopping, or at an event's last byte.
+    at_end: Signal<Local, Bit>,
+    skip: Signal<Local, Bit>,
+    stopping: Signal<Local, Bit>,
+    ev_last: Signal<Local, Bit>,
     o: DFF<Bits<LEVEL_BITS>>,
     lim_end: DFF<Bits<LEVEL_BITS>>,
     nxt: DFF<Bits<LEVEL_BITS>>,
@@ -100,7 +114,16 @@ impl Default for EventWalk {
             k_open: Constant::new(bits::<8>(EV_OPEN.into())),
             k_open_len: Constant::new(bits::<6>(OPEN_BYTES as u64)),
             k_evict_len: Constant::new(bits::<6>(EVICT_BYTES as u64)),
-            st: Default::default(),
+            engaged: Default::default(),
+            s_walk: Default::default(),
+            s_type: Default::default(),
+            s_check: Default::default(),
+            s_copy: Default::default(),
+            s_done: Default::default(),
+            at_end: Default::default(),
+            skip: Default::default(),
+            stopping: Default::default(),
+            ev_last: Default::default(),
             o: Default::default(),
             lim_end: Default::default(),
             nxt: Default::default(),
@@ -122,8 +145,8 @@ impl Logic for EventWalk {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, st, o, lim_end, nxt, rdo, evlen, ci, ci_last, copying, stop, past, bad_r,
-            pop_r, popcnt_r
+            self, clock, engaged, s_walk, s_type, s_check, s_copy, s_done, o, lim_end, nxt, rdo,
+            evlen, ci, ci_last, copying, stop, past, bad_r, pop_r, popcnt_r
         );
         self.eb_rd_offset.next = bit_cast::<EB_ADDR, LEVEL_BITS>(self.rdo.q.val());
         self.eb_pop.next = self.pop_r.q.val();
@@ -134,89 +157,117 @@ impl Logic for EventWalk {
         self.popcnt_r.d.next = self.o.q.val();
         self.wr.next = false;
         self.wr_data.next = self.eb_rd_data.val();
-        self.done.next = self.st.q.val() == WalkState::Done;
+        self.done.next = self.s_done.q.val();
         self.bad.next = self.bad_r.q.val();
-        match self.st.q.val() {
-            WalkState::Idle => {
-                self.o.d.next = bits::<LEVEL_BITS>(0);
-                self.rdo.d.next = bits::<LEVEL_BITS>(0);
-                self.copying.d.next = false;
-                self.bad_r.d.next = false;
-                if self.start.val() {
-                    self.st.d.next = WalkState::Walk;
-                }
+        // The exits.
+        self.at_end.next = self.s_walk.q.val() & (self.o.q.val() >= self.eb_level.val());
+        self.skip.next = self.s_copy.q.val() & !self.copying.q.val();
+        self.stopping.next = self.s_copy.q.val() & self.copying.q.val() & self.stop.q.val();
+        self.ev_last.next =
+            self.s_copy.q.val() & self.copying.q.val() & !self.stop.q.val() & self.ci_last.q.val();
+        // The next state, a flag at a time (Done lasts one clock).
+        self.engaged.d.next = (self.engaged.q.val() & !self.s_done.q.val())
+            | (!self.engaged.q.val() & self.start.val());
+        self.s_walk.d.next = (!self.engaged.q.val() & self.start.val())
+            | (self.skip.val() & !self.past.q.val())
+            | self.ev_last.val();
+        self.s_type.d.next = self.s_walk.q.val() & !self.at_end.val();
+        self.s_check.d.next = self.s_type.q.val();
+        self.s_copy.d.next = self.s_check.q.val()
+            | (self.s_copy.q.val()
+                & self.copying.q.val()
+                & !self.stop.q.val()
+                & !self.ci_last.q.val());
+        self.s_done.d.next =
+            self.at_end.val() | (self.skip.val() & self.past.q.val()) | self.stopping.val();
+
+        // What each state does besides moving on.
+        if !self.engaged.q.val() {
+            self.o.d.next = bits::<LEVEL_BITS>(0);
+            self.rdo.d.next = bits::<LEVEL_BITS>(0);
+            self.copying.d.next = false;
+            self.bad_r.d.next = false;
+        }
+        if self.s_walk.q.val() {
+            // The type byte of the event at o is read now (rdo = o).
+            if !self.copying.q.val() & (self.o.q.val() == self.target.val()) {
+                self.copying.d.next = true;
+                self.lim_end.d.next = self.o.q.val() + self.limit.val();
             }
-            WalkState::Walk => {
-                // The type byte of the event at o is read now (rdo = o).
-                if !self.copying.q.val() & (self.o.q.val() == self.target.val()) {
-                    self.copying.d.next = true;
-                    self.lim_end.d.next = self.o.q.val() + self.limit.val();
-                }
-                if self.o.q.val() >= self.eb_level.val() {
-                    // The end: nothing more (PEEK past the end answers empty).
-                    self.pop_r.d.next = self.drain.val();
-                    self.st.d.next = WalkState::Done;
-                } else {
-                    self.st.d.next = WalkState::Type;
-                }
+            if self.o.q.val() >= self.eb_level.val() {
+                // The end: nothing more (PEEK past the end answers empty).
+                self.pop_r.d.next = self.drain.val();
             }
-            WalkState::Type => {
-                self.evlen.d.next = self.k_evict_len.val();
-                self.nxt.d.next =
-                    self.o.q.val() + bit_cast::<LEVEL_BITS, 6>(self.k_evict_len.val());
-                if self.eb_rd_data.val() == self.k_open.val() {
-                    self.evlen.d.next = self.k_open_len.val();
-                    self.nxt.d.next =
-                        self.o.q.val() + bit_cast::<LEVEL_BITS, 6>(self.k_open_len.val());
+        }
+        if self.s_type.q.val() {
+            self.evlen.d.next = self.k_evict_len.val();
+            self.nxt.d.next = self.o.q.val() + bit_cast::<LEVEL_BITS, 6>(self.k_evict_len.val());
+            if self.eb_rd_data.val() == self.k_open.val() {
+                self.evlen.d.next = self.k_open_len.val();
+                self.nxt.d.next = self.o.q.val() + bit_cast::<LEVEL_BITS, 6>(self.k_open_len.val());
+            }
+            self.ci.d.next = bits::<6>(0);
+            self.ci_last.d.next = false; // an event is never empty
+        }
+        if self.s_check.q.val() {
+            // The level only grows during a walk (nothing pops but the
+            // walk's own end), so the event's fate is decided once.
+            self.stop.d.next = (self.nxt.q.val() > self.eb_level.val())
+                | (self.nxt.q.val() > self.lim_end.q.val());
+            self.past.d.next = self.nxt.q.val() > self.target.val();
+        }
+        if self.s_copy.q.val() {
+            if !self.copying.q.val() {
+                // Skipping towards PEEK's offset (past it: BAD_ARGUMENT).
+                self.o.d.next = self.nxt.q.val();
+                self.rdo.d.next = self.nxt.q.val();
+                if self.past.q.val() {
+                    self.bad_r.d.next = true;
                 }
-                self.ci.d.next = bits::<6>(0);
-                self.ci_last.d.next = false; // an event is never empty
-                self.st.d.next = WalkState::Check;
-            }
-            WalkState::Check => {
-                // The level only grows during a walk (nothing pops but the
-                // walk's own end), so the event's fate is decided once.
-                self.stop.d.next = (self.nxt.q.val() > self.eb_level.val())
-                    | (self.nxt.q.val() > self.lim_end.q.val());
-                self.past.d.next = self.nxt.q.val() > self.target.val();
-                self.st.d.next = WalkState::Copy;
-            }
-            WalkState::Copy => {
-                if !self.copying.q.val() {
-                    // Skipping towards PEEK's offset.
+            } else if self.stop.q.val() {
+                // A partial event, or no room: stop before it.
+                self.pop_r.d.next = self.drain.val();
+            } else {
+                // Byte ci is read this clock (rdo = o + ci) and written the next.
+                self.rdo.d.next = self.rdo.q.val() + 1;
+                self.ci.d.next = self.ci.q.val() + 1;
+                self.ci_last.d.next = (self.ci.q.val() + 1) == self.evlen.q.val();
+                if self.ci.q.val().any() {
+                    self.wr.next = true;
+                }
+                if self.ci_last.q.val() {
                     self.o.d.next = self.nxt.q.val();
                     self.rdo.d.next = self.nxt.q.val();
-                    self.st.d.next = WalkState::Walk;
-                    if self.past.q.val() {
-                        self.bad_r.d.next = true;
-                        self.st.d.next = WalkState::Done;
-                    }
-                } else if self.stop.q.val() {
-                    // A partial event, or no room: stop before it.
-                    self.pop_r.d.next = self.drain.val();
-                    self.st.d.next = WalkState::Done;
-                } else {
-                    // Byte ci is read this clock (rdo = o + ci) and written the next.
-                    self.rdo.d.next = self.rdo.q.val() + 1;
-                    self.ci.d.next = self.ci.q.val() + 1;
-                    self.ci_last.d.next = (self.ci.q.val() + 1) == self.evlen.q.val();
-                    if self.ci.q.val().any() {
-                        self.wr.next = true;
-                    }
-                    if self.ci_last.q.val() {
-                        self.o.d.next = self.nxt.q.val();
-                        self.rdo.d.next = self.nxt.q.val();
-                        self.st.d.next = WalkState::Walk;
-                    }
                 }
-            }
-            _ => {
-                self.st.d.next = WalkState::Idle;
             }
         }
     }
 }
 crate::impl_clocked!(EventWalk);
+
+impl EventWalk {
+    /// The state its one-hot flags stand for, or what is wrong with them.
+    pub fn state(&self) -> Result<WalkState, String> {
+        let on: Vec<WalkState> = [
+            (WalkState::Walk, &self.s_walk),
+            (WalkState::Type, &self.s_type),
+            (WalkState::Check, &self.s_check),
+            (WalkState::Copy, &self.s_copy),
+            (WalkState::Done, &self.s_done),
+        ]
+        .iter()
+        .filter(|(_, f)| f.q.val())
+        .map(|(s, _)| *s)
+        .collect();
+        match (self.engaged.q.val(), on.as_slice()) {
+            (false, []) => Ok(WalkState::Idle),
+            (true, [s]) => Ok(*s),
+            (engaged, on) => Err(format!(
+                "the walk's flags are not one-hot: engaged {engaged}, set {on:?}"
+            )),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -273,6 +324,9 @@ mod tests {
         let (mut out, mut popped) = (Vec::new(), None);
         for clocks in 1..10_000 {
             settle(&mut w);
+            if let Err(e) = w.state() {
+                panic!("clock {clocks}: {e}");
+            }
             if w.wr.val() {
                 out.push(w.wr_data.val().to_u64() as u8);
             }
