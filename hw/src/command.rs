@@ -166,7 +166,28 @@ pub struct CommandProcessor {
     k_info_last: Constant<Bits<6>>,
     k_slot_last: Constant<Bits<6>>,
     max16: Signal<Local, Bits<16>>,
-    st: DFF<CpState>,
+    /// The state, one-hot (so that each state's exits and the enables they
+    /// make start at one flip-flop of their own, not at a decode of a
+    /// shared state register): `engaged` in every state but Idle, and with
+    /// it exactly one `s_*` flag ([`CommandProcessor::state`]).
+    engaged: DFF<Bit>,
+    s_load: DFF<Bit>,
+    s_decode: DFF<Bit>,
+    s_decide: DFF<Bit>,
+    s_dispatch: DFF<Bit>,
+    s_info: DFF<Bit>,
+    s_regreq: DFF<Bit>,
+    s_regwait: DFF<Bit>,
+    s_emit: DFF<Bit>,
+    s_slotreq: DFF<Bit>,
+    s_slotbytes: DFF<Bit>,
+    s_walking: DFF<Bit>,
+    s_replaying: DFF<Bit>,
+    s_flush: DFF<Bit>,
+    s_clear: DFF<Bit>,
+    s_clearwait: DFF<Bit>,
+    s_send: DFF<Bit>,
+    s_responding: DFF<Bit>,
     rdaddr: DFF<Bits<BUF_ADDR>>,
     li: DFF<Bits<4>>,
     seq: DFF<Bits<8>>,
@@ -217,7 +238,17 @@ pub struct CommandProcessor {
     c_clear: DFF<Bit>,
     c_peek: DFF<Bit>,
     /// Decide: what Dispatch does, registered a clock before.
-    nst: DFF<CpState>,
+    /// Decide's next state (`nst`), one-hot for Dispatch.
+    n_send: DFF<Bit>,
+    n_info: DFF<Bit>,
+    n_regreq: DFF<Bit>,
+    n_emit: DFF<Bit>,
+    n_slotreq: DFF<Bit>,
+    n_walking: DFF<Bit>,
+    n_replaying: DFF<Bit>,
+    n_flush: DFF<Bit>,
+    n_clear: DFF<Bit>,
+    nst: Signal<Local, CpState>,
     nstatus: DFF<Bits<8>>,
     n_resend: DFF<Bit>,
     n_wctl: DFF<Bit>,
@@ -237,6 +268,13 @@ pub struct CommandProcessor {
     // Combinational.
     addr16: Signal<Local, Bits<16>>,
     s_retry: Signal<Local, Bit>,
+    /// Idle and the response sent: a request may start.
+    go: Signal<Local, Bit>,
+    /// The exits of Info, Emit, a slot record in SlotBytes and ClearWait.
+    info_end: Signal<Local, Bit>,
+    emit_end: Signal<Local, Bit>,
+    slot_end: Signal<Local, Bit>,
+    cw_end: Signal<Local, Bit>,
 }
 
 impl Default for CommandProcessor {
@@ -343,7 +381,24 @@ impl CommandProcessor {
             k_info_last: Constant::new(bits::<6>(protocol::info_bytes(&CFG) as u64 - 1)),
             k_slot_last: Constant::new(bits::<6>(SLOT_RECORD_BYTES as u64 - 1)),
             max16: Default::default(),
-            st: Default::default(),
+            engaged: Default::default(),
+            s_load: Default::default(),
+            s_decode: Default::default(),
+            s_decide: Default::default(),
+            s_dispatch: Default::default(),
+            s_info: Default::default(),
+            s_regreq: Default::default(),
+            s_regwait: Default::default(),
+            s_emit: Default::default(),
+            s_slotreq: Default::default(),
+            s_slotbytes: Default::default(),
+            s_walking: Default::default(),
+            s_replaying: Default::default(),
+            s_flush: Default::default(),
+            s_clear: Default::default(),
+            s_clearwait: Default::default(),
+            s_send: Default::default(),
+            s_responding: Default::default(),
             rdaddr: Default::default(),
             li: Default::default(),
             seq: Default::default(),
@@ -384,6 +439,15 @@ impl CommandProcessor {
             c_peek: Default::default(),
             n_resend: Default::default(),
             n_wctl: Default::default(),
+            n_send: Default::default(),
+            n_info: Default::default(),
+            n_regreq: Default::default(),
+            n_emit: Default::default(),
+            n_slotreq: Default::default(),
+            n_walking: Default::default(),
+            n_replaying: Default::default(),
+            n_flush: Default::default(),
+            n_clear: Default::default(),
             nst: Default::default(),
             nstatus: Default::default(),
             j: Default::default(),
@@ -397,6 +461,11 @@ impl CommandProcessor {
             limit: Default::default(),
             addr16: Default::default(),
             s_retry: Default::default(),
+            go: Default::default(),
+            info_end: Default::default(),
+            emit_end: Default::default(),
+            slot_end: Default::default(),
+            cw_end: Default::default(),
         }
     }
 }
@@ -407,7 +476,24 @@ impl Logic for CommandProcessor {
         dff_setup!(
             self,
             clock,
-            st,
+            engaged,
+            s_load,
+            s_decode,
+            s_decide,
+            s_dispatch,
+            s_info,
+            s_regreq,
+            s_regwait,
+            s_emit,
+            s_slotreq,
+            s_slotbytes,
+            s_walking,
+            s_replaying,
+            s_flush,
+            s_clear,
+            s_clearwait,
+            s_send,
+            s_responding,
             rdaddr,
             li,
             seq,
@@ -452,7 +538,15 @@ impl Logic for CommandProcessor {
             c_peek,
             n_resend,
             n_wctl,
-            nst,
+            n_send,
+            n_info,
+            n_regreq,
+            n_emit,
+            n_slotreq,
+            n_walking,
+            n_replaying,
+            n_flush,
+            n_clear,
             nstatus,
             j,
             slot,
@@ -530,365 +624,398 @@ impl Logic for CommandProcessor {
         self.rom.addr.next = self.j.q.val();
         self.s_retry.next = false;
 
-        match self.st.q.val() {
-            CpState::Idle => {
-                self.rdaddr.d.next = bits::<BUF_ADDR>(0);
-                self.li.d.next = bits::<4>(0);
-                if self.resp_busy.val() {
-                    // The previous response is still leaving its buffer.
-                } else if self.reset_req.val() {
-                    self.silent.d.next = true;
-                    self.resp.forget.next = true;
-                    self.rf.clear_control.next = true;
-                    self.st.d.next = CpState::Clear;
-                    self.ctl_v.d.next = true;
-                    self.ctl_c.d.next = bits::<2>(1);
-                    self.ebc.d.next = true;
-                } else if self.req_bad.val() {
-                    // Answer CRC_ERROR with seq 0xFF; keep the stored response.
-                    self.seq.d.next = bits::<8>(0xff);
-                    self.status_r.d.next = self.k_crc_error.val();
-                    self.pos.d.next = bits::<BUF_ADDR>(2);
-                    self.resend.d.next = false;
-                    self.st.d.next = CpState::Send;
-                } else if self.req_valid.val() {
-                    self.len.d.next = self.req_len.val();
-                    self.st.d.next = CpState::Load;
-                }
-            }
-            CpState::Load => {
-                // Bytes 0..8 of the request: seq, cmd, a0..a5 (read latency one clock).
-                self.rdaddr.d.next = self.rdaddr.q.val() + 1;
-                self.li.d.next = self.li.q.val() + 1;
-                match self.li.q.val().index() {
-                    1 => {
-                        self.seq.d.next = self.req_rd_data.val();
-                    }
-                    2 => {
-                        self.cmd_r.d.next = self.req_rd_data.val();
-                    }
-                    3 => {
-                        self.a0.d.next = self.req_rd_data.val();
-                    }
-                    4 => {
-                        self.a1.d.next = self.req_rd_data.val();
-                    }
-                    5 => {
-                        self.a2.d.next = self.req_rd_data.val();
-                    }
-                    6 => {
-                        self.a3.d.next = self.req_rd_data.val();
-                    }
-                    7 => {
-                        self.a4.d.next = self.req_rd_data.val();
-                    }
-                    8 => {
-                        self.a5.d.next = self.req_rd_data.val();
-                        self.st.d.next = CpState::Decode;
-                    }
-                    _ => {}
-                }
-            }
-            CpState::Decode => {
-                self.rdaddr.d.next = bits::<BUF_ADDR>(0);
-                self.rf.decode.next = true;
-                self.f_retry.d.next = self.resp.retry.val();
-                self.f_len_short.d.next = self.len.q.val() < self.k_len_bare.val();
-                self.f_len_bare.d.next = self.len.q.val() == self.k_len_bare.val();
-                self.f_len_rreg.d.next = self.len.q.val() == self.k_len_rreg.val();
-                self.f_len_drain.d.next = self.len.q.val() == self.k_len_drain.val();
-                self.f_len_slots.d.next = self.len.q.val() == self.k_len_slots.val();
-                self.f_len_peek.d.next = self.len.q.val() == self.k_len_peek.val();
-                self.f_len_wreg.d.next = self.len.q.val() == self.k_len_wreg.val();
-                // READ_SLOTS start:u16 count:u8 (the table's slots fit a byte).
-                self.f_slots_bad.d.next = (self.a0.q.val() != 0)
-                    | (self.a2.q.val() == 0)
-                    | (self.a2.q.val() > self.k_max_slots.val())
-                    | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
-                        > self.k_slots.val());
-                self.f_drain_big.d.next = self.addr16.val() > self.k_max_data.val();
-                self.f_peek_far.d.next = self.addr16.val() > self.k_eb_bytes.val();
-                self.f_peek_big.d.next = self.max16.val() > self.k_max_data.val();
-                self.f_busy.d.next = self.core_busy.val();
-                self.c_info.d.next = self.cmd_r.q.val() == self.k_cmd_info.val();
-                self.c_rreg.d.next = self.cmd_r.q.val() == self.k_cmd_rreg.val();
-                self.c_wreg.d.next = self.cmd_r.q.val() == self.k_cmd_wreg.val();
-                self.c_slots.d.next = self.cmd_r.q.val() == self.k_cmd_slots.val();
-                self.c_drain.d.next = self.cmd_r.q.val() == self.k_cmd_drain.val();
-                self.c_replay.d.next = self.cmd_r.q.val() == self.k_cmd_replay.val();
-                self.c_flush.d.next = self.cmd_r.q.val() == self.k_cmd_flush.val();
-                self.c_clear.d.next = self.cmd_r.q.val() == self.k_cmd_clear.val();
-                self.c_peek.d.next = self.cmd_r.q.val() == self.k_cmd_peek.val();
-                self.st.d.next = CpState::Decide;
-            }
-            CpState::Decide => {
-                // Every command's starting registers, loaded whatever the
-                // command (each is used only by its own command's states).
-                self.j.d.next = bits::<6>(0);
-                self.wi.d.next = bits::<2>(0);
-                self.word.d.next = self.rf.word.val();
-                // TIME_HI reads the high byte latched by the last TIME_LO read.
-                self.rf.latch_hi.next = !self.f_retry.q.val()
-                    & self.c_rreg.q.val()
-                    & self.f_len_rreg.q.val()
-                    & self.rf.is_time_lo.val();
-                self.slot.d.next = self.a1.q.val();
-                self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
-                if self.c_drain.q.val() {
-                    // DRAIN max:u16.
-                    self.target.d.next = bits::<12>(0);
-                    self.limit.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
-                        | bit_cast::<12, 8>(self.a1.q.val());
-                    if self.f_drain_big.q.val() {
-                        self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
-                    }
-                } else {
-                    // PEEK offset:u16 max:u16.
-                    self.target.d.next = (bit_cast::<12, 8>(self.a0.q.val()) << 8)
-                        | bit_cast::<12, 8>(self.a1.q.val());
-                    if self.f_peek_far.q.val() {
-                        self.target.d.next = bit_cast::<12, 16>(self.k_eb_bytes.val());
-                    }
-                    self.limit.d.next = (bit_cast::<12, 8>(self.a2.q.val()) << 8)
-                        | bit_cast::<12, 8>(self.a3.q.val());
-                    if self.f_peek_big.q.val() {
-                        self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
-                    }
-                }
-                // The next state and status, registered for Dispatch.
-                self.nst.d.next = CpState::Send;
-                self.nstatus.d.next = self.k_ok.val();
-                self.n_resend.d.next = false;
-                self.n_wctl.d.next = false;
-                if self.f_retry.q.val() {
-                    // A retry: send the stored response again.
-                    self.n_resend.d.next = true;
-                } else if self.f_len_short.q.val() {
-                    self.nstatus.d.next = self.k_bad_length.val();
-                } else if self.c_info.q.val() {
-                    if self.f_len_bare.q.val() {
-                        self.nst.d.next = CpState::Info;
-                    } else {
-                        self.nstatus.d.next = self.k_bad_length.val();
-                    }
-                } else if self.c_rreg.q.val() {
-                    if !self.f_len_rreg.q.val() {
-                        self.nstatus.d.next = self.k_bad_length.val();
-                    } else if self.rf.is_counter.val() {
-                        self.nst.d.next = CpState::RegReq;
-                    } else if self.rf.is_status.val()
-                        | self.rf.is_control.val()
-                        | self.rf.is_time_lo.val()
-                        | self.rf.is_time_hi.val()
-                        | self.rf.is_uptime.val()
-                    {
-                        self.nst.d.next = CpState::Emit;
-                    } else {
-                        self.nstatus.d.next = self.k_bad_argument.val();
-                    }
-                } else if self.c_wreg.q.val() {
-                    if !self.f_len_wreg.q.val() {
-                        self.nstatus.d.next = self.k_bad_length.val();
-                    } else if self.rf.is_control.val() {
-                        self.n_wctl.d.next = true;
-                    } else {
-                        self.nstatus.d.next = self.k_bad_argument.val();
-                    }
-                } else if self.c_slots.q.val() {
-                    // READ_SLOTS start:u16 count:u8.
-                    if !self.f_len_slots.q.val() {
-                        self.nstatus.d.next = self.k_bad_length.val();
-                    } else if self.f_slots_bad.q.val() {
-                        self.nstatus.d.next = self.k_bad_argument.val();
-                    } else if self.f_busy.q.val() {
-                        self.nstatus.d.next = self.k_busy.val();
-                    } else {
-                        self.nst.d.next = CpState::SlotReq;
-                    }
-                } else if self.c_drain.q.val() | self.c_peek.q.val() {
-                    if (self.c_drain.q.val() & !self.f_len_drain.q.val())
-                        | (self.c_peek.q.val() & !self.f_len_peek.q.val())
-                    {
-                        self.nstatus.d.next = self.k_bad_length.val();
-                    } else {
-                        self.nst.d.next = CpState::Walking;
-                    }
-                } else if self.c_replay.q.val() {
-                    // REPLAY: check the framing first (then BUSY during a flush).
-                    self.nst.d.next = CpState::Replaying;
-                } else if self.c_flush.q.val() {
-                    if !self.f_len_bare.q.val() {
-                        self.nstatus.d.next = self.k_bad_length.val();
-                    } else if self.f_busy.q.val() {
-                        self.nstatus.d.next = self.k_busy.val();
-                    } else {
-                        self.nst.d.next = CpState::Flush;
-                    }
-                } else if self.c_clear.q.val() {
-                    if !self.f_len_bare.q.val() {
-                        self.nstatus.d.next = self.k_bad_length.val();
-                    } else {
-                        self.nst.d.next = CpState::Clear;
-                    }
-                } else {
-                    self.nstatus.d.next = self.k_bad_command.val();
-                }
-                self.st.d.next = CpState::Dispatch;
-            }
-            CpState::Dispatch => {
-                self.pos.d.next = bits::<BUF_ADDR>(2);
-                self.status_r.d.next = self.nstatus.q.val();
-                self.resend.d.next = self.n_resend.q.val();
-                self.s_retry.next = self.n_resend.q.val();
-                self.rf.write_control.next = self.n_wctl.q.val();
-                self.ew.start.next = self.nst.q.val() == CpState::Walking;
-                self.feed.start.next = self.nst.q.val() == CpState::Replaying;
-                self.st.d.next = self.nst.q.val();
-                self.ctl_v.d.next = (self.nst.q.val() == CpState::SlotReq)
-                    | (self.nst.q.val() == CpState::Flush)
-                    | (self.nst.q.val() == CpState::Clear);
+        // The state's exits.
+        self.go.next = !self.engaged.q.val() & !self.resp_busy.val();
+        self.info_end.next = self.s_info.q.val() & (self.j.q.val() == self.k_info_last.val());
+        self.emit_end.next = self.s_emit.q.val() & (self.wi.q.val() == 3);
+        self.slot_end.next = self.s_slotbytes.q.val()
+            & self.p_valid.val()
+            & (self.j.q.val() == self.k_slot_last.val());
+        self.cw_end.next = self.s_clearwait.q.val() & !self.core_busy.val() & self.quiet.val();
+        // The next state, one flag at a time: each is the flag's entries
+        // (a state and its exit) or the flag held while its exit waits.
+        self.engaged.d.next = (self.engaged.q.val()
+            & !(self.s_responding.q.val() & self.resp.done.val())
+            & !(self.cw_end.val() & self.silent.q.val()))
+            | (self.go.val() & (self.reset_req.val() | self.req_bad.val() | self.req_valid.val()));
+        self.s_load.d.next =
+            (self.go.val() & !self.reset_req.val() & !self.req_bad.val() & self.req_valid.val())
+                | (self.s_load.q.val() & (self.li.q.val() != 8));
+        self.s_decode.d.next = self.s_load.q.val() & (self.li.q.val() == 8);
+        self.s_decide.d.next = self.s_decode.q.val();
+        self.s_dispatch.d.next = self.s_decide.q.val();
+        self.s_info.d.next = (self.s_dispatch.q.val() & self.n_info.q.val())
+            | (self.s_info.q.val() & !self.info_end.val());
+        self.s_regreq.d.next = (self.s_dispatch.q.val() & self.n_regreq.q.val())
+            | (self.s_regreq.q.val() & !self.cnt_ready.val());
+        self.s_regwait.d.next = (self.s_regreq.q.val() & self.cnt_ready.val())
+            | (self.s_regwait.q.val() & !self.cnt_valid.val());
+        self.s_emit.d.next = (self.s_dispatch.q.val() & self.n_emit.q.val())
+            | (self.s_regwait.q.val() & self.cnt_valid.val())
+            | (self.s_emit.q.val() & !self.emit_end.val());
+        self.s_slotreq.d.next = (self.s_dispatch.q.val() & self.n_slotreq.q.val())
+            | (self.slot_end.val() & (self.remaining.q.val() != 1))
+            | (self.s_slotreq.q.val() & !self.ctl_ready.val());
+        self.s_slotbytes.d.next = (self.s_slotreq.q.val() & self.ctl_ready.val())
+            | (self.s_slotbytes.q.val() & !self.slot_end.val());
+        self.s_walking.d.next = (self.s_dispatch.q.val() & self.n_walking.q.val())
+            | (self.s_walking.q.val() & !self.ew.done.val());
+        self.s_replaying.d.next = (self.s_dispatch.q.val() & self.n_replaying.q.val())
+            | (self.s_replaying.q.val() & !self.feed.done.val());
+        self.s_flush.d.next = (self.s_dispatch.q.val() & self.n_flush.q.val())
+            | (self.s_flush.q.val() & !self.ctl_ready.val());
+        self.s_clear.d.next = (self.go.val() & self.reset_req.val())
+            | (self.s_dispatch.q.val() & self.n_clear.q.val())
+            | (self.s_clear.q.val() & !self.ctl_ready.val());
+        self.s_clearwait.d.next = (self.s_clear.q.val() & self.ctl_ready.val())
+            | (self.s_clearwait.q.val() & !self.cw_end.val());
+        self.s_send.d.next = (self.go.val() & !self.reset_req.val() & self.req_bad.val())
+            | (self.s_dispatch.q.val() & self.n_send.q.val())
+            | self.info_end.val()
+            | self.emit_end.val()
+            | (self.slot_end.val() & (self.remaining.q.val() == 1))
+            | (self.s_walking.q.val() & self.ew.done.val())
+            | (self.s_replaying.q.val() & self.feed.done.val())
+            | (self.s_flush.q.val() & self.ctl_ready.val())
+            | (self.cw_end.val() & !self.silent.q.val());
+        self.s_responding.d.next =
+            self.s_send.q.val() | (self.s_responding.q.val() & !self.resp.done.val());
+        // Decide's choice, registered one-hot for Dispatch (loaded every
+        // clock: Dispatch follows Decide).
+        self.nst.next = CpState::Send;
+
+        // What each state does besides moving on.
+        if !self.engaged.q.val() {
+            self.rdaddr.d.next = bits::<BUF_ADDR>(0);
+            self.li.d.next = bits::<4>(0);
+            if self.resp_busy.val() {
+                // The previous response is still leaving its buffer.
+            } else if self.reset_req.val() {
+                self.silent.d.next = true;
+                self.resp.forget.next = true;
+                self.rf.clear_control.next = true;
+                self.ctl_v.d.next = true;
                 self.ctl_c.d.next = bits::<2>(1);
-                if self.nst.q.val() == CpState::SlotReq {
-                    self.ctl_c.d.next = bits::<2>(3);
-                }
-                if self.nst.q.val() == CpState::Flush {
-                    self.ctl_c.d.next = bits::<2>(2);
-                }
-                self.ebc.d.next = self.nst.q.val() == CpState::Clear;
-            }
-            CpState::Info => {
-                self.resp_wr_en.next = true;
-                self.resp_wr_data.next = self.rom.data.val();
-                self.pos.d.next = self.pos.q.val() + 1;
-                self.j.d.next = self.j.q.val() + 1;
-                if self.j.q.val() == self.k_info_last.val() {
-                    self.st.d.next = CpState::Send;
-                }
-            }
-            CpState::RegReq => {
-                self.cnt_req.next = true;
-                if self.cnt_ready.val() {
-                    self.st.d.next = CpState::RegWait;
-                }
-            }
-            CpState::RegWait => {
-                if self.cnt_valid.val() {
-                    self.word.d.next = self.cnt_value.val();
-                    self.wi.d.next = bits::<2>(0);
-                    self.st.d.next = CpState::Emit;
-                }
-            }
-            CpState::Emit => {
-                // The word, big-endian.
-                self.resp_wr_en.next = true;
-                match self.wi.q.val().index() {
-                    0 => {
-                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(24);
-                    }
-                    1 => {
-                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(16);
-                    }
-                    2 => {
-                        self.resp_wr_data.next = self.word.q.val().get_bits::<8>(8);
-                    }
-                    _ => {
-                        self.resp_wr_data.next = bit_cast::<8, 32>(self.word.q.val());
-                        self.st.d.next = CpState::Send;
-                    }
-                }
-                self.pos.d.next = self.pos.q.val() + 1;
-                self.wi.d.next = self.wi.q.val() + 1;
-            }
-            CpState::SlotReq => {
-                self.j.d.next = bits::<6>(0);
-                if self.ctl_ready.val() {
-                    self.st.d.next = CpState::SlotBytes;
-                    self.ctl_v.d.next = false;
-                }
-            }
-            CpState::SlotBytes => {
-                self.p_ready.next = true;
-                if self.p_valid.val() {
-                    self.resp_wr_en.next = true;
-                    self.resp_wr_data.next = self.p_byte.val();
-                    self.pos.d.next = self.pos.q.val() + 1;
-                    self.j.d.next = self.j.q.val() + 1;
-                    if self.j.q.val() == self.k_slot_last.val() {
-                        self.slot.d.next = self.slot.q.val() + 1;
-                        self.remaining.d.next = self.remaining.q.val() - 1;
-                        self.st.d.next = CpState::SlotReq;
-                        self.ctl_v.d.next = true;
-                        self.ctl_c.d.next = bits::<2>(3);
-                        if self.remaining.q.val() == 1 {
-                            self.st.d.next = CpState::Send;
-                            self.ctl_v.d.next = false;
-                        }
-                    }
-                }
-            }
-            CpState::Walking => {
-                if self.ew.wr.val() {
-                    self.resp_wr_en.next = true;
-                    self.resp_wr_data.next = self.ew.wr_data.val();
-                    self.pos.d.next = self.pos.q.val() + 1;
-                }
-                if self.ew.done.val() {
-                    if self.ew.bad.val() {
-                        self.status_r.d.next = self.k_bad_argument.val();
-                        self.pos.d.next = bits::<BUF_ADDR>(2);
-                    }
-                    self.st.d.next = CpState::Send;
-                }
-            }
-            CpState::Replaying => {
-                if self.feed.wr.val() {
-                    self.resp_wr_en.next = true;
-                    self.resp_wr_data.next = self.feed.wr_data.val();
-                    self.pos.d.next = self.pos.q.val() + 1;
-                }
-                if self.feed.done.val() {
-                    self.status_r.d.next = self.feed.status.val();
-                    self.st.d.next = CpState::Send;
-                }
-            }
-            CpState::Flush => {
-                if self.ctl_ready.val() {
-                    self.st.d.next = CpState::Send;
-                    self.ctl_v.d.next = false;
-                }
-            }
-            CpState::Clear => {
-                if self.ctl_ready.val() {
-                    self.st.d.next = CpState::ClearWait;
-                    self.ctl_v.d.next = false;
-                }
-            }
-            CpState::ClearWait => {
-                // Discard events until the core has finished clearing.
-                if !self.core_busy.val() & self.quiet.val() {
-                    self.st.d.next = CpState::Send;
-                    self.ebc.d.next = false;
-                    if self.silent.q.val() {
-                        self.silent.d.next = false;
-                        self.st.d.next = CpState::Idle;
-                    }
-                }
-            }
-            CpState::Send => {
-                self.resp.start.next = true;
-                self.st.d.next = CpState::Responding;
-            }
-            CpState::Responding => {
-                // The request has been read: the link may take the next one
-                // while this response leaves.
-                if self.resp.done.val() {
-                    self.st.d.next = CpState::Idle;
-                }
-            }
-            _ => {
-                self.st.d.next = CpState::Idle;
+                self.ebc.d.next = true;
+            } else if self.req_bad.val() {
+                // Answer CRC_ERROR with seq 0xFF; keep the stored response.
+                self.seq.d.next = bits::<8>(0xff);
+                self.status_r.d.next = self.k_crc_error.val();
+                self.pos.d.next = bits::<BUF_ADDR>(2);
+                self.resend.d.next = false;
+            } else if self.req_valid.val() {
+                self.len.d.next = self.req_len.val();
             }
         }
+        if self.s_load.q.val() {
+            // Bytes 0..8 of the request: seq, cmd, a0..a5 (read latency one clock).
+            self.rdaddr.d.next = self.rdaddr.q.val() + 1;
+            self.li.d.next = self.li.q.val() + 1;
+            match self.li.q.val().index() {
+                1 => {
+                    self.seq.d.next = self.req_rd_data.val();
+                }
+                2 => {
+                    self.cmd_r.d.next = self.req_rd_data.val();
+                }
+                3 => {
+                    self.a0.d.next = self.req_rd_data.val();
+                }
+                4 => {
+                    self.a1.d.next = self.req_rd_data.val();
+                }
+                5 => {
+                    self.a2.d.next = self.req_rd_data.val();
+                }
+                6 => {
+                    self.a3.d.next = self.req_rd_data.val();
+                }
+                7 => {
+                    self.a4.d.next = self.req_rd_data.val();
+                }
+                8 => {
+                    self.a5.d.next = self.req_rd_data.val();
+                }
+                _ => {}
+            }
+        }
+        if self.s_decode.q.val() {
+            self.rdaddr.d.next = bits::<BUF_ADDR>(0);
+            self.rf.decode.next = true;
+            self.f_retry.d.next = self.resp.retry.val();
+            self.f_len_short.d.next = self.len.q.val() < self.k_len_bare.val();
+            self.f_len_bare.d.next = self.len.q.val() == self.k_len_bare.val();
+            self.f_len_rreg.d.next = self.len.q.val() == self.k_len_rreg.val();
+            self.f_len_drain.d.next = self.len.q.val() == self.k_len_drain.val();
+            self.f_len_slots.d.next = self.len.q.val() == self.k_len_slots.val();
+            self.f_len_peek.d.next = self.len.q.val() == self.k_len_peek.val();
+            self.f_len_wreg.d.next = self.len.q.val() == self.k_len_wreg.val();
+            // READ_SLOTS start:u16 count:u8 (the table's slots fit a byte).
+            self.f_slots_bad.d.next = (self.a0.q.val() != 0)
+                | (self.a2.q.val() == 0)
+                | (self.a2.q.val() > self.k_max_slots.val())
+                | ((bit_cast::<9, 8>(self.a1.q.val()) + bit_cast::<9, 8>(self.a2.q.val()))
+                    > self.k_slots.val());
+            self.f_drain_big.d.next = self.addr16.val() > self.k_max_data.val();
+            self.f_peek_far.d.next = self.addr16.val() > self.k_eb_bytes.val();
+            self.f_peek_big.d.next = self.max16.val() > self.k_max_data.val();
+            self.f_busy.d.next = self.core_busy.val();
+            self.c_info.d.next = self.cmd_r.q.val() == self.k_cmd_info.val();
+            self.c_rreg.d.next = self.cmd_r.q.val() == self.k_cmd_rreg.val();
+            self.c_wreg.d.next = self.cmd_r.q.val() == self.k_cmd_wreg.val();
+            self.c_slots.d.next = self.cmd_r.q.val() == self.k_cmd_slots.val();
+            self.c_drain.d.next = self.cmd_r.q.val() == self.k_cmd_drain.val();
+            self.c_replay.d.next = self.cmd_r.q.val() == self.k_cmd_replay.val();
+            self.c_flush.d.next = self.cmd_r.q.val() == self.k_cmd_flush.val();
+            self.c_clear.d.next = self.cmd_r.q.val() == self.k_cmd_clear.val();
+            self.c_peek.d.next = self.cmd_r.q.val() == self.k_cmd_peek.val();
+        }
+        if self.s_decide.q.val() {
+            // Every command's starting registers, loaded whatever the
+            // command (each is used only by its own command's states).
+            self.j.d.next = bits::<6>(0);
+            self.wi.d.next = bits::<2>(0);
+            self.word.d.next = self.rf.word.val();
+            // TIME_HI reads the high byte latched by the last TIME_LO read.
+            self.rf.latch_hi.next = !self.f_retry.q.val()
+                & self.c_rreg.q.val()
+                & self.f_len_rreg.q.val()
+                & self.rf.is_time_lo.val();
+            self.slot.d.next = self.a1.q.val();
+            self.remaining.d.next = bit_cast::<5, 8>(self.a2.q.val());
+            if self.c_drain.q.val() {
+                // DRAIN max:u16.
+                self.target.d.next = bits::<12>(0);
+                self.limit.d.next =
+                    (bit_cast::<12, 8>(self.a0.q.val()) << 8) | bit_cast::<12, 8>(self.a1.q.val());
+                if self.f_drain_big.q.val() {
+                    self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
+                }
+            } else {
+                // PEEK offset:u16 max:u16.
+                self.target.d.next =
+                    (bit_cast::<12, 8>(self.a0.q.val()) << 8) | bit_cast::<12, 8>(self.a1.q.val());
+                if self.f_peek_far.q.val() {
+                    self.target.d.next = bit_cast::<12, 16>(self.k_eb_bytes.val());
+                }
+                self.limit.d.next =
+                    (bit_cast::<12, 8>(self.a2.q.val()) << 8) | bit_cast::<12, 8>(self.a3.q.val());
+                if self.f_peek_big.q.val() {
+                    self.limit.d.next = bit_cast::<12, 16>(self.k_max_data.val());
+                }
+            }
+            // The next state and status, registered for Dispatch.
+            self.nstatus.d.next = self.k_ok.val();
+            self.n_resend.d.next = false;
+            self.n_wctl.d.next = false;
+            if self.f_retry.q.val() {
+                // A retry: send the stored response again.
+                self.n_resend.d.next = true;
+            } else if self.f_len_short.q.val() {
+                self.nstatus.d.next = self.k_bad_length.val();
+            } else if self.c_info.q.val() {
+                if self.f_len_bare.q.val() {
+                    self.nst.next = CpState::Info;
+                } else {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                }
+            } else if self.c_rreg.q.val() {
+                if !self.f_len_rreg.q.val() {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                } else if self.rf.is_counter.val() {
+                    self.nst.next = CpState::RegReq;
+                } else if self.rf.is_status.val()
+                    | self.rf.is_control.val()
+                    | self.rf.is_time_lo.val()
+                    | self.rf.is_time_hi.val()
+                    | self.rf.is_uptime.val()
+                {
+                    self.nst.next = CpState::Emit;
+                } else {
+                    self.nstatus.d.next = self.k_bad_argument.val();
+                }
+            } else if self.c_wreg.q.val() {
+                if !self.f_len_wreg.q.val() {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                } else if self.rf.is_control.val() {
+                    self.n_wctl.d.next = true;
+                } else {
+                    self.nstatus.d.next = self.k_bad_argument.val();
+                }
+            } else if self.c_slots.q.val() {
+                // READ_SLOTS start:u16 count:u8.
+                if !self.f_len_slots.q.val() {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                } else if self.f_slots_bad.q.val() {
+                    self.nstatus.d.next = self.k_bad_argument.val();
+                } else if self.f_busy.q.val() {
+                    self.nstatus.d.next = self.k_busy.val();
+                } else {
+                    self.nst.next = CpState::SlotReq;
+                }
+            } else if self.c_drain.q.val() | self.c_peek.q.val() {
+                if (self.c_drain.q.val() & !self.f_len_drain.q.val())
+                    | (self.c_peek.q.val() & !self.f_len_peek.q.val())
+                {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                } else {
+                    self.nst.next = CpState::Walking;
+                }
+            } else if self.c_replay.q.val() {
+                // REPLAY: check the framing first (then BUSY during a flush).
+                self.nst.next = CpState::Replaying;
+            } else if self.c_flush.q.val() {
+                if !self.f_len_bare.q.val() {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                } else if self.f_busy.q.val() {
+                    self.nstatus.d.next = self.k_busy.val();
+                } else {
+                    self.nst.next = CpState::Flush;
+                }
+            } else if self.c_clear.q.val() {
+                if !self.f_len_bare.q.val() {
+                    self.nstatus.d.next = self.k_bad_length.val();
+                } else {
+                    self.nst.next = CpState::Clear;
+                }
+            } else {
+                self.nstatus.d.next = self.k_bad_command.val();
+            }
+        }
+        self.n_send.d.next = self.nst.val() == CpState::Send;
+        self.n_info.d.next = self.nst.val() == CpState::Info;
+        self.n_regreq.d.next = self.nst.val() == CpState::RegReq;
+        self.n_emit.d.next = self.nst.val() == CpState::Emit;
+        self.n_slotreq.d.next = self.nst.val() == CpState::SlotReq;
+        self.n_walking.d.next = self.nst.val() == CpState::Walking;
+        self.n_replaying.d.next = self.nst.val() == CpState::Replaying;
+        self.n_flush.d.next = self.nst.val() == CpState::Flush;
+        self.n_clear.d.next = self.nst.val() == CpState::Clear;
+        if self.s_dispatch.q.val() {
+            self.pos.d.next = bits::<BUF_ADDR>(2);
+            self.status_r.d.next = self.nstatus.q.val();
+            self.resend.d.next = self.n_resend.q.val();
+            self.s_retry.next = self.n_resend.q.val();
+            self.rf.write_control.next = self.n_wctl.q.val();
+            self.ew.start.next = self.n_walking.q.val();
+            self.feed.start.next = self.n_replaying.q.val();
+            self.ctl_v.d.next =
+                self.n_slotreq.q.val() | self.n_flush.q.val() | self.n_clear.q.val();
+            self.ctl_c.d.next = bits::<2>(1);
+            if self.n_slotreq.q.val() {
+                self.ctl_c.d.next = bits::<2>(3);
+            }
+            if self.n_flush.q.val() {
+                self.ctl_c.d.next = bits::<2>(2);
+            }
+            self.ebc.d.next = self.n_clear.q.val();
+        }
+        if self.s_info.q.val() {
+            self.resp_wr_en.next = true;
+            self.resp_wr_data.next = self.rom.data.val();
+            self.pos.d.next = self.pos.q.val() + 1;
+            self.j.d.next = self.j.q.val() + 1;
+        }
+        if self.s_regreq.q.val() {
+            self.cnt_req.next = true;
+        }
+        if self.s_regwait.q.val() {
+            if self.cnt_valid.val() {
+                self.word.d.next = self.cnt_value.val();
+                self.wi.d.next = bits::<2>(0);
+            }
+        }
+        if self.s_emit.q.val() {
+            // The word, big-endian.
+            self.resp_wr_en.next = true;
+            match self.wi.q.val().index() {
+                0 => {
+                    self.resp_wr_data.next = self.word.q.val().get_bits::<8>(24);
+                }
+                1 => {
+                    self.resp_wr_data.next = self.word.q.val().get_bits::<8>(16);
+                }
+                2 => {
+                    self.resp_wr_data.next = self.word.q.val().get_bits::<8>(8);
+                }
+                _ => {
+                    self.resp_wr_data.next = bit_cast::<8, 32>(self.word.q.val());
+                }
+            }
+            self.pos.d.next = self.pos.q.val() + 1;
+            self.wi.d.next = self.wi.q.val() + 1;
+        }
+        if self.s_slotreq.q.val() {
+            self.j.d.next = bits::<6>(0);
+            if self.ctl_ready.val() {
+                self.ctl_v.d.next = false;
+            }
+        }
+        if self.s_slotbytes.q.val() {
+            self.p_ready.next = true;
+            if self.p_valid.val() {
+                self.resp_wr_en.next = true;
+                self.resp_wr_data.next = self.p_byte.val();
+                self.pos.d.next = self.pos.q.val() + 1;
+                self.j.d.next = self.j.q.val() + 1;
+                if self.j.q.val() == self.k_slot_last.val() {
+                    self.slot.d.next = self.slot.q.val() + 1;
+                    self.remaining.d.next = self.remaining.q.val() - 1;
+                    self.ctl_v.d.next = true;
+                    self.ctl_c.d.next = bits::<2>(3);
+                    if self.remaining.q.val() == 1 {
+                        self.ctl_v.d.next = false;
+                    }
+                }
+            }
+        }
+        if self.s_walking.q.val() {
+            if self.ew.wr.val() {
+                self.resp_wr_en.next = true;
+                self.resp_wr_data.next = self.ew.wr_data.val();
+                self.pos.d.next = self.pos.q.val() + 1;
+            }
+            if self.ew.done.val() {
+                if self.ew.bad.val() {
+                    self.status_r.d.next = self.k_bad_argument.val();
+                    self.pos.d.next = bits::<BUF_ADDR>(2);
+                }
+            }
+        }
+        if self.s_replaying.q.val() {
+            if self.feed.wr.val() {
+                self.resp_wr_en.next = true;
+                self.resp_wr_data.next = self.feed.wr_data.val();
+                self.pos.d.next = self.pos.q.val() + 1;
+            }
+            if self.feed.done.val() {
+                self.status_r.d.next = self.feed.status.val();
+            }
+        }
+        if self.s_flush.q.val() {
+            if self.ctl_ready.val() {
+                self.ctl_v.d.next = false;
+            }
+        }
+        if self.s_clear.q.val() {
+            if self.ctl_ready.val() {
+                self.ctl_v.d.next = false;
+            }
+        }
+        if self.s_clearwait.q.val() {
+            // Discard events until the core has finished clearing.
+            if !self.core_busy.val() & self.quiet.val() {
+                self.ebc.d.next = false;
+                if self.silent.q.val() {
+                    self.silent.d.next = false;
+                }
+            }
+        }
+        if self.s_send.q.val() {
+            self.resp.start.next = true;
+        }
+        // Responding: the request has been read, so the link may take the
+        // next one while this response leaves.
         if self.resp.wr_en.val() {
             self.resp_wr_en.next = true;
             self.resp_wr_addr.next = self.resp.wr_addr.val();
@@ -909,10 +1036,53 @@ impl Logic for CommandProcessor {
 crate::impl_clocked!(CommandProcessor);
 
 impl CommandProcessor {
+    /// The state its one-hot flags stand for, or what is wrong with them
+    /// (none but `engaged` is Idle; `engaged` with exactly one `s_*` flag
+    /// is that state).
+    pub fn state(&self) -> Result<CpState, String> {
+        let flags = [
+            (CpState::Load, &self.s_load),
+            (CpState::Decode, &self.s_decode),
+            (CpState::Decide, &self.s_decide),
+            (CpState::Dispatch, &self.s_dispatch),
+            (CpState::Info, &self.s_info),
+            (CpState::RegReq, &self.s_regreq),
+            (CpState::RegWait, &self.s_regwait),
+            (CpState::Emit, &self.s_emit),
+            (CpState::SlotReq, &self.s_slotreq),
+            (CpState::SlotBytes, &self.s_slotbytes),
+            (CpState::Walking, &self.s_walking),
+            (CpState::Replaying, &self.s_replaying),
+            (CpState::Flush, &self.s_flush),
+            (CpState::Clear, &self.s_clear),
+            (CpState::ClearWait, &self.s_clearwait),
+            (CpState::Send, &self.s_send),
+            (CpState::Responding, &self.s_responding),
+        ];
+        let on: Vec<CpState> = flags
+            .iter()
+            .filter(|(_, f)| f.q.val())
+            .map(|(s, _)| *s)
+            .collect();
+        match (self.engaged.q.val(), on.as_slice()) {
+            (false, []) => Ok(CpState::Idle),
+            (true, [s]) => Ok(*s),
+            (engaged, on) => Err(format!(
+                "the state's flags are not one-hot: engaged {engaged}, set {on:?}"
+            )),
+        }
+    }
+
     /// The registered control request and clear against the state they
     /// stand for (for tests, every clock): what differs, if anything.
     pub fn ctl_flags_mismatch(&self) -> Option<String> {
-        let st = self.st.q.val();
+        let st = match self.state() {
+            Ok(st) => st,
+            Err(e) => return Some(e),
+        };
+        if let Err(e) = self.ew.state() {
+            return Some(e);
+        }
         let want_v = matches!(st, CpState::SlotReq | CpState::Flush | CpState::Clear);
         let want_c = match st {
             CpState::SlotReq => 3,
