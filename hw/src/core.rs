@@ -165,6 +165,7 @@ pub struct BloomtimeCore {
     newest_hi1: DFF<Bits<17>>,
     admit: AdmitCompare,
     eff_hi1: Signal<Local, Bits<17>>,
+    rec_hi1: Signal<Local, Bits<17>>,
     admitted_ts: DFF<Ts>,
     // Sweeper.
     cursor: DFF<Bits<LINE_ADDR>>,
@@ -483,7 +484,13 @@ impl Logic for BloomtimeCore {
         if self.lt_use.val() {
             self.ts_eff.next = self.newest_ts.q.val();
         }
-        self.eff_hi1.next = bit_cast::<17, 37>(self.ts_eff.val().epoch >> 21) + 1;
+        // The clamp chooses between two ready values: the input's high half
+        // plus one is added beside the admission's compare, not after it.
+        self.rec_hi1.next = bit_cast::<17, 37>(self.s_rec_ts.val().epoch >> 21) + 1;
+        self.eff_hi1.next = self.rec_hi1.val();
+        if self.lt_use.val() {
+            self.eff_hi1.next = self.newest_hi1.q.val();
+        }
         if self.s0_take.val() {
             self.s0_valid.d.next = false;
         }
@@ -930,6 +937,14 @@ impl BloomtimeCore {
             ("cur2", self.cur2.q.val(), cursor == 2),
             ("cur255", self.cur255.q.val(), cursor == 255),
             ("cur_end", self.cur_end.q.val(), cursor >= 254),
+            // The newest epoch's high half plus one, kept beside it (0
+            // before the first record, while the newest is 0).
+            (
+                "newest_hi1",
+                self.newest_hi1.q.val().to_u64()
+                    == crate::admit::hi_plus_one(self.newest_ts.q.val().epoch.to_u64()),
+                self.newest_ts.q.val().epoch.any() || self.newest_hi1.q.val().any(),
+            ),
             // S0 holds still while the pass ends, so at its last sweep the
             // registered compare is the compare of what is there.
             (
