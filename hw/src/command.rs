@@ -919,11 +919,9 @@ impl Logic for CommandProcessor {
         if self.s_regreq.q.val() {
             self.cnt_req.next = true;
         }
-        if self.s_regwait.q.val() {
-            if self.cnt_valid.val() {
-                self.word.d.next = self.cnt_value.val();
-                self.wi.d.next = bits::<2>(0);
-            }
+        if self.s_regwait.q.val() & self.cnt_valid.val() {
+            self.word.d.next = self.cnt_value.val();
+            self.wi.d.next = bits::<2>(0);
         }
         if self.s_emit.q.val() {
             // The word, big-endian.
@@ -975,11 +973,9 @@ impl Logic for CommandProcessor {
                 self.resp_wr_data.next = self.ew.wr_data.val();
                 self.pos.d.next = self.pos.q.val() + 1;
             }
-            if self.ew.done.val() {
-                if self.ew.bad.val() {
-                    self.status_r.d.next = self.k_bad_argument.val();
-                    self.pos.d.next = bits::<BUF_ADDR>(2);
-                }
+            if self.ew.done.val() & self.ew.bad.val() {
+                self.status_r.d.next = self.k_bad_argument.val();
+                self.pos.d.next = bits::<BUF_ADDR>(2);
             }
         }
         if self.s_replaying.q.val() {
@@ -992,15 +988,8 @@ impl Logic for CommandProcessor {
                 self.status_r.d.next = self.feed.status.val();
             }
         }
-        if self.s_flush.q.val() {
-            if self.ctl_ready.val() {
-                self.ctl_v.d.next = false;
-            }
-        }
-        if self.s_clear.q.val() {
-            if self.ctl_ready.val() {
-                self.ctl_v.d.next = false;
-            }
+        if (self.s_flush.q.val() | self.s_clear.q.val()) & self.ctl_ready.val() {
+            self.ctl_v.d.next = false;
         }
         if self.s_clearwait.q.val() {
             // Discard events until the core has finished clearing.
