@@ -165,6 +165,7 @@ pub struct BloomtimeCore {
     newest_hi1: DFF<Bits<17>>,
     admit: AdmitCompare,
     eff_hi1: Signal<Local, Bits<17>>,
+    rec_hi1: Signal<Local, Bits<17>>,
     admitted_ts: DFF<Ts>,
     // Sweeper.
     cursor: DFF<Bits<LINE_ADDR>>,
@@ -483,7 +484,13 @@ impl Logic for BloomtimeCore {
         if self.lt_use.val() {
             self.ts_eff.next = self.newest_ts.q.val();
         }
-        self.eff_hi1.next = bit_cast::<17, 37>(self.ts_eff.val().epoch >> 21) + 1;
+        // The clamp chooses between two ready values: the input's high half
+        // plus one is added beside the admission's compare, not after it.
+        self.rec_hi1.next = bit_cast::<17, 37>(self.s_rec_ts.val().epoch >> 21) + 1;
+        self.eff_hi1.next = self.rec_hi1.val();
+        if self.lt_use.val() {
+            self.eff_hi1.next = self.newest_hi1.q.val();
+        }
         if self.s0_take.val() {
             self.s0_valid.d.next = false;
         }
