@@ -185,6 +185,11 @@ pub struct BloomtimeCore {
     ctl_idx: DFF<Bits<IDX_BITS>>,
     ctl_last: DFF<Bits<IDX_BITS>>,
     tail: DFF<Bits<4>>,
+    /// `ctl_idx == ctl_last` and `tail == 8`, registered beside the
+    /// counters, so that Issue's and Tail's exits (the control state's
+    /// enable) wait on no compare after the pipeline's `advance`.
+    at_last: DFF<Bit>,
+    tail8: DFF<Bit>,
     // Stage registers the blocks do not carry.
     op3: DFF<Bits<OP_BITS>>,
     op4: DFF<Bits<OP_BITS>>,
@@ -354,6 +359,8 @@ impl Logic for BloomtimeCore {
             ctl_idx,
             ctl_last,
             tail,
+            at_last,
+            tail8,
             op3,
             op4,
             op5,
@@ -638,9 +645,11 @@ impl Logic for BloomtimeCore {
                     if self.ctl_cmd.val() == 2 {
                         self.ctl_last.d.next = bits::<IDX_BITS>(255);
                     }
+                    self.at_last.d.next = false;
                     if self.ctl_cmd.val() == 3 {
                         self.ctl_idx.d.next = bit_cast::<IDX_BITS, SLOT_ADDR>(self.ctl_slot.val());
                         self.ctl_last.d.next = bit_cast::<IDX_BITS, SLOT_ADDR>(self.ctl_slot.val());
+                        self.at_last.d.next = true;
                     }
                     self.state.d.next = CtlState::Drain;
                 }
@@ -671,17 +680,20 @@ impl Logic for BloomtimeCore {
             CtlState::Issue => {
                 if self.advance.val() {
                     self.ctl_idx.d.next = self.ctl_idx.q.val() + 1;
-                    if self.ctl_idx.q.val() == self.ctl_last.q.val() {
+                    self.at_last.d.next = (self.ctl_idx.q.val() + 1) == self.ctl_last.q.val();
+                    if self.at_last.q.val() {
                         self.state.d.next = CtlState::Tail;
                         self.iss_r.d.next = false;
                         self.tail.d.next = bits::<4>(0);
+                        self.tail8.d.next = false;
                     }
                 }
             }
             CtlState::Tail => {
                 if self.advance.val() {
                     self.tail.d.next = self.tail.q.val() + 1;
-                    if self.tail.q.val() == 8 {
+                    self.tail8.d.next = self.tail.q.val() == 7;
+                    if self.tail8.q.val() {
                         self.state.d.next = CtlState::Idle;
                     }
                 }
@@ -930,6 +942,24 @@ impl BloomtimeCore {
         }
         [
             ("iss_r", self.iss_r.q.val(), state == CtlState::Issue),
+            (
+                "at_last",
+                self.at_last.q.val(),
+                if state == CtlState::Issue {
+                    self.ctl_idx.q.val() == self.ctl_last.q.val()
+                } else {
+                    self.at_last.q.val()
+                },
+            ),
+            (
+                "tail8",
+                self.tail8.q.val(),
+                if state == CtlState::Tail {
+                    self.tail.q.val().index() == 8
+                } else {
+                    self.tail8.q.val()
+                },
+            ),
             ("hold_nz", self.hold_nz.q.val(), hold != 0),
             ("gap2", self.gap2.q.val(), gap == 2),
             ("ncur0", self.ncur0.q.val(), cursor != 0),
