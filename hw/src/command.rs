@@ -1048,18 +1048,7 @@ impl CommandProcessor {
             (CpState::Send, &self.s_send),
             (CpState::Responding, &self.s_responding),
         ];
-        let on: Vec<CpState> = flags
-            .iter()
-            .filter(|(_, f)| f.q.val())
-            .map(|(s, _)| *s)
-            .collect();
-        match (self.engaged.q.val(), on.as_slice()) {
-            (false, []) => Ok(CpState::Idle),
-            (true, [s]) => Ok(*s),
-            (engaged, on) => Err(format!(
-                "the state's flags are not one-hot: engaged {engaged}, set {on:?}"
-            )),
-        }
+        crate::util::one_hot_state("the processor", CpState::Idle, &self.engaged, &flags)
     }
 
     /// The registered control request and clear against the state they

@@ -248,24 +248,18 @@ crate::impl_clocked!(EventWalk);
 impl EventWalk {
     /// The state its one-hot flags stand for, or what is wrong with them.
     pub fn state(&self) -> Result<WalkState, String> {
-        let on: Vec<WalkState> = [
-            (WalkState::Walk, &self.s_walk),
-            (WalkState::Type, &self.s_type),
-            (WalkState::Check, &self.s_check),
-            (WalkState::Copy, &self.s_copy),
-            (WalkState::Done, &self.s_done),
-        ]
-        .iter()
-        .filter(|(_, f)| f.q.val())
-        .map(|(s, _)| *s)
-        .collect();
-        match (self.engaged.q.val(), on.as_slice()) {
-            (false, []) => Ok(WalkState::Idle),
-            (true, [s]) => Ok(*s),
-            (engaged, on) => Err(format!(
-                "the walk's flags are not one-hot: engaged {engaged}, set {on:?}"
-            )),
-        }
+        crate::util::one_hot_state(
+            "the walk",
+            WalkState::Idle,
+            &self.engaged,
+            &[
+                (WalkState::Walk, &self.s_walk),
+                (WalkState::Type, &self.s_type),
+                (WalkState::Check, &self.s_check),
+                (WalkState::Copy, &self.s_copy),
+                (WalkState::Done, &self.s_done),
+            ],
+        )
     }
 }
 

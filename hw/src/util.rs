@@ -125,3 +125,26 @@ pub fn vcd_path(name: &str) -> std::path::PathBuf {
         .join("../build/vcd")
         .join(format!("{name}.vcd"))
 }
+
+/// The state a one-hot state register stands for: `engaged` is set in every
+/// state but `idle`, and with it exactly one of `flags` (a state and its
+/// flip-flop). Anything else is an error naming `what` and the flags set.
+pub fn one_hot_state<S: Copy + std::fmt::Debug>(
+    what: &str,
+    idle: S,
+    engaged: &DFF<Bit>,
+    flags: &[(S, &DFF<Bit>)],
+) -> Result<S, String> {
+    let on: Vec<S> = flags
+        .iter()
+        .filter(|(_, f)| f.q.val())
+        .map(|(s, _)| *s)
+        .collect();
+    match (engaged.q.val(), on.as_slice()) {
+        (false, []) => Ok(idle),
+        (true, [s]) => Ok(*s),
+        (engaged, on) => Err(format!(
+            "{what}'s flags are not one-hot: engaged {engaged}, set {on:?}"
+        )),
+    }
+}
