@@ -113,7 +113,8 @@ crate::impl_clocked!(AdmitCompare);
 /// `a <= b` on epochs, split at the same bit as the admission's pieces: two
 /// carry chains side by side (16 and 21 bits) and one LUT, where a single
 /// comparison is one chain of 37 (the sweeper's registered `le_pre`, whose
-/// chain was the worst path of three seeds).
+/// chain was the worst path of five of eight seeds once the command
+/// processor was one-hot).
 #[derive(LogicBlock, Default)]
 pub struct EpochLe {
     pub a: Signal<In, Bits<EPOCH_BITS>>,

@@ -680,8 +680,6 @@ impl Logic for CommandProcessor {
             | (self.cw_end.val() & !self.silent.q.val());
         self.s_responding.d.next =
             self.s_send.q.val() | (self.s_responding.q.val() & !self.resp.done.val());
-        // Decide's choice, registered one-hot for Dispatch (loaded every
-        // clock: Dispatch follows Decide).
         self.nst.next = CpState::Send;
 
         // What each state does besides moving on.
@@ -882,6 +880,8 @@ impl Logic for CommandProcessor {
                 self.nstatus.d.next = self.k_bad_command.val();
             }
         }
+        // Decide's choice, registered one-hot for Dispatch (loaded every
+        // clock: Dispatch follows Decide).
         self.n_send.d.next = self.nst.val() == CpState::Send;
         self.n_info.d.next = self.nst.val() == CpState::Info;
         self.n_regreq.d.next = self.nst.val() == CpState::RegReq;
@@ -1051,8 +1051,9 @@ impl CommandProcessor {
         crate::util::one_hot_state("the processor", CpState::Idle, &self.engaged, &flags)
     }
 
-    /// The registered control request and clear against the state they
-    /// stand for (for tests, every clock): what differs, if anything.
+    /// For tests, every clock: the processor's and the walk's state flags
+    /// one-hot, and the registered control request and clear against the
+    /// state they stand for. What differs, if anything.
     pub fn ctl_flags_mismatch(&self) -> Option<String> {
         let st = match self.state() {
             Ok(st) => st,
