@@ -624,9 +624,10 @@ fn proposals(ev: &Evaluation, an: &Analysis) -> Vec<Proposal> {
     let mut out = Vec::new();
     let obj = |n: &str| an.objectives.iter().find(|o| o.name == n);
     if let Some(o) = obj("mixed") {
-        // The board's preset: among the multi-level designs that meet its
-        // range and fit its block RAM, the best worse-of IAT and RTT mean,
-        // then the fewest blocks.
+        // The best the board's block RAM allows: among the multi-level
+        // designs that meet its range and fit its block RAM, the best
+        // worse-of IAT and RTT mean, then the fewest blocks. (The board's
+        // preset is this design on one bank, for its clock: docs/EVAL.md.)
         if let Some(p) = o
             .points
             .iter()
@@ -645,7 +646,7 @@ fn proposals(ev: &Evaluation, an: &Analysis) -> Vec<Proposal> {
             out.push(proposal(
                 "hx8k-v2",
                 format!(
-                    "the board's preset: best worse-of IAT and RTT mean on {} of the multi-level designs that resolve 16 us, see 8 s and fit the HX8K's {HX8K_BLOCKS} block RAMs ({} blocks)",
+                    "the best the block RAM allows (the board, at 100 MHz, runs its levels on one bank: docs/EVAL.md): best worse-of IAT and RTT mean on {} of the multi-level designs that resolve 16 us, see 8 s and fit the HX8K's {HX8K_BLOCKS} block RAMs ({} blocks)",
                     o.title, p.brams
                 ),
                 o,

@@ -68,7 +68,7 @@ pub const KEY_BITS: usize = key_layout::BITS as usize;
 /// Hash bits computed per endpoint: enough for the bank lines and slot + fingerprint.
 pub const HASH_BITS: usize = 32;
 
-const _: () = assert!(K == 2, "the RTL instantiates two banks");
+const _: () = assert!(K == 1, "the RTL instantiates one bank");
 const _: () = assert!(
     !CFG.second_moment && !CFG.extremes && !CFG.histogram,
     "the RTL keeps packets and the sums of the samples (the mean)"

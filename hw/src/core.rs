@@ -5,7 +5,7 @@
 //!           ├─ S0 input: clamp time ──┐
 //!  (frames ─┘   via the frame parser) │   sweeper / clear / flush / peek ops
 //!                                     ▼          │
-//!  S1,S2 hash unit ──► S3,S4 bucket banks ×2 ──► S5 estimator ──► S6,S7 flow-table stats ──► evictions
+//!  S1,S2 hash unit ──► S3,S4 bucket bank ──► S5 estimator ──► S6,S7 flow-table stats ──► evictions
 //!                  └─► S3,S4 tag check ──► opens (key announcements)                     └─► peeks
 //! ```
 //!
@@ -38,9 +38,10 @@ pub const CMD_BITS: usize = 2;
 // `#[hdl_gen]` takes literals only. The sweep horizon (8_126_456 epochs) and
 // its saturation at the top of the 37-bit epoch range; the window (a record
 // this far after the last finds every line empty: a stale pass); the last
-// line and the last slot.
+// line (511: a clear runs over every line, and over every slot on the way,
+// a slot being the index's low 8 bits) and the last slot (255: a flush).
 const _: () = assert!(SWEEP_HORIZON == 8_126_456 && EPOCH_BITS == 37 && WINDOW_EPOCHS == 2_097_152);
-const _: () = assert!(IDX_BITS == 8 && LINE_ADDR == 8 && SLOT_ADDR == 8);
+const _: () = assert!(IDX_BITS == 9 && LINE_ADDR == 9 && SLOT_ADDR == 8);
 // Counter strobe positions, as literals below.
 const _: () = assert!(
     Counter::Frames as usize == 0
@@ -143,12 +144,11 @@ pub struct BloomtimeCore {
     ncur0: DFF<Bit>,
     cur1: DFF<Bit>,
     cur2: DFF<Bit>,
-    cur255: DFF<Bit>,
+    cur_last: DFF<Bit>,
     cur_end: DFF<Bit>,
     bubble: Signal<Local, Bit>,
     hash: HashUnit,
-    bank0: BucketBank,
-    bank1: BucketBank,
+    bank: BucketBank,
     tags: TagCheck,
     est: Estimator,
     ftable: FlowTable,
@@ -321,8 +321,7 @@ impl BloomtimeCore {
             spaced: ConstBit::new(true),
             ..Default::default()
         };
-        c.bank0.spaced = ConstBit::new(true);
-        c.bank1.spaced = ConstBit::new(true);
+        c.bank.spaced = ConstBit::new(true);
         c.tags.spaced = ConstBit::new(true);
         c.ftable.spaced = ConstBit::new(true);
         c.admit.spaced = ConstBit::new(true);
@@ -416,12 +415,11 @@ impl Logic for BloomtimeCore {
             ncur0,
             cur1,
             cur2,
-            cur255,
+            cur_last,
             cur_end
         );
         self.hash.clock.next = self.clock.val();
-        self.bank0.clock.next = self.clock.val();
-        self.bank1.clock.next = self.clock.val();
+        self.bank.clock.next = self.clock.val();
         self.tags.clock.next = self.clock.val();
         self.est.clock.next = self.clock.val();
         self.ftable.clock.next = self.clock.val();
@@ -444,7 +442,7 @@ impl Logic for BloomtimeCore {
 
         // ---- Stage 0: input register with the monotonic clamp.
         self.s0_epoch.next = self.s0_ts.q.val().epoch;
-        // The cursor at 254 or 255: the pass ends within a sweep.
+        // The cursor at its last two lines: the pass ends within a sweep.
         self.pass_ending.next = self.cur_end.q.val();
         self.ple.a.next = self.s0_epoch.val();
         self.ple.b.next = self.pass_limit.q.val();
@@ -605,11 +603,11 @@ impl Logic for BloomtimeCore {
         if self.sweeping.val() {
             self.cursor.d.next = self.cursor.q.val() + 1;
             // The flags of cursor + 1.
-            self.ncur0.d.next = !self.cur255.q.val();
+            self.ncur0.d.next = !self.cur_last.q.val();
             self.cur1.d.next = !self.ncur0.q.val();
             self.cur2.d.next = self.cur1.q.val();
-            self.cur255.d.next = self.cursor.q.val() == 254;
-            self.cur_end.d.next = (self.cursor.q.val() == 253) | (self.cursor.q.val() == 254);
+            self.cur_last.d.next = self.cursor.q.val() == 510;
+            self.cur_end.d.next = (self.cursor.q.val() == 509) | (self.cursor.q.val() == 510);
             if self.cur2.q.val() {
                 // Saturating: near the top of the 37-bit epoch range the
                 // limit is the last epoch (no later record can follow).
@@ -618,7 +616,7 @@ impl Logic for BloomtimeCore {
                     self.pass_limit.d.next = !bits::<EPOCH_BITS>(0);
                 }
             }
-            if self.cur255.q.val() {
+            if self.cur_last.q.val() {
                 self.limit_x.d.next = self.pass_limit.q.val() ^ 8_126_456;
                 if self.spaced.y.val() {
                     self.ok_r.d.next = self.le_pre.q.val();
@@ -641,7 +639,7 @@ impl Logic for BloomtimeCore {
                 if self.ctl_valid.val() {
                     self.ctl_cmd_r.d.next = self.ctl_cmd.val();
                     self.ctl_idx.d.next = bits::<IDX_BITS>(0);
-                    self.ctl_last.d.next = bits::<IDX_BITS>(255);
+                    self.ctl_last.d.next = bits::<IDX_BITS>(511);
                     if self.ctl_cmd.val() == 2 {
                         self.ctl_last.d.next = bits::<IDX_BITS>(255);
                     }
@@ -671,7 +669,7 @@ impl Logic for BloomtimeCore {
                         self.ncur0.d.next = false;
                         self.cur1.d.next = false;
                         self.cur2.d.next = false;
-                        self.cur255.d.next = false;
+                        self.cur_last.d.next = false;
                         self.cur_end.d.next = false;
                         self.pass_stale.d.next = false;
                     }
@@ -749,16 +747,11 @@ impl Logic for BloomtimeCore {
         }
 
         // Banks and tag check read at the end of stage 2.
-        self.bank0.advance.next = self.advance.val();
-        self.bank0.s2_op.next = self.hash.op.val();
-        self.bank0.s2_addr.next = self.hash.line0.val();
-        self.bank0.s2_epoch.next = bit_cast::<E, EPOCH_BITS>(self.hash.epoch.val());
-        self.bank0.s2_dir.next = self.hash.dir.val();
-        self.bank1.advance.next = self.advance.val();
-        self.bank1.s2_op.next = self.hash.op.val();
-        self.bank1.s2_addr.next = self.hash.line1.val();
-        self.bank1.s2_epoch.next = bit_cast::<E, EPOCH_BITS>(self.hash.epoch.val());
-        self.bank1.s2_dir.next = self.hash.dir.val();
+        self.bank.advance.next = self.advance.val();
+        self.bank.s2_op.next = self.hash.op.val();
+        self.bank.s2_addr.next = self.hash.line0.val();
+        self.bank.s2_epoch.next = bit_cast::<E, EPOCH_BITS>(self.hash.epoch.val());
+        self.bank.s2_dir.next = self.hash.dir.val();
         self.tags.advance.next = self.advance.val();
         self.tags.s2_op.next = self.hash.op.val();
         self.tags.s2_slot.next = self.hash.slot.val();
@@ -794,8 +787,7 @@ impl Logic for BloomtimeCore {
             // The last packet taken: records come into an idle pipeline.
             self.est.s6_ts.next = self.admitted_ts.q.val();
         }
-        self.est.a_rings.next = self.bank0.rings.val();
-        self.est.b_rings.next = self.bank1.rings.val();
+        self.est.rings.next = self.bank.rings.val();
 
         // Stage 6 counters: samples and misses.
         self.packet6.next = self.op6.q.val() == 1;
@@ -965,8 +957,8 @@ impl BloomtimeCore {
             ("ncur0", self.ncur0.q.val(), cursor != 0),
             ("cur1", self.cur1.q.val(), cursor == 1),
             ("cur2", self.cur2.q.val(), cursor == 2),
-            ("cur255", self.cur255.q.val(), cursor == 255),
-            ("cur_end", self.cur_end.q.val(), cursor >= 254),
+            ("cur_last", self.cur_last.q.val(), cursor == 511),
+            ("cur_end", self.cur_end.q.val(), cursor >= 510),
             // The newest epoch's high half plus one, kept beside it (0
             // before the first record, while the newest is 0).
             (
@@ -980,7 +972,7 @@ impl BloomtimeCore {
             (
                 "le_pre",
                 self.le_pre.q.val(),
-                if self.spaced.y.val() && cursor == 255 {
+                if self.spaced.y.val() && cursor == 511 {
                     self.s0_ts.q.val().epoch <= self.pass_limit.q.val()
                 } else {
                     self.le_pre.q.val()

@@ -1,6 +1,6 @@
 //! Estimator (docs/DESIGN.md §5), pipeline stage 5.
 //!
-//! ANDs the aged rings of both banks in every level, finds the finest level
+//! Takes the bank's aged rings (one bank, `K == 1`), finds the finest level
 //! with a bucket set in the record's own direction (IAT) and in the other
 //! direction (RTT, for echo replies and SYN-ACKs) and that level's newest
 //! bucket ([`FinestHit`]), and turns each hit into a sample in units `q_0`
@@ -29,9 +29,8 @@ pub struct Estimator {
     pub s5_dir: Signal<In, Bit>,
     /// The stage-6 record's timestamp (the sample's offsets).
     pub s6_ts: Signal<In, Ts>,
-    /// Both banks' aged rings.
-    pub a_rings: Signal<In, RingsBits>,
-    pub b_rings: Signal<In, RingsBits>,
+    /// The bank's aged rings.
+    pub rings: Signal<In, RingsBits>,
     /// Stage-6 outputs.
     pub iat_valid: Signal<Out, Bit>,
     pub iat: Signal<Out, Bits<X_BITS>>,
@@ -62,8 +61,7 @@ impl Logic for Estimator {
         );
         // Stage 5: the finest hit of each ring. With `dir` low, "own" is
         // ring 0 and "rev" ring 1.
-        self.hit.a.next = self.a_rings.val();
-        self.hit.b.next = self.b_rings.val();
+        self.hit.rings.next = self.rings.val();
         self.hit.dir.next = false;
         if self.advance.val() {
             self.packet6.d.next = self.s5_packet.val();

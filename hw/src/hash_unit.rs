@@ -62,7 +62,6 @@ pub struct HashUnit {
     pub key: Signal<Out, KeyBits>,
     pub dir: Signal<Out, Bit>,
     pub line0: Signal<Out, Bits<LINE_ADDR>>,
-    pub line1: Signal<Out, Bits<LINE_ADDR>>,
     pub slot: Signal<Out, Bits<SLOT_ADDR>>,
     pub fp: Signal<Out, Bits<FP_BITS>>,
     // Stage 1 registers.
@@ -90,7 +89,6 @@ pub struct HashUnit {
     key2: DFF<KeyBits>,
     dir2: DFF<Bit>,
     line0_2: DFF<Bits<LINE_ADDR>>,
-    line1_2: DFF<Bits<LINE_ADDR>>,
     slot2: DFF<Bits<SLOT_ADDR>>,
     fp2: DFF<Bits<FP_BITS>>,
     // Matrices.
@@ -129,7 +127,6 @@ impl Default for HashUnit {
             key: Default::default(),
             dir: Default::default(),
             line0: Default::default(),
-            line1: Default::default(),
             slot: Default::default(),
             fp: Default::default(),
             op1: Default::default(),
@@ -150,7 +147,6 @@ impl Default for HashUnit {
             key2: Default::default(),
             dir2: Default::default(),
             line0_2: Default::default(),
-            line1_2: Default::default(),
             slot2: Default::default(),
             fp2: Default::default(),
             fa_s: H3::new(&FA_ROWS),
@@ -175,7 +171,7 @@ impl Logic for HashUnit {
     fn update(&mut self) {
         dff_setup!(
             self, clock, op1, idx1, ts1, flags1, key1, as1, ad1, fps1, fpd1, p1, gt1, lt1, op2,
-            ts2, flags2, key2, dir2, line0_2, line1_2, slot2, fp2
+            ts2, flags2, key2, dir2, line0_2, slot2, fp2
         );
         // Stage 1: fold, matrices, endpoint comparison.
         self.fold_s.a0.next = self.in_key.val().src0;
@@ -250,12 +246,10 @@ impl Logic for HashUnit {
                 self.dir2.d.next = self.flags1.q.val().get_bit(1);
             }
             self.line0_2.d.next = self.combine.line0.val();
-            self.line1_2.d.next = self.combine.line1.val();
             self.slot2.d.next = self.combine.slot.val();
             self.fp2.d.next = self.combine.fp.val();
             if self.maint.val() {
                 self.line0_2.d.next = self.idx_line.val();
-                self.line1_2.d.next = self.idx_line.val();
                 self.slot2.d.next = self.idx_slot.val();
             }
         }
@@ -266,7 +260,6 @@ impl Logic for HashUnit {
         self.key.next = self.key2.q.val();
         self.dir.next = self.dir2.q.val();
         self.line0.next = self.line0_2.q.val();
-        self.line1.next = self.line1_2.q.val();
         self.slot.next = self.slot2.q.val();
         self.fp.next = self.fp2.q.val();
     }

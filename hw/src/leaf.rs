@@ -54,14 +54,13 @@ pub struct HashCombine {
     /// Echo: the conversation uses the identifier as both ports.
     pub echo: Signal<In, Bit>,
     pub line0: Signal<Out, Bits<LINE_ADDR>>,
-    pub line1: Signal<Out, Bits<LINE_ADDR>>,
     pub slot: Signal<Out, Bits<SLOT_ADDR>>,
     pub fp: Signal<Out, Bits<FP_BITS>>,
 }
 
-const _: () = assert!(2 * LINE_ADDR <= 32 && SLOT_ADDR + FP_BITS <= 32 && K == 2);
+const _: () = assert!(LINE_ADDR <= 32 && SLOT_ADDR + FP_BITS <= 32 && K == 1);
 
-/// The Rust view of [`HashCombine`]: (line0, line1, slot, fingerprint).
+/// The Rust view of [`HashCombine`]: (line0, slot, fingerprint).
 pub fn hash_combine(
     fa_s: u32,
     fa_d: u32,
@@ -69,7 +68,7 @@ pub fn hash_combine(
     fp_d: u32,
     p: u32,
     echo: bool,
-) -> (u32, u32, u32, u32) {
+) -> (u32, u32, u32) {
     let es = fa_s ^ fp_s;
     let ed = fa_d ^ if echo { fp_s } else { fp_d };
     let gd = fa_d ^ fp_d;
@@ -78,7 +77,6 @@ pub fn hash_combine(
     let mask = |bits: usize| ((1u64 << bits) - 1) as u32;
     (
         conv & mask(LINE_ADDR),
-        (conv >> LINE_ADDR) & mask(LINE_ADDR),
         flow & mask(SLOT_ADDR),
         (flow >> SLOT_ADDR) & mask(FP_BITS),
     )
@@ -87,7 +85,7 @@ pub fn hash_combine(
 impl Logic for HashCombine {
     fn update(&mut self) {
         let v = |s: &Signal<In, Bits<32>>| s.val().to_u64() as u32;
-        let (l0, l1, s, f) = hash_combine(
+        let (l0, s, f) = hash_combine(
             v(&self.fa_s),
             v(&self.fa_d),
             v(&self.fp_s),
@@ -96,13 +94,11 @@ impl Logic for HashCombine {
             self.echo.val(),
         );
         self.line0.next = (l0 as u64).into();
-        self.line1.next = (l1 as u64).into();
         self.slot.next = (s as u64).into();
         self.fp.next = (f as u64).into();
     }
     fn connect(&mut self) {
         self.line0.connect();
-        self.line1.connect();
         self.slot.connect();
         self.fp.connect();
     }
@@ -118,14 +114,11 @@ wire [31:0] flow = (es + {{gd[30:0], 1'b0}}) ^ p;
 wire _unused_hash = &{{1'b0, conv, flow, 1'b0}};
 always @(*) begin
     line0 = conv[{la1}:0];
-    line1 = conv[{la2}:{la}];
     slot = flow[{sa1}:0];
     fp = flow[{fp1}:{sa}];
 end
 ",
-            la = LINE_ADDR,
             la1 = LINE_ADDR - 1,
-            la2 = 2 * LINE_ADDR - 1,
             sa = SLOT_ADDR,
             sa1 = SLOT_ADDR - 1,
             fp1 = SLOT_ADDR + FP_BITS - 1,

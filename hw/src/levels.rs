@@ -9,7 +9,7 @@
 //!   in bank stage 4.
 //! * [`AgeMark`]: age every level's ring pair, mark and retag (bank stage 4,
 //!   the one-clock loop).
-//! * [`FinestHit`]: AND both banks' rings, the finest level with a mark and
+//! * [`FinestHit`]: the bank's aged rings, the finest level with a mark and
 //!   its newest bucket, for both directions (estimator).
 //! * [`LevelSample`]: a hit's sample from the level's offset, in units `q_0`.
 
@@ -301,13 +301,13 @@ impl Logic for Unmark {
     }
 }
 
-/// Both banks' aged rings → for the record's own direction (IAT) and the
-/// other (RTT): whether a level has a bucket marked in both banks, the
-/// finest such level and its newest bucket's age.
+/// The bank's aged rings (one bank: `K == 1`, so no AND across banks) →
+/// for the record's own direction (IAT) and the other (RTT): whether a
+/// level has a bucket marked, the finest such level and its newest
+/// bucket's age.
 #[derive(LogicBlock, Default)]
 pub struct FinestHit {
-    pub a: Signal<In, RingsBits>,
-    pub b: Signal<In, RingsBits>,
+    pub rings: Signal<In, RingsBits>,
     pub dir: Signal<In, Bit>,
     pub own_found: Signal<Out, Bit>,
     pub own_level: Signal<Out, Bits<LEVEL_BITS>>,
@@ -317,19 +317,21 @@ pub struct FinestHit {
     pub rev_age: Signal<Out, Bits<HIT_AGE_BITS>>,
 }
 
-/// The finest hit of per-level ANDs: the model's `estimate`, its sample unused.
-fn finest(ands: &[u64]) -> Option<Hit> {
-    estimate(&CFG, 0, ands).map(|(_, hit)| hit)
+/// The finest hit of per-level rings: the model's `estimate`, its sample unused.
+fn finest(rings: &[u64]) -> Option<Hit> {
+    estimate(&CFG, 0, rings).map(|(_, hit)| hit)
 }
+
+const _: () = assert!(K == 1, "FinestHit reads one bank's rings");
 
 impl Logic for FinestHit {
     fn update(&mut self) {
-        let (a, b) = (self.a.val().pairs(), self.b.val().pairs());
+        let p = self.rings.val().pairs();
         let m = (1u64 << B) - 1;
         let ring = |p: u64, r: bool| if r { p >> B } else { p & m };
         let d = self.dir.val();
-        let own: [u64; L] = std::array::from_fn(|i| ring(a[i], d) & ring(b[i], d));
-        let rev: [u64; L] = std::array::from_fn(|i| ring(a[i], !d) & ring(b[i], !d));
+        let own: [u64; L] = std::array::from_fn(|i| ring(p[i], d));
+        let rev: [u64; L] = std::array::from_fn(|i| ring(p[i], !d));
         let h = finest(&own);
         self.own_found.next = h.is_some();
         self.own_level.next = (h.map_or(0, |h| h.level) as u64).into();
@@ -355,10 +357,7 @@ impl Logic for FinestHit {
         for i in 0..L {
             for r in 0..2 {
                 let at = i * PAIR_BITS + r * B;
-                s += &format!(
-                    "wire [{m}:0] and{r}_{i} = a[{at} +: {B}] & b[{at} +: {B}];\n",
-                    m = B - 1
-                );
+                s += &format!("wire [{m}:0] and{r}_{i} = rings[{at} +: {B}];\n", m = B - 1);
             }
         }
         // Per ring: each level's "any" and newest bucket, then the finest
@@ -568,12 +567,10 @@ mod tests {
             // Sparse rings, so that levels are often empty.
             let mut pair = || r() & r() & r() & ((1 << PAIR_BITS) - 1);
             let a: [u64; L] = std::array::from_fn(|_| pair());
-            let bb: [u64; L] = std::array::from_fn(|_| pair());
             let dir = r() & 1 == 1;
             let ts = r() & ((1 << 40) - 1);
             let mut h = FinestHit::default();
-            h.a.next = RingsBits::from_pairs(a);
-            h.b.next = RingsBits::from_pairs(bb);
+            h.rings.next = RingsBits::from_pairs(a);
             h.dir.next = dir;
             h.connect_all();
             settle(&mut h);
@@ -584,8 +581,8 @@ mod tests {
                 (true, &h.rev_found, &h.rev_level, &h.rev_age),
             ] {
                 let d = dir ^ rev;
-                let ands: Vec<u64> = (0..L).map(|i| ring(a[i], d) & ring(bb[i], d)).collect();
-                let want = estimate(&CFG, ts, &ands);
+                let rings: Vec<u64> = (0..L).map(|i| ring(a[i], d)).collect();
+                let want = estimate(&CFG, ts, &rings);
                 assert_eq!(found.val(), want.is_some());
                 if let Some((x, hit)) = want {
                     assert_eq!(level.val().to_u64(), hit.level as u64);

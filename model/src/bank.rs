@@ -600,7 +600,7 @@ mod tests {
 
         /// The vector path is the scalar one: the same stored lines, the
         /// same ANDed words and the same finest hits, on every test
-        /// configuration, over two banks and a few lines (on a machine
+        /// configuration, over its banks and a few lines (on a machine
         /// without AVX2 both sides are scalar: `vector_path_is_taken`
         /// says which).
         #[test]
@@ -617,7 +617,7 @@ mod tests {
                 epoch[l] += gap >> (gap % 24);
                 let d = dir as usize;
                 let (mut av, mut a_s) = ([u64::MAX; MAX_WORDS], [u64::MAX; MAX_WORDS]);
-                for bank in 0..2 {
+                for bank in 0..cfg.banks {
                     v.touch_words(bank, line, epoch[l], d, &mut av);
                     s.touch_words(bank, line, epoch[l], d, &mut a_s);
                     prop_assert_eq!(v.rings(bank, line), s.rings(bank, line));
