@@ -115,20 +115,43 @@ crate::impl_clocked!(AdmitCompare);
 /// comparison is one chain of 37 (the sweeper's registered `le_pre`, whose
 /// chain was the worst path of five of eight seeds once the command
 /// processor was one-hot).
+///
+/// The pieces are outputs too (`pieces`: bit 2 the high halves `<`, bit 1
+/// their `==`, bit 0 the low halves `<=`), so that a user may register them
+/// and join them a clock later with [`join_le`] (the core does: the chain
+/// then ends in a flip-flop).
 #[derive(LogicBlock, Default)]
 pub struct EpochLe {
     pub a: Signal<In, Bits<EPOCH_BITS>>,
     pub b: Signal<In, Bits<EPOCH_BITS>>,
+    pub pieces: Signal<Out, Bits<3>>,
     pub le: Signal<Out, Bit>,
 }
 
 impl Logic for EpochLe {
     #[hdl_gen]
     fn update(&mut self) {
-        self.le.next = (self.a.val().get_bits::<16>(21) < self.b.val().get_bits::<16>(21))
-            | ((self.a.val().get_bits::<16>(21) == self.b.val().get_bits::<16>(21))
-                & (self.a.val().get_bits::<21>(0) <= self.b.val().get_bits::<21>(0)));
+        self.pieces.next = bits::<3>(0)
+            .replace_bit(
+                2,
+                self.a.val().get_bits::<16>(21) < self.b.val().get_bits::<16>(21),
+            )
+            .replace_bit(
+                1,
+                self.a.val().get_bits::<16>(21) == self.b.val().get_bits::<16>(21),
+            )
+            .replace_bit(
+                0,
+                self.a.val().get_bits::<21>(0) <= self.b.val().get_bits::<21>(0),
+            );
+        self.le.next = self.pieces.val().get_bit(2)
+            | (self.pieces.val().get_bit(1) & self.pieces.val().get_bit(0));
     }
+}
+
+/// [`EpochLe`]'s pieces joined: `a <= b`.
+pub fn join_le(pieces: u64) -> bool {
+    pieces & 4 != 0 || pieces & 3 == 3
 }
 
 #[cfg(test)]
@@ -208,6 +231,7 @@ mod tests {
             b.b.next = y.into();
             settle(&mut b);
             assert_eq!(b.le.val(), x <= y, "{x} <= {y}");
+            assert_eq!(join_le(b.pieces.val().to_u64()), x <= y, "{x} <= {y}");
             if x >> LO_BITS == y >> LO_BITS {
                 if x > y {
                     seen_hi_eq_gt += 1;

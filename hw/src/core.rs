@@ -259,9 +259,11 @@ pub struct BloomtimeCore {
     /// Spaced configuration: the input's comparisons, computed a clock
     /// ahead from the held input (a record is taken a clock after it appears).
     in_seen: DFF<Bit>,
-    /// Spaced: `s0_epoch <= pass_limit`, registered (S0 holds still while
-    /// the pass ends).
-    le_pre: DFF<Bit>,
+    /// Spaced: `s0_epoch <= pass_limit` as `EpochLe`'s three pieces,
+    /// registered (S0 holds still while the pass ends), and joined after
+    /// the register (`le_pre`), so the carry chain ends in a flip-flop.
+    le_p: DFF<Bits<3>>,
+    le_pre: Signal<Local, Bit>,
     ple: EpochLe,
     pass_ending: Signal<Local, Bit>,
     lt_use: Signal<Local, Bit>,
@@ -348,7 +350,7 @@ impl Logic for BloomtimeCore {
             ok_r,
             jump_r,
             in_seen,
-            le_pre,
+            le_p,
             pass_start,
             pass_limit,
             lim_c,
@@ -446,7 +448,9 @@ impl Logic for BloomtimeCore {
         self.pass_ending.next = self.cur_end.q.val();
         self.ple.a.next = self.s0_epoch.val();
         self.ple.b.next = self.pass_limit.q.val();
-        self.le_pre.d.next = self.ple.le.val();
+        self.le_p.d.next = self.ple.pieces.val();
+        self.le_pre.next = self.le_p.q.val().get_bit(2)
+            | (self.le_p.q.val().get_bit(1) & self.le_p.q.val().get_bit(0));
         self.adm_epoch.next = self.admitted_ts.q.val().epoch;
         self.s0_ok.next = self.ok_r.q.val();
         self.blocked.next = self.state.q.val() != CtlState::Idle;
@@ -619,7 +623,7 @@ impl Logic for BloomtimeCore {
             if self.cur_last.q.val() {
                 self.limit_x.d.next = self.pass_limit.q.val() ^ 8_126_456;
                 if self.spaced.y.val() {
-                    self.ok_r.d.next = self.le_pre.q.val();
+                    self.ok_r.d.next = self.le_pre.val();
                 } else if !(self.accept.val() & self.s_rec_valid.val()) {
                     self.ok_r.d.next = self.s0_epoch.val() <= self.pass_limit.q.val();
                 }
@@ -971,11 +975,11 @@ impl BloomtimeCore {
             // registered compare is the compare of what is there.
             (
                 "le_pre",
-                self.le_pre.q.val(),
+                self.le_pre.val(),
                 if self.spaced.y.val() && cursor == 511 {
                     self.s0_ts.q.val().epoch <= self.pass_limit.q.val()
                 } else {
-                    self.le_pre.q.val()
+                    crate::admit::join_le(self.le_p.q.val().to_u64())
                 },
             ),
         ]
