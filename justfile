@@ -100,14 +100,12 @@ verilog:
 
 # Every performance figure in one run and one table (build/bench.json):
 # golden model, exact mode, pcap analyze, RustHDL stepped, Verilator replay,
-# virtual-board link, and the board builds' Fmax, LCs and BRAMs (100 MHz, and
-# the 50 MHz bitstream).
+# virtual-board link, and the board build's Fmax (seeds 1-3), LCs and BRAMs.
 bench: tools
     cargo run --release -q -p bloomtime-host --bin bloomtime-bench
     cargo run --release -q -p bloomtime-hw --example rusthdl-bench
     cargo run --release -q -p bloomtime-sim --bin bloomtime-sim-bench
-    cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu --allow-timing-fail
-    cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu-50mhz --clock-div 2
+    cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu --seeds 1,2,3 --allow-timing-fail
     python3 scripts/bench-table.py
 
 # The Verilated core against the model and rust-hdl, whole captures through it,
@@ -138,21 +136,21 @@ synth *ARGS: tools
 synth-fit: tools
     cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu --allow-timing-fail
 
-# The interim bitstream while 100 MHz is not met: the same design on the
-# oscillator halved in the fabric (50 MHz, timing required), so the same records:
+# The same design on the oscillator halved in the fabric (50 MHz, timing
+# required; the same records, twice the margin):
 # build/alchitry-cu-50mhz/bloomtime.bin and report.json.
 synth-50mhz *ARGS: tools
     cargo run --release -q -p bloomtime-hw --bin bloomtime-synth -- --out build/alchitry-cu-50mhz --clock-div 2 {{ARGS}}
 
-# The 50 MHz bitstream simulated at gate level (read back from bloomtime.asc)
+# The 100 MHz bitstream simulated at gate level (read back from bloomtime.asc)
 # behind a pty: INFO and a replay through the host CLI, identical to analyze.
-bitstream-sim PACKETS="120": synth-50mhz
-    ./scripts/bitstream-sim.sh build/alchitry-cu-50mhz {{PACKETS}}
+bitstream-sim PACKETS="120": synth
+    ./scripts/bitstream-sim.sh build/alchitry-cu {{PACKETS}}
 
 # Program the Alchitry Cu over USB (iceprog, from fpga-icestorm) with the
-# 50 MHz bitstream (`just synth-50mhz`; the only one until 100 MHz is met).
-program: synth-50mhz
-    iceprog build/alchitry-cu-50mhz/bloomtime.bin
+# 100 MHz bitstream (`just synth`).
+program: synth
+    iceprog build/alchitry-cu/bloomtime.bin
 
 # Fidelity evaluation (docs/EVAL.md): presets, sweeps and counterfactuals over
 # ../shared/traces and generated traces; build/eval/results.csv, summary, plots.
