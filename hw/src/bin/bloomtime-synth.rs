@@ -10,7 +10,7 @@
 //! The board runs on the 100 MHz oscillator, or with `--clock-div N` (a
 //! power of two) on the oscillator divided by N in the fabric
 //! (`tops::board_verilog_divided`), and the target is that clock.
-//! `--allow-timing-fail` (`just synth-fit` and `just bench` while 100 MHz is not met) still
+//! `--allow-timing-fail` (`just synth-fit` and `just bench`: figures even for a missed clock) still
 //! fails on any tool error or a design that does not fit, writes the report,
 //! says loudly that timing failed, and writes no bitstream.
 
